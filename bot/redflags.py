@@ -1,0 +1,1047 @@
+"""The independent emergency check: does a member's message describe a medical emergency
+happening now? Used as an override in the NLU pipeline (bot.nlu.components.RedFlagOverride):
+when detect() returns a RedFlag, the assistant answers "call 120 / go to the nearest
+emergency department" first, whatever the intent classifier predicted.
+
+A missed emergency is the worst failure this product can have; a false alarm is much less
+bad. Every rule below leans that way: when the context is ambiguous, it fires.
+
+How detect(text) decides
+1. Normalise: NFKC per character (full-width -> half-width), ASCII lower case, a few
+   traditional characters -> simplified, realistic typos fixed (抽蓄->抽搐, 昏谜->昏迷,
+   晕到了->晕倒了, 胸囗->胸口, 呼吸困唯->呼吸困难, 中疯->中风, 农要->农药 ...); emoji, symbols,
+   zero-width characters and WeChat emoji codes ([流泪], [吐血]) removed; whitespace removed
+   (one space kept between two English words). A removed space or emoji still ends a clause
+   (see 3). RedFlag.matched is the triggering span of the member's original text.
+2. Find candidates with precompiled patterns, per category, of four kinds:
+   - SYMPTOM: something happening (吐血, 叫不醒, 喘不上气, 被车撞了, 嘴歪了);
+   - CONDITION: a diagnosis or emergency noun that is just as often named in history,
+     insurance and knowledge questions (心梗, 中风, 脑梗, 癫痫, 骨折, 车祸, 溺水, 心脏骤停,
+     烫伤, 中毒, 救护车, 打120);
+   - IDEATION: suicidal ideation (想死, 不想活了, 活着没意思, 想自杀, 结束生命, 轻生, 遗书);
+   - ACT: a self-harm act (割腕, 自杀, 跳楼, 上吊, 划了自己).
+   Hyperbole and idioms are never candidates: 疼死了, 牙疼死了, 累死了, 笑死, 气死我了, 烦死了,
+   急死了, 要死了, 要命的贵, 心累, 心疼, 等得要晕了, 我晕 (= I'm confused), 想死你了 (= missing
+   you), 跳楼价, 吐血整理/推荐, 中风险 (medium risk), 抽血 (blood test), 出血热 (a disease),
+   拉黑 (block a contact), 触电般的感觉, 令人窒息的操作, 心梗三项 (a lab test), 胸痛中心 outside
+   an emergency. A degree complement or 都要/差点 in front of a few hyperbole-prone candidates
+   is hyperbole too: 气得吐血, 我要吐血了 (about a price), 饿得快死了, 疼得快不行了, 笑得喘不上气,
+   笑得想死, 想得头痛欲裂, 感动得说不出话, 看到账单我都要晕倒了, 差点晕倒.
+3. Judge each candidate in its clause (the text between punctuation, line breaks, removed
+   whitespace or emoji; at most 40 characters either side). In order; a candidate that
+   survives every rule fires:
+   a. Group exclusions: 抽风/没反应/反应都没有 next to app, service or vaccine words (系统抽风了,
+      点了半天没反应, 打完疫苗一点反应都没有); 说话不清楚 about a phone call, a sore throat or
+      a toddler learning to talk (unless 突然/嘴歪/晕 is in the clause); 掉水里 about a phone
+      or keys; 卡住 about a web page, or a fish bone without breathing trouble; 救命 inside
+      laughter (哈哈 救命); 吃错药 said of customer service.
+   b. News and fiction: a cue before it in the clause (新闻, 报道, 电视剧, 据说, 网上,
+      视频里) suppresses it, unless a present-time word or a family member stands between
+      (新闻说有人喝农药 -> no; 看着新闻我爸突然晕倒了 -> fires).
+   c. IDEATION now fires: no negation, past, admin or knowledge rule suppresses it.
+   d. Negation: 没有/没/不/无/未/否认/不是/排除 directly before it, with only fillers or
+      mild symptoms between (没有明显胸痛, 没觉得胸闷, 否认胸痛, 不是心梗, 没有胸闷胸痛), or
+      倒没有/也没有 right after it (胸痛倒是没有). A-not-A questions are not negations
+      (有没有胸痛, 是不是中风, 会不会是心梗 fire). A negation extends over a list joined by
+      、/和/或 (没有胸痛、呼吸困难) but never across a comma, space or sentence (没有胸痛 但是
+      喘不上气 fires). A negated ACT (没有自杀倾向) is suppressed; a negated IDEATION is not
+      a thing (不想死 is simply not a candidate). An ACT that survives fires, whatever its
+      tense: any personal self-harm history (以前割过腕) gets the self-harm answer.
+   e. Hypothetical: 如果/万一/假如/要是/一旦/预防/防止/避免 before it in the clause, unless
+      现在/正在/刚才/刚刚/已经/今天 stands between (万一中风了能赔吗 -> no).
+   f. Past (disabled for the whole message by a recurrence word: 又犯了, 又发作, 复发了,
+      犯病了, 又晕倒了, 又中风了):
+      - a remote-past cue before it in the clause (去年, 上个月, 上周, 上次, 三年前, 以前,
+        之前, 曾经, 过去, 小时候, 病史, 既往, 有过, 得过, 患过, 陈旧性) with no present-time
+        word (现在, 今天, 刚才, 刚刚, 正在, 突然, 又, 一直, 昨天, 昨晚, 半夜, N分钟, N小时 ...)
+        and no other, unlisted candidate between (之前心梗过胸口疼得厉害 fires on 胸口疼);
+        "半小时之前" and "三天前" are recent, not remote;
+      - or a past suffix right after it (心梗过, 吐过血, 抽搐过, 癫痫病史, 心梗史, 中风三年了;
+        for conditions also 中风后, 心梗之后, 后遗症, 康复) unless a present-time word stands
+        before it in the clause (刚才抽搐过一次 fires);
+      - for stroke symptoms, 中风后/脑梗后 before them means residual deficits (中风后半边
+        身子没劲 -> no), unless a present-time word stands between;
+      - "去年的事/以前的事" after it, or for a condition 早就好了/已经出院了/治好了 after it,
+        when the message has no present-time word (骨折了能报销吗 去年的事了 -> no).
+      Yesterday and today are not the past: 昨天开始一直吐血 and 刚才晕倒了 现在醒了 fire (a
+      transient loss of consciousness still belongs on the emergency path).
+   g. Admin and knowledge context (CONDITION): the message is about insurance, booking,
+      screening, check-ups, treatment, medicines or general knowledge (预授权, 直付, 报销,
+      理赔, 住院, 康复, 复查, 筛查, 体检, 检查, 风险, 评估, 预防, 疫苗, 挂号, 预约, 专家, 症状,
+      前兆, 原因, 是什么, 引起, 治疗, 手术, 支架, 的药, 培训 ...) and nothing marks the condition
+      as acute: no 了/发作/犯了 right after it (心梗了, 心脏病犯了), no 刚才/突然/现在/正在/又/
+      今天 just before it, no recurrence word. 心梗住院要预授权吗, 中风的康复治疗能直付吗,
+      卒中筛查, 脑卒中风险评估, 怎么预防中风, 救护车能报销吗 do not fire; 我爸心梗了 住院要
+      预授权吗 fires (the emergency answer also explains pre-authorisation after emergencies).
+   h. Knowledge and cover questions (SYMPTOM): a symptom named in a general question about
+      causes or cover (是什么原因, 怎么回事, 的症状, 正常吗, 严重吗, 能报销吗, 能直付吗, 费用 ...)
+      is not an emergency when the message names no person (我, 他, 孩子, 我爸 ...), has no
+      present-time word and the symptom has no 了 after it: 吐血是什么原因引起的 -> no;
+      我爸吐血是什么原因 and 突然吐血是怎么回事 fire. Likewise a patient already in hospital
+      (住院, 在医院, ICU) in a message about cover, with nothing acute just before the symptom:
+      孩子抽搐住院了 能直付吗 -> no.
+   Every rule only suppresses the candidate it attaches to: a present-tense symptom elsewhere
+   in the same message still fires (我现在又胸痛了 之前心梗过, 我已经好了 但是我爸晕倒了).
+4. Result: None when nothing fires. Otherwise self_harm is True when any IDEATION or ACT
+   fired; the category is the most specific physical emergency that fired (_PRIORITY:
+   ANAPHYLAXIS before BREATHING, INJURY before BLEEDING ...), or SELF_HARM when the message
+   describes no physical emergency. An intentional overdose (吃了一整瓶安眠药不想活了) is
+   therefore POISONING with self_harm=True; 割腕了 血止不住 is BLEEDING with self_harm=True.
+
+Ambiguous cases that deliberately fire (safety first):
+- chest pain (胸痛, 胸口疼, 心口疼) even when it sounds chronic or sits in a booking question
+  (胸口疼 想约个心内科, 胸痛挂什么科); bare 胸闷 fires only with an alarm sign (冷汗, 憋, 压着,
+  喘不上气, 厉害, 突然 ...) and is otherwise left to the classifier;
+- a condition with 了 even in an admin question (我爸中风了 想找护工, 孩子骨折了 能报销吗);
+- 头痛欲裂 without hyperbole cues (thunderclap headache), 嘴歪了 (may be Bell's palsy),
+  噎住了, 被电到了, 孩子烫伤了, 被狗咬了伤口很深, any bleeding in pregnancy (怀孕8周 有点出血),
+  黑便 even when iron tablets may explain it, fever of 41 °C or more, any fever in a baby of
+  three months or younger, 被马蜂蛰了, 一氧化碳 (except the alarm as a product);
+- possible ideation: 想死的心都有了, 活着好累, 累得想死, and any personal self-harm history;
+- a past event with a person and no time word (他晕倒了 已经好了): it may have been minutes ago.
+Deliberately not firing: person-less knowledge questions (吐血是什么原因引起的), 鱼刺卡喉咙
+without breathing trouble, 要死了 (too often hyperbole; 快死了 fires), bare 发烧/高烧 up to
+40 °C after three months of age, 吃了一盒药还没好 (a course of medicine, not an overdose),
+bare 嗜睡, 便血 without quantity, 痰中带血丝, 流鼻血 that stops.
+
+Pure standard library (re, unicodedata, bisect), no I/O, thread-safe (the only shared state
+is a bounded per-character normalisation cache); patterns are compiled once at import.
+A typical message takes 30-200 microseconds; 2,000 characters take a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from typing import Dict, List, Optional, Pattern, Sequence, Set, Tuple
+
+__all__ = ["Category", "RedFlag", "detect"]
+
+
+class Category(str, Enum):
+    """What kind of emergency a message describes."""
+
+    CHEST_PAIN = "chest_pain"            # chest pain, pressure, heart attack, angina
+    CARDIAC_ARREST = "cardiac_arrest"    # no pulse / no breathing, CPR, sudden cardiac death
+    BREATHING = "breathing"              # breathing difficulty, cyanosis, asthma attack
+    UNCONSCIOUS = "unconscious"          # fainted, unresponsive, coma, confused/drowsy
+    BLEEDING = "bleeding"                # heavy bleeding, vomiting/coughing blood, black stool
+    STROKE = "stroke"                    # FAST signs, sudden vision loss, thunderclap headache
+    SEIZURE = "seizure"                  # convulsions, febrile seizure, status epilepticus
+    ANAPHYLAXIS = "anaphylaxis"          # severe allergic reaction, airway swelling
+    INJURY = "injury"                    # traffic accident, fall from height, head injury, deep wound
+    POISONING = "poisoning"              # pesticide, overdose, CO, chemicals, toxic ingestion
+    BURN = "burn"                        # large or deep burns, scalds, chemical burns, fire
+    CHOKING = "choking"                  # airway foreign body, swallowed object stuck
+    DROWNING = "drowning"
+    ELECTRIC_SHOCK = "electric_shock"    # electrocution, lightning
+    PREGNANCY = "pregnancy"              # ruptured membranes, bleeding or severe pain in pregnancy
+    HIGH_FEVER = "high_fever"            # >= 41 °C, fever in a young infant, heat stroke
+    GENERAL = "general"                  # 救命, 快不行了, 出事了, 打120: emergency, kind unknown
+    SELF_HARM = "self_harm"              # self-harm or suicidal ideation, no physical emergency
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A detected emergency: its category, the triggering text span of the original
+    message, and whether self-harm or suicidal ideation is involved."""
+
+    category: Category
+    matched: str
+    self_harm: bool = False
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------------------
+
+# Traditional characters that matter for the patterns (1:1, simplified never uses them).
+_TRAD_PAIRS = (
+    "風风氣气難难暈晕車车樓楼藥药殺杀燙烫燒烧傷伤電电過过說说話话邊边腦脑臉脸沒没識识"
+    "應应發发壓压頭头農农癲癫癇痫癎痫嘔呕覺觉麼么醫医從从這这們们喚唤嗎吗會会動动斷断"
+    "厲厉塊块緊紧體体歲岁婦妇產产劇剧鮮鲜內内脹胀腫肿嚨咙嗆呛觸触擊击禍祸頸颈腳脚無无"
+    "軟软勁劲爛烂膚肤團团敵敌滅灭熱热開开遺遗書书輕轻結结盡尽絕绝殘残護护險险衝冲裡里"
+    "驚惊溫温嬰婴兒儿寶宝媽妈爺爷讓让劑剂顱颅視视紅红悶闷壞坏淚泪腸肠醒醒瘋疯將将"
+)
+_TRAD = str.maketrans({_TRAD_PAIRS[i]: _TRAD_PAIRS[i + 1] for i in range(0, len(_TRAD_PAIRS), 2)})
+
+# Realistic typos (mostly homophones). Each replacement keeps the length.
+_TYPOS: Tuple[Tuple[str, str], ...] = (
+    (r"胸囗", "胸口"), (r"心囗", "心口"),
+    (r"困唯|困雄|困男", "困难"),
+    (r"抽蓄|抽畜|抽触|抽处", "抽搐"),
+    (r"昏谜|混迷|婚迷|昏米", "昏迷"),
+    (r"晕到(?=了|在|地)", "晕倒"), (r"昏到(?=了|在|地)", "昏倒"),
+    (r"中疯", "中风"), (r"脑埂|脑更(?=了|塞)", "脑梗"), (r"心埂", "心梗"),
+    (r"心机梗|心肌埂", "心肌梗"),
+    (r"喘不上起|喘不过起", "喘不上气"), (r"上不来起", "上不来气"),
+    (r"不醒人事|不省人世|不醒人世", "不省人事"),
+    (r"呼息|乎吸", "呼吸"),
+    (r"割碗|割婉", "割腕"),
+    (r"羊颠疯|羊癫风", "羊癫疯"), (r"颠痫|癫闲", "癫痫"),
+    (r"惊撅", "惊厥"), (r"晕阙|晕蹶", "晕厥"), (r"昏阙", "昏厥"),
+    (r"一氧化炭", "一氧化碳"), (r"煤汽", "煤气"),
+    (r"农要", "农药"), (r"安眠要", "安眠药"),
+)
+_TYPO_RES = tuple((re.compile(p), r) for p, r in _TYPOS)
+_TYPO_TRIGGERS = frozenset("囗唯雄男蓄畜触处谜混婚米到疯埂更机起人世息乎碗婉颠闲撅阙蹶炭汽要")
+
+_WECHAT_CODE = re.compile(r"\[[\u4e00-\u9fffa-z]{1,5}\]")
+_BREAK = "\x00"                      # marks removed whitespace / emoji between two characters
+_INVISIBLE = frozenset(("Cf", "Mn", "Me", "Sk"))   # ZWJ, variation selectors, skin tones
+_EMOJI_LIKE = frozenset(("So", "Cn", "Co", "Cs"))  # emoji, pictographs, unassigned
+_CHAR_CACHE: Dict[str, str] = {}
+_CACHE_LIMIT = 20000
+
+
+def _norm_char(ch: str) -> str:
+    """The normalised form of one character: '' (invisible), _BREAK (whitespace, emoji) or
+    one or more characters."""
+    cached = _CHAR_CACHE.get(ch)
+    if cached is not None:
+        return cached
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        if c.isspace():
+            out.append(_BREAK)
+            continue
+        cat = unicodedata.category(c)
+        if cat in _INVISIBLE:
+            continue
+        if cat in _EMOJI_LIKE:
+            out.append(_BREAK)
+            continue
+        if c == "\u2019" or c == "\u2018":
+            c = "'"
+        out.append(c.lower() if c.isascii() else c)
+    result = "".join(out).translate(_TRAD)
+    if len(_CHAR_CACHE) < _CACHE_LIMIT:
+        _CHAR_CACHE[ch] = result
+    return result
+
+
+@dataclass
+class _Normalized:
+    text: str                # normalised, whitespace-free (one space kept between ASCII words)
+    index: List[int]         # original index of every character of text
+    breaks: List[int]        # sorted positions p: a removed space/emoji stood before text[p]
+
+
+def _normalize(original: str) -> _Normalized:
+    chars: List[str] = []
+    index: List[int] = []
+    breaks: List[int] = []
+    pending_break = False
+    for i, ch in enumerate(original):
+        if ch.isascii():
+            if ch.isspace():
+                pending_break = True
+                continue
+            n = ch.lower()
+        else:
+            n = _norm_char(ch)
+        for c in n:
+            if c == _BREAK:
+                pending_break = True
+                continue
+            if pending_break and chars:
+                prev = chars[-1]
+                if prev.isascii() and prev.isalnum() and c.isascii() and c.isalnum():
+                    chars.append(" ")          # keep English words apart
+                    index.append(i)
+                else:
+                    breaks.append(len(chars))
+            pending_break = False
+            chars.append(c)
+            index.append(i)
+    text = "".join(chars)
+    if "[" in text and "]" in text:
+        text, index, breaks = _strip_wechat_codes(text, index, breaks)
+    if any(c in _TYPO_TRIGGERS for c in text):
+        for rx, repl in _TYPO_RES:
+            text = rx.sub(repl, text)
+    return _Normalized(text, index, breaks)
+
+
+def _strip_wechat_codes(
+    text: str, index: List[int], breaks: List[int]
+) -> Tuple[str, List[int], List[int]]:
+    keep_text: List[str] = []
+    keep_index: List[int] = []
+    new_breaks: List[int] = []
+    break_set = set(breaks)
+    pos = 0
+    for m in _WECHAT_CODE.finditer(text):
+        for p in range(pos, m.start()):
+            if p in break_set:
+                new_breaks.append(len(keep_text))
+            keep_text.append(text[p])
+            keep_index.append(index[p])
+        new_breaks.append(len(keep_text))   # an emoji ends a clause
+        pos = m.end()
+    for p in range(pos, len(text)):
+        if p in break_set:
+            new_breaks.append(len(keep_text))
+        keep_text.append(text[p])
+        keep_index.append(index[p])
+    return "".join(keep_text), keep_index, sorted(set(new_breaks))
+
+
+# ---------------------------------------------------------------------------------------
+# Pattern building blocks
+# ---------------------------------------------------------------------------------------
+
+_G = r"[^,.!?;。\n:]"   # a character inside a clause (whitespace is already removed)
+
+_MACROS = {
+    # a person who can be the subject of an emergency (not 我: "我晕了" is mostly "I'm confused")
+    "P": r"(?:他们|她们|他|她|我爸|我妈|爸爸|妈妈|老爸|老妈|爸|妈|父亲|母亲|爷爷|奶奶|姥姥|姥爷|外公|"
+         r"外婆|公公|婆婆|老公|老婆|媳妇|丈夫|妻子|爱人|孩子|宝宝|小孩|儿子|女儿|闺女|老人|病人|"
+         r"家人|同事|朋友|邻居|人|娃|哥哥|姐姐|弟弟|妹妹|哥|姐|弟|妹)",
+    # drugs that are dangerous in quantity
+    "SED": r"(?:安眠药|安定片?|地西泮|艾司唑仑|阿普唑仑|佐匹克隆|唑吡坦|舒乐安定|镇静药|降压药|降糖药|"
+           r"二甲双胍|胰岛素|抗抑郁药|精神类?药|抗精神病药|退烧药|扑热息痛|对乙酰氨基酚|止痛药|"
+           r"止疼药|心脏药|地高辛|华法林|农药|老鼠药|鼠药)",
+    "DRUG": r"(?:药|药片|药丸|胶囊|安眠药|安定|降压药|降糖药|感冒药|退烧药|止痛药|维生素|钙片|褪黑素)",
+    # household poisons one can drink
+    "TOXIN": r"(?:农药|敌敌畏|百草枯|乐果|甲胺磷|敌百虫|杀虫剂|杀虫水|除草剂|草甘膦|老鼠药|鼠药|耗子药|"
+             r"毒鼠强|消毒液|消毒水|84消毒液|84|漂白剂|漂白水|洁厕灵|洁厕剂|洗洁精|洗衣液|洗衣凝珠|"
+             r"汽油|柴油|煤油|甲醇|工业酒精|假酒|防冻液|硫酸|盐酸|火碱|烧碱|碱水|毒药|氰化物|砒霜)",
+    "BODY_SIDE": r"(?:身子|身体|手脚|手和脚|胳膊和腿|手臂和腿|肢体|半身)",
+    "NUM": r"(?:[0-9]+|[一二两三四五六七八九十几半]+)",
+    # adverbs between a body part and its pain: 胸口又疼了, 心口一阵阵疼
+    "MOD": r"(?:又|也|还|还是|一直|突然|忽然|剧烈|一阵阵?|阵阵|持续|好|很|特别|有点|非常|开始|老是){0,3}",
+    # ten or more (tablets)
+    "MANY": r"(?:[0-9]{2,}|[二三四五六七八九]?十[一二三四五六七八九]?|几十|十几)(?:多)?",
+}
+
+
+def _expand(pattern: str) -> str:
+    def gap(m: "re.Match[str]") -> str:
+        return f"{_G}{{0,{m.group(1)}}}"
+
+    pattern = re.sub(r"<G(\d+)>", gap, pattern)
+    for name, body in _MACROS.items():
+        pattern = pattern.replace(f"<{name}>", body)
+    return pattern
+
+
+def _compile(patterns: Sequence[str]) -> Pattern[str]:
+    return re.compile("|".join(f"(?:{_expand(p)})" for p in patterns))
+
+
+def _rx(pattern: str) -> Pattern[str]:
+    return re.compile(_expand(pattern))
+
+
+_SYMPTOM, _CONDITION, _IDEATION, _ACT = "symptom", "condition", "ideation", "act"
+
+
+@dataclass(frozen=True)
+class _Group:
+    category: Category
+    kind: str
+    regex: Pattern[str]
+    hyperbole: Optional[Pattern[str]] = None        # searched in the clause before the match
+    clause_exclude: Optional[Pattern[str]] = None   # searched in the whole clause
+    exclude_override: Optional[Pattern[str]] = None  # ...unless this is found in the clause
+
+
+def _group(category: Category, kind: str, patterns: Sequence[str], **kw: object) -> _Group:
+    extra = {k: (_rx(v) if isinstance(v, str) else v) for k, v in kw.items()}
+    return _Group(category, kind, _compile(patterns), **extra)  # type: ignore[arg-type]
+
+
+# Degree complements that make the following words hyperbole ("气得吐血", "饿得快死了").
+_HYP_TAIL = r"(?:得|到)(?:我|人|我都|人都)?(?:都|也)?(?:要|想|快要|快)?$"
+_HYP_BLOOD = ("(?:(?:气|坑|亏|看|贵|惊|郁闷|憋屈|急|心疼|肉疼|肉痛|累|忙|惨|恶心|难|烦|虐|卷|折腾)"
+              + _HYP_TAIL[:-1] + "|(?:要|想|快要|快))$")
+_HYP_DYING = ("(?:饿|热|冷|累|困|忙|烦|气|吓|笑|渴|无聊|疼|痛|痒|晒|闷|急|难受|尴尬|丢人|馋|撑|吵|辣|"
+              "酸|苦|穷|等|丑|美|帅|愁|郁闷|憋屈|折腾|加班|上班|干活|学习|考试)" + _HYP_TAIL)
+_HYP_LIGHT = ("(?:笑|尴尬|羞|丢人|丢脸|社死|馋|美|帅|开心|高兴|激动|感动|羡慕|可爱|萌|甜|好笑|饿|困|"
+              "热|冷|痒|撑)" + _HYP_TAIL)
+_HYP_HEAD = "(?:想|看|烦|吵|算|学|写|背|读|气|愁|改|做|弄|搞)" + _HYP_TAIL
+_HYP_SPEECH = "(?:感动|气|吓|惊|激动|高兴|无语|震惊|惊讶|哭|笑|累|急|噎)" + _HYP_TAIL
+
+_APP_WORDS = (r"系统|app|小程序|网站|网页|页面|程序|网络|网速|手机|电脑|公众号|链接|软件|客服|机器|"
+              r"打印机|服务器|按钮|界面|二维码|支付|付款|下单|提交|上传|叫号|号码|电话|消息|短信|"
+              r"微信|邮件|快递|外卖|前台|工作人员|医生|护士|管家|你们")
+
+# ---------------------------------------------------------------------------------------
+# The patterns, per category
+# ---------------------------------------------------------------------------------------
+
+_GROUPS: Tuple[_Group, ...] = (
+    # ---- chest pain / heart attack ----------------------------------------------------
+    _group(Category.CHEST_PAIN, _SYMPTOM, [
+        r"胸(?:口|部|前|前区|骨后|膛|口处)?<MOD>(?:剧|绞|刺|撕裂样?|压榨样?|闷|压着)?(?:痛|疼)(?!中心|门诊|科)",
+        r"心(?:口|窝|脏|前区)<MOD>(?:剧|绞|刺)?(?:痛|疼)",
+        r"心(?:脏|口)(?:像|好像)<G8>(?:痛|疼)",
+        r"(?:胸|心口)(?:口)?(?:像|好像|跟|就像)?(?:被|有)?(?:什么东西|东西|一块|块)?(?:大)?(?:石头)?"
+        r"(?:压|堵|箍|勒|攥|揪)(?:着|住|了|得)",
+        r"(?:胸|心口)(?:口)?<G6>(?:大石头|石头)",
+        r"胸(?:口)?(?:好|很|特别|有点|突然)?闷<G10>(?:冷汗|出汗|大汗|虚汗|喘不|透不过|上不来气|憋|发紫|"
+        r"左(?:臂|胳膊|肩)|后背|下巴|要晕|晕)",
+        r"(?:冷汗|大汗|虚汗)<G10>胸(?:口)?(?:好|很|特别|有点)?(?:闷|痛|疼)",
+        r"胸(?:口)?闷得(?:厉害|不行|受不了|难受|喘)",
+        r"(?:突然|剧烈|一阵)胸(?:口)?闷",
+        r"胸(?:口)?闷<G10>(?:厉害|严重|剧烈|受不了)",
+        r"捂(?:着|住)胸口",
+        r"chest ?(?:pain|tightness|pressure|hurts)",
+    ]),
+    _group(Category.CHEST_PAIN, _CONDITION, [
+        r"急性心梗|心梗塞|心梗(?!三项|标志物|指标)|心肌梗(?:死|塞)|心绞痛|急性冠脉综合征|主动脉夹层|"
+        r"胸痛(?:中心|门诊)",
+        r"心脏病(?:发作|突发|犯了|又犯)",
+        r"heart ?attack",
+    ]),
+    # ---- cardiac arrest ---------------------------------------------------------------
+    _group(Category.CARDIAC_ARREST, _SYMPTOM, [
+        r"心跳(?:好像|都|已经|突然)?(?:停|没)了|心跳停止|心跳骤停|心脏(?:好像|突然)?停(?:跳|止|了)",
+        r"没(?:有|了)?心跳|摸不到(?:心跳|脉搏|脉)|没(?:有|了)?脉搏",
+        r"没(?:有)?呼吸了|没了呼吸|呼吸(?:心跳)?(?:好像|都|已经)?(?:停|没)了|停止(?:了)?呼吸|呼吸停止|"
+        r"不喘气了",
+        r"<P>(?:好像|已经|都|快)?没(?:了)?气(?:儿)?了",
+        r"no ?pulse|not ?breathing|stopped ?breathing",
+    ]),
+    _group(Category.CARDIAC_ARREST, _SYMPTOM, [
+        r"没(?:有)?呼吸(?!困难|急促|不畅|道|系统|科|方面|问题|障碍|费力|不适|短促|异常|不顺|加快|声|机|器|内科|"
+        r"衰竭|窘迫|暂停|综合|疾病|病|症|性|的)",
+    ]),
+    _group(Category.CARDIAC_ARREST, _CONDITION, [
+        r"心脏骤停|心搏骤停|猝死|心肺复苏|人工呼吸|除颤|(?<![a-z])(?:cpr|aed)(?![a-z])|cardiac ?arrest",
+    ]),
+    # ---- breathing --------------------------------------------------------------------
+    _group(Category.BREATHING, _SYMPTOM, [
+        r"喘不(?:上|过|动|了|匀)(?:来)?(?:气)?|透不(?:过|上)(?:来)?气|上不来气|气(?:都)?上不来|"
+        r"气(?:都)?喘不(?:上|过|匀|了)|吸不(?:进|上|了)(?:来)?气",
+        r"呼吸(?:很|特别|非常|有点|越来越|十分|好|也)?(?:困难|急促|费力|不上来|不过来|不了|不畅|衰竭|"
+        r"窘迫|停停)",
+        r"(?:无法|不能|没法|没办法)呼吸",
+        r"憋(?:气|得)?(?:脸|嘴唇|嘴)?(?:都)?(?:发|变)?(?:紫|青|乌)",
+        r"(?:脸|脸色|嘴唇|嘴|指甲|面色)(?:都|已经)?(?:发|变)(?:紫|青紫|青|乌|黑)",
+        r"嘴唇(?:都|有点)?(?:紫|乌|青紫)",
+        r"(?:脸|脸色|嘴唇)(?:都|已经)?(?:紫|青)了",
+        r"憋得(?:受不了|喘不|透不过|说不出话|不行|慌)",
+        r"(?:要|快)?憋死了",
+        r"喘得(?:很|特别|非常)?(?:厉害|不行|受不了|说不出话|上不来)",
+        r"哮喘(?:发作|犯了|急性发作|又犯|大发作)|(?:喘|哮喘)得说不出话",
+        r"can'?t ?breathe|cannot ?breathe|could ?n'?t ?breathe|difficulty ?breathing|"
+        r"trouble ?breathing|short(?:ness)? ?of ?breath|struggling ?to ?breathe",
+    ], hyperbole=r"(?:(?:尿|屎|话|气|闷|憋屈)(?:都|快|要)?|(?:笑|乐)" + _HYP_TAIL[:-1] + r")$",
+        clause_exclude=r"哈哈|hhh|笑死|好笑|搞笑"),
+    # ---- unconscious ------------------------------------------------------------------
+    _group(Category.UNCONSCIOUS, _SYMPTOM, [
+        r"晕倒|昏倒|晕过去|昏过去|晕厥|昏厥|昏迷(?!指数|评分)|休克(?!疗法)|不省人事|人事不省|"
+        r"失去(?:了)?(?:意识|知觉)|意识(?:不清|模糊|丧失|不太清楚|都没了|没了)|神志(?:不清|模糊)|"
+        r"没(?:有)?意识(?!到)|<P>没(?:有)?知觉|"
+        r"(?:叫|喊|唤|摇|拍|推|弄)不醒|(?:叫|喊)不(?:应|答应)|"
+        r"倒地不起|<P><G6>倒在(?:地上|地|厕所|卫生间|浴室|门口|路边|床边|楼道)|晕倒在|瘫倒|昏睡不醒|一直昏睡",
+        r"<P>(?:突然|一下子|忽然|当场|直接)?(?:就)?(?:晕了|昏了|倒地|倒下了|倒了|不动了|瘫在|瘫倒)",
+        r"(?:突然|一下子|忽然)(?:就)?(?:晕了|昏了|倒地|倒下|倒了|瘫(?:在|倒|了)|软(?:下去|倒))",
+        r"人(?:都)?(?:软下去|迷糊|糊涂)了|人(?:都)?迷迷糊糊|迷迷糊糊(?:的)?(?:叫|喊)",
+        r"血糖(?:太|很|特别|极|超)?低<G8>(?:迷糊|晕倒|晕过去|晕了|昏|叫不醒|抽|意识|喂不进)",
+        r"unconscious|unresponsive|passed ?out|fainted|collapsed|won'?t ?wake ?up",
+    ], hyperbole=r"(?:都(?:要|快要|快)|差点|差一点)(?:要|快要|快)?$|"
+                 r"(?:等|忙|气|看|绕|转|吵|笑|帅|美|感动|穷|贵)" + _HYP_TAIL),
+    _group(Category.UNCONSCIOUS, _SYMPTOM, [
+        r"(?:叫|喊|拍|摇|推|唤|碰)<G6>(?:没(?:有)?(?:反应|知觉)|(?:也|都)不(?:动|醒|应|答应))",
+        r"<P>(?:突然|一下子|忽然)?没(?:有)?反应了",
+        r"(?:一点|一点儿|什么|啥)?反应都没(?:有)?",
+    ], clause_exclude=_APP_WORDS + r"|疫苗|打针|打完|吃药|药|副作用|治疗|效果",
+        exclude_override=r"突然|晕|昏|倒|摔|抽"),
+    # ---- stroke -----------------------------------------------------------------------
+    _group(Category.STROKE, _CONDITION, [
+        r"中风(?!险)|脑梗(?:塞|死)?|脑卒中|卒中|脑出血|脑溢血|脑血栓|脑栓塞|脑血管意外|颅内出血|"
+        r"蛛网膜下腔出血|(?<!heat)(?<!heat )stroke",
+    ]),
+    _group(Category.STROKE, _SYMPTOM, [
+        r"嘴(?:巴|角)?(?:突然|有点|都|是|也)?(?:歪|斜)|口角(?:歪|斜)|口眼(?:歪斜|歪)|眼歪嘴斜|"
+        r"脸(?:突然|有点)?(?:歪|斜)了",
+        r"(?:半边|半侧|一侧|一边|单侧)(?:的)?(?:身子|身体|手脚|手和脚|胳膊和腿|肢体|手臂|胳膊|腿|脸|手|脚)?"
+        r"(?:突然|都|有点|一下)?(?:没劲|无力|没力气?|发麻|麻木|麻了|麻|不能动|动不了|抬不起来|没知觉|"
+        r"没感觉|不听使唤|瘫|耷拉|僵)",
+        r"(?:左|右)(?:边|侧|半边)(?:的)?<BODY_SIDE>(?:突然|都|有点)?(?:没劲|无力|没力气?|发麻|麻木|麻了|"
+        r"麻|不能动|动不了|没知觉|不听使唤|瘫)",
+        r"(?:左|右)(?:手|胳膊)(?:和|跟)?(?:左|右)?(?:脚|腿)(?:都|突然)?(?:发麻|麻|没劲|无力|不能动|动不了|"
+        r"不听使唤)",
+        r"(?:脸|身子|身体)(?:的)?一边(?:突然|都)?(?:麻|没劲|无力|动不了|耷拉)",
+        r"手脚(?:突然)?不听使唤|(?:手|胳膊)突然(?:抬不起来|没劲|举不起来)",
+        r"(?:突然|忽然)(?:看东西)?(?:看不清|看不见|失明|眼前(?:一)?黑|视物模糊|视力模糊|重影|"
+        r"眼睛看不见|一只眼(?:睛)?看不见|走不稳|站不稳|走路不稳|走路歪|认不出人|不认人|"
+        r"听不懂话|剧烈(?:的)?头(?:痛|疼)|头(?:痛|疼)得厉害|口齿不清)",
+        r"一只眼(?:睛)?(?:突然)?(?:看不见|看不清|失明|黑了)|眼睛突然(?:看不见|看不清|失明)",
+        r"舌头(?:突然)?(?:发)?(?:硬|僵|不灵)",
+        r"face ?droop|slurred ?speech",
+    ]),
+    _group(Category.STROKE, _SYMPTOM, [
+        r"头(?:痛|疼)欲裂|(?:剧烈|炸裂|爆炸|撕裂)(?:样|般|性)?的?头(?:痛|疼)|"
+        r"这辈子最(?:厉害|严重|痛|疼)的头(?:痛|疼)|头(?:痛|疼)得(?:像)?(?:要)?(?:炸|裂)",
+    ], hyperbole=_HYP_HEAD),
+    _group(Category.STROKE, _SYMPTOM, [
+        r"说话(?:突然|都|也|有点)?(?:不利索|不清楚?|含糊|含混|不利落|不灵|费劲|大舌头|结巴了|不连贯)|"
+        r"话(?:都|也)?说不清(?:楚)?|说不(?:出|了)话|不会说话了|口齿不清|吐字不清|讲话不清(?:楚)?",
+    ], hyperbole=_HYP_SPEECH,
+        clause_exclude=_APP_WORDS + r"|孩子|宝宝|小孩|儿童|岁|信号|录音|语音|视频|接线员|嗓子|哑|失声|喉咙|咽|感冒|"
+                                   r"扁桃体",
+        exclude_override=r"突然|忽然|嘴歪|半边|晕|倒"),
+    # ---- seizure ----------------------------------------------------------------------
+    _group(Category.SEIZURE, _SYMPTOM, [
+        r"抽搐|惊厥|抽起来了|抽过去了|羊癫疯|羊角风|口吐白沫|牙关紧闭|两眼上翻|眼睛(?:往)?上翻|抽个不停|"
+        r"(?:全身|浑身|四肢|手脚)(?:一直|不停地?|突然|都)?(?:抽(?!血|查|烟|奖|签|空|屉|样|取|检|脂|水)|"
+        r"痉挛|僵直|发硬|抖个不停)",
+        r"一直(?:在)?抽(?:搐|动|个不停|着)?(?!血|查|烟|奖|签|空|屉|样|取|检|脂|水|时间)",
+        r"翻白眼<G6>(?:抽|吐沫|白沫|没反应|叫不醒)",
+        r"(?:烧|发热)<G8>(?:一直)?抽(?:了|起来|搐|风|过去|个不停|动|筋)",
+        r"癫痫(?:发作|犯了|又犯|大发作|持续状态)|(?:又)?发羊癫疯",
+        r"seizure|convuls",
+    ]),
+    _group(Category.SEIZURE, _SYMPTOM, [r"抽风"], clause_exclude=_APP_WORDS),
+    _group(Category.SEIZURE, _CONDITION, [r"癫痫|epilep"]),
+    # ---- anaphylaxis ------------------------------------------------------------------
+    _group(Category.ANAPHYLAXIS, _SYMPTOM, [
+        r"过敏性休克|严重过敏反应|(?:急性)?喉头水肿|喉(?:咙|头)?水肿",
+        r"过敏<G12>(?:呼吸困难|呼吸有点困难|喘不|透不过|上不来气|憋|喉咙(?:肿|紧|堵|发紧)|嗓子(?:肿|紧|堵|发紧)|"
+        r"喉咙像|嗓子像|喉头|嘴唇肿|舌头肿|脸肿|眼睛肿|肿起来|晕倒|晕过去|昏|休克|说不出话|血压低)",
+        r"(?:喉咙|嗓子|喉头|舌头|嘴唇)(?:突然|一下)?(?:发)?(?:肿|紧|堵|胀)(?:了|起来|得|住)?<G8>"
+        r"(?:喘|呼吸|憋|透不过|说不出话|咽不下|上不来气|出不了声|发不出声)",
+        r"(?:全身|浑身|身上|满身)(?:突然|一下)?(?:都)?(?:起|长|出|冒)?(?:了)?(?:好多|很多|大片|一片)?"
+        r"(?:疹子|红疹|皮疹|风团|荨麻疹|疙瘩|红疙瘩|红包|包|红点|红斑|痒|肿)<G10>(?:呼吸|喘|憋|透不过|"
+        r"上不来气|头晕|晕|心慌|喉咙|嗓子|嘴唇肿|脸肿|眼睛肿|血压)",
+        r"(?:脸|脖子|嘴唇|舌头|眼睛|全身|浑身)<G4>肿<G8>(?:喘|呼吸|憋|透不过|嗓子|喉咙|上不来气)",
+        r"(?:蜂|蜜蜂|马蜂|黄蜂|胡蜂)<G4>(?:蛰|蜇|叮)<G8>(?:全身|浑身|肿|头晕|晕|喘|呼吸|憋)",
+        r"anaphyla|throat ?(?:is ?)?(?:swelling|closing)",
+    ]),
+    # ---- injury -----------------------------------------------------------------------
+    _group(Category.INJURY, _SYMPTOM, [
+        r"被(?:车|汽车|小车|卡车|货车|大车|电动车|电瓶车|摩托车?|公交车?|出租车|三轮车?|自行车|火车|"
+        r"车子)(?:给)?(?:撞|碾|压|刮倒|撞倒|撞飞|卷)",
+        r"(?:车|电动车|电瓶车|摩托车?|自行车)(?:和|跟|与)<G4>撞(?:了|上)|翻车了|车翻了",
+        r"从<G8>(?:楼|楼上|楼梯|高处|梯子|房顶|屋顶|阳台|树上|脚手架|窗户|窗台|悬崖|山上|山坡|台阶上|"
+        r"架子上|楼顶)(?:上)?(?:摔|掉|跌|坠|滚)(?:了)?(?:下来|下去|落)?",
+        r"坠楼|高空坠落|高处坠落|坠落",
+        r"(?:摔|撞|磕|碰|砸|打)(?:到|了|伤|破|中)?(?:了)?(?:头|脑袋|后脑勺?|头部)<G10>(?:吐|呕|晕|昏|意识|"
+        r"叫不醒|没反应|流血|出血|血|抽|迷糊|犯困)",
+        r"头(?:部)?(?:被)?(?:撞|磕|摔|砸|打)(?:了|伤|破|到|中)?<G10>(?:吐|呕|晕|昏|意识|叫不醒|没反应|"
+        r"流血|出血|抽|迷糊|犯困)",
+        r"被<G4>砸(?:到|中|伤)(?:了)?(?:头|脑袋)|后脑勺?着地|头破血流",
+        r"(?:摔|掉|跌|坠)(?:下来|倒|了|下去)<G8>(?:一直吐|呕吐|吐了|昏|晕|叫不醒|犯困|嗜睡|没反应|动不了|"
+        r"站不起来|起不来)",
+        r"(?:滑倒|摔倒|跌倒)<G8>(?:动不了|站不起来|起不来|爬不起来)",
+        r"骨头(?:都)?(?:露出来|戳出来|刺出来|穿出来|断了|碎了|露在外面)",
+        r"(?:腿|胳膊|手臂|手腕|脚踝|大腿|小腿)(?:被)?(?:摔|撞|压|砸|打)?(?:明显|都)?(?:断了|变形|扭曲|歪了|"
+        r"折了|反折)",
+        r"骨折<G8>(?:变形|歪|骨头露|戳出|刺出|出血|流血)",
+        r"被<G4>(?:刀|匕首|玻璃|利器|钢筋|钢管|铁棍|剪刀)<G4>(?:刺|扎|捅|砍|割|划)(?:伤|中|穿|了|进)|"
+        r"被(?:人)?(?:捅|砍)(?:了|伤)|捅了一刀|刀(?:伤|口)(?:很|特别|好)?深",
+        r"伤口(?:很|特别|非常|好|太|挺)(?:深|大|长)|深可见骨|见骨|露出骨头",
+        r"(?:狗|猫|蛇|动物|猪|马|牛)咬(?:伤|了|到)?<G8>(?:很深|好深|特别深|血流不止|止不住|流了好多血|"
+        r"肉都|见骨|撕开|撕裂|掉了块肉)",
+        r"被(?:毒)?蛇咬|毒蛇",
+        r"(?:手指|脚趾|手|胳膊|腿)<G4>(?:切|砍|轧|压|夹|锯)断|断指|断肢|(?:卷|夹)(?:进|到)(?:了)?机器|"
+        r"被机器(?:卷|夹|压|轧)",
+        r"被(?:重物|钢筋|砖头?|石头|墙|柜子|树|车|大石头?)(?:压|砸)(?:住|伤|中|在|倒|了)",
+        r"多处骨折|全身是伤|血肉模糊|卡在车里|枪伤|中枪",
+        r"car ?accident|hit ?by ?a ?car|fell ?from",
+    ]),
+    _group(Category.INJURY, _CONDITION, [
+        r"出车祸|车祸|交通事故|骨折|头部外伤|颅脑损伤|脑外伤|脑震荡",
+    ]),
+    # ---- poisoning / overdose ---------------------------------------------------------
+    _group(Category.POISONING, _SYMPTOM, [
+        r"(?:喝|服|吃)(?:了|下|掉|过)?(?:点|一瓶|半瓶|一口|几口|一些|好多|一点|一杯|半杯|大半瓶)?(?:的)?<TOXIN>",
+        r"把<G6><TOXIN><G4>(?:喝|吃|吞)(?:了|下|掉|光)",
+        r"(?:吃|吞|喝|服)(?:了|下|掉|光)?(?:一整|整整一?|整|一大|大半|一大把|一把|一堆|全部的?|所有的?|"
+        r"<MANY>)(?:个|颗)?(?:瓶|盒|板|把|堆|片|粒|颗)?(?:的)?<G5><DRUG>",
+        r"(?:吃|吞|喝|服)(?:了|下|掉)?(?:一|半|两|几|好几)(?:瓶|盒|板|把)(?:的)?<SED>",
+        r"(?:吃|吞|喝|服)(?:了|下)?(?:很多|好多|大量|过量|一大堆|一堆|一把)<SED>",
+        r"把(?:一|整|半|两|几)?整?(?:瓶|盒|板|把)(?:的)?<G6>(?:都|全|全部|一口气|一次性?|一下子)"
+        r"(?:吃|吞|喝)(?:了|下去|下|掉|光|完)",
+        r"把<G6><SED><G4>(?:都|全)?(?:吃|吞|喝)(?:了|下|掉|光)",
+        r"<SED>(?:都|全)?(?:吃|吞|喝)(?:了)?(?:一|整|半)(?:整)?(?:瓶|盒|板|把)",
+        r"<SED>(?:吃|服|喝)(?:多|过量|超量)(?:了)?|药(?:物)?过量|过量服(?:用|药)|吃药过量|药吃多了|"
+        r"吃多了(?:安眠)?药",
+        r"一次(?:性)?(?:吃|吞|服)(?:了)?<G6>(?:瓶|盒|板|<MANY>(?:片|粒|颗))",
+        r"误(?:服|食|吃|喝|吞)|把<G6>药<G4>当(?:糖|饮料|零食|水)|"
+        r"(?:吃|吞|喝|偷吃)(?:了)?<G4>(?:大人|爷爷|奶奶|外公|外婆|姥姥|姥爷|爸爸|妈妈|老人|家里)的<G3>(?:药|药片|药丸)",
+        r"(?:煤气|燃气|天然气|一氧化碳|(?<![a-z])co)中毒|一氧化碳(?!报警器(?!响|叫)|检测|浓度|传感)|煤气(?:泄漏|漏了|熏)|燃气泄漏|烧炭|"
+        r"(?:炭火|炭盆)<G6>(?:头晕|晕|中毒|昏)",
+        r"吃了?(?:毒蘑菇|野蘑菇|野生菌|毒蕈|河豚|干燥剂|樟脑丸|电池|纽扣电池|磁铁|磁珠|水银|洗衣凝珠)|"
+        r"毒蘑菇|吞了?(?:个|一个|一颗|颗)?(?:电池|纽扣电池|磁铁|磁珠)",
+        r"<P>喝(?:了)?药了|服毒",
+        r"被(?:马蜂|胡蜂|黄蜂|蜂群|毒蜂)(?:蛰|蜇|叮)",
+        r"overdose|poisoned|swallowed ?(?:bleach|pills)",
+    ]),
+    _group(Category.POISONING, _SYMPTOM, [r"吃错(?:了)?药(?!了吧|吧)"],
+           clause_exclude=r"你|客服|他们|工作人员|是不是", exclude_override=r"孩子|宝宝|小孩|老人|爸|妈|我|奶|爷|姥"),
+    _group(Category.POISONING, _CONDITION, [
+        r"(?:食物|农药|药物|酒精|重金属|亚硝酸盐)中毒|(?<!游戏)(?<!网络)中毒(?!太深|很深|了吧|性)",
+    ]),
+    # ---- self-harm --------------------------------------------------------------------
+    _group(Category.SELF_HARM, _IDEATION, [
+        r"(?<!不)(?<!你)想死(?!你|您|我了|我啦|人了|他了|她了|宝|了你|啦你|吗|么)",
+        r"不想活|活着(?:真|也|都)?没(?:有)?(?:什么|啥)?意思|活着(?:还)?有(?:什么|啥)意思|活不下去|"
+        r"不想再活|活够了|不如死了|死了算了|死了就好了|一了百了|一死了之|想去死|去死算了|"
+        r"活着(?:好|太|真)累|没(?:有)?活下去的(?:意义|勇气|理由)|不想(?:再)?醒来",
+        r"(?:想|要|打算|准备|计划)(?:去)?(?:自杀|轻生|寻死|自尽|了结自己|结束自己)|轻生|寻死|自尽|"
+        r"(?:想|要)?结束(?:自己的?)?(?:生命|这一切)|了结自己|自我了断|结束自己",
+        r"(?:想|要|准备|打算)(?:从<G6>)?跳(?:下去|楼|河|江|桥|海)|(?:想|要|准备)(?:上吊|割腕|卧轨)",
+        r"遗书",
+        r"kill ?myself|want ?to ?die|end ?my ?life|suicidal|don'?t ?want ?to ?live",
+    ], hyperbole=_HYP_LIGHT),
+    _group(Category.SELF_HARM, _ACT, [
+        r"(?<!因)(?<!关于)自杀(?!免责|条款|除外|险|责任|属于|算不算|算|赔|能赔|理赔|保不保|保吗|在保险|是否)",
+        r"跳楼(?!价|甩卖|大甩卖|机)|跳河|跳桥|跳江|上吊|卧轨",
+        r"割(?:过|了)?(?:手)?腕|割脉|(?:划|割|砍|伤|烫)(?:了|过)?自己|自残|自伤|伤害自己",
+        r"(?:服毒|吃药|喝药)自杀",
+        r"suicide|self ?harm|cut ?myself",
+    ]),
+    # ---- burns ------------------------------------------------------------------------
+    _group(Category.BURN, _SYMPTOM, [
+        r"(?:烧|烫)(?:伤|到|着|了)(?:了)?<G3>(?:一大片|大片|很大一片|好大一片|大面积|一片|全身|整个|整条|"
+        r"半边|整只)",
+        r"大面积(?:烧|烫)伤|(?:烧|烫)(?:伤|着)(?:得)?(?:很|特别|非常)?(?:严重|厉害)",
+        r"(?:烧|烫)(?:伤|得|到|了)<G4>(?:皮都掉了|皮掉了|皮都脱了|掉皮|脱皮|发白|发黑|焦了|糊了|皮肉|"
+        r"(?:起|长)了?(?:大|好多|很多|一片|一大片|好大的?)(?:水)?泡)",
+        r"着火了|火灾|被火烧|身上着火|衣服着火|失火|起火了|厨房着火",
+        r"(?:开水|热水|热油|油锅|滚油|沸水|蒸汽|火)<G4>(?:烫|烧|溅|泼)<G6>(?:一大片|大片|大面积|全身|半身|"
+        r"脸|眼睛|严重|厉害|皮都|起了?大?泡)",
+        r"(?:硫酸|盐酸|强酸|强碱|烧碱|火碱|石灰|化学品|化学药剂|洁厕灵|84)<G6>(?:泼|溅|进|弄|洒|烧|腐蚀)"
+        r"(?:到|了|伤)?",
+        r"眼睛(?:里)?(?:进|溅)(?:了)?(?:碱|酸|石灰|消毒液|84|洁厕灵|化学)|泼(?:了)?硫酸|被泼(?:了)?"
+        r"(?:硫酸|开水|汽油)|化学烧伤|电烧伤",
+        r"severe ?burn",
+    ]),
+    _group(Category.BURN, _CONDITION, [r"烧伤(?!科|膏|药|中心|门诊)|烫伤(?!膏|药|科|门诊)"]),
+    # ---- choking ----------------------------------------------------------------------
+    _group(Category.CHOKING, _SYMPTOM, [
+        r"卡(?:在)?(?:喉咙|嗓子|气管|食管|食道)|(?:喉咙|嗓子|气管)(?:里|眼)?(?:被)?(?:东西)?卡(?:住|了|着)",
+        r"噎住|噎着|噎到|哽住了",
+        r"(?:吞|咽|吃|误吞|含)(?:了|下|进)?<G6>(?:卡住|卡着|卡在|噎住|出不来|咳不出|吐不出)",
+        r"(?:硬币|纽扣|果冻|花生|糖果|糖|珠子|玩具|瓶盖|骨头|枣核|坚果|葡萄|肉|汤圆|年糕)<G4>"
+        r"(?:卡(?:住|在|着)|呛进)",
+        r"吞了?(?:个|一个|一颗|一枚|颗|枚)?(?:硬币|纽扣|珠子|玩具|瓶盖|钉子|别针|戒指)",
+        r"(?<!令人)(?<!让人)(?<!让我)(?<!令我)(?<!使人)(?<!叫人)窒息(?!感|的操作|操作|性)",
+        r"呛(?:进|到)(?:了)?气管|气管(?:里)?进(?:了)?(?:异物|东西)|异物(?:卡|堵|进)",
+        r"呛(?:住|到|着)(?:了)?<G6>(?:脸|喘|呼吸|说不出|咳不出|发紫|憋)",
+        r"choking",
+    ], clause_exclude=r"鱼刺|刺|页面|系统|视频|网|手机|电脑|app|程序|卡顿|卡了|信用卡|银行卡|医保卡",
+        exclude_override=r"喘|呼吸|发紫|说不出话|憋|脸都"),
+    _group(Category.CHOKING, _CONDITION, [r"海姆立克"]),
+    # ---- drowning ---------------------------------------------------------------------
+    _group(Category.DROWNING, _SYMPTOM, [
+        r"落水|被水(?:冲走|淹)|被(?:海浪|浪)(?:冲走|卷走)|淹(?:着|住|到)了|"
+        r"掉(?:进|到|下|入)?(?:了)?<G3>(?:水里|河里|湖里|海里|池塘|水塘|水池|泳池|游泳池|水库|井里|粪坑|"
+        r"水缸|鱼塘|江里)",
+        r"(?:呛水|溺水)<G6>(?:昏|晕|没反应|没呼吸|喘不|叫不醒|意识)",
+        r"(?:水|河|湖|海|池|井|水库|泳池)里<G4>(?:救|捞|拉)(?:了)?(?:上来|起来|出来)|捞上来",
+        r"drown",
+    ], clause_exclude=r"手机|钥匙|东西|眼镜|耳机|钱包|证|卡|包|鞋|帽子|玩具|戒指|手表"),
+    _group(Category.DROWNING, _CONDITION, [r"(?<!防)溺水(?!险)"]),
+    # ---- electric shock ---------------------------------------------------------------
+    _group(Category.ELECTRIC_SHOCK, _SYMPTOM, [
+        r"触电(?!般|一样|的感觉|感)|被电(?:了|到|着|击|伤|晕|一下|打)|电击伤|被(?:雷|闪电)(?:劈|击|打)|"
+        r"雷击|漏电<G6>(?:电到|电着|晕|倒)",
+        r"(?:电线|插座|电闸|电门|高压线|电箱|电源)<G6>(?:电到|电着|打了一下|打到|击|电了|触电)",
+        r"electric ?shock|electrocut",
+    ]),
+    # ---- pregnancy --------------------------------------------------------------------
+    _group(Category.PREGNANCY, _SYMPTOM, [
+        r"羊水(?:破|漏)|破水(?:了)?|胎膜早破|脐带脱垂|孩子头(?:都)?出来了|生在(?:家里|车上|路上)",
+        r"(?:怀孕|孕|孕妇|孕期|妊娠|怀着|怀了|身孕|孕早期|孕晚期|孕中期|待产|临产|产妇|产后|刚生完|"
+        r"生完孩子|月子)<G12>(?:大出血|大量出血|出血|流血|(?:出|流)了?(?:好多|很多|一大摊|大量)血|阴道出血|"
+        r"下面出血|下身出血|见红(?:了)?(?:很多|好多|不止|特别多)|剧烈(?:腹痛|肚子疼)|肚子剧痛|"
+        r"肚子(?:疼|痛)得(?:厉害|受不了|不行)|抽搐|抽风|晕倒|昏迷|胎动(?:消失|没了|停了|减少|少了)|"
+        r"头痛得厉害|头痛欲裂|看东西模糊|眼前发黑)",
+        r"见红(?:了)?(?:很多|好多|不止|特别多)|胎动(?:消失|没了|停了|明显减少)|胎心(?:没了|消失)|"
+        r"产后大出血|宫外孕(?:破裂|大出血)",
+    ]),
+    _group(Category.PREGNANCY, _CONDITION, [r"宫外孕|子痫|胎盘早剥"]),
+    # ---- high fever / heat stroke -----------------------------------------------------
+    _group(Category.HIGH_FEVER, _SYMPTOM, [
+        r"(?:烧|体温|发热|高热)(?:到|达|有|都|了|是)*(?<![0-9])(?:4[1-2](?:\.[0-9])?(?![0-9])|四十[一二])",
+        r"新生儿<G4>(?:发烧|发热|高烧|体温高)|(?:[一二两三123]|满|不到[一二两三123])(?:个)?月(?:大)?(?:的)?"
+        r"(?:宝宝|孩子|婴儿|小孩|宝|娃)?<G3>(?:发烧|发热|高烧)",
+        r"(?:发烧|高烧|发热)<G8>(?:脖子(?:发)?硬|颈部僵硬|皮肤(?:出现|有|起)?(?:紫|瘀|出血)(?:斑|点)|"
+        r"精神(?:特别|很|非常)差|意识不清)",
+        r"中暑<G8>(?:昏|晕|抽|意识|神志|叫不醒|高烧|不出汗)|热射病|晒晕|heat ?stroke",
+    ]),
+    # ---- bleeding ---------------------------------------------------------------------
+    _group(Category.BLEEDING, _SYMPTOM, [
+        r"(?:吐|呕|咳|咯)(?:了|过|出)?(?:来)?(?:好多|很多|一大口|一口|大口|几口|一大摊|一滩|满嘴|大量|鲜)?"
+        r"(?:的)?血(?!压|糖|脂|常规|型|管|检|液检|小板|清|红蛋白|象|整理|推荐|总结|分享|价|甩卖|降价|清仓|安利|"
+        r"丝|迹|点)",
+        r"(?:大口|一直)(?:吐|咳)血|吐(?:出来)?的(?:全|都)是血|吐<G6>(?:全|都)是血",
+        r"痰(?:里|中)?(?:全|都)是<G4>血|满口(?:是)?血|咳出(?:来)?(?:一口|好多|很多|大口)?血(?!丝|迹|点)",
+        r"吐<G8>(?:咖啡渣|咖啡色|黑色的东西|黑水)",
+        r"(?:拉|便|大便|解)(?:了)?(?:好多|很多|大量|一大滩|一马桶|全是|都是)(?:的)?血|"
+        r"便血(?:很多|好多|不止|严重)|大便(?:里|上)?(?:全|都)是血|马桶(?:里)?(?:全|都)是血",
+        r"黑便|拉(?:了)?黑(?:便|色(?:的)?(?:大便|便|屎))|柏油(?:样)?(?:便|大便|色)|"
+        r"(?:大便|便便|拉的|屎|粪便)(?:是|发|变|呈|都是|全是)?(?:黑色|黑乎乎|黑)(?:的)?",
+        r"血止不住|止不住(?:地)?(?:流|出)?血|(?:流|出)血(?:不止|止不住|一直不停|停不下来)|血流不止|"
+        r"血(?:哗哗|一直|不停|直)(?:地|的)?(?:流|往外(?:冒|流|喷)|冒)|血流如注|喷血|血(?:往外)?喷",
+        r"(?:流|出)了(?:好多|很多|一地|一大滩|一大摊|满地|大量|好大一摊|一摊|不少|一大片|一盆)(?:的)?血",
+        r"大出血|大量出血|失血过多|失血性休克|动脉(?:出血|破了|喷血)|"
+        r"(?:满身|满脸|满地|满手|全身|浑身|一身|手腕上|衣服上|裤子)(?:都|全)?是血|(?:被血|血)(?:浸透|湿透|染红)",
+        r"鼻(?:子)?(?:血|出血)<G4>(?:止不住|不止|一直流|流不停)|流鼻血<G6>(?:止不住|不止)",
+        r"vomiting ?blood|cough(?:ing)? ?(?:up ?)?blood|bleeding ?(?:heavily|a ?lot|won'?t ?stop)|"
+        r"heavy ?bleeding|black ?stool",
+    ], hyperbole=_HYP_BLOOD),
+    _group(Category.BLEEDING, _CONDITION, [r"内出血|(?:上)?消化道出血|胃出血"]),
+    # ---- general ----------------------------------------------------------------------
+    _group(Category.GENERAL, _SYMPTOM, [
+        r"救命(?!钱|稻草|药|恩|之恩|的钱)|救救(?:我|他|她|孩子|我们|我爸|我妈|命)(?!们的)|救我(?!们的)|求救|快来人|"
+        r"(?<![a-z])sos(?![a-z]|救援|服务|卡|国际|援助|紧急救援)",
+        r"快(?:要)?不行了|<P>(?:快)?不行了|(?:快|快要)死了",
+        r"生命危险|危在旦夕|奄奄一息|生命垂危",
+        r"出(?:大)?事了",
+        r"疼得(?:在地上|满地|直)?打滚|(?:疼|痛)得(?:直不起腰|晕过去|昏过去)",
+        r"emergency",
+    ], hyperbole=_HYP_DYING,
+        clause_exclude=r"哈哈|笑死|好笑|搞笑|可爱|好看|绝了|离谱|好吃|" + _APP_WORDS,
+        exclude_override=r"人|晕|倒|血|喘|呼吸|孩子|宝宝|爸|妈|老公|老婆"),
+    _group(Category.GENERAL, _CONDITION, [
+        r"(?:打|叫|拨|拨打|call)(?:了)?(?:个)?120|120(?:急救|救护车|来了|到了|还没来|还没到)|救护车|"
+        r"急救(?!箱|包|知识|培训|课程|证)|病危|ambulance",
+    ]),
+)
+
+# Most specific first; the first category that fired names the emergency.
+_PRIORITY: Tuple[Category, ...] = (
+    Category.ANAPHYLAXIS, Category.CHOKING, Category.DROWNING, Category.ELECTRIC_SHOCK,
+    Category.POISONING, Category.CARDIAC_ARREST, Category.STROKE, Category.CHEST_PAIN,
+    Category.PREGNANCY, Category.SEIZURE, Category.BURN, Category.INJURY, Category.BLEEDING,
+    Category.UNCONSCIOUS, Category.BREATHING, Category.HIGH_FEVER, Category.GENERAL,
+    Category.SELF_HARM,
+)
+
+# ---------------------------------------------------------------------------------------
+# Context rules
+# ---------------------------------------------------------------------------------------
+
+_WINDOW = 40
+_CLAUSE_PUNCT = re.compile(r"[,.!?;。\n:~…]")
+
+_NEWS = re.compile(r"新闻|报道|报导|电视上|电视剧|电影|小说|据说|网上|微博|抖音|视频里|文章|书上|剧里|"
+                   r"剧中|热搜|科普|听新闻")
+
+_NEG = re.compile(
+    r"(?:没有|没|无|不是|不|未|否认|并无|并没有|并未|从没有?|从来没有?|从未|并非|排除(?:了)?|没什么|没啥|"
+    r"(?<![a-z])(?:no|not|without|never|denies|deny|don'?t ?have))"
+    r"(?:有|再|太|明显|什么|感到|觉得|感觉|出现|发生|任何|过|怎么|特别|很|那么|发现|伴有?|伴随|犯|会|是|啥|"
+    r"(?:胸闷|头晕|头痛|头疼|咳嗽|发烧|发热|恶心|呕吐|心慌|心悸|气短|气促|乏力|腹痛|腹泻|出汗|冷汗|发冷)"
+    r"(?:、|和|或|及|/)?|"
+    r" |any ?|a ?){0,4}$"
+)
+_NEG_ACT = re.compile(r"(?:没有|没|无|不是|并无|并没有|否认|从没有?|从来没有?|从未)(?:有|任何|什么|过)?$")
+_POST_NEG = re.compile(r"^(?:倒是?|到是|也|是|还|都|倒也)?(?:没有|没|不)(?:$|的|啊|呢|哦|就|只|但|而|哈|呀)")
+_LIST_JOIN = re.compile(r"^(?:、|和|或|或者|及|以及|跟|与|/|也没有?|也不)?$")
+
+_PRESENT = re.compile(
+    r"现在|今天|今早|今晚|今儿|刚才|刚刚|刚|正在|突然|忽然|突发|又|一直|还在|此刻|这会儿?|马上|目前|"
+    r"昨晚|昨天|早上|晚上|半夜|凌晨|中午|下午|<NUM>(?:分钟|个?小时|个?钟头)|right ?now|just ?now|suddenly"
+    .replace("<NUM>", _MACROS["NUM"])
+)
+_STRONG_PRESENT = re.compile(r"现在|正在|刚才|刚刚|已经|此刻|这会|今天")
+_ACUTE_NEAR = re.compile(
+    r"(?:现在|刚才|刚刚|刚|正在|突然|忽然|突发|又|此刻|这会|今天|今早|今晚|昨晚|马上)[^想要约做查问办买复预]{0,3}$"
+)
+_ACUTE_AFTER = re.compile(r"^(?:又)?(?:了|发作|犯了|突发|急性发作|又犯)")
+_ACUTE_IN_MATCH = re.compile(r"发作|犯了|又犯|突发|破裂")
+
+_RECURRENCE = re.compile(
+    r"(?<!没)(?<!没有)(?<!不)(?<!未)(?:又|再次|再一次|再度)(?:犯|发作|复发|发病|中风|心梗|梗|晕|昏|抽|吐|"
+    r"出现|来了|开始)|复发了|犯病了|发病了"
+)
+
+_PAST_PREFIX = re.compile(
+    r"去年|前年|上上个?月|上个?月|上个?(?:周|星期|礼拜)|上(?:一)?次|上回|那次|"
+    r"(?:几|[0-9]+|[一二两三四五六七八九十半]+)(?:个)?(?:多)?(?:年|月)(?:多)?(?:前|以前|之前)|"
+    r"(?<![0-9一二两三四五六七八九十几半钟时头儿天周会久刚])(?:之前|以前)|从前|曾经|曾|过去|早年|"
+    r"小时候|年轻(?:的)?时(?:候)?|那年|当年|那时候?|病史|既往|有过(?!敏)|得过(?!且)|患过|犯过|"
+    r"发过(?!来|去)|陈旧性?|以往|往年|多年前|早些年|history ?of|previously|last ?(?:year|month)"
+)
+_STROKE_AFTER = re.compile(r"(?:中风|脑梗|卒中|脑出血|脑溢血|脑血栓)(?:之)?后")
+_DURATION = r"(?:<NUM>)(?:多)?(?:个)?(?:多)?(?:年|月)".replace("<NUM>", _MACROS["NUM"])
+_PAST_SUFFIX_SYMPTOM = re.compile(
+    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|后|夜|分|头|半)|的?病史|史|" + _DURATION + ")"
+)
+_PAST_SUFFIX_CONDITION = re.compile(
+    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|夜|分|头|半)|的?病史|史|后遗症|(?:之)?后(?!背|脑|面|来|天|果)|"
+    r"以后|康复|恢复期?|已经好了|治好了|" + _DURATION + ")"
+)
+_PAST_ASPECT_IN_MATCH = re.compile(r"[吐咳拉晕抽犯发患得呕咯便倒]过(?!去|来|多|度)")
+
+_HYPOTHETICAL = re.compile(
+    r"如果|万一|假如|假设|(?<![主需只重还])要是|一旦|倘若|若是|以防|防止|预防|避免|会不会得|容易得"
+)
+
+_ADMIN = re.compile(
+    r"预授权|授权|直付|报销|理赔|赔付|赔偿|能赔|赔吗|赔不赔|保险|保额|保障|保单|投保|核保|续保|免赔|免责|"
+    r"条款|险种|重疾|意外险|费用|多少钱|收费|要钱|自费|医保|发票|康复|复查|复诊|随访|筛查|体检|检查|检测|"
+    r"评估|风险|预防|疫苗|挂号|预约|约个|约一下|想约|专家|门诊|哪家医院|哪个医院|什么医院|医院推荐|"
+    r"绿色通道|绿通|住院|出院|手术|支架|搭桥|后遗症|恢复|病史|既往|吃什么|用药|开药|药物|买药|什么药|"
+    r"原因|怎么回事|症状|表现|前兆|征兆|是什么|什么是|什么病|遗传|能治|怎么治|治疗|科普|了解|区别|患者|"
+    r"容易|哪些人|什么人|报告|结果|ct|核磁|mri|片子|显示|培训|课程|学习|考证|证书|机构|中心|科室|"
+    r"哪个科|什么科|专科|特需|陪诊|护工|会诊|转诊|权益|额度|等待期|材料|资料|证明|病历|诊断书|怎么做|"
+    r"怎么用|注意什么|注意事项|饮食|保健|偏方|家属|能报|报吗|的药|药能|药费|引起|导致|诱发|会不会|可能性|概率|几率|如何|怎样|报名|怎么学|学"
+)
+_INSURANCE = re.compile(
+    r"预授权|直付|理赔|报销|赔付|保险|保单|免赔|核保|投保|能赔|赔吗|赔不赔|保障范围|在保障|等待期|额度|"
+    r"费用|多少钱|要钱|收费|能报|报吗"
+)
+_KNOWLEDGE = re.compile(
+    r"是什么原因|什么原因|啥原因|原因是|怎么回事|怎么引起|引起的|导致的|的原因|是什么病|什么病|的症状|"
+    r"什么症状|的表现|有哪些|是什么|正常吗|正常么|严重吗|要紧吗|怎么预防|如何预防|为什么会|为啥会|"
+    r"什么情况下|科普|了解一下|区别|能治好|怎么治|吃什么药"
+)
+_PERSON = re.compile(
+    r"我|俺|咱|他|她|孩子|宝宝|宝|娃|儿子|女儿|闺女|爸|妈|爷|奶|姥|外公|外婆|公公|婆婆|老公|老婆|媳妇|"
+    r"丈夫|妻子|先生|太太|爱人|对象|朋友|哥|姐|弟|妹|叔|姨|舅|伯|同事|邻居|老人|家人|病人|\bi\b|\bmy\b"
+)
+# "...的事(了)" after a candidate: the whole event is in the past (骨折了能报销吗 去年的事了).
+_PAST_EVENT = re.compile(r"(?:去年|前年|上个?月|以前|之前|很久以前|好几年前|几年前|上次|那次|过去|小时候)的事")
+# After a condition: it has been treated (心梗 早就好了 / 已经出院了 ...).
+_RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)了|(?<!刚)出院了|治好了|痊愈了|康复了")
+_IN_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|抢救室|急诊室里|医院里")
+_FAMILY = re.compile(r"我|爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷|奶|姥|外公|外婆|家人|家里")
+
+
+class _Context:
+    """Per-message helpers: clauses and lazily computed message-level facts."""
+
+    def __init__(self, norm: _Normalized, candidates: List["_Candidate"]) -> None:
+        self.text = norm.text
+        self.breaks = norm.breaks
+        self.puncts = [m.start() for m in _CLAUSE_PUNCT.finditer(self.text)]
+        self._cache: Dict[str, bool] = {}
+        self.covered = bytearray(len(self.text))    # 1 where some candidate matched
+        for c in candidates:
+            self.covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+
+    def clause(self, start: int, end: int) -> Tuple[int, int]:
+        """(clause start, clause end) around text[start:end]; a clause ends at punctuation,
+        removed whitespace or emoji."""
+        p = bisect.bisect_left(self.puncts, start)
+        cs = self.puncts[p - 1] + 1 if p > 0 else 0
+        b = bisect.bisect_right(self.breaks, start)
+        if b > 0:
+            cs = max(cs, self.breaks[b - 1])
+        p = bisect.bisect_left(self.puncts, end)
+        ce = self.puncts[p] if p < len(self.puncts) else len(self.text)
+        b = bisect.bisect_left(self.breaks, end)
+        if b < len(self.breaks):
+            ce = min(ce, self.breaks[b])
+        return cs, max(ce, end)
+
+    def _flag(self, name: str, rx: Pattern[str]) -> bool:
+        value = self._cache.get(name)
+        if value is None:
+            value = self._cache[name] = rx.search(self.text) is not None
+        return value
+
+    @property
+    def recurrence(self) -> bool:
+        return self._flag("recurrence", _RECURRENCE)
+
+    @property
+    def admin(self) -> bool:
+        return self._flag("admin", _ADMIN)
+
+    @property
+    def insurance_or_knowledge(self) -> bool:
+        return self._flag("insurance", _INSURANCE) or self._flag("knowledge", _KNOWLEDGE)
+
+    @property
+    def in_care_admin(self) -> bool:
+        return self._flag("in_care", _IN_CARE) and self._flag("insurance", _INSURANCE)
+
+    @property
+    def person(self) -> bool:
+        return self._flag("person", _PERSON)
+
+    @property
+    def present(self) -> bool:
+        return self._flag("present", _PRESENT)
+
+
+@dataclass
+class _Candidate:
+    start: int
+    end: int
+    group: _Group
+    fired: bool = False
+    negated: bool = False
+
+
+def _last(rx: Pattern[str], text: str) -> Optional["re.Match[str]"]:
+    found = None
+    for found in rx.finditer(text):
+        pass
+    return found
+
+
+def _negated(before: str, kind: str) -> bool:
+    if kind == _ACT:
+        return _NEG_ACT.search(before) is not None
+    m = _NEG.search(before)
+    if m is None:
+        return False
+    cue = m.start()
+    # A-not-A questions (有没有, 是不是, 会不会) ask, they do not deny.
+    if before[cue] in "不没" and cue > 0 and cue + 1 < len(before) and before[cue - 1] == before[cue + 1]:
+        return False
+    return True
+
+
+def _covered_by_past_prefix(
+    ctx: _Context, cand: _Candidate, cs: int, before: str, nearby: List[_Candidate]
+) -> bool:
+    cue = None
+    for m in _PAST_PREFIX.finditer(before):
+        if any(ctx.covered[cs + m.start():cs + m.end()]):
+            continue        # "晕过去" is not the past cue "过去"
+        cue = m
+    if cue is None:
+        return False
+    between = before[cue.end():]
+    if len(between) > 15 or _PRESENT.search(between):
+        return False
+    cue_end = cs + cue.end()
+    inner = [c for c in nearby if c is not cand and c.start >= cue_end and c.end <= cand.start]
+    if inner:
+        last_end = max(c.end for c in inner)
+        if not _LIST_JOIN.match(ctx.text[last_end:cand.start]):
+            return False     # the cue belongs to an earlier symptom: 之前心梗过胸口疼得厉害
+    return True
+
+
+def _is_past(ctx: _Context, cand: _Candidate, cs: int, before: str, after: str,
+             nearby: List[_Candidate]) -> bool:
+    if ctx.recurrence:
+        return False
+    kind = cand.group.kind
+    matched = ctx.text[cand.start:cand.end]
+    if _PRESENT.search(matched):
+        return False
+    suffix = _PAST_SUFFIX_CONDITION if kind == _CONDITION else _PAST_SUFFIX_SYMPTOM
+    if (suffix.match(after) or _PAST_ASPECT_IN_MATCH.search(matched)) and not _PRESENT.search(before):
+        return True
+    if _covered_by_past_prefix(ctx, cand, cs, before, nearby):
+        return True
+    if cand.group.category is Category.STROKE and kind == _SYMPTOM:
+        m = _last(_STROKE_AFTER, before)
+        if m is not None and not _PRESENT.search(before[m.end():]):
+            return True
+    return False
+
+
+def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
+           nearby: List[_Candidate]) -> None:
+    grp = cand.group
+    text = ctx.text
+    cs, ce = ctx.clause(cand.start, cand.end)
+    # Context rules look at most _WINDOW characters around a candidate: bounded work per
+    # candidate, so long messages stay linear.
+    cs, ce = max(cs, cand.start - _WINDOW), min(ce, cand.end + _WINDOW)
+    before, after = text[cs:cand.start], text[cand.end:ce]
+    clause = text[cs:ce]
+
+    if grp.clause_exclude is not None and grp.clause_exclude.search(clause):
+        if grp.exclude_override is None or not grp.exclude_override.search(clause):
+            return
+    if grp.hyperbole is not None and grp.hyperbole.search(before):
+        return
+    news = _last(_NEWS, before)
+    if news is not None:
+        between = before[news.end():]
+        if not _PRESENT.search(between) and not _FAMILY.search(between):
+            return
+    if grp.kind == _IDEATION:
+        cand.fired = True
+        return
+
+    if _negated(before, grp.kind) or (grp.kind != _ACT and _POST_NEG.match(after)):
+        cand.negated = True
+        return
+    if (prev is not None and prev.negated and prev.end <= cand.start
+            and _LIST_JOIN.match(text[prev.end:cand.start])):
+        cand.negated = True      # 没有胸痛、呼吸困难
+        return
+    if grp.kind == _ACT:
+        cand.fired = True
+        return
+
+    hypo = _last(_HYPOTHETICAL, before)
+    if hypo is not None and not _STRONG_PRESENT.search(before[hypo.end():]):
+        return
+    if _is_past(ctx, cand, cs, before, after, nearby):
+        return
+    if not ctx.recurrence and not ctx.present:
+        later = text[cand.end:cand.end + _WINDOW]
+        if _PAST_EVENT.search(later) or (grp.kind == _CONDITION and _RESOLVED.search(later)):
+            return      # 骨折了能报销吗 去年的事了
+
+    matched = text[cand.start:cand.end]
+    if grp.kind == _CONDITION:
+        acute = (ctx.recurrence or _ACUTE_AFTER.match(after) or _ACUTE_IN_MATCH.search(matched)
+                 or _ACUTE_NEAR.search(before))
+        if ctx.admin and not acute:
+            return
+    else:
+        if (ctx.insurance_or_knowledge and not ctx.person and not ctx.present
+                and not after.startswith("了")):
+            return
+        if ctx.in_care_admin and not _ACUTE_NEAR.search(before) and not _STRONG_PRESENT.search(before):
+            return      # already in hospital, asking about cover: 孩子抽搐住院了 能直付吗
+    cand.fired = True
+
+
+def detect(text: str) -> Optional[RedFlag]:
+    """The emergency a member's message describes, or None. See the module docstring for
+    the rules."""
+    if not text:
+        return None
+    norm = _normalize(text)
+    s = norm.text
+    if not s:
+        return None
+    candidates: List[_Candidate] = []
+    for grp in _GROUPS:
+        for m in grp.regex.finditer(s):
+            if m.end() > m.start():
+                candidates.append(_Candidate(m.start(), m.end(), grp))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: (c.start, -c.end))
+    starts = [c.start for c in candidates]
+    ctx = _Context(norm, candidates)
+    prev: Optional[_Candidate] = None
+    fired_groups: Set[int] = set()
+    for cand in candidates:
+        if id(cand.group) in fired_groups:
+            continue            # nothing new to learn from the same group
+        lo = bisect.bisect_left(starts, cand.start - 2 * _WINDOW)
+        hi = bisect.bisect_right(starts, cand.end + _WINDOW)
+        _judge(ctx, cand, prev, candidates[lo:hi])
+        if cand.fired:
+            fired_groups.add(id(cand.group))
+        if cand.negated or cand.fired:
+            prev = cand
+    fired = [c for c in candidates if c.fired]
+    if not fired:
+        return None
+    self_harm = any(c.group.kind in (_IDEATION, _ACT) for c in fired)
+    by_category: Dict[Category, _Candidate] = {}
+    for c in fired:
+        by_category.setdefault(c.group.category, c)
+    for category in _PRIORITY:
+        chosen = by_category.get(category)
+        if chosen is not None:
+            break
+    assert chosen is not None
+    matched = text[norm.index[chosen.start]:norm.index[chosen.end - 1] + 1]
+    return RedFlag(category=chosen.group.category, matched=matched, self_harm=self_harm)

@@ -1,0 +1,661 @@
+"""Tests for bot/redflags.py: the independent emergency check that forces the
+"call 120 / nearest emergency department" answer.
+
+A missed emergency is the worst failure; false alarms on clearly non-urgent messages
+(history, hyperbole, screenings, insurance questions, negations, news) must not happen either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from typing import List, Tuple
+
+import pytest
+
+from bot.redflags import Category, RedFlag, detect
+
+C = Category
+
+# (message, expected category, expected self_harm)
+EMERGENCIES: List[Tuple[str, Category, bool]] = [
+    # ---- chest pain / heart attack
+    ("胸口疼得厉害", C.CHEST_PAIN, False),
+    ("胸口像压了块石头", C.CHEST_PAIN, False),
+    ("胸闷出冷汗", C.CHEST_PAIN, False),
+    ("我爸胸口疼 出了一身冷汗", C.CHEST_PAIN, False),
+    ("老妈说心口疼 左胳膊也麻", C.CHEST_PAIN, False),
+    ("胸口压着喘不过气", C.CHEST_PAIN, False),
+    ("突然胸闷得厉害", C.CHEST_PAIN, False),
+    ("胸口堵得慌 出冷汗", C.CHEST_PAIN, False),
+    ("心梗", C.CHEST_PAIN, False),
+    ("心梗又犯了", C.CHEST_PAIN, False),
+    ("急性心梗", C.CHEST_PAIN, False),
+    ("心肌梗死", C.CHEST_PAIN, False),
+    ("我老公好像心脏病发作了", C.CHEST_PAIN, False),
+    ("有没有可能是心梗 胸口疼", C.CHEST_PAIN, False),
+    ("chest pain", C.CHEST_PAIN, False),
+    # ---- cardiac arrest
+    ("心脏骤停", C.CARDIAC_ARREST, False),
+    ("我爸倒地没有心跳了", C.CARDIAC_ARREST, False),
+    ("人没气了", C.CARDIAC_ARREST, False),
+    ("摸不到脉搏", C.CARDIAC_ARREST, False),
+    ("正在做心肺复苏", C.CARDIAC_ARREST, False),
+    ("孩子没有呼吸了", C.CARDIAC_ARREST, False),
+    ("他没有呼吸", C.CARDIAC_ARREST, False),
+    # ---- breathing
+    ("喘不上气", C.BREATHING, False),
+    ("呼吸困难", C.BREATHING, False),
+    ("憋得脸发紫", C.BREATHING, False),
+    ("孩子嘴唇发紫 喘不过气", C.BREATHING, False),
+    ("我喘不过气来", C.BREATHING, False),
+    ("上不来气了", C.BREATHING, False),
+    ("老人呼吸急促", C.BREATHING, False),
+    ("哮喘发作了 喷药没用", C.BREATHING, False),
+    ("我快憋死了", C.BREATHING, False),
+    ("宝宝脸都青了", C.BREATHING, False),
+    ("I can't breathe", C.BREATHING, False),
+    # ---- unconscious
+    ("怎么叫都没反应", C.UNCONSCIOUS, False),
+    ("叫不醒", C.UNCONSCIOUS, False),
+    ("晕过去了", C.UNCONSCIOUS, False),
+    ("昏迷", C.UNCONSCIOUS, False),
+    ("急！老婆晕倒了叫不醒", C.UNCONSCIOUS, False),
+    ("同事突然晕倒在地", C.UNCONSCIOUS, False),
+    ("奶奶叫不应了", C.UNCONSCIOUS, False),
+    ("我妈一直昏睡叫不醒", C.UNCONSCIOUS, False),
+    ("爸爸失去意识了", C.UNCONSCIOUS, False),
+    ("老公休克了", C.UNCONSCIOUS, False),
+    ("低血糖晕过去了", C.UNCONSCIOUS, False),
+    ("中暑昏迷了", C.UNCONSCIOUS, False),
+    ("刚才晕倒了 现在醒了", C.UNCONSCIOUS, False),
+    ("我爸喝了好多酒又吃了安眠药 叫不醒", C.UNCONSCIOUS, False),
+    # ---- stroke
+    ("说话不利索", C.STROKE, False),
+    ("嘴歪了", C.STROKE, False),
+    ("半边身子没劲", C.STROKE, False),
+    ("一侧手脚发麻", C.STROKE, False),
+    ("突然看不清", C.STROKE, False),
+    ("脑梗", C.STROKE, False),
+    ("中风", C.STROKE, False),
+    ("我爸突然说话不利索 半边身子没劲 怎么办！！", C.STROKE, False),
+    ("我爸嘴巴歪了 口水流出来", C.STROKE, False),
+    ("外婆右边身子动不了", C.STROKE, False),
+    ("左手左脚都没劲了", C.STROKE, False),
+    ("突然一只眼睛看不见了", C.STROKE, False),
+    ("突然头痛欲裂", C.STROKE, False),
+    ("奶奶突然说不出话了", C.STROKE, False),
+    ("爷爷突然走路不稳 站不起来", C.STROKE, False),
+    ("我妈可能脑梗了", C.STROKE, False),
+    ("是不是中风了", C.STROKE, False),
+    ("不知道是不是中风", C.STROKE, False),
+    ("会不会是中风啊 我爸嘴歪了", C.STROKE, False),
+    ("脑出血了", C.STROKE, False),
+    ("脑溢血", C.STROKE, False),
+    ("去年中风过 现在又中风了", C.STROKE, False),
+    # ---- seizure
+    ("抽搐", C.SEIZURE, False),
+    ("抽风", C.SEIZURE, False),
+    ("口吐白沫", C.SEIZURE, False),
+    ("孩子高烧抽搐", C.SEIZURE, False),
+    ("孩子抽风了", C.SEIZURE, False),
+    ("宝宝高热惊厥", C.SEIZURE, False),
+    ("老公癫痫发作了", C.SEIZURE, False),
+    ("浑身抽搐", C.SEIZURE, False),
+    ("孩子发烧抽筋了", C.SEIZURE, False),
+    ("刚才抽搐过一次", C.SEIZURE, False),
+    ("以前有过癫痫 今天又抽搐了", C.SEIZURE, False),
+    # ---- anaphylaxis
+    ("喉咙肿了喘不过气", C.ANAPHYLAXIS, False),
+    ("全身起疹子呼吸困难", C.ANAPHYLAXIS, False),
+    ("过敏性休克", C.ANAPHYLAXIS, False),
+    ("吃了海鲜过敏 嗓子发紧 喘不上", C.ANAPHYLAXIS, False),
+    ("打了青霉素全身起疹子 头晕", C.ANAPHYLAXIS, False),
+    ("嘴唇肿了喘不上来", C.ANAPHYLAXIS, False),
+    ("被蜜蜂蛰了 全身肿 喘不上气", C.ANAPHYLAXIS, False),
+    # ---- injury
+    ("被车撞了", C.INJURY, False),
+    ("从楼上摔下来", C.INJURY, False),
+    ("被狗咬了伤口很深", C.INJURY, False),
+    ("出车祸了", C.INJURY, False),
+    ("孩子从三楼掉下来了", C.INJURY, False),
+    ("老人从楼梯上摔下来了", C.INJURY, False),
+    ("摔到头了 一直吐", C.INJURY, False),
+    ("头被砸了 现在迷迷糊糊", C.INJURY, False),
+    ("腿断了 骨头都露出来了", C.INJURY, False),
+    ("被人砍伤了", C.INJURY, False),
+    ("被蛇咬了", C.INJURY, False),
+    ("手指被机器切断了", C.INJURY, False),
+    ("被电瓶车撞倒了", C.INJURY, False),
+    ("被狗咬了 流了好多血", C.INJURY, False),
+    # ---- poisoning / overdose
+    ("喝了农药", C.POISONING, False),
+    ("吃了一整瓶药", C.POISONING, False),
+    ("把一瓶安眠药都吃了", C.POISONING, False),
+    ("煤气中毒", C.POISONING, False),
+    ("一氧化碳", C.POISONING, False),
+    ("我爸喝了敌敌畏", C.POISONING, False),
+    ("孩子误食了老鼠药", C.POISONING, False),
+    ("吃了半瓶安眠药", C.POISONING, False),
+    ("一次吃了三十片安眠药", C.POISONING, False),
+    ("我妈把一盒降压药全吃了", C.POISONING, False),
+    ("家里煤气泄漏 人都晕了", C.POISONING, False),
+    ("一氧化碳中毒了", C.POISONING, False),
+    ("吃了毒蘑菇", C.POISONING, False),
+    ("喝了84消毒液", C.POISONING, False),
+    ("孩子吃错药了", C.POISONING, False),
+    ("吃了一整瓶安眠药不想活了", C.POISONING, True),
+    ("我不想活了 吃了一整瓶安眠药", C.POISONING, True),
+    # ---- self-harm
+    ("割腕", C.SELF_HARM, True),
+    ("不想活了", C.SELF_HARM, True),
+    ("想死", C.SELF_HARM, True),
+    ("活着没意思", C.SELF_HARM, True),
+    ("想自杀", C.SELF_HARM, True),
+    ("我要跳楼", C.SELF_HARM, True),
+    ("我想结束自己的生命", C.SELF_HARM, True),
+    ("活着没什么意思", C.SELF_HARM, True),
+    ("死了算了", C.SELF_HARM, True),
+    ("我想轻生", C.SELF_HARM, True),
+    ("我不想活下去了", C.SELF_HARM, True),
+    ("我已经写好遗书了", C.SELF_HARM, True),
+    ("我准备吃药自杀", C.SELF_HARM, True),
+    ("我刚刚划了自己好几刀", C.SELF_HARM, True),
+    ("想死的心都有了", C.SELF_HARM, True),
+    ("I want to kill myself", C.SELF_HARM, True),
+    ("我割腕了 血止不住", C.BLEEDING, True),
+    # ---- bleeding
+    ("吐血", C.BLEEDING, False),
+    ("咳血", C.BLEEDING, False),
+    ("拉黑便", C.BLEEDING, False),
+    ("血止不住", C.BLEEDING, False),
+    ("流了好多血", C.BLEEDING, False),
+    ("大出血", C.BLEEDING, False),
+    ("昨天开始一直吐血", C.BLEEDING, False),
+    ("大口吐血", C.BLEEDING, False),
+    ("吐了好多血", C.BLEEDING, False),
+    ("咳出一大口血", C.BLEEDING, False),
+    ("大便全是血", C.BLEEDING, False),
+    ("拉的大便是黑色的", C.BLEEDING, False),
+    ("血一直往外冒", C.BLEEDING, False),
+    ("伤口喷血", C.BLEEDING, False),
+    ("流鼻血止不住", C.BLEEDING, False),
+    # ---- burns
+    ("烫伤一大片", C.BURN, False),
+    ("孩子被开水烫了一大片", C.BURN, False),
+    ("厨房着火了", C.BURN, False),
+    ("脸被热油烫伤了 起了大泡", C.BURN, False),
+    ("硫酸溅到眼睛里了", C.BURN, False),
+    ("全身烧伤", C.BURN, False),
+    # ---- choking
+    ("孩子吞了硬币卡住了", C.CHOKING, False),
+    ("孩子被果冻噎住了", C.CHOKING, False),
+    ("老人吃汤圆卡在喉咙了", C.CHOKING, False),
+    ("异物卡住气管", C.CHOKING, False),
+    ("宝宝吞了纽扣电池", C.CHOKING, False),
+    ("鱼刺卡住嗓子 喘不了气 脸都憋红了", C.BREATHING, False),
+    # ---- drowning
+    ("溺水", C.DROWNING, False),
+    ("孩子掉进河里了", C.DROWNING, False),
+    ("我儿子溺水了", C.DROWNING, False),
+    ("游泳的时候呛水 没反应了", C.DROWNING, False),
+    # ---- electric shock
+    ("被电了", C.ELECTRIC_SHOCK, False),
+    ("我老公触电了", C.ELECTRIC_SHOCK, False),
+    ("孩子摸插座被电到了", C.ELECTRIC_SHOCK, False),
+    ("被雷劈了", C.ELECTRIC_SHOCK, False),
+    # ---- pregnancy
+    ("羊水破了", C.PREGNANCY, False),
+    ("孕妇大出血", C.PREGNANCY, False),
+    ("怀孕五个月 流了好多血", C.PREGNANCY, False),
+    ("怀孕八周 下面出血", C.PREGNANCY, False),
+    ("胎动消失了", C.PREGNANCY, False),
+    ("宫外孕破裂", C.PREGNANCY, False),
+    # ---- high fever / infants
+    ("孩子高烧41度", C.HIGH_FEVER, False),
+    ("新生儿发烧", C.HIGH_FEVER, False),
+    ("两个月宝宝发烧38度", C.HIGH_FEVER, False),
+    # ---- general
+    ("救命", C.GENERAL, False),
+    ("救命！！！", C.GENERAL, False),
+    ("快不行了", C.GENERAL, False),
+    ("救救我", C.GENERAL, False),
+    ("我爸快不行了", C.GENERAL, False),
+    ("出事了 快来人", C.GENERAL, False),
+    ("快叫救护车", C.GENERAL, False),
+    ("赶紧打120", C.GENERAL, False),
+    ("肚子疼得在地上打滚", C.GENERAL, False),
+    # ---- present symptoms win over past history, negation and admin elsewhere
+    ("我现在又胸痛了 之前心梗过", C.CHEST_PAIN, False),
+    ("之前心梗过胸口疼得厉害", C.CHEST_PAIN, False),
+    ("没有胸痛 但是喘不上气", C.BREATHING, False),
+    ("我爸心梗了 住院要预授权吗", C.CHEST_PAIN, False),
+    ("我爸突然吐血是什么原因", C.BLEEDING, False),
+    ("以前有过癫痫 现在又犯了 抽个不停", C.SEIZURE, False),
+    ("以前得过心梗 现在胸口又疼了", C.CHEST_PAIN, False),
+    ("我已经好了 但是我爸晕倒了", C.UNCONSCIOUS, False),
+    ("人都晕过去了 快来", C.UNCONSCIOUS, False),
+    ("看了新闻 我也想死", C.SELF_HARM, True),
+    ("孩子把药当糖吃了", C.POISONING, False),
+    ("孩子吃了爷爷的降压药", C.POISONING, False),
+    ("吐出来的全是血", C.BLEEDING, False),
+    ("我不行了 救我", C.GENERAL, False),
+    ("heat stroke", C.HIGH_FEVER, False),
+]
+
+TYPOS: List[Tuple[str, Category]] = [
+    ("昏谜了", C.UNCONSCIOUS),
+    ("晕到了", C.UNCONSCIOUS),
+    ("胸囗疼", C.CHEST_PAIN),
+    ("呼吸困唯", C.BREATHING),
+    ("中疯了", C.STROKE),
+    ("抽蓄了", C.SEIZURE),
+    ("喝了农要", C.POISONING),
+    ("我爸暈倒了", C.UNCONSCIOUS),       # traditional characters
+    ("喘不過氣", C.BREATHING),
+]
+
+# Not emergencies, grouped by why.
+PAST_HISTORY = [
+    "去年中风过现在想约复查",
+    "我爸之前心梗装过支架想预约复诊",
+    "上个月吐过血已经好了要复查胃镜",
+    "以前有过癫痫 现在想开药",
+    "孩子上次高烧抽搐去急诊 发票丢了还能报吗",
+    "我爸中风三年了 想找康复医院",
+    "我妈脑梗十几年了 想开药",
+    "我有癫痫病史 能买吗",
+    "去年骨折过 现在想复查",
+    "之前出过车祸 想做个康复",
+    "骨折了能报销吗 去年的事了",
+    "我妈中风后半边身子没劲 想问康复能报销吗",
+    "体检报告显示有陈旧性脑梗",
+    "我想预约心内科 之前有心绞痛",
+]
+HYPERBOLE = [
+    "疼死了",
+    "牙疼死了 想约口腔科",
+    "累死了",
+    "笑死",
+    "气死我了",
+    "烦死了",
+    "急死了 预约怎么还没好",
+    "等得要晕了",
+    "心累",
+    "要命的贵",
+    "想死你了",
+    "想死你们了",
+    "笑死我了",
+    "这个价格我要吐血了",
+    "气得吐血",
+    "吐血推荐这家医院",
+    "跳楼价清仓",
+    "饿得快死了",
+    "累得我快不行了",
+    "笑得喘不上气",
+    "哈哈哈救命 太好笑了",
+    "烦得我头疼欲裂",
+    "气得说不出话",
+    "感动得说不出话",
+    "我晕 怎么又要交材料",
+    "把我绕晕了",
+    "令人窒息的操作",
+    "触电般的感觉",
+    "心疼我的钱",
+    "救命钱什么时候到账",
+    "你吃错药了吧",
+    "你们客服是不是吃错药了",
+    "这个结果让我窒息",
+    "看到账单我都要晕倒了",
+]
+SCREENING_AND_CHECKS = [
+    "卒中筛查",
+    "心脏彩超",
+    "想做个心脏检查",
+    "脑卒中风险评估",
+    "过敏原检测",
+    "胸片",
+    "肺功能检查",
+    "心梗三项多少钱",
+    "心电图有点异常 要复查吗",
+    "偶尔胸闷 想做个心电图",
+]
+ADMIN_AND_KNOWLEDGE = [
+    "心梗住院要预授权吗",
+    "中风的康复治疗能直付吗",
+    "化疗需要预授权吗",
+    "抽血检查要空腹吗",
+    "出血热疫苗",
+    "吐血是什么原因引起的",
+    "怎么预防中风",
+    "怎么预防心梗",
+    "中风有什么前兆",
+    "心梗的症状有哪些",
+    "什么人容易中风",
+    "脑卒中是什么",
+    "黑便是什么原因",
+    "高血压会引起脑出血吗",
+    "脑梗后遗症的康复治疗能报吗",
+    "心脏搭桥手术能直付吗",
+    "脑出血手术费用多少",
+    "胃出血住院能直付吗",
+    "癫痫病人能投保吗",
+    "骨折手术能直付吗",
+    "车祸理赔需要什么材料",
+    "溺水险怎么买",
+    "烫伤膏哪里买",
+    "烧伤科哪个医院好",
+    "120救护车的费用能报销吗",
+    "学心肺复苏去哪里报名",
+    "急救箱里放什么药",
+    "自杀免责条款是什么意思",
+    "被狗咬了要打狂犬疫苗吗",
+    "中风险地区能去吗",
+    "休克疗法是什么",
+    "晕车药能报销吗",
+    "一氧化碳报警器在哪买",
+    "癫痫的药能报吗",
+    "产后出血住院能报吗",
+    "孩子抽搐住院了 能直付吗",
+    "心梗 早就好了 想问能不能投保",
+    "紧急情况怎么联系管家",
+    "我们的保险有sos救援服务吗",
+    "防溺水安全教育",
+]
+HYPOTHETICAL = [
+    "万一中风了能赔吗",
+    "如果心梗了怎么办",
+    "要是孩子溺水了能赔吗",
+    "万一出车祸了能赔吗",
+]
+NEGATED = [
+    "没有胸痛",
+    "不胸闷",
+    "没有呼吸困难 只是咳嗽",
+    "没有胸闷胸痛 就是咳嗽",
+    "没有胸痛、呼吸困难",
+    "我没有呼吸困难",
+    "没有抽搐 就是发烧",
+    "否认胸痛",
+    "胸痛倒是没有 就是有点咳嗽",
+    "也没有吐血",
+    "排除了心梗",
+    "医生说不是中风",
+    "没有自杀倾向",
+    "我不想死 我想好好活着",
+]
+NEWS_AND_HEARSAY = [
+    "新闻说有人喝农药",
+    "新闻里说有人跳楼了",
+    "电视剧里有人割腕",
+    "据说有人吃了毒蘑菇",
+    "新闻里说有人不想活了",
+]
+EVERYDAY_AND_NON_URGENT = [
+    "你好，我想预约下周三的皮肤科",
+    "直付怎么用",
+    "我爸心脏不好 能投保吗",
+    "我妈有糖尿病 血糖有点低 头晕",
+    "宝宝发烧38度5 要去医院吗",
+    "孩子咳嗽有痰 想挂呼吸科",
+    "咳嗽咳出血丝 想约呼吸科",
+    "大便有点血 可能是痔疮",
+    "手割破了 流了点血",
+    "头有点晕 想挂号",
+    "胸闷气短好几年了 想约心内科",
+    "字太小看不清",
+    "这个页面卡住了",
+    "系统抽风了",
+    "点了半天没反应",
+    "客服说话不清楚 听不懂",
+    "两岁孩子说话不清楚挂什么科",
+    "手机掉水里了",
+    "被鱼刺卡了 挂什么科",
+    "吃了一盒药还没好 想复诊",
+    "把他拉黑了",
+    "游戏中毒了",
+    "宝宝吐奶正常吗",
+    "煤气费怎么交",
+    "我吃了一盒感冒药 好多了",
+    "嗓子哑了说不出话",
+    "打完疫苗一点反应都没有",
+    "花粉过敏 有点头晕",
+    "孕早期嗜睡正常吗",
+    "脚趾没有知觉",
+    "孩子发烧到40度了 怎么办",
+    "宝宝三个月 打疫苗后发烧了",
+]
+
+NOT_EMERGENCIES = [
+    pytest.param(text, id=f"{group}:{text}")
+    for group, texts in [
+        ("past", PAST_HISTORY),
+        ("hyperbole", HYPERBOLE),
+        ("screening", SCREENING_AND_CHECKS),
+        ("admin", ADMIN_AND_KNOWLEDGE),
+        ("hypothetical", HYPOTHETICAL),
+        ("negated", NEGATED),
+        ("news", NEWS_AND_HEARSAY),
+        ("everyday", EVERYDAY_AND_NON_URGENT),
+    ]
+    for text in texts
+]
+
+
+def _ids(rows):
+    return [row[0] for row in rows]
+
+
+# ---------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,category,self_harm", EMERGENCIES, ids=_ids(EMERGENCIES))
+def test_emergency_is_detected_with_its_category_and_self_harm_flag(text, category, self_harm):
+    flag = detect(text)
+    assert flag is not None, text
+    assert flag.category is category
+    assert flag.self_harm is self_harm
+
+
+@pytest.mark.parametrize("text,category", TYPOS, ids=_ids(TYPOS))
+def test_common_typos_and_traditional_characters_are_detected(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category
+
+
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_non_urgent_message_is_not_flagged(text):
+    assert detect(text) is None
+
+
+def test_tables_are_big_enough():
+    assert len(EMERGENCIES) + len(TYPOS) >= 120
+    assert len(NOT_EMERGENCIES) >= 80
+    assert {c for _, c, _ in EMERGENCIES} == set(Category)
+
+
+# ---------------------------------------------------------------------------------------
+# Self-harm
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["想死", "不想活了", "活着没意思", "想自杀", "割腕", "跳楼",
+                                  "吃药自杀", "结束生命", "轻生", "我真的撑不住了 今晚就想从楼上跳下去"])
+def test_any_self_harm_wording_sets_the_self_harm_flag(text):
+    flag = detect(text)
+    assert flag is not None and flag.self_harm is True
+
+
+def test_intentional_overdose_is_poisoning_with_self_harm():
+    flag = detect("吃了一整瓶安眠药不想活了")
+    assert flag == RedFlag(Category.POISONING, "吃了一整瓶安眠药", True)
+
+
+@pytest.mark.parametrize("text", ["笑死", "累死了", "烦死了", "想死你了", "想死我了"])
+def test_idioms_with_death_are_not_self_harm(text):
+    assert detect(text) is None
+
+
+def test_accidental_poisoning_is_not_self_harm():
+    flag = detect("孩子误食了老鼠药")
+    assert flag is not None and flag.self_harm is False
+
+
+# ---------------------------------------------------------------------------------------
+# Past, negation and admin never hide a present symptom
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "我现在又胸痛了 之前心梗过",
+    "去年中风过 今天早上突然嘴歪了",
+    "以前有过癫痫 现在又犯了",
+    "没有胸痛 但是喘不上气",
+    "心梗住院要预授权吗 我爸现在胸口疼得厉害",
+    "新闻说有人喝农药 我爸刚才也喝了农药",
+    "上个月吐过血已经好了 今天又开始吐血",
+])
+def test_present_symptom_fires_despite_past_or_negated_mentions_elsewhere(text):
+    assert detect(text) is not None
+
+
+def test_general_question_about_a_symptom_with_a_person_fires():
+    assert detect("我爸吐血是什么原因") is not None
+    assert detect("吐血是什么原因引起的") is None
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation properties
+# ---------------------------------------------------------------------------------------
+
+
+def _to_fullwidth(text: str) -> str:
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == " ":
+            out.append("\u3000")
+        elif 0x21 <= code <= 0x7E:
+            out.append(chr(code + 0xFEE0))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+WRAPPERS = [
+    "  {}  ",
+    "{}！！！",
+    "😭😭{}🙏",
+    "[流泪]{}[流泪]",
+    "…{}？？",
+    "\n{}\n",
+    "你好，{}",
+    "{}怎么办",
+    "{} 急急急",
+    "你好，{}，怎么办？急急急",
+    "管家在吗？{}",
+]
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+@pytest.mark.parametrize("text,category,self_harm", EMERGENCIES, ids=_ids(EMERGENCIES))
+def test_detection_is_unaffected_by_punctuation_emoji_spaces_and_polite_wrappers(
+    wrapper, text, category, self_harm
+):
+    flag = detect(wrapper.format(text))
+    assert flag is not None
+    assert (flag.category, flag.self_harm) == (category, self_harm)
+
+
+@pytest.mark.parametrize("text,category,self_harm", EMERGENCIES, ids=_ids(EMERGENCIES))
+def test_detection_is_unaffected_by_full_width_characters(text, category, self_harm):
+    flag = detect(_to_fullwidth(text) + "！")
+    assert flag is not None
+    assert (flag.category, flag.self_harm) == (category, self_harm)
+
+
+@pytest.mark.parametrize("wrapper", ["你好，{}", "{}，谢谢", "{} 急急急", "您好 {}😊", "{}？？"])
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_polite_wrappers_do_not_turn_non_urgent_messages_into_emergencies(wrapper, text):
+    assert detect(wrapper.format(text)) is None
+
+
+@pytest.mark.parametrize("text,category,self_harm", EMERGENCIES, ids=_ids(EMERGENCIES))
+def test_matched_is_a_span_of_the_original_text(text, category, self_harm):
+    wrapped = f"😭 {_to_fullwidth(text)} ！"
+    flag = detect(wrapped)
+    assert flag is not None
+    assert flag.matched and flag.matched in wrapped
+
+
+@pytest.mark.parametrize("text", ["", " ", "😭😭", "！！！", "[流泪]", "\u200b", "你好", "ok"])
+def test_empty_or_contentless_messages_are_not_flagged(text):
+    assert detect(text) is None
+
+
+def test_english_is_lower_cased():
+    flag = detect("CHEST PAIN")
+    assert flag is not None and flag.category is Category.CHEST_PAIN
+
+
+# ---------------------------------------------------------------------------------------
+# API shape and speed
+# ---------------------------------------------------------------------------------------
+
+
+def test_red_flag_is_frozen_and_category_is_a_string_enum():
+    flag = detect("吐血")
+    assert flag == RedFlag(Category.BLEEDING, "吐血", False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        flag.category = Category.BURN  # type: ignore[misc]
+    assert Category.BLEEDING == "bleeding"
+
+
+ADVERSARIAL = [
+    "我想预约一下下周的门诊，顺便问问直付的流程。" * 80,
+    "过" * 2000,
+    "胸口" * 1000,
+    "把" * 2000,
+    "从" * 2000,
+    "吃了" * 1000,
+    "没有" * 1000,
+    "过敏" * 1000,
+    "去年" * 1000,
+    "全身起" * 667,
+    "a " * 1000,
+    "😭" * 2000,
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=[f"adversarial-{i}" for i in range(len(ADVERSARIAL))])
+def test_long_messages_are_checked_quickly(text):
+    """No catastrophic backtracking: a 2,000-character message takes milliseconds. Best of
+    five, so a busy CI machine's scheduling hiccup does not fail the test."""
+    text = text[:2000]
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        detect(text)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.05
+
+
+def test_emergency_at_the_end_of_a_long_message_is_found():
+    text = ("我想预约一下下周的门诊，顺便问问直付的流程。" * 90)[:1990] + "我爸突然晕倒了"
+    flag = detect(text)
+    assert flag is not None and flag.category is Category.UNCONSCIOUS
+
+
+def test_typical_message_takes_well_under_a_millisecond():
+    sentence = "你好，我想帮我妈约下周三上午九点半瑞金医院的皮肤科，大概两万块要预授权吗"
+    emergency = "急！我爸突然说话不利索 半边身子没劲 怎么办！！"
+    for text in (sentence, emergency):
+        timings = []
+        for _ in range(200):
+            started = time.perf_counter()
+            detect(text)
+            timings.append(time.perf_counter() - started)
+        assert statistics.median(timings) < 0.001

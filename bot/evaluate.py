@@ -1,0 +1,178 @@
+"""Train (when needed) and evaluate the NLU on the held-out set in tests/nlu/, print the
+figures that matter and keep Rasa's reports: `python -m bot.evaluate`.
+
+Targets (issue 2): intent accuracy >= 0.95 and report_emergency recall 1.0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from bot.processes import ROOT, VENV_BIN
+
+HELD_OUT = ROOT / "tests" / "nlu"
+EMERGENCY = "report_emergency"
+ENTITY_EXTRACTOR = "DIETClassifier"
+TARGET_ACCURACY = 0.95
+TARGET_EMERGENCY_RECALL = 1.0
+
+
+@dataclass
+class NluSummary:
+    intent_accuracy: float
+    intent_macro_f1: float
+    entity_f1: Optional[float]
+    emergency_recall: float
+    examples: int
+    worst_confusions: List[Tuple[str, str, int]] = field(default_factory=list)
+    per_entity_f1: Dict[str, float] = field(default_factory=dict)
+
+    def meets_targets(self) -> bool:
+        return (
+            self.intent_accuracy >= TARGET_ACCURACY
+            and self.emergency_recall >= TARGET_EMERGENCY_RECALL
+        )
+
+
+def rasa(*args: str) -> None:
+    subprocess.run([str(VENV_BIN / "rasa"), *args], cwd=ROOT, check=True)
+
+
+def latest_model(models_dir: Path) -> Path:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise FileNotFoundError(f"no trained model in {models_dir}")
+    return models[-1]
+
+
+def run_nlu_test(model: Path, out_dir: Path, nlu: Path = HELD_OUT) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rasa("test", "nlu", "--model", str(model), "--nlu", str(nlu), "--out", str(out_dir),
+         "--no-plot", "--quiet")
+
+
+def worst_confusions(intent_report: dict, most: int = 8) -> List[Tuple[str, str, int]]:
+    pairs = [
+        (intent, other, count)
+        for intent, row in intent_report.items()
+        if isinstance(row, dict)
+        for other, count in (row.get("confused_with") or {}).items()
+    ]
+    return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))[:most]
+
+
+def summarize(out_dir: Path) -> NluSummary:
+    intents = json.loads((out_dir / "intent_report.json").read_text())
+    entity_path = out_dir / f"{ENTITY_EXTRACTOR}_report.json"
+    entities = json.loads(entity_path.read_text()) if entity_path.exists() else {}
+    per_entity = {
+        name: row["f1-score"]
+        for name, row in entities.items()
+        if isinstance(row, dict) and "f1-score" in row and name not in
+        ("micro avg", "macro avg", "weighted avg", "no_entity")
+    }
+    entity_f1 = (entities.get("micro avg") or entities.get("weighted avg") or {}).get("f1-score")
+    return NluSummary(
+        intent_accuracy=intents["accuracy"],
+        intent_macro_f1=intents["macro avg"]["f1-score"],
+        entity_f1=entity_f1,
+        emergency_recall=intents.get(EMERGENCY, {}).get("recall", 0.0),
+        examples=int(intents["macro avg"]["support"]),
+        worst_confusions=worst_confusions(intents),
+        per_entity_f1=per_entity,
+    )
+
+
+def format_summary(summary: NluSummary) -> str:
+    entity = "n/a" if summary.entity_f1 is None else f"{summary.entity_f1:.3f}"
+    lines = [
+        f"held-out examples      {summary.examples}",
+        f"intent accuracy        {summary.intent_accuracy:.3f}  (target >= {TARGET_ACCURACY})",
+        f"intent macro-F1        {summary.intent_macro_f1:.3f}",
+        f"entity F1 (micro)      {entity}  "
+        + " ".join(f"{k}={v:.2f}" for k, v in sorted(summary.per_entity_f1.items())),
+        f"report_emergency recall {summary.emergency_recall:.3f}  (target {TARGET_EMERGENCY_RECALL})",
+        "worst confusions (true -> predicted: count):",
+        *[f"  {a} -> {b}: {n}" for a, b, n in summary.worst_confusions],
+        "targets met" if summary.meets_targets() else "TARGETS NOT MET",
+    ]
+    return "\n".join(lines)
+
+
+def classifier_predictions(model: Path, nlu: Path = HELD_OUT) -> List[Tuple[str, str, float]]:
+    """(true intent, DIET's top intent, its confidence) per held-out message, read
+    beneath the FallbackClassifier so any threshold can be replayed."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    agent = Agent.load(str(model))
+    examples = load_data(str(nlu)).intent_examples
+
+    async def predict() -> List[Tuple[str, str, float]]:
+        rows = []
+        for example in examples:
+            parsed = await agent.parse_message(example.get("text"))
+            ranking = [r for r in parsed["intent_ranking"] if r["name"] != "nlu_fallback"]
+            top = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0}
+            rows.append((example.get("intent"), top["name"], top["confidence"]))
+        return rows
+
+    return asyncio.run(predict())
+
+
+def sweep_thresholds(
+    rows: List[Tuple[str, str, float]], thresholds: List[float]
+) -> List[Dict[str, float]]:
+    """For each threshold: share answered, accuracy of the answers, and the share of
+    messages answered wrongly (the cost a higher threshold buys down)."""
+    table = []
+    for threshold in thresholds:
+        answered = [(t, p) for t, p, c in rows if c >= threshold]
+        right = sum(t == p for t, p in answered)
+        table.append({
+            "threshold": threshold,
+            "answered": len(answered) / len(rows),
+            "answer_accuracy": right / len(answered) if answered else 0.0,
+            "wrong_answers": (len(answered) - right) / len(rows),
+            "right_but_fell_back": sum(t == p for t, p, c in rows if c < threshold) / len(rows),
+        })
+    return table
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="evaluate this model instead of training")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
+    parser.add_argument("--sweep-fallback", action="store_true",
+                        help="also replay fallback thresholds 0.30..0.90 on the held-out set")
+    args = parser.parse_args(argv)
+
+    model = args.model
+    if model is None:
+        rasa("train", "--out", "models", "--quiet")
+        model = latest_model(ROOT / "models")
+    run_nlu_test(model, args.out)
+    summary = summarize(args.out)
+    (args.out / "summary.json").write_text(
+        json.dumps({"model": model.name, **asdict(summary)}, ensure_ascii=False, indent=2)
+    )
+    print(f"model {model.name}; reports in {args.out}")
+    print(format_summary(summary))
+    if args.sweep_fallback:
+        print("threshold answered answer_acc wrong right_but_fell_back")
+        for row in sweep_thresholds(classifier_predictions(model),
+                                    [t / 100 for t in range(30, 95, 5)]):
+            print("{threshold:9.2f} {answered:8.3f} {answer_accuracy:10.3f} "
+                  "{wrong_answers:5.3f} {right_but_fell_back:18.3f}".format(**row))
+    return 0 if summary.meets_targets() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Custom Rasa NLU components: Chinese tokenising, rule-based time/amount entities, and
+the emergency override that no classifier score can outvote.
+
+Each component is a thin adapter: the thinking lives in plain modules
+(bot.timeparse, bot.amounts, bot.redflags) that are tested on their own.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import amounts, redflags, timeparse
+from bot.clock import Clock
+
+logger = logging.getLogger(__name__)
+
+EMERGENCY_INTENT = "report_emergency"
+RED_FLAG_ENTITY = "red_flag"
+# Value of the red_flag entity when the classifier (not the rule check) chose the
+# emergency path: the slot must still change so responses never reuse a stale category.
+UNSPECIFIED_RED_FLAG = "unspecified"
+SELF_HARM_RED_FLAG = "self_harm"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
+)
+class ChineseTokenizer(JiebaTokenizer):
+    """JiebaTokenizer without the whitespace tokens it emits between Chinese and
+    Latin words (RasaHQ/rasa#7910): "做PET-CT 检查" must not yield a " " token."""
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        return [t for t in super().tokenize(message, attribute) if t.text.strip()]
+
+
+def _entity(
+    name: Text, value: Any, text: Text, span: Text, extractor: Text
+) -> Dict[Text, Any]:
+    start = max(text.find(span), 0) if span else 0
+    return {
+        "entity": name,
+        "value": value,
+        "start": start,
+        "end": start + len(span) if span else len(text),
+        "confidence": 1.0,
+        "extractor": extractor,
+    }
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class TimeAmountExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds `time` (resolved against the injectable clock, booking semantics) and
+    `amount` (RMB) entities found by rules; DIET is never trained on either."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TimeAmountExtractor":
+        return cls(Clock.from_env())
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = self.extract(text)
+            if found:
+                message.set(
+                    ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True
+                )
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+        found = []
+        when = timeparse.resolve_booking_time(text, self._clock.now())
+        if when is not None:
+            found.append(_entity("time", when.to_dict(), text, when.text, self.name))
+        money = amounts.find_amount(text)
+        if money is not None:
+            value = int(money.value) if money.value == int(money.value) else float(money.value)
+            found.append(_entity("amount", value, text, money.text, self.name))
+        return found
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class RedFlagOverride(GraphComponent, IntentClassifier, EntityExtractorMixin):
+    """Forces `report_emergency` whenever bot.redflags sees a red flag, whatever DIET
+    or the FallbackClassifier decided, and tags every emergency with a `red_flag`
+    entity (the category, or `self_harm`) for the responses and the log.
+
+    Must stand after FallbackClassifier in the pipeline, so a low-confidence
+    emergency never turns into a "please rephrase"."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagOverride":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._apply(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def _apply(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        flag = redflags.detect(text)
+        predicted = (message.get(INTENT) or {}).get("name")
+        if flag is None and predicted != EMERGENCY_INTENT:
+            return
+        if flag is not None and predicted != EMERGENCY_INTENT:
+            logger.info(
+                "Red flag %s overrides predicted intent %s", flag.category.value, predicted
+            )
+            forced = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+            ranking = [forced] + [
+                r
+                for r in message.get(INTENT_RANKING_KEY, [])
+                if r.get("name") != EMERGENCY_INTENT
+            ]
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set(
+            ENTITIES,
+            message.get(ENTITIES, []) + [self._red_flag_entity(text, flag)],
+            add_to_output=True,
+        )
+
+    def _red_flag_entity(
+        self, text: Text, flag: Optional[redflags.RedFlag]
+    ) -> Dict[Text, Any]:
+        if flag is None:
+            return _entity(RED_FLAG_ENTITY, UNSPECIFIED_RED_FLAG, text, "", self.name)
+        value = SELF_HARM_RED_FLAG if flag.self_harm else flag.category.value
+        return _entity(RED_FLAG_ENTITY, value, text, flag.matched, self.name)

@@ -1,0 +1,105 @@
+"""Start the project's servers (Rasa, actions) as real subprocesses on free ports and
+stop them cleanly: shared by the test fixtures and the benchmarks."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from bot.wait_http import wait_http
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def start_server(
+    name: str,
+    args: Sequence[str],
+    port: int,
+    ready_path: str,
+    log_dir: Path,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: float = 180.0,
+) -> Server:
+    """Run `args` (a command in the venv) in its own process group and wait until
+    http://127.0.0.1:port{ready_path} answers 200."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    full_env = {**os.environ, **(env or {})}
+    full_env["PATH"] = f"{VENV_BIN}{os.pathsep}{full_env.get('PATH', '')}"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [str(VENV_BIN / args[0]), *args[1:]],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        wait_http(server.url + ready_path, timeout)
+    except TimeoutError:
+        server.stop()
+        raise RuntimeError(f"{name} did not start:\n{server.log_tail()}")
+    return server
+
+
+def start_action_server(log_dir: Path, env: Optional[Mapping[str, str]] = None) -> Server:
+    port = free_port()
+    return start_server(
+        "actions", ["rasa", "run", "actions", "--port", str(port)], port, "/health",
+        log_dir, env, timeout=90,
+    )
+
+
+def start_rasa_server(
+    model: Path, action_url: str, log_dir: Path, env: Optional[Mapping[str, str]] = None
+) -> Server:
+    """The Rasa server with the REST channel and HTTP API; ready once a model is loaded."""
+    port = free_port()
+    endpoints = log_dir / "endpoints.yml"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n')
+    return start_server(
+        "rasa",
+        ["rasa", "run", "--enable-api", "--port", str(port), "--model", str(model),
+         "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+        port, "/status", log_dir, env, timeout=240,
+    )

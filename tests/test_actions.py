@@ -1,0 +1,50 @@
+"""The custom actions' own logic, without servers."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.availability import utter_who_is_available
+from actions.fallback import consecutive_misses
+from bot.clock import SHANGHAI
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 24, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("now, response, extra", [
+    (at(10), "utter_hours_managers_open", {}),
+    (at(8, 30), "utter_hours_managers_open", {}),
+    (at(8, 29), "utter_hours_call_center_only", {"manager_reopen": "今天08:30"}),
+    (at(20, 30), "utter_hours_call_center_only", {"manager_reopen": "明天08:30"}),
+    (at(21, 59), "utter_hours_call_center_only", {"manager_reopen": "明天08:30"}),
+    (at(22), "utter_hours_all_closed",
+     {"manager_reopen": "明天08:30", "call_center_reopen": "明天08:00"}),
+    (at(3), "utter_hours_all_closed",
+     {"manager_reopen": "今天08:30", "call_center_reopen": "今天08:00"}),
+])
+def test_who_is_available_follows_both_timetables(now, response, extra):
+    dispatcher = CollectingDispatcher()
+    utter_who_is_available(dispatcher, now)
+    [message] = dispatcher.messages
+    assert message["response"] == response
+    for key, value in extra.items():
+        assert message[key] == value
+
+
+def user(intent: str) -> dict:
+    return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
+
+@pytest.mark.parametrize("events, expected", [
+    ([user("greet"), user("nlu_fallback")], 1),
+    ([user("nlu_fallback"), {"event": "action"}, user("nlu_fallback")], 2),
+    ([user("nlu_fallback"), user("greet"), user("nlu_fallback")], 1),
+    ([user("greet")], 0),
+    ([], 0),
+])
+def test_consecutive_misses_count_only_the_latest_run(events, expected):
+    assert consecutive_misses(events) == expected

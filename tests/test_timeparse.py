@@ -1,6 +1,7 @@
 """Table tests for bot.timeparse: booking semantics, general semantics and the Duckling corpus score."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from bot.timeparse import TimeValue, cn_to_int, find_time, parse, resolve_bookin
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS_DIR = Path("/work/shared/time_corpus")
+# shared/ sits beside the repository (on CI too); HM_SHARED_DIR overrides.
+CORPUS_DIR = Path(os.environ.get("HM_SHARED_DIR", ROOT.parent / "shared")) / "time_corpus"
 
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)      # Monday morning
 MON_2330 = datetime(2026, 11, 23, 23, 30, tzinfo=SH)   # late Monday evening

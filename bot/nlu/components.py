@@ -39,10 +39,25 @@ SELF_HARM_RED_FLAG = "self_harm"
 )
 class ChineseTokenizer(JiebaTokenizer):
     """JiebaTokenizer without the whitespace tokens it emits between Chinese and
-    Latin words (RasaHQ/rasa#7910): "做PET-CT 检查" must not yield a " " token."""
+    Latin words (RasaHQ/rasa#7910): "做PET-CT 检查" must not yield a " " token.
+
+    `hmm: false` turns off jieba's guessing of unknown words, which glues a verb to a
+    surname (约何教授 -> 约何/教授) and hides the doctor entity."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**JiebaTokenizer.get_default_config(), "hmm": True}
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        return [t for t in super().tokenize(message, attribute) if t.text.strip()]
+        import jieba
+
+        text = message.get(attribute)
+        tokens = [
+            Token(word, start)
+            for word, start, _ in jieba.tokenize(text, HMM=self._config["hmm"])
+            if word.strip()
+        ]
+        return self._apply_token_pattern(tokens)
 
 
 def _entity(

@@ -4,7 +4,7 @@ When a number counts as money (the first number in the text that passes wins):
 - strong: a currency mark before it (¥ ￥ RMB CNY 人民币) or a currency word after it
   (元 元钱 圆 块 块钱 RMB CNY), or a k/K after Arabic digits (8k = 8000);
 - medium: a 万/千/亿 (or w/W after digits) inside the number: money when the text also has a
-  money word (钱 费 价 付 花 报销 赔 保额 额度 预算 ...) or consists of nothing but the amount
+  money word (钱 费 价 付 花 报销 赔 保额 额度 预算 预授权 ...) or consists of nothing but the amount
   ("一万二", "大概九千多");
 - plain Arabic number: money only next to a money word ("医疗费8000") or when the caller
   already knows it asked for money (assume_money=True);
@@ -52,12 +52,12 @@ _AFTER = re.compile(r"(?P<more>多|余|来)?(?P<kw>[kKwW](?![a-zA-Z]))?(?P<more2
                     r"(?P<cur>块钱|元钱|块|元|圆|RMB|rmb|CNY|人民币)?")
 # What may follow a number that carries no currency word: the end, punctuation, approximators,
 # particles and the like -- not a unit (三千多家医院, 5千步).
-_FOLLOW_OK = re.compile(r"$|[\s,，。.!！?？;；、)）~\-—]|左右|上下|以上|以下|以内|的|吗|吧|呢|啊|呀|了|就|够|能|可以"
+_FOLLOW_OK = re.compile(r"$|[\s,，。.!！?？;；、)）~\-—]|左右|上下|要|需|得|用|花|的话|以上|以下|以内|的|吗|吧|呢|啊|呀|了|就|够|能|可以"
                         r"|都|也|还|是|不|到|至|么|哦|嘛")
 # Units that make a number something other than money.
 _NOT_MONEY_AFTER = re.compile(r"[月号日年点时分秒天周岁次个人位名家所件项条张份盒片粒支针瓶袋斤克米度楼床室层栋期级型例步字遍回趟倍%‰:：/]"
                               r"|[a-zA-Z]")
-_MONEY_WORDS = re.compile(r"钱|费|价|付|花|报销|赔|保额|额度|免赔|预算|金额|账单|收费|缴|交了|贵|便宜|工资|收入|押金|垫|结算|自费|报了|退")
+_MONEY_WORDS = re.compile(r"钱|费|价|付|花|报销|赔|保额|额度|免赔|预算|金额|账单|收费|缴|交了|贵|便宜|工资|收入|押金|垫|结算|自费|报了|退|预授权|授权")
 _APPROX_BEFORE = re.compile(r"(?:大概|大约|约|差不多|将近|接近|估计|预计|大致|少说)\s*$")
 _APPROX_AFTER = re.compile(r"左右|上下")
 _FILLER = re.compile(r"[\s,，。.!！?？~、]|大概|大约|约|差不多|将近|接近|估计|预计|大致|左右|上下|多|余|来|吧|吗|呢|啊|呀|了|的|是|就|只|才|总共|一共|共|差不多")

@@ -37,6 +37,9 @@ POSITIVES = [
     ("12月5号交了3000元", "3000", "3000元", False),
     ("住院押金交了3千", "3000", "3千", False),
     ("一万多块", "10000", "一万多块", True),
+    # a pre-authorisation question is about a price (the RMB 8,000 rule)
+    ("PET-CT大概一万二要预授权吗", "12000", "一万二", True),
+    ("化疗一次两万要授权吗", "20000", "两万", False),
     ("自付部分1.5万左右", "15000", "1.5万", True),
     ("费用3w", "30000", "3w", False),
     ("3000到5000元", "3000", "3000到5000元", True),
@@ -53,6 +56,10 @@ def test_amounts(text: str, value: str, span: str, approximate: bool) -> None:
 
 
 NEGATIVES = [
+    "走了一万二步",
+    "预授权要提前2个工作日吗",
+    "12月5号要预授权吗",
+    "13812345678要授权吗",
     "8000",               # a bare number: no money signal (see assume_money)
     "12月5号",            # date
     "三点",               # time

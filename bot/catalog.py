@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-import yaml
+from bot.datafiles import read_yaml
 
 DEFAULT_CATALOG_PATH = Path(__file__).parent / "data" / "catalog.yml"
 
@@ -402,14 +402,7 @@ def parse_catalog(raw: Any, source: Optional[Path] = None) -> Catalog:
 
 
 def _read(path: Path) -> Catalog:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"cannot read catalog {path}: {exc}") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"catalog {path} is not valid YAML: {exc}") from exc
+    raw = read_yaml(path, CatalogError, "catalog")
     try:
         return parse_catalog(raw, source=path)
     except CatalogError as exc:

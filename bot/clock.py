@@ -12,6 +12,8 @@ from typing import Any, Callable, Mapping, Optional, Tuple
 
 from zoneinfo import ZoneInfo
 
+from bot.datafiles import read_yaml
+
 logger = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -154,22 +156,8 @@ class WorkingCalendar:
         lookup: LibraryLookup | None = None,
     ) -> "WorkingCalendar":
         """Build the calendar from chinese_calendar plus a validated override file."""
-        import yaml  # lazy, see chinese_calendar_lookup
-
         path = Path(override_path) if override_path is not None else DEFAULT_OVERRIDE_PATH
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CalendarOverrideError(f"cannot read calendar override file {path}: {exc}") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise CalendarOverrideError(f"calendar override file {path} is not valid YAML: {exc}") from exc
-        except ValueError as exc:
-            # PyYAML builds dates while parsing, so 2027-02-30 fails here, not in validation.
-            raise CalendarOverrideError(
-                f"calendar override file {path} contains an invalid date: {exc}"
-            ) from exc
+        data = read_yaml(path, CalendarOverrideError, "calendar override file")
         return cls.from_mapping(data, lookup=lookup, source=str(path))
 
     @classmethod

@@ -74,15 +74,8 @@ def _entity(
     }
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
-class TimeAmountExtractor(GraphComponent, EntityExtractorMixin):
-    """Adds `time` (resolved against the injectable clock, booking semantics) and
-    `amount` (RMB) entities found by rules; DIET is never trained on either."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+class _RuleComponent(GraphComponent):
+    """A component that learns nothing: built from no state, passes training data by."""
 
     @classmethod
     def create(
@@ -91,8 +84,22 @@ class TimeAmountExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TimeAmountExtractor":
-        return cls(Clock.from_env())
+    ) -> "_RuleComponent":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class TimeAmountExtractor(_RuleComponent, EntityExtractorMixin):
+    """Adds `time` (resolved against the injectable clock, booking semantics) and
+    `amount` (RMB) entities found by rules; DIET is never trained on either."""
+
+    def __init__(self, clock: Optional[Clock] = None) -> None:
+        self._clock = clock or Clock.from_env()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -103,9 +110,6 @@ class TimeAmountExtractor(GraphComponent, EntityExtractorMixin):
                     ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True
                 )
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def extract(self, text: Text) -> List[Dict[Text, Any]]:
         found = []
@@ -122,7 +126,7 @@ class TimeAmountExtractor(GraphComponent, EntityExtractorMixin):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class RedFlagOverride(GraphComponent, IntentClassifier, EntityExtractorMixin):
+class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
     """Forces `report_emergency` whenever bot.redflags sees a red flag, whatever DIET
     or the FallbackClassifier decided, and tags every emergency with a `red_flag`
     entity (the category, or `self_harm`) for the responses and the log.
@@ -130,23 +134,10 @@ class RedFlagOverride(GraphComponent, IntentClassifier, EntityExtractorMixin):
     Must stand after FallbackClassifier in the pipeline, so a low-confidence
     emergency never turns into a "please rephrase"."""
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RedFlagOverride":
-        return cls()
-
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             self._apply(message)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def _apply(self, message: Message) -> None:
         text = message.get(TEXT) or ""

@@ -1,0 +1,152 @@
+"""The handbook's scheduling and pre-authorisation rules as pure functions of plain values
+and an explicit `now` (the functional core; databases, HTTP and Rasa call these).
+
+Every rule lives here once. Where the handbook is terse, the reading chosen:
+- A member's request is handled on its *processing day*: today when today is a working
+  day and the managers are still on duty (before 20:30), otherwise the next working day.
+- "至少提前一个工作日预约": the visit is after the processing day (a request on Friday
+  morning may be for Saturday; one on Friday at 21:00 for Tuesday at the earliest when
+  Monday is the next working day). Accidental injuries are exempt.
+- "热门专家需要至少提前一周": the visit is at least 7 calendar days after today.
+- "至少提前一天取消": at least 24 hours before the appointment time. A later change is
+  still allowed, with the no-show warning (the handbook warns; it does not forbid).
+- "至少提前2个工作日" (pre-auth application): at least two working days from the
+  processing day (inclusive) to the treatment day (exclusive).
+- "2个工作日内" (pre-auth decision) and "申请后1个工作日内响应" (direct billing): due by
+  the end of the Nth working day after the request date, the request date not counted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Optional
+
+from bot.clock import MANAGER_HOURS, WorkingCalendar
+
+PREAUTH_PRICE_THRESHOLD = Decimal("8000")
+POPULAR_EXPERT_LEAD = timedelta(days=7)
+CHANGE_NOTICE = timedelta(days=1)
+PREAUTH_APPLICATION_WORKING_DAYS = 2
+PREAUTH_DECISION_WORKING_DAYS = 2
+DIRECT_BILLING_RESPONSE_WORKING_DAYS = 1
+EMERGENCY_NOTICE = timedelta(hours=48)
+# After the managers go off duty a request is handled the next working day.
+DAILY_CUTOFF: time = MANAGER_HOURS[1]
+
+
+class PreauthRule(int, Enum):
+    """The handbook's numbered list of what needs pre-authorisation (需要预授权的项目)."""
+
+    INPATIENT = 1
+    LISTED_TREATMENT = 2
+    DURABLE_EQUIPMENT = 3
+    SPECIFIED_DRUG = 4
+    PRICE = 5
+
+
+# Catalog treatment categories (bot/catalog.py) that always need pre-authorisation.
+ALWAYS_PREAUTH = {
+    "inpatient": PreauthRule.INPATIENT,
+    "chemotherapy": PreauthRule.LISTED_TREATMENT,
+    "radiotherapy": PreauthRule.LISTED_TREATMENT,
+    "targeted": PreauthRule.LISTED_TREATMENT,
+    "endocrine": PreauthRule.LISTED_TREATMENT,
+    "immunotherapy": PreauthRule.LISTED_TREATMENT,
+    "dialysis": PreauthRule.LISTED_TREATMENT,
+    "anti_rejection": PreauthRule.LISTED_TREATMENT,
+    "ga_outpatient_surgery": PreauthRule.LISTED_TREATMENT,
+    "durable_equipment": PreauthRule.DURABLE_EQUIPMENT,
+    "specified_drug": PreauthRule.SPECIFIED_DRUG,
+}
+# Categories whose need depends on the single item's price.
+PRICE_DEPENDENT = {"examination", "other"}
+
+
+class PreauthNeed(str, Enum):
+    REQUIRED = "required"
+    NOT_REQUIRED = "not_required"
+    NEED_PRICE = "need_price"  # ask "大概多少钱" rather than guess
+    UNKNOWN = "unknown"  # not a known item: say so and offer a manager
+
+
+@dataclass(frozen=True)
+class PreauthDecision:
+    need: PreauthNeed
+    rule: Optional[PreauthRule] = None
+
+
+def needs_preauth(category: Optional[str], amount: Optional[Decimal]) -> PreauthDecision:
+    """Whether a treatment of this catalog category and single-item price (RMB) needs
+    pre-authorisation, and by which of the handbook's five rules."""
+    if category in ALWAYS_PREAUTH:
+        return PreauthDecision(PreauthNeed.REQUIRED, ALWAYS_PREAUTH[category])
+    if category not in PRICE_DEPENDENT:
+        if amount is not None and Decimal(amount) >= PREAUTH_PRICE_THRESHOLD:
+            return PreauthDecision(PreauthNeed.REQUIRED, PreauthRule.PRICE)
+        return PreauthDecision(PreauthNeed.UNKNOWN)
+    if amount is None:
+        return PreauthDecision(PreauthNeed.NEED_PRICE)
+    if Decimal(amount) >= PREAUTH_PRICE_THRESHOLD:
+        return PreauthDecision(PreauthNeed.REQUIRED, PreauthRule.PRICE)
+    return PreauthDecision(PreauthNeed.NOT_REQUIRED)
+
+
+def processing_day(now: datetime, calendar: WorkingCalendar) -> date:
+    """The working day on which a request made at `now` is handled."""
+    today = now.date()
+    if calendar.is_working_day(today) and now.time() < DAILY_CUTOFF:
+        return today
+    return calendar.next_working_day(today)
+
+
+def earliest_visit(
+    now: datetime,
+    calendar: WorkingCalendar,
+    popular_expert: bool = False,
+    accidental_injury: bool = False,
+) -> date:
+    """The first day a visit requested at `now` may be booked for."""
+    if accidental_injury:
+        return now.date()
+    earliest = processing_day(now, calendar) + timedelta(days=1)
+    if popular_expert:
+        earliest = max(earliest, now.date() + POPULAR_EXPERT_LEAD)
+    return earliest
+
+
+def change_is_timely(now: datetime, visit_start: datetime) -> bool:
+    """Cancelling or changing at least one day (24 h) ahead avoids the no-show risk."""
+    return visit_start - now >= CHANGE_NOTICE
+
+
+def preauth_application_is_timely(
+    now: datetime, treatment_day: date, calendar: WorkingCalendar
+) -> bool:
+    """At least two working days between the application and the treatment day."""
+    start = processing_day(now, calendar)
+    if start >= treatment_day:
+        return False
+    # working_days_between counts (a, b]; we want [start, treatment_day).
+    working = calendar.working_days_between(start - timedelta(days=1),
+                                            treatment_day - timedelta(days=1))
+    return working >= PREAUTH_APPLICATION_WORKING_DAYS
+
+
+def decision_due(requested: datetime, calendar: WorkingCalendar, working_days: int) -> date:
+    """The last day of a response promised within `working_days` working days."""
+    return calendar.add_working_days(requested.date(), working_days)
+
+
+def preauth_decision_due(submitted: datetime, calendar: WorkingCalendar) -> date:
+    return decision_due(submitted, calendar, PREAUTH_DECISION_WORKING_DAYS)
+
+
+def direct_billing_response_due(requested: datetime, calendar: WorkingCalendar) -> date:
+    return decision_due(requested, calendar, DIRECT_BILLING_RESPONSE_WORKING_DAYS)
+
+
+def emergency_notice_deadline(treatment_start: datetime) -> datetime:
+    """Without pre-authorisation, notify within 48 hours of the start of treatment."""
+    return treatment_start + EMERGENCY_NOTICE

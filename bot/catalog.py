@@ -213,6 +213,21 @@ class Catalog:
             raise ValueError(f"unknown treatment category {category!r}")
         return [t for t in self.treatments if t.category == category]
 
+    def find_treatment(self, text: Optional[str]) -> Optional[Treatment]:
+        """The treatment named anywhere in free text: the longest name or alias found
+        (PET-CT before CT), the earliest on a tie."""
+        haystack = normalize(text or "")
+        best: Optional[Tuple[int, int, Treatment]] = None
+        for treatment in self.treatments:
+            for term in treatment.terms:
+                position = haystack.find(normalize(term))
+                if position < 0:
+                    continue
+                key = (-len(term), position)
+                if best is None or key < best[:2]:
+                    best = (*key, treatment)
+        return best[2] if best else None
+
     def iter_terms(self) -> Iterator[Tuple[str, str, Entry]]:
         """(entity type, term, entry) for every name and alias, in file order."""
         for entity_type in ENTITY_TYPES:

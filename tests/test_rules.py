@@ -10,6 +10,7 @@ import pytest
 
 from bot.backends.rules import (
     ALWAYS_PREAUTH,
+    assess_treatment,
     PREAUTH_PRICE_THRESHOLD,
     PreauthNeed,
     PreauthRule,
@@ -129,3 +130,21 @@ def test_direct_billing_is_answered_within_one_working_day(requested, due):
 def test_emergency_notice_is_due_48_hours_after_treatment_starts():
     start = at(2026, 11, 28, 23, 15)
     assert emergency_notice_deadline(start) == start + timedelta(hours=48)
+
+
+@pytest.mark.parametrize("text, amount, category, need", [
+    ("下个月要化疗", None, "chemotherapy", PreauthNeed.REQUIRED),
+    ("PD-1要预授权吗", None, "immunotherapy", PreauthNeed.REQUIRED),
+    ("我爸要血透", None, "dialysis", PreauthNeed.REQUIRED),
+    ("租个制氧机", None, "durable_equipment", PreauthNeed.REQUIRED),
+    ("下周住院做手术", None, "inpatient", PreauthNeed.REQUIRED),
+    ("做个PET-CT", None, "examination", PreauthNeed.NEED_PRICE),
+    ("做个PET-CT", Decimal("9000"), "examination", PreauthNeed.REQUIRED),
+    ("做个核磁", Decimal("1500"), "examination", PreauthNeed.NOT_REQUIRED),
+    ("针灸理疗", None, "other", PreauthNeed.NEED_PRICE),
+    ("想去植发", None, None, PreauthNeed.UNKNOWN),
+])
+def test_free_text_treatments_map_to_the_handbook_rules(text, amount, category, need):
+    treatment, decision = assess_treatment(text, amount, load_catalog())
+    assert (treatment.category if treatment else None) == category
+    assert decision.need is need

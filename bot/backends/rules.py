@@ -23,6 +23,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Optional
 
+from bot.catalog import Catalog, Treatment
 from bot.clock import MANAGER_HOURS, WorkingCalendar
 
 PREAUTH_PRICE_THRESHOLD = Decimal("8000")
@@ -91,6 +92,15 @@ def needs_preauth(category: Optional[str], amount: Optional[Decimal]) -> Preauth
     if Decimal(amount) >= PREAUTH_PRICE_THRESHOLD:
         return PreauthDecision(PreauthNeed.REQUIRED, PreauthRule.PRICE)
     return PreauthDecision(PreauthNeed.NOT_REQUIRED)
+
+
+def assess_treatment(
+    text: str, amount: Optional[Decimal], catalog: Catalog
+) -> tuple[Optional[Treatment], PreauthDecision]:
+    """Pre-authorisation for a treatment described in free text (化疗, PD-1, 核磁, 轮椅 ...):
+    the catalog names the item and its category, needs_preauth decides."""
+    treatment = catalog.find_treatment(text)
+    return treatment, needs_preauth(treatment.category if treatment else None, amount)
 
 
 def processing_day(now: datetime, calendar: WorkingCalendar) -> date:

@@ -217,16 +217,12 @@ class Catalog:
         """The treatment named anywhere in free text: the longest name or alias found
         (PET-CT before CT), the earliest on a tie."""
         haystack = normalize(text or "")
-        best: Optional[Tuple[int, int, Treatment]] = None
-        for treatment in self.treatments:
-            for term in treatment.terms:
-                position = haystack.find(normalize(term))
-                if position < 0:
-                    continue
-                key = (-len(term), position)
-                if best is None or key < best[:2]:
-                    best = (*key, treatment)
-        return best[2] if best else None
+        found = [
+            (-len(term), haystack.find(term), entry)
+            for term, (entity_type, entry) in self._terms.items()
+            if entity_type == "treatment" and term in haystack
+        ]
+        return min(found, key=lambda hit: hit[:2])[2] if found else None  # type: ignore[return-value]
 
     def iter_terms(self) -> Iterator[Tuple[str, str, Entry]]:
         """(entity type, term, entry) for every name and alias, in file order."""

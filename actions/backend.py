@@ -1,0 +1,75 @@
+"""What every action that talks to the backends shares: the client, who the member is,
+the idempotency key of the member's request, and the honest apology when the backends
+cannot help."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.availability import clock, utter_who_is_available
+from bot.clients import BackendRefused, BackendSettings, BackendsClient, idempotency_key
+
+# The gateway puts the channel and the member's id on that channel into the message
+# metadata; without it (rasa shell, the REST channel used directly) the conversation id
+# is taken as the member's web-chat id.
+DEFAULT_CHANNEL = "web"
+
+
+@lru_cache(maxsize=1)
+def client() -> BackendsClient:
+    return BackendsClient(BackendSettings.from_env())
+
+
+def member_identity(tracker: Tracker) -> Tuple[str, str]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    channel = str(metadata.get("channel") or DEFAULT_CHANNEL)
+    external_id = str(metadata.get("member") or tracker.sender_id)
+    return channel, external_id
+
+
+async def find_member(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    return await client().member_by_channel(*member_identity(tracker))
+
+
+def request_key(tracker: Tracker, action: str, *parts: Any) -> str:
+    """Same member message, same action, same choice: same key. A message the channel
+    delivers twice (WeChat retries) carries the same message id in the metadata."""
+    latest = tracker.latest_message or {}
+    metadata = latest.get("metadata") or {}
+    message_id = metadata.get("message_id") or latest.get("message_id") or ""
+    return idempotency_key(tracker.sender_id, message_id, action, *parts)
+
+
+def utter_backend_down(dispatcher: CollectingDispatcher) -> None:
+    """Nothing was done: say so, and say who can help now."""
+    dispatcher.utter_message(response="utter_backend_unavailable")
+    utter_who_is_available(dispatcher, clock().now())
+
+
+def utter_refused(dispatcher: CollectingDispatcher, refused: BackendRefused) -> None:
+    """The backends' own explanation (already member-facing Chinese)."""
+    dispatcher.utter_message(response="utter_backend_refused", reason=refused.message)
+
+
+def utter_member_not_found(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_member_not_found")
+    utter_who_is_available(dispatcher, clock().now())
+
+
+def reset(slots: Iterable[Text], keep: Iterable[Text] = ()) -> List[Dict[Text, Any]]:
+    kept = set(keep)
+    return [SlotSet(slot, None) for slot in slots if slot not in kept]
+
+
+def entities_in_latest(tracker: Tracker) -> set:
+    return {entity.get("entity") for entity in (tracker.latest_message or {}).get("entities", [])}
+
+
+def buttons(titles: Iterable[str], payloads: Optional[Iterable[str]] = None) -> List[Dict[str, str]]:
+    titles = list(titles)
+    payloads = list(payloads) if payloads is not None else titles
+    return [{"title": title, "payload": payload} for title, payload in zip(titles, payloads)]

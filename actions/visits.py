@@ -1,0 +1,120 @@
+"""Finding a bookable visit for what the member asked (hospital, department, doctor,
+a Chinese time expression), shared by booking and rescheduling."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend import buttons, client, utter_backend_down, utter_refused
+from bot import wording
+from bot.choices import parse_choice
+from bot.clients import BackendRefused, BackendUnavailable
+from bot.clock import SHANGHAI
+
+SLOT_MINUTES = 30
+ALTERNATIVES = 4
+
+
+def booking_window(value: Mapping[str, Any]) -> Tuple[datetime, datetime]:
+    """The window in which a slot's start must fall: a day or half day as said; a point
+    in time ("下午3点", "9点半") means the half-hour slot that contains it."""
+    start = datetime.fromisoformat(value["start"]).astimezone(SHANGHAI)
+    if value.get("end"):
+        return start, datetime.fromisoformat(value["end"]).astimezone(SHANGHAI)
+    floor = start.replace(minute=start.minute - start.minute % SLOT_MINUTES, second=0,
+                          microsecond=0)
+    return floor, floor + timedelta(minutes=SLOT_MINUTES)
+
+
+def slot_as_time(slot: Mapping[str, Any]) -> Dict[str, Any]:
+    """A picked slot written back into the `time` slot's format."""
+    return {"start": slot["start"], "end": None, "grain": "minute",
+            "text": wording.slot_label(slot)}
+
+
+def pick_offered(tracker: Tracker, offered_slot: Text = "offered_slots") -> Optional[Dict]:
+    """The offered option the member's latest message picks ("2", "第一个"), if any."""
+    offered = tracker.get_slot(offered_slot) or []
+    index = parse_choice((tracker.latest_message or {}).get("text") or "", len(offered))
+    return offered[index] if index is not None else None
+
+
+async def find_visit(
+    dispatcher: CollectingDispatcher,
+    time_value: Any,
+    *,
+    member_id: Optional[int],
+    hospital_id: str,
+    department_id: str,
+    doctor_id: Optional[int] = None,
+    accidental_injury: bool = False,
+) -> Dict[Text, Any]:
+    """Slot values after checking the asked time with the backends: the slot when it
+    can be booked, otherwise the reason said and the alternatives offered."""
+    if not isinstance(time_value, Mapping) or not time_value.get("start"):
+        dispatcher.utter_message(response="utter_ask_time_again")
+        return {"time": None}
+    start, end = booking_window(time_value)
+    try:
+        answer = await client().availability(
+            member_id=member_id, hospital_id=hospital_id, department_id=department_id,
+            doctor_id=doctor_id, start=start.isoformat(), end=end.isoformat(),
+            accidental_injury=accidental_injury, limit=ALTERNATIVES,
+        )
+    except BackendUnavailable:
+        utter_backend_down(dispatcher)
+        return {"time": None}
+    except BackendRefused as refused:
+        utter_refused(dispatcher, refused)
+        return {"time": None}
+    if answer.get("available") and answer.get("slot"):
+        return {"time": time_value, "visit_slot": answer["slot"], "offered_slots": None}
+    return offer_alternatives(dispatcher, answer)
+
+
+def offer_alternatives(dispatcher: CollectingDispatcher, answer: Mapping[str, Any]
+                       ) -> Dict[Text, Any]:
+    alternatives: List[Dict[str, Any]] = list(answer.get("alternatives") or [])
+    reason = answer.get("message") or ""
+    if alternatives:
+        labels = [wording.slot_label(slot) for slot in alternatives]
+        dispatcher.utter_message(
+            response="utter_visit_alternatives", reason=reason,
+            options=wording.numbered(labels),
+            buttons=buttons(labels, [str(i) for i in range(1, len(labels) + 1)]),
+        )
+    else:
+        others = [hospital["name"] for hospital in answer.get("other_hospitals") or []]
+        if others:
+            dispatcher.utter_message(response="utter_visit_other_hospitals", reason=reason,
+                                     hospitals="、".join(others[:5]))
+        else:
+            dispatcher.utter_message(response="utter_visit_none", reason=reason)
+    return {"time": None, "visit_slot": None, "offered_slots": alternatives or None}
+
+
+async def resolve_hospital(dispatcher: CollectingDispatcher, value: Any) -> Dict[Text, Any]:
+    """The network hospital the member's words name: one → its canonical name and id;
+    several (人民医院) → ask which; none → say so."""
+    if not value:
+        return {"hospital": None, "hospital_id": None}
+    try:
+        found = await client().hospitals(str(value))
+    except BackendUnavailable:
+        utter_backend_down(dispatcher)
+        return {"hospital": None, "hospital_id": None}
+    except BackendRefused as refused:
+        utter_refused(dispatcher, refused)
+        return {"hospital": None, "hospital_id": None}
+    if len(found) == 1:
+        return {"hospital": found[0]["name"], "hospital_id": found[0]["id"]}
+    if not found:
+        dispatcher.utter_message(response="utter_hospital_not_in_network", hospital=str(value))
+    else:
+        names = [hospital["name"] for hospital in found[:6]]
+        dispatcher.utter_message(response="utter_which_hospital", hospital=str(value),
+                                 options=wording.numbered(names), buttons=buttons(names))
+    return {"hospital": None, "hospital_id": None}

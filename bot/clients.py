@@ -10,6 +10,7 @@ Errors are values at the edge: every failure is one of two project exceptions.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -95,7 +96,7 @@ class BackendsClient:
                         payload = await response.json(content_type=None)
                     except ValueError:
                         payload = None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             logger.warning("backends %s %s failed: %r", method, path, exc)
             raise BackendUnavailable(f"{method} {path}: {exc!r}") from exc
         if status >= 500 or not isinstance(payload, dict):

@@ -12,7 +12,7 @@ setup:
 	scripts/setup.sh
 
 train: setup
-	.venv/bin/rasa train --out models
+	.venv/bin/rasa train --domain domain --out models
 
 evaluate: setup
 	.venv/bin/python -m bot.evaluate

@@ -1,5 +1,6 @@
 """After the 120 instruction and the claim notice (both plain responses, so they never
-depend on this server): tell the member when a manager can follow up."""
+depend on this server): record the emergency notification with its 48-hour deadline,
+then tell the member when a manager can follow up."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -8,6 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock
+from actions.backend import client, member_identity, request_key
+from bot import wording
+from bot.clients import BackendError
 from bot.clock import describe_wait_until, managers_open, next_manager_opening
 
 
@@ -19,6 +23,7 @@ class ActionEmergencyFollowup(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         now = clock().now()
+        await self._record(dispatcher, tracker, now)
         if managers_open(now):
             dispatcher.utter_message(response="utter_emergency_managers_online")
         else:
@@ -27,3 +32,22 @@ class ActionEmergencyFollowup(Action):
                 manager_reopen=describe_wait_until(now, next_manager_opening(now)),
             )
         return []
+
+    async def _record(self, dispatcher: CollectingDispatcher, tracker: Tracker, now) -> None:
+        """The notice the handbook asks for within 48 hours: this message is it. A member
+        not bound to a policy is recorded by their chat identity."""
+        channel, external_id = member_identity(tracker)
+        text = (tracker.latest_message or {}).get("text") or ""
+        try:
+            member = await client().member_by_channel(channel, external_id)
+            notice = await client().notify_emergency(
+                request_key(tracker, self.name()),
+                member_id=member["id"] if member else None, channel=channel,
+                external_id=external_id, description=text, hospital=None,
+                treatment_start=now.isoformat())
+        except BackendError:
+            dispatcher.utter_message(response="utter_emergency_not_recorded")
+            return
+        dispatcher.utter_message(
+            response="utter_emergency_recorded", reference=notice["reference"],
+            deadline=wording.moment(wording.parse_datetime(notice["deadline"])))

@@ -156,7 +156,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     model = args.model
     if model is None:
-        rasa("train", "--out", "models", "--quiet")
+        rasa("train", "--domain", "domain", "--out", "models", "--quiet")
         model = latest_model(ROOT / "models")
     run_nlu_test(model, args.out)
     summary = summarize(args.out)

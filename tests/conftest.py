@@ -39,7 +39,8 @@ def test_model() -> Path:
     """Trains once per change of config or data; rasa skips an unchanged model."""
     out = TEST_VAR / "models"
     subprocess.run(
-        [str(VENV_BIN / "rasa"), "train", "--config", str(small_config()), "--out", str(out),
+        [str(VENV_BIN / "rasa"), "train", "--domain", "domain", "--config", str(small_config()),
+         "--out", str(out),
          "--fixed-model-name", "test", "--quiet"],
         cwd=ROOT, check=True,
     )

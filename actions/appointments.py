@@ -1,0 +1,222 @@
+"""A member's appointments: look them up, and cancel or reschedule one (the member picks
+which when there are several; a change less than a day ahead is allowed but warned)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import (
+    buttons,
+    client,
+    find_member,
+    request_key,
+    reset,
+    utter_backend_down,
+    utter_member_not_found,
+    utter_refused,
+)
+from actions.visits import find_visit, pick_offered, slot_as_time
+from bot import wording
+from bot.clients import BackendRefused, BackendUnavailable
+
+CHANGE_SLOTS = ("appointment", "offered_appointments", "change_kind", "time", "visit_slot",
+                "offered_slots")
+STATUS_LABELS = {"requested": "待确认", "confirmed": "已确认", "changed": "已改约"}
+
+
+async def upcoming(dispatcher: CollectingDispatcher, tracker: Tracker
+                   ) -> Optional[tuple]:
+    """(member, upcoming appointments), or None after saying why there are none to show."""
+    try:
+        member = await find_member(tracker)
+        if member is None:
+            utter_member_not_found(dispatcher)
+            return None
+        return member, await client().appointments(member["id"])
+    except BackendUnavailable:
+        utter_backend_down(dispatcher)
+        return None
+
+
+def appointment_lines(appointments: List[Dict[str, Any]]) -> str:
+    return wording.numbered(
+        f"{wording.appointment_label(a)}（{STATUS_LABELS.get(a['status'], a['status'])}，"
+        f"编号{a['reference']}）" for a in appointments)
+
+
+class ActionMyAppointments(Action):
+    def name(self) -> Text:
+        return "action_my_appointments"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        found = await upcoming(dispatcher, tracker)
+        if found is None:
+            return []
+        member, appointments = found
+        if not appointments:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return []
+        dispatcher.utter_message(response="utter_my_appointments",
+                                 appointments=appointment_lines(appointments))
+        return []
+
+
+class ActionStartChange(Action):
+    """Before the change form: which appointments can change; one is picked at once."""
+
+    def name(self) -> Text:
+        return "action_start_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+        kind = "reschedule" if intent == "reschedule_appointment" else "cancel"
+        keep_time = "time" if kind == "reschedule" and tracker.get_slot("time") else None
+        events = [*reset(CHANGE_SLOTS, keep=[keep_time] if keep_time else []),
+                  SlotSet("change_kind", kind)]
+        found = await upcoming(dispatcher, tracker)
+        if found is None:
+            return [*events, SlotSet("change_allowed", False)]
+        member, appointments = found
+        if not appointments:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return [*events, SlotSet("change_allowed", False)]
+        events += [SlotSet("member_id", member["id"]), SlotSet("change_allowed", True)]
+        if len(appointments) == 1:
+            return [*events, SlotSet("appointment", appointments[0])]
+        return [*events, SlotSet("offered_appointments", appointments)]
+
+
+class ActionAskChangeFormAppointment(Action):
+    def name(self) -> Text:
+        return "action_ask_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        offered = tracker.get_slot("offered_appointments") or []
+        verb = "改约" if tracker.get_slot("change_kind") == "reschedule" else "取消"
+        dispatcher.utter_message(
+            response="utter_which_appointment", verb=verb,
+            appointments=appointment_lines(offered),
+            buttons=buttons([str(i) for i in range(1, len(offered) + 1)]))
+        return []
+
+
+class ValidateChangeForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_change_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("change_kind") == "reschedule":
+            return ["appointment", "time"]
+        return ["appointment"]
+
+    async def extract_appointment(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("appointment"):
+            return {}
+        picked = pick_offered(tracker, "offered_appointments")
+        return {"appointment": picked} if picked else {}
+
+    async def extract_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> Dict[Text, Any]:
+        picked = pick_offered(tracker)
+        return {"time": slot_as_time(picked)} if picked else {}
+
+    def validate_appointment(self, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return {"appointment": value if isinstance(value, dict) else None}
+
+    async def validate_time(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        appointment = tracker.get_slot("appointment")
+        if not appointment:
+            return {"time": value}
+        slot = appointment["slot"]
+        return await find_visit(
+            dispatcher, value, member_id=tracker.get_slot("member_id"),
+            hospital_id=slot["hospital"]["id"], department_id=slot["department"]["id"],
+            doctor_id=(slot.get("doctor") or {}).get("id"),
+            accidental_injury=bool(appointment.get("accidental_injury")))
+
+
+class ActionChangeSummary(Action):
+    def name(self) -> Text:
+        return "action_change_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        appointment = tracker.get_slot("appointment")
+        if not appointment:
+            dispatcher.utter_message(response="utter_booking_lost")
+            return reset(CHANGE_SLOTS)
+        confirm = buttons(["确认", "不改了"], ["/affirm", "/deny"])
+        if tracker.get_slot("change_kind") == "reschedule":
+            slot = tracker.get_slot("visit_slot") or {}
+            dispatcher.utter_message(
+                response="utter_reschedule_summary",
+                appointment=wording.appointment_label(appointment),
+                when=wording.moment(wording.parse_datetime(slot["start"])), buttons=confirm)
+        else:
+            dispatcher.utter_message(response="utter_cancel_summary",
+                                     appointment=wording.appointment_label(appointment),
+                                     buttons=confirm)
+        return []
+
+
+class ActionChangeAppointment(Action):
+    def name(self) -> Text:
+        return "action_change_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        appointment = tracker.get_slot("appointment")
+        member_id = tracker.get_slot("member_id")
+        if not appointment or member_id is None:
+            dispatcher.utter_message(response="utter_booking_lost")
+            return reset(CHANGE_SLOTS)
+        reschedule = tracker.get_slot("change_kind") == "reschedule"
+        new_slot = tracker.get_slot("visit_slot") or {}
+        try:
+            if reschedule:
+                key = request_key(tracker, self.name(), appointment["id"], new_slot.get("id"))
+                answer = await client().reschedule(key, appointment["id"], int(member_id),
+                                                   int(new_slot["id"]))
+            else:
+                key = request_key(tracker, self.name(), appointment["id"])
+                answer = await client().cancel(key, appointment["id"], int(member_id))
+        except BackendUnavailable:
+            utter_backend_down(dispatcher)
+            return []
+        except BackendRefused as refused:
+            utter_refused(dispatcher, refused)
+            return reset(CHANGE_SLOTS)
+        changed = answer["appointment"]
+        if reschedule:
+            dispatcher.utter_message(
+                response="utter_reschedule_done", reference=changed["reference"],
+                appointment=wording.appointment_label(changed),
+                arrive_by=wording.parse_datetime(changed["arrive_by"]).strftime("%H:%M"))
+        else:
+            dispatcher.utter_message(response="utter_cancel_done",
+                                     appointment=wording.appointment_label(changed))
+        if answer.get("late") and answer.get("warning"):
+            dispatcher.utter_message(response="utter_late_change_warning",
+                                     warning=answer["warning"])
+        return reset(CHANGE_SLOTS)
+
+
+class ActionChangeAbandoned(Action):
+    def name(self) -> Text:
+        return "action_change_abandoned"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_change_abandoned")
+        return reset(CHANGE_SLOTS)

@@ -428,6 +428,15 @@ def describe_wait_until(now: datetime, then: datetime) -> str:
         return f"今天{clock_text}"
     if days_ahead == 1:
         return f"明天{clock_text}"
-    year = f"{local_then.year}年" if local_then.year != local_now.year else ""
-    weekday = _WEEKDAYS_ZH[local_then.weekday()]
-    return f"{year}{local_then.month}月{local_then.day}日（{weekday}）{clock_text}"
+    return f"{describe_date(local_then.date(), local_now.date())}{clock_text}"
+
+
+def weekday_zh(d: date) -> str:
+    """周一 ... 周日."""
+    return _WEEKDAYS_ZH[d.weekday()]
+
+
+def describe_date(d: date, today: date) -> str:
+    """11月26日（周四）; prefixed with the year (2027年1月5日（周二）) when not this year's."""
+    year = f"{d.year}年" if d.year != today.year else ""
+    return f"{year}{d.month}月{d.day}日（{weekday_zh(d)}）"

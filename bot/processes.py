@@ -1,4 +1,4 @@
-"""Start the project's servers (Rasa, actions) as real subprocesses on free ports and
+"""Start the project's servers (Rasa, actions, backends) as real subprocesses on free ports and
 stop them cleanly: shared by the test fixtures and the benchmarks."""
 from __future__ import annotations
 
@@ -102,4 +102,16 @@ def start_rasa_server(
         ["rasa", "run", "--enable-api", "--port", str(port), "--model", str(model),
          "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
         port, "/status", log_dir, env, timeout=240,
+    )
+
+
+def start_backends_server(
+    log_dir: Path, env: Optional[Mapping[str, str]] = None, name: str = "backends"
+) -> Server:
+    """The backends API (`python -m bot.backends serve`); `env` must carry
+    HM_BACKENDS_TOKEN and usually HM_BACKENDS_DB. Migrates and seeds before it answers."""
+    port = free_port()
+    return start_server(
+        name, ["python", "-m", "bot.backends", "serve"], port, "/health", log_dir,
+        {**(env or {}), "HM_BACKENDS_PORT": str(port)}, timeout=60,
     )

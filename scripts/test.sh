@@ -3,4 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+# The backends' race and migration tests also run on PostgreSQL (local, trust auth):
+# start the cluster when it is not answering rather than skip them.
+if ! pg_isready -q -h 127.0.0.1; then
+  echo "Starting PostgreSQL for the backends tests..."
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+  pg_isready -h 127.0.0.1
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -14,6 +14,12 @@ Every rule lives here once. Where the handbook is terse, the reading chosen:
   processing day (inclusive) to the treatment day (exclusive).
 - "2个工作日内" (pre-auth decision) and "申请后1个工作日内响应" (direct billing): due by
   the end of the Nth working day after the request date, the request date not counted.
+- Direct billing needs "已过产品等待期" and a policy in force: both are checked on the
+  visit date. `waiting_period_end` is the first day after the waiting period.
+- "限您本人尊享使用": a member acts on their own appointments and cases only.
+- Bookings open 30 calendar days ahead (today + 30 is the last bookable day): the
+  reference service's choice, the handbook sets no horizon.
+- "请尽量提前至少5-10分钟到达": members are asked to arrive 10 minutes early.
 """
 from __future__ import annotations
 
@@ -33,6 +39,8 @@ PREAUTH_APPLICATION_WORKING_DAYS = 2
 PREAUTH_DECISION_WORKING_DAYS = 2
 DIRECT_BILLING_RESPONSE_WORKING_DAYS = 1
 EMERGENCY_NOTICE = timedelta(hours=48)
+BOOKING_HORIZON = timedelta(days=30)
+ARRIVE_EARLY = timedelta(minutes=10)
 # After the managers go off duty a request is handled the next working day.
 DAILY_CUTOFF: time = MANAGER_HOURS[1]
 
@@ -160,3 +168,117 @@ def direct_billing_response_due(requested: datetime, calendar: WorkingCalendar) 
 def emergency_notice_deadline(treatment_start: datetime) -> datetime:
     """Without pre-authorisation, notify within 48 hours of the start of treatment."""
     return treatment_start + EMERGENCY_NOTICE
+
+
+# ------------------------------------------------------------------ pre-auth materials
+
+# The handbook's material list (所需资料), in its order; codes are the API's.
+PREAUTH_MATERIALS: tuple[str, ...] = (
+    "id_card",             # 被保险人身份证正、反面
+    "admission_slip",      # 住院单（涉及住院）
+    "exam_reports",        # 检查报告
+    "outpatient_records",  # 门诊病历
+    "prescription",        # 医生处方清单明细
+)
+INPATIENT_ONLY_MATERIALS = frozenset({"admission_slip"})
+
+
+def required_preauth_materials(category: Optional[str]) -> tuple[str, ...]:
+    """What a pre-authorisation application must include; the admission slip only for
+    inpatient treatment."""
+    return tuple(
+        code for code in PREAUTH_MATERIALS
+        if code not in INPATIENT_ONLY_MATERIALS or category == "inpatient"
+    )
+
+
+# ------------------------------------------------------------- booking eligibility
+
+
+@dataclass(frozen=True)
+class PolicyTerms:
+    """The dates of a member's policy that decide whether a visit can be direct-billed."""
+
+    start: date
+    end: date  # the last day of cover
+    waiting_period_end: date  # the first day after the waiting period (等待期)
+
+
+def policy_active_on(policy: PolicyTerms, day: date) -> bool:
+    return policy.start <= day <= policy.end
+
+
+def in_waiting_period(policy: PolicyTerms, day: date) -> bool:
+    return day < policy.waiting_period_end
+
+
+def acts_for_self(requester_member_id: int, owner_member_id: int) -> bool:
+    """The service is for the insured person only (限您本人尊享使用)."""
+    return requester_member_id == owner_member_id
+
+
+def last_bookable_day(now: datetime) -> date:
+    return now.date() + BOOKING_HORIZON
+
+
+def has_started(now: datetime, visit_start: datetime) -> bool:
+    """A visit whose time has come can no longer be booked, cancelled or changed."""
+    return visit_start <= now
+
+
+def arrive_by(visit_start: datetime) -> datetime:
+    return visit_start - ARRIVE_EARLY
+
+
+class BookingBlock(str, Enum):
+    """Why a visit time cannot be booked (the API's reason codes)."""
+
+    IN_PAST = "in_past"
+    POLICY_INACTIVE = "policy_inactive"
+    WAITING_PERIOD = "waiting_period"
+    BEYOND_HORIZON = "beyond_horizon"
+    POPULAR_EXPERT_LEAD = "popular_expert_lead"
+    TOO_SOON = "too_soon"
+
+
+def booking_block(
+    now: datetime,
+    calendar: WorkingCalendar,
+    visit_start: datetime,
+    popular_expert: bool = False,
+    accidental_injury: bool = False,
+    policy: Optional[PolicyTerms] = None,
+) -> Optional[BookingBlock]:
+    """The first rule that forbids booking a visit at `visit_start`, or None when it may
+    be booked. `policy` is None when the member is not known yet."""
+    if has_started(now, visit_start):
+        return BookingBlock.IN_PAST
+    day = visit_start.date()
+    if policy is not None:
+        if not policy_active_on(policy, day):
+            return BookingBlock.POLICY_INACTIVE
+        if in_waiting_period(policy, day):
+            return BookingBlock.WAITING_PERIOD
+    if day > last_bookable_day(now):
+        return BookingBlock.BEYOND_HORIZON
+    if day < earliest_visit(now, calendar, popular_expert, accidental_injury):
+        return BookingBlock.POPULAR_EXPERT_LEAD if popular_expert else BookingBlock.TOO_SOON
+    return None
+
+
+def earliest_bookable(
+    now: datetime,
+    calendar: WorkingCalendar,
+    popular_expert: bool = False,
+    accidental_injury: bool = False,
+    policy: Optional[PolicyTerms] = None,
+) -> date:
+    """The first day the lead-time rules and, when known, the member's policy allow."""
+    day = earliest_visit(now, calendar, popular_expert, accidental_injury)
+    if policy is not None:
+        day = max(day, policy.start, policy.waiting_period_end)
+    return day
+
+
+def emergency_notice_is_timely(notified_at: datetime, treatment_start: datetime) -> bool:
+    return notified_at <= emergency_notice_deadline(treatment_start)

@@ -1,0 +1,23 @@
+"""What every operation of the service works with: one database session, the instant
+of the request (from the injected clock), the working-day calendar and the catalog."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from bot.catalog import Catalog
+from bot.clock import WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Context:
+    session: Session
+    now: datetime
+    calendar: WorkingCalendar
+    catalog: Catalog
+
+    @property
+    def today(self) -> date:
+        return self.now.date()

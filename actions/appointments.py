@@ -136,7 +136,7 @@ class ValidateChangeForm(FormValidationAction):
     async def validate_time(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         appointment = tracker.get_slot("appointment")
-        if not appointment:
+        if not value or not appointment:
             return {"time": value}
         slot = appointment["slot"]
         return await find_visit(

@@ -107,7 +107,9 @@ class ValidateBookingForm(FormValidationAction):
 
     async def validate_department(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        department = load_catalog().department_by_alias(str(value or ""))
+        if not value:
+            return {"department": None}
+        department = load_catalog().department_by_alias(str(value))
         if department is None:
             dispatcher.utter_message(response="utter_department_unknown", department=str(value))
             return {"department": None, "department_id": None}
@@ -141,7 +143,7 @@ class ValidateBookingForm(FormValidationAction):
                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         hospital_id = tracker.get_slot("hospital_id")
         department_id = tracker.get_slot("department_id")
-        if not (hospital_id and department_id):
+        if not value or not (hospital_id and department_id):
             return {"time": value}  # checked once hospital and department are known
         doctor = await self._doctor(dispatcher, tracker, hospital_id, department_id)
         result = await find_visit(

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.availability import clock
+from actions.availability import clock, utter_who_is_available
 from actions.backend import (
     buttons,
     client,
@@ -24,12 +24,18 @@ from actions.backend import (
 from actions.visits import resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
-from bot.choices import parse_materials
+from bot.choices import parse_materials, preauth_item
 from bot.clients import BackendRefused, BackendUnavailable
 
 PREAUTH_SLOTS = ("treatment", "hospital", "hospital_id", "time", "amount", "materials",
                  "preauth_need", "preauth_awaiting_price")
-NEEDS = ("required", "not_required", "need_price", "unknown")
+# A free-text reply to "what treatment?" is taken as its name, unless the message is
+# clearly something else: leaving the form, an emergency, or a question with its own rule.
+NOT_AN_ANSWER = {"deny", "request_human", "report_emergency", "goodbye", "thank", "greet",
+                 "bot_challenge", "ask_visit_rules", "ask_direct_pay_card",
+                 "ask_preauth_materials", "ask_service_hours", "check_preauth_status",
+                 "book_appointment", "cancel_appointment", "reschedule_appointment",
+                 "query_appointments"}
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -71,6 +77,9 @@ class ActionPreauthCheck(Action):
             found = find_amount(_latest_text(tracker), assume_money=True)
             amount = float(found.value) if found else None
         if not treatment:
+            # Not a treatment the NLU knows: the words the member used, if they named one.
+            treatment = preauth_item(_latest_text(tracker))
+        if not treatment:
             dispatcher.utter_message(response="utter_preauth_rules")
             dispatcher.utter_message(response="utter_ask_which_treatment")
             return [SlotSet("preauth_awaiting_price", False)]
@@ -87,6 +96,8 @@ class ActionPreauthCheck(Action):
         }.get(need, "utter_preauth_unknown")
         dispatcher.utter_message(response=response, treatment=name,
                                  reason=answer.get("reason") or "")
+        if need == "unknown":
+            utter_who_is_available(dispatcher, clock().now())  # a manager can judge it
         return [SlotSet("treatment", str(treatment)),
                 SlotSet("preauth_awaiting_price", need == "need_price")]
 
@@ -142,6 +153,17 @@ class ValidatePreauthForm(FormValidationAction):
         picked = parse_materials(_latest_text(tracker), wording.MATERIAL_ORDER)
         return {"materials": sorted(picked)} if picked is not None else {}
 
+    async def extract_treatment(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        """An item the NLU does not know is still the member's answer."""
+        if tracker.get_slot("requested_slot") != "treatment" or _said(tracker, "treatment"):
+            return {}
+        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+        if intent in NOT_AN_ANSWER:
+            return {}  # "不申请了", "找人工", an emergency: not an answer
+        text = _latest_text(tracker).strip()
+        return {"treatment": preauth_item(text) or text} if 0 < len(text) <= 30 else {}
+
     async def extract_amount(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "amount" or _said(tracker, "amount"):
@@ -151,6 +173,8 @@ class ValidatePreauthForm(FormValidationAction):
 
     async def validate_treatment(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not value:
+            return {"treatment": None}
         answer = await assess(dispatcher, str(value), tracker.get_slot("amount"))
         if answer is None:
             return {"treatment": None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import buttons, client, utter_backend_down, utter_refused
@@ -77,7 +77,9 @@ async def find_visit(
 
 def offer_alternatives(dispatcher: CollectingDispatcher, answer: Mapping[str, Any]
                        ) -> Dict[Text, Any]:
-    alternatives: List[Dict[str, Any]] = list(answer.get("alternatives") or [])
+    # The backends rank by nearness to the asked time; members read a list in time order.
+    alternatives: List[Dict[str, Any]] = sorted(answer.get("alternatives") or [],
+                                                key=lambda slot: slot["start"])
     reason = answer.get("message") or ""
     if alternatives:
         labels = [wording.slot_label(slot) for slot in alternatives]
@@ -118,3 +120,23 @@ async def resolve_hospital(dispatcher: CollectingDispatcher, value: Any) -> Dict
         dispatcher.utter_message(response="utter_which_hospital", hospital=str(value),
                                  options=wording.numbered(names), buttons=buttons(names))
     return {"hospital": None, "hospital_id": None}
+
+
+TIME_PROMPTS = {"booking_form": "utter_ask_visit_time", "change_form": "utter_ask_new_time",
+                "preauth_form": "utter_ask_planned_date"}
+
+
+class ActionAskTime(Action):
+    """Asks for the time in any form, except right after numbered alternatives were
+    offered: that message already asked."""
+
+    def name(self) -> Text:
+        return "action_ask_time"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        form = (tracker.active_loop or {}).get("name")
+        if form != "preauth_form" and tracker.get_slot("offered_slots"):
+            return []
+        dispatcher.utter_message(response=TIME_PROMPTS.get(form, "utter_ask_visit_time"))
+        return []

@@ -111,3 +111,28 @@ _SOMEONE_ELSE = re.compile(
 
 def is_for_someone_else(text: str) -> bool:
     return bool(_SOMEONE_ELSE.search(_norm(text)))
+
+
+# "拔火罐要预授权吗" → "拔火罐": what is left of a pre-auth question once the question
+# words go. Generic words ("哪些项目", "什么") leave nothing: the member asked for the list.
+_PREAUTH_QUESTION = re.compile(
+    r"(?:请问|想问一下|想问|问一下|咨询一下|那个|我|要|想|准备|打算|需要|"
+    r"(?:去|做|用|打|吃|开|买|租|配|上)(?:个|一个|一次|了)?)*"
+    r"(?P<item>.+?)"
+    r"(?:的话)?(?:是不是|是否|用不用|要不要|需不需要|需要|要|得|必须)?(?:先)?(?:申请|办|做|走)?"
+    r"(?:预授权|事先授权|预先授权|事前授权)(?:吗|么|嘛|不|没|呢)?[?？。!！]*$"
+)
+_GENERIC_ITEMS = re.compile(r"^(?:哪些|什么|啥|哪种|哪类|哪个|所有|那些|这些)?(?:项目|治疗|检查|情况|东西|药)?$|"
+                            r"哪些|什么|啥|申请|怎么|如何")
+
+
+def preauth_item(text: str) -> Optional[str]:
+    """The item a pre-authorisation question is about, or None when it names none."""
+    s = _norm(text)
+    m = _PREAUTH_QUESTION.match(s)
+    if not m:
+        return None
+    item = m.group("item").strip("，,、 ")
+    if not item or _GENERIC_ITEMS.search(item):
+        return None
+    return item

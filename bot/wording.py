@@ -74,7 +74,10 @@ def numbered(lines: Iterable[str]) -> str:
 
 
 def materials_list(codes: Iterable[str]) -> str:
-    return "、".join(MATERIALS.get(code, code) for code in codes)
+    """In the order the checklist shows them."""
+    order = {code: i for i, code in enumerate(MATERIAL_ORDER)}
+    ordered = sorted(codes, key=lambda code: order.get(code, len(order)))
+    return "、".join(MATERIALS.get(code, code) for code in ordered)
 
 
 def amount_label(amount: float | None) -> str:

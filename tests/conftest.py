@@ -1,16 +1,27 @@
-"""Shared fixtures: a small model trained from the project's own config and data, and
-the real action and Rasa servers running it."""
+"""Shared fixtures: a small model trained from the project's own config and data, the
+real action and Rasa servers running it, and the backends API on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Optional
 
 import pytest
 import yaml
 
-from bot.processes import ROOT, VENV_BIN, Server, start_action_server, start_rasa_server
+from bot.processes import (
+    ROOT,
+    VENV_BIN,
+    Server,
+    start_action_server,
+    start_backends_server,
+    start_rasa_server,
+)
 
 TEST_VAR = ROOT / "var" / "test"
 # Tuesday 10:00 in Shanghai: managers and call centre both open.
@@ -48,8 +59,19 @@ def test_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def action_server() -> Iterator[Server]:
-    server = start_action_server(TEST_VAR / "logs", env={"HM_NOW": TEST_NOW})
+def conversation_backends() -> Iterator["Backends"]:
+    """The backends the conversations talk to: their own database, so the API tests'
+    bookings never collide with the conversations'."""
+    backends = start_backends("conversation-backends", fresh_sqlite_url("conversations"))
+    yield backends
+    backends.server.stop()
+
+
+@pytest.fixture(scope="session")
+def action_server(conversation_backends: "Backends") -> Iterator[Server]:
+    server = start_action_server(TEST_VAR / "logs", env={
+        "HM_NOW": TEST_NOW, "HM_BACKENDS_URL": conversation_backends.url,
+        "HM_BACKENDS_TOKEN": conversation_backends.token})
     yield server
     server.stop()
 
@@ -61,3 +83,102 @@ def rasa_server(test_model: Path, action_server: Server) -> Iterator[Server]:
     )
     yield server
     server.stop()
+
+
+# ------------------------------------------------------------------ backends API
+
+TEST_BACKENDS_TOKEN = "test-backends-token"
+# The PostgreSQL server the tests create throwaway databases in (scripts/test.sh starts it).
+TEST_POSTGRES = os.environ.get("HM_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+
+
+@dataclass
+class Backends:
+    """A running backends server and how to call it."""
+
+    server: Server
+    token: str
+    db_url: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def headers(self, idempotency_key: Optional[str] = None) -> Dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        return headers
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fresh_sqlite_url(name: str) -> str:
+    """A new SQLite file for this test run (named by process, so two runs at once do
+    not share it); files left by finished runs are removed."""
+    directory = TEST_VAR / "backends"
+    directory.mkdir(parents=True, exist_ok=True)
+    pattern = re.compile(rf"{re.escape(name)}-(\d+)\.sqlite3(-wal|-shm|-journal)?")
+    for old in directory.iterdir():
+        match = pattern.fullmatch(old.name)
+        if match and (int(match[1]) == os.getpid() or not _process_alive(int(match[1]))):
+            old.unlink(missing_ok=True)
+    return f"sqlite:///{directory / f'{name}-{os.getpid()}.sqlite3'}"
+
+
+def start_backends(name: str, db_url: str, now: str = TEST_NOW) -> Backends:
+    """A backends server on a free port, frozen at `now`, migrated and seeded."""
+    env = {"HM_NOW": now, "HM_BACKENDS_DB": db_url, "HM_BACKENDS_TOKEN": TEST_BACKENDS_TOKEN}
+    return Backends(start_backends_server(TEST_VAR / "logs", env, name=name),
+                    TEST_BACKENDS_TOKEN, db_url)
+
+
+@contextmanager
+def throwaway_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this run, dropped afterwards."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    server = make_url(TEST_POSTGRES)
+    name = f"hm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg2.connect(host=server.host, port=server.port or 5432,
+                                 user=server.username or "postgres", password=server.password,
+                                 dbname="postgres", connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        pytest.fail(f"PostgreSQL is not reachable at {server.host}:{server.port} "
+                    f"(scripts/test.sh starts it): {error}")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def backends_server() -> Iterator[Backends]:
+    """The backends API on a fresh SQLite file, clock at TEST_NOW, demo members seeded."""
+    backends = start_backends("backends", fresh_sqlite_url("backends"))
+    yield backends
+    backends.server.stop()
+
+
+@pytest.fixture(scope="session")
+def backends_server_postgres() -> Iterator[Backends]:
+    """The same on a throwaway PostgreSQL database."""
+    with throwaway_postgres_database() as db_url:
+        backends = start_backends("backends-postgres", db_url)
+        yield backends
+        backends.server.stop()

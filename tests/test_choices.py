@@ -10,6 +10,7 @@ from bot.choices import (
     is_for_someone_else,
     parse_choice,
     parse_materials,
+    preauth_item,
 )
 
 CODES = wording.MATERIAL_ORDER
@@ -80,3 +81,14 @@ def test_wording_of_days_and_slots():
     assert wording.doctor_label(None) == "特需门诊（不指定医生）"
     assert wording.numbered(["a", "b"]) == "1. a\n2. b"
     assert wording.amount_label(12000.0) == "12,000元"
+
+
+@pytest.mark.parametrize("text, item", [
+    ("拔火罐要预授权吗", "拔火罐"), ("做个针灸需要预授权吗", "针灸"),
+    ("请问做胃镜要不要预授权", "胃镜"), ("买个助听器需要先申请预授权吗", "助听器"),
+    ("我想问一下做个心脏支架手术要不要事先授权", "心脏支架手术"),
+    ("哪些项目要预授权", None), ("什么情况需要预授权", None), ("我要申请预授权", None),
+    ("预授权怎么弄", None), ("直付怎么用", None),
+])
+def test_the_item_a_preauth_question_is_about(text, item):
+    assert preauth_item(text) == item

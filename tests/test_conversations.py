@@ -1,0 +1,191 @@
+"""Booking, changes and pre-authorisation end to end: the trained test model through
+Rasa's REST channel, the real action server, and the real backends with their seeded
+demo members. The clock is frozen at Tuesday 2026-11-24 10:00 (tests/conftest.py).
+
+Each test speaks as a demo member through the metadata, as the gateway does, with its
+own conversation id; tests that book use their own hospital or day so they stay
+independent."""
+from __future__ import annotations
+
+import uuid
+from typing import List
+
+import pytest
+
+from bot.processes import Server
+from tests.conftest import Backends
+from tests.rest import get, send
+
+pytestmark = pytest.mark.slow
+
+
+class Member:
+    """One member's conversation with the assistant."""
+
+    def __init__(self, rasa: Server, member: str) -> None:
+        self.rasa = rasa
+        self.member = member
+        self.sender = uuid.uuid4().hex
+        self.last_buttons: List[dict] = []
+
+    def says(self, text: str) -> str:
+        replies = send(self.rasa, text, self.sender, self.member)
+        self.last_buttons = [b for r in replies for b in r.get("buttons") or []]
+        return "\n".join(r.get("text", "") for r in replies)
+
+
+class BackendsApi:
+    """What the backends recorded, read over their API."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    def _get(self, path: str):
+        return get(self.backends.url + path, self.backends.headers())
+
+    def member(self, web_id: str) -> dict:
+        return self._get(f"/v1/members/lookup?channel=web&external_id={web_id}")
+
+    def appointments(self, member_id: int) -> list:
+        return self._get(f"/v1/members/{member_id}/appointments?scope=all")["appointments"]
+
+    def profile(self, web_id: str) -> dict:
+        return self._get(f"/v1/members/{self.member(web_id)['id']}/profile")
+
+
+@pytest.fixture()
+def backends_api(conversation_backends: Backends) -> BackendsApi:
+    return BackendsApi(conversation_backends)
+
+
+@pytest.fixture()
+def ready(rasa_server: Server) -> Member:
+    return Member(rasa_server, "demo-ready")
+
+
+def test_a_booking_said_at_once_is_summarised_confirmed_and_made_once(ready, backends_api):
+    summary = ready.says("麻烦帮我约瑞金医院皮肤科，11月26号上午9点的")
+    assert "请核对预约信息" in summary
+    assert "瑞金医院" in summary and "皮肤科" in summary and "11月26日（周四）09:00" in summary
+    done = ready.says("确认")
+    assert "已为您约好" in done and "预约编号：YY" in done
+    assert "电子直付卡" in done and "有效证件" in done and "08:50" in done
+    again = ready.says("确认")  # a second yes books nothing more
+    assert "已为您约好" not in again
+    member = backends_api.member("demo-ready")
+    booked = [a for a in backends_api.appointments(member["id"])
+              if a["start"].startswith("2026-11-26T09:00")]
+    assert len(booked) == 1
+
+
+def test_a_sunday_clinic_that_does_not_exist_gets_a_correction_and_alternatives(ready):
+    reply = ready.says("约瑞金皮肤科 11月29日上午")  # a Sunday
+    assert "周日" in reply and "皮肤科" in reply
+    assert "1." in reply  # numbered alternatives
+    summary = ready.says("1")
+    assert "请核对预约信息" in summary
+    assert ready.says("先不约了")
+
+
+def test_a_booking_step_by_step_asks_which_hospital_when_the_name_is_ambiguous(ready):
+    assert "哪家医院" in ready.says("我想预约看病")
+    assert "有好几家" in ready.says("人民医院")
+    assert "哪个科室" in ready.says("瑞金")
+    assert "哪天" in ready.says("皮肤科")
+    summary = ready.says("12月1日下午")
+    assert "请核对预约信息" in summary and "12月1日（周二）" in summary
+    assert "先不约" in ready.says("不约了") or "不约了" in ready.says("不约了")
+
+
+def test_too_soon_is_explained_and_an_injury_is_exempt(rasa_server):
+    member = Member(rasa_server, "demo-ready")
+    reply = member.says("约华山医院骨科 今天下午3点")
+    assert "提前1个工作日" in reply
+    injured = Member(rasa_server, "demo-ready")
+    reply = injured.says("我打球扭伤脚了，想约华山医院骨科今天下午3点")
+    assert "意外伤害" in reply and "请核对预约信息" in reply
+
+
+def test_a_member_in_the_waiting_period_is_told_until_when(rasa_server):
+    reply = Member(rasa_server, "demo-waiting").says("帮我约瑞金皮肤科")
+    assert "等待期" in reply and "月" in reply
+    assert "请核对" not in reply
+
+
+def test_bookings_are_for_the_insured_person_only(ready):
+    reply = ready.says("帮我妈约一下阜外医院的心内科")
+    assert "被保险人本人" in reply
+
+
+def test_my_appointments_and_cancelling_one_of_several(rasa_server, backends_api):
+    member = Member(rasa_server, "demo-noshow")
+    listing = member.says("我约了哪些号")
+    assert listing.count("编号") == 2
+    ask = member.says("取消预约")
+    assert "要取消哪一个" in ask and "2." in ask
+    confirm = member.says("2")
+    assert "确定要取消" in confirm
+    assert "已为您取消" in member.says("确认")
+    profile = backends_api.profile("demo-noshow")
+    assert sum(a["status"] == "cancelled" for a in profile["appointments"]) == 1
+
+
+def test_rescheduling_the_only_appointment(rasa_server):
+    member = Member(rasa_server, "demo-preauth")
+    assert "改到哪天" in member.says("我想改约")
+    summary = member.says("12月3日上午")
+    assert "原来" in summary and "12月3日（周四）" in summary
+    assert "已为您改约" in member.says("确认")
+
+
+def test_does_a_treatment_need_preauthorisation(ready):
+    assert "需要预授权" in ready.says("化疗要预授权吗")
+    assert "多少钱" in ready.says("做个核磁要预授权吗")
+    assert "需要预授权" in ready.says("大概1万2")
+    assert "健康管家" in ready.says("拔火罐要预授权吗")
+
+
+def test_a_preauth_application_with_its_deadline_and_too_close_warning(ready, backends_api):
+    assert "什么治疗" in ready.says("我要申请预授权")
+    assert "哪家医院" in ready.says("化疗")
+    assert "哪天" in ready.says("复旦大学附属肿瘤医院")
+    assert "都齐了" in ready.says("明天")
+    summary = ready.says("1 3 4")
+    assert "请核对预授权申请" in summary
+    done = ready.says("确认")
+    assert "预授权申请已提交" in done and "编号：YS" in done
+    assert "2个工作日" in done
+    assert "住院单" in done or "处方" in done  # what is still missing
+    cases = backends_api.profile("demo-ready")["preauth_cases"]
+    assert any(c["category"] == "chemotherapy" and c["status"] == "submitted" for c in cases)
+
+
+def test_preauth_status(rasa_server):
+    reply = Member(rasa_server, "demo-preauth").says("我的预授权审批到哪一步了")
+    assert "审核中" in reply and "编号" in reply
+
+
+def test_an_emergency_is_recorded_after_the_120_message(rasa_server, backends_api):
+    member = Member(rasa_server, "demo-ready")
+    replies = send(rasa_server, "我爸突然说话不利索 半边身子没劲", member.sender,
+                   "demo-ready")
+    texts = [r.get("text", "") for r in replies]
+    assert "120" in texts[0]
+    recorded = [t for t in texts if "紧急就医" in t and "编号" in t]
+    assert recorded and texts.index(recorded[0]) > 0
+    notices = backends_api.profile("demo-ready")["emergency_notifications"]
+    assert notices and notices[0]["deadline"].startswith("2026-11-26T10:00")
+
+
+def test_an_emergency_in_the_middle_of_a_booking_gets_120_and_ends_the_form(ready):
+    assert "哪个科室" in ready.says("帮我约瑞金医院")
+    reply = ready.says("等一下 我妈突然晕倒了叫不醒")
+    assert reply.startswith("⚠️") and "120" in reply.split("\n")[0]
+    assert "哪个科室" not in reply
+    assert "请核对" not in ready.says("皮肤科")  # the booking form is gone
+
+
+def test_asking_for_a_person_in_the_middle_of_a_booking_ends_the_form(ready):
+    assert "哪个科室" in ready.says("我要预约华山医院")
+    reply = ready.says("转人工")
+    assert "管家" in reply and "哪个科室" not in reply

@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run test setup train evaluate bench lock nlu-resources
+.PHONY: run test setup train evaluate bench lock nlu-resources seed
 
 run:
 	scripts/run.sh
@@ -19,6 +19,10 @@ evaluate: setup
 
 bench: setup
 	.venv/bin/python -m bot.bench
+
+# Create the backends' tables, reference data and demo members (once; re-running changes nothing).
+seed: setup
+	.venv/bin/python -m bot.backends seed
 
 nlu-resources: setup
 	.venv/bin/python -m bot.nlu_resources

@@ -1,8 +1,10 @@
 """Benchmarks of the running assistant: `python -m bot.bench [--runs N] [--train-runs N]`.
 
 Measures, as medians over several runs on this machine: training time (optional), Rasa
-server cold start, resident memory of the Rasa and action servers, NLU parse latency and
-full REST-channel round trips, and the rule modules' per-call cost. Prints a report and
+server cold start, resident memory of the Rasa, action and backends servers, NLU parse
+latency and full REST-channel round trips, the backends API (start-up, availability,
+booking, idempotent replay), and the rule modules' per-call cost.
+`--only backends` measures the backends alone (seconds, no model needed). Prints a report and
 keeps it as JSON under reports/bench/. Figures go into docs/performance.md by hand.
 """
 from __future__ import annotations
@@ -23,13 +25,25 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from bot.evaluate import latest_model
-from bot.processes import ROOT, VENV_BIN, Server, start_action_server, start_rasa_server
+from bot.processes import (
+    ROOT,
+    VENV_BIN,
+    Server,
+    start_action_server,
+    start_backends_server,
+    start_rasa_server,
+)
 
 MESSAGES = [
     "直付是什么意思", "化疗要预授权吗", "管家几点上班", "明天下午三点约瑞金皮肤科",
     "理赔要什么材料", "电子直付卡在哪里看", "我爸突然说话不利索", "你好",
 ]
 BENCH_NOW = "2026-11-24T10:00:00+08:00"
+BENCH_TOKEN = "bench-token"
+BENCH_VAR = ROOT / "var" / "bench"
+# (hospital, department) pairs the booking benchmark spreads its bookings over.
+BENCH_CLINICS = [("ruijin", "dermatology"), ("huashan", "orthopedics"),
+                 ("pumch", "cardiology"), ("fd_zhongshan", "gastroenterology")]
 
 
 def rss_mib(pid: int) -> float:
@@ -51,16 +65,79 @@ def rss_mib(pid: int) -> float:
     return total_kib / 1024
 
 
-def post_ms(url: str, body: dict) -> float:
+def timed_request(url: str, body: Optional[dict] = None,
+                  headers: Optional[Dict[str, str]] = None) -> tuple:
+    """(milliseconds, decoded JSON) of one GET (no body) or POST."""
+    import urllib.error
     import urllib.request
 
+    data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        url, data, {"Content-Type": "application/json", **(headers or {})}
     )
     start = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=60) as response:
-        response.read()
-    return (time.perf_counter() - start) * 1000
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = response.read()
+    except urllib.error.HTTPError as error:  # a 4xx answer is still an answer
+        payload = error.read()
+    return (time.perf_counter() - start) * 1000, json.loads(payload or b"null")
+
+
+def post_ms(url: str, body: dict) -> float:
+    return timed_request(url, body)[0]
+
+
+def start_bench_backends(name: str) -> Server:
+    db = BENCH_VAR / f"{name}.sqlite3"
+    for old in BENCH_VAR.glob(f"{name}.sqlite3*"):
+        old.unlink()
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
+    return start_backends_server(BENCH_VAR, {"HM_NOW": BENCH_NOW, "HM_BACKENDS_TOKEN": BENCH_TOKEN,
+                                             "HM_BACKENDS_DB": f"sqlite:///{db}"}, name=name)
+
+
+def bench_backends(runs: int, requests: int) -> Dict[str, object]:
+    """The backends on a fresh SQLite database each run: start-up (migrate + seed),
+    availability look-ups, bookings (each a new place), idempotent replays, memory."""
+    auth = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    starts, rss, lookup_ms, availability_ms, booking_ms, replay_ms = [], [], [], [], [], []
+    for _ in range(runs):
+        began = time.perf_counter()
+        server = start_bench_backends("bench-backends")
+        starts.append(time.perf_counter() - began)
+        try:
+            ms, member = timed_request(
+                f"{server.url}/v1/members/lookup?channel=web&external_id=demo-ready", None, auth)
+            lookup_ms.append(ms)
+            for i in range(requests):
+                hospital, department = BENCH_CLINICS[i % len(BENCH_CLINICS)]
+                day = 25 + (i // len(BENCH_CLINICS)) % 5  # Wednesday to Sunday
+                query = (f"hospital_id={hospital}&department_id={department}"
+                         f"&start=2026-11-{day:02d}T08:00:00%2B08:00"
+                         f"&end=2026-11-{day:02d}T18:00:00%2B08:00&limit=4")
+                ms, answer = timed_request(f"{server.url}/v1/availability?{query}", None, auth)
+                availability_ms.append(ms)
+                slot = (answer or {}).get("slot") or ((answer or {}).get("alternatives") or [None])[0]
+                if not slot:
+                    continue
+                body = {"member_id": member["id"], "slot_id": slot["id"]}
+                headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
+                booking_ms.append(timed_request(f"{server.url}/v1/appointments", body, headers)[0])
+                replay_ms.append(timed_request(f"{server.url}/v1/appointments", body, headers)[0])
+            rss.append(rss_mib(server.process.pid))
+        finally:
+            server.stop()
+    return {
+        "cold_start_s": round(statistics.median(starts), 2),
+        "rss_mib": round(statistics.median(rss)),
+        "member_lookup_ms": percentiles(lookup_ms),
+        "availability_ms": percentiles(availability_ms),
+        "booking_ms": percentiles(booking_ms),
+        "idempotent_replay_ms": percentiles(replay_ms),
+        "runs": runs,
+        "requests_per_run": requests,
+    }
 
 
 def percentiles(samples: List[float]) -> Dict[str, float]:
@@ -90,7 +167,8 @@ def time_training(runs: int) -> Dict[str, float]:
 
 def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
     log_dir = ROOT / "var" / "bench"
-    env = {"HM_NOW": BENCH_NOW}
+    backends = start_bench_backends("bench-backends-for-rasa")
+    env = {"HM_NOW": BENCH_NOW, "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": BENCH_TOKEN}
     starts, rasa_rss, action_rss, parse_ms, rest_ms = [], [], [], [], []
     for _ in range(runs):
         actions = start_action_server(log_dir, env)
@@ -108,6 +186,7 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         finally:
             rasa.stop()
             actions.stop()
+    backends.stop()
     return {
         "cold_start_s": round(statistics.median(starts), 1),
         "rasa_rss_mib": round(statistics.median(rasa_rss)),
@@ -148,17 +227,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--requests", type=int, default=100, help="requests per start-up")
     parser.add_argument("--train-runs", type=int, default=0,
                         help="also time full training this many times (minutes each)")
+    parser.add_argument("--only", choices=["backends"], help="measure only this part")
     args = parser.parse_args(argv)
 
-    subprocess.run([str(VENV_BIN / "rasa"), "train", "--domain", "domain", "--out", "models", "--quiet"],
-                   cwd=ROOT, check=True)
-    model = latest_model(ROOT / "models")
     report: Dict[str, object] = {"when": datetime.now().isoformat(timespec="seconds"),
-                                 "machine": machine(), "model": model.name,
-                                 "rules": bench_rules()}
-    if args.train_runs:
-        report["training"] = time_training(args.train_runs)
-    report["servers"] = bench_servers(model, args.runs, args.requests)
+                                 "machine": machine()}
+    report["backends"] = bench_backends(args.runs, args.requests)
+    if args.only != "backends":
+        subprocess.run([str(VENV_BIN / "rasa"), "train", "--domain", "domain", "--out", "models",
+                        "--quiet"], cwd=ROOT, check=True)
+        model = latest_model(ROOT / "models")
+        report.update(model=model.name, rules=bench_rules())
+        if args.train_runs:
+            report["training"] = time_training(args.train_runs)
+        report["servers"] = bench_servers(model, args.runs, args.requests)
 
     out = ROOT / "reports" / "bench"
     out.mkdir(parents=True, exist_ok=True)

@@ -40,3 +40,7 @@ def chat(server: Server, text: str, sender: Optional[str] = None,
 
 def parse(server: Server, text: str) -> dict:
     return post(f"{server.url}/model/parse", {"text": text})
+
+
+def entity_values(parsed: dict, name: str) -> list:
+    return [e["value"] for e in parsed["entities"] if e["entity"] == name]

@@ -13,7 +13,7 @@ import yaml
 from bot.evaluate import run_nlu_test, summarize
 from bot.processes import ROOT, VENV_BIN, Server
 from tests.conftest import TEST_VAR
-from tests.rest import chat, parse
+from tests.rest import chat, entity_values, parse
 
 pytestmark = pytest.mark.slow
 

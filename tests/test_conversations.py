@@ -27,11 +27,13 @@ class Member:
         self.member = member
         self.sender = uuid.uuid4().hex
         self.last_buttons: List[dict] = []
+        self.last_text = ""
 
     def says(self, text: str) -> str:
         replies = send(self.rasa, text, self.sender, self.member)
         self.last_buttons = [b for r in replies for b in r.get("buttons") or []]
-        return "\n".join(r.get("text", "") for r in replies)
+        self.last_text = "\n".join(r.get("text", "") for r in replies)
+        return self.last_text
 
 
 class BackendsApi:
@@ -189,3 +191,14 @@ def test_asking_for_a_person_in_the_middle_of_a_booking_ends_the_form(ready):
     assert "哪个科室" in ready.says("我要预约华山医院")
     reply = ready.says("转人工")
     assert "管家" in reply and "哪个科室" not in reply
+
+
+def test_a_named_doctor_is_found_by_surname_and_title(ready):
+    reply = ready.says("想约瑞金皮肤科陈主任的号 11月27日上午")
+    assert "陈欣" in reply  # the seeded 主任医师 陈欣, a popular expert
+    assert "请核对" in ready.says("1") and "热门专家" in ready.last_text
+
+
+def test_an_unknown_doctor_falls_back_to_the_clinic_and_says_so(ready):
+    reply = ready.says("约瑞金皮肤科张主任 12月2日上午")
+    assert "没有找到张主任" in reply and "特需门诊（不指定医生）" in reply

@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock, utter_who_is_available
+from actions.handoff import request_handoff
 from bot.clients import BackendRefused, BackendSettings, BackendsClient, idempotency_key
 
 # The gateway puts the channel and the member's id on that channel into the message
@@ -45,9 +46,9 @@ def request_key(tracker: Tracker, action: str, *parts: Any) -> str:
 
 
 def utter_backend_down(dispatcher: CollectingDispatcher) -> None:
-    """Nothing was done: say so, and say who can help now."""
+    """Nothing was done: say so, and hand the member to a person who can help."""
     dispatcher.utter_message(response="utter_backend_unavailable")
-    utter_who_is_available(dispatcher, clock().now())
+    request_handoff(dispatcher, "backend_failure")
 
 
 def utter_refused(dispatcher: CollectingDispatcher, refused: BackendRefused) -> None:

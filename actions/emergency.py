@@ -1,6 +1,6 @@
 """After the 120 instruction and the claim notice (both plain responses, so they never
 depend on this server): record the emergency notification with its 48-hour deadline,
-then tell the member when a manager can follow up."""
+then hand the conversation to a manager, ahead of everyone else."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock
 from actions.backend import client, member_identity, request_key
+from actions.handoff import request_handoff
 from bot import wording
 from bot.clients import BackendError
-from bot.clock import describe_wait_until, managers_open, next_manager_opening
 
 
 class ActionEmergencyFollowup(Action):
@@ -22,15 +22,8 @@ class ActionEmergencyFollowup(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        now = clock().now()
-        await self._record(dispatcher, tracker, now)
-        if managers_open(now):
-            dispatcher.utter_message(response="utter_emergency_managers_online")
-        else:
-            dispatcher.utter_message(
-                response="utter_emergency_managers_offline",
-                manager_reopen=describe_wait_until(now, next_manager_opening(now)),
-            )
+        await self._record(dispatcher, tracker, clock().now())
+        request_handoff(dispatcher, "emergency")
         return []
 
     async def _record(self, dispatcher: CollectingDispatcher, tracker: Tracker, now) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.availability import clock, utter_who_is_available
+from actions.handoff import request_handoff
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -35,6 +35,5 @@ class ActionNluFallback(Action):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         dispatcher.utter_message(response="utter_fallback_offer_manager")
-        dispatcher.utter_message(response="utter_handoff_not_in_chat")
-        utter_who_is_available(dispatcher, clock().now())
+        request_handoff(dispatcher, "fallback")
         return []

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.availability import clock, utter_who_is_available
+from actions.availability import clock
 from actions.backend import (
     buttons,
     client,
@@ -21,6 +21,7 @@ from actions.backend import (
     utter_member_not_found,
     utter_refused,
 )
+from actions.handoff import request_handoff
 from actions.visits import resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
@@ -97,7 +98,7 @@ class ActionPreauthCheck(Action):
         dispatcher.utter_message(response=response, treatment=name,
                                  reason=answer.get("reason") or "")
         if need == "unknown":
-            utter_who_is_available(dispatcher, clock().now())  # a manager can judge it
+            request_handoff(dispatcher, "preauth_unknown")  # a manager judges it
         return [SlotSet("treatment", str(treatment)),
                 SlotSet("preauth_awaiting_price", need == "need_price")]
 

@@ -1,4 +1,4 @@
-"""Service hours and requests for a person."""
+"""Service hours, with whether someone is there now."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -19,20 +19,5 @@ class ActionServiceHours(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_service_hours")
-        utter_who_is_available(dispatcher, clock().now())
-        return []
-
-
-class ActionRequestHuman(Action):
-    """A member asks for a person. Live handoff to the console is not built yet, so
-    say truthfully how to reach a manager and whether one is there now."""
-
-    def name(self) -> Text:
-        return "action_request_human"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_handoff_not_in_chat")
         utter_who_is_available(dispatcher, clock().now())
         return []

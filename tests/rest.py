@@ -44,3 +44,9 @@ def parse(server: Server, text: str) -> dict:
 
 def entity_values(parsed: dict, name: str) -> list:
     return [e["value"] for e in parsed["entities"] if e["entity"] == name]
+
+
+def handoffs(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The handoff requests the bot made in these replies (custom payloads for the
+    gateway, never shown to the member)."""
+    return [r["custom"]["handoff"] for r in replies if "handoff" in (r.get("custom") or {})]

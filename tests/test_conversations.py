@@ -14,7 +14,7 @@ import pytest
 
 from bot.processes import Server
 from tests.conftest import Backends
-from tests.rest import get, send
+from tests.rest import get, handoffs, send
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,9 @@ def test_does_a_treatment_need_preauthorisation(ready):
     assert "需要预授权" in ready.says("化疗要预授权吗")
     assert "多少钱" in ready.says("做个核磁要预授权吗")
     assert "需要预授权" in ready.says("大概1万2")
-    assert "健康管家" in ready.says("拔火罐要预授权吗")
+    unknown = send(ready.rasa, "拔火罐要预授权吗", ready.sender, ready.member)
+    assert "健康管家" in unknown[0]["text"]
+    assert handoffs(unknown) == [{"reason": "preauth_unknown", "priority": 1}]
 
 
 def test_a_preauth_application_with_its_deadline_and_too_close_warning(ready, backends_api):
@@ -189,8 +191,9 @@ def test_an_emergency_in_the_middle_of_a_booking_gets_120_and_ends_the_form(read
 
 def test_asking_for_a_person_in_the_middle_of_a_booking_ends_the_form(ready):
     assert "哪个科室" in ready.says("我要预约华山医院")
-    reply = ready.says("转人工")
-    assert "管家" in reply and "哪个科室" not in reply
+    replies = send(ready.rasa, "转人工", ready.sender, ready.member)
+    assert handoffs(replies) == [{"reason": "request_human", "priority": 1}]
+    assert not any("哪个科室" in r.get("text", "") for r in replies)
 
 
 def test_a_named_doctor_is_found_by_surname_and_title(ready):

@@ -263,6 +263,8 @@ def test_sunday_dermatology_at_ruijin_says_so_and_offers_other_times(api: Api) -
         assert slot["hospital"]["id"] == "ruijin" and slot["department"]["id"] == "dermatology"
         assert "2026-11-25" <= slot["start"][:10] <= "2026-12-13" and slot["remaining"] > 0
     assert len({s["start"] for s in result["alternatives"]}) == 5
+    days = [s["start"][:10] for s in result["alternatives"]]
+    assert max(days.count(day) for day in days) <= 2  # spread over several days
 
 
 def test_a_department_the_hospital_lacks_points_to_others_in_the_city(api: Api) -> None:

@@ -270,7 +270,7 @@ class _Search:
         if wanted_doctor is None:
             # Any doctor will do: offer distinct times (the general clinic ranks first).
             ranked = _distinct_times(ranked)
-        return ranked[: self.query.limit]
+        return _spread_over_days(ranked, self.query.limit)
 
     def _message(self, reason: str, earliest: date) -> str:
         today = self.ctx.today
@@ -299,6 +299,23 @@ class _Search:
             opens, closes = schedule.HALF_DAYS[half]
             hours.append(f"{opens:%H:%M}–{closes:%H:%M}")
         return hours
+
+
+ALTERNATIVES_PER_DAY = 2
+
+
+def _spread_over_days(ranked: List[Slot], limit: int) -> List[Slot]:
+    """The best-ranked slots, at most two a day while other days have some: a member
+    offered four times on one morning has fewer real choices than two days of two."""
+    chosen: List[Slot] = []
+    per_day: dict = {}
+    for slot in ranked:
+        day = slot.start.date()
+        if per_day.get(day, 0) < ALTERNATIVES_PER_DAY:
+            chosen.append(slot)
+            per_day[day] = per_day.get(day, 0) + 1
+    rest = [slot for slot in ranked if slot not in chosen]
+    return (chosen + rest)[:limit]
 
 
 def _distinct_times(slots: List[Slot]) -> List[Slot]:

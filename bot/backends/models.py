@@ -3,16 +3,12 @@ wall-clock time without an offset (China has no daylight saving, so this is exac
 and come back timezone-aware."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
-
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,45 +20,16 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import declarative_base, relationship
-from sqlalchemy.types import TypeDecorator
 
-from bot.clock import SHANGHAI
+from bot.db import NAMING, ShanghaiDateTime
+from bot.db import one_of as _one_of
 
-# Stable constraint names, so migrations can refer to them on every database.
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 APPOINTMENT_STATUSES = ("requested", "confirmed", "changed", "cancelled", "attended", "no_show")
 ACTIVE_APPOINTMENT_STATUSES = ("requested", "confirmed", "changed")
 DIRECT_BILLING_STATUSES = ("pending", "approved", "declined")
 PREAUTH_STATUSES = ("submitted", "under_review", "more_info_needed", "approved", "declined")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class ShanghaiDateTime(TypeDecorator):
-    """An aware datetime, stored as naive Asia/Shanghai wall-clock time."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("store timezone-aware datetimes only (use Clock.now())")
-        return value.astimezone(SHANGHAI).replace(tzinfo=None)
-
-    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
-        return None if value is None else value.replace(tzinfo=SHANGHAI)
 
 
 class Member(Base):

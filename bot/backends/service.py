@@ -1,12 +1,10 @@
 """The service's working parts in one place (database, clock, calendar, catalog, the
 thread pool), and how a request's database work runs: synchronous SQLAlchemy in the
-pool, never on the event loop."""
+pool (bot.db.DatabasePool), never on the event loop."""
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 from bot.backends import idempotency
 from bot.backends.context import Context
@@ -14,6 +12,7 @@ from bot.backends.db import Database
 from bot.backends.idempotency import Outcome
 from bot.catalog import Catalog
 from bot.clock import Clock, WorkingCalendar
+from bot.db import DatabasePool
 
 T = TypeVar("T")
 DB_THREADS = 8
@@ -26,35 +25,24 @@ class Backend:
         self.clock = clock
         self.calendar = calendar
         self.catalog = catalog
-        self._executor: Optional[ThreadPoolExecutor] = None
+        self._pool = DatabasePool(db, DB_THREADS)
 
     def start(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="db")
+        self._pool.start()
 
     def stop(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-        self.db.dispose()
+        self._pool.stop()
 
     def context(self, session) -> Context:
         return Context(session, self.clock.now(), self.calendar, self.catalog)
 
-    async def _in_pool(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
-
     async def read(self, operation: Callable[[Context], T]) -> T:
         """Run a read-only operation in its own transaction."""
-        def work() -> T:
-            with self.db.reading() as session:
-                return operation(self.context(session))
-        return await self._in_pool(work)
+        return await self._pool.read(lambda session: operation(self.context(session)))
 
     async def write(self, operation: Callable[[Context], T]) -> T:
         """Run an operation in a transaction committed when it returns."""
-        def work() -> T:
-            with self.db.writing() as session:
-                return operation(self.context(session))
-        return await self._in_pool(work)
+        return await self._pool.write(lambda session: operation(self.context(session)))
 
     async def once(self, key: str, scope: str, body: Any,
                    operation: Callable[[Context], tuple[int, dict]]) -> Outcome:
@@ -64,4 +52,4 @@ class Backend:
             idempotency.execute, self.db, key, scope, idempotency.fingerprint(scope, body), now,
             lambda session: operation(Context(session, now, self.calendar, self.catalog)),
         )
-        return await self._in_pool(work)
+        return await self._pool.run(work)

@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run test setup train evaluate bench lock nlu-resources seed
+.PHONY: run test setup train evaluate bench lock nlu-resources seed console-user
 
 run:
 	scripts/run.sh
@@ -23,6 +23,12 @@ bench: setup
 # Create the backends' tables, reference data and demo members (once; re-running changes nothing).
 seed: setup
 	.venv/bin/python -m bot.backends seed
+
+# A console account: make console-user NAME=wangfang ROLE=manager FULLNAME=王芳
+# (password from HM_CONSOLE_PASSWORD or typed; roles: manager, reviewer, admin).
+console-user: setup
+	.venv/bin/python -m bot.console create-user "$(NAME)" --role "$(or $(ROLE),manager)" \
+	  $(if $(FULLNAME),--display-name "$(FULLNAME)")
 
 nlu-resources: setup
 	.venv/bin/python -m bot.nlu_resources

@@ -1,5 +1,5 @@
-"""Start the project's servers (Rasa, actions, backends) as real subprocesses on free ports and
-stop them cleanly: shared by the test fixtures and the benchmarks."""
+"""Start the project's servers (Rasa, actions, backends, gateway) as real subprocesses on
+free ports and stop them cleanly: shared by the test fixtures and the benchmarks."""
 from __future__ import annotations
 
 import os
@@ -114,4 +114,17 @@ def start_backends_server(
     return start_server(
         name, ["python", "-m", "bot.backends", "serve"], port, "/health", log_dir,
         {**(env or {}), "HM_BACKENDS_PORT": str(port)}, timeout=60,
+    )
+
+
+def start_gateway_server(
+    log_dir: Path, env: Optional[Mapping[str, str]] = None, name: str = "gateway"
+) -> Server:
+    """The gateway and manager console (`python -m bot.gateway serve`); `env` usually
+    carries HM_GATEWAY_DB, HM_RASA_URL, HM_BACKENDS_URL/TOKEN and HM_NOW. Migrates
+    before it answers."""
+    port = free_port()
+    return start_server(
+        name, ["python", "-m", "bot.gateway", "serve"], port, "/health", log_dir,
+        {**(env or {}), "HM_GATEWAY_PORT": str(port)}, timeout=60,
     )

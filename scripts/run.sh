@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole product on its embedded defaults: set up, train if the data or config
-# changed (rasa train skips an unchanged model), start the backends (SQLite under var/,
-# seeded with the demo members on first start) and the action server, and open a
-# terminal chat with the assistant as a demo member. Ctrl-D or /stop ends the chat and
-# the servers. HM_DEMO_MEMBER picks the member (README.md lists them).
+# changed (rasa train skips an unchanged model), then start everything in the Procfile
+# with honcho: the backends (SQLite under var/, seeded with the demo members on first
+# start), the action server, the Rasa server (REST channel and HTTP API) and the gateway
+# with the web chat and the manager console. Prints the URLs once they answer; Ctrl-C
+# stops everything. The logs are in var/log/run.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,28 +17,42 @@ python -m bot.nlu_resources --check || {
 }
 rasa train --quiet --domain domain --out models
 
-# The token the action server shows the backends: from the environment, or made once
-# and kept in an untracked file.
-if [ -z "${HM_BACKENDS_TOKEN:-}" ]; then
-  mkdir -p var/secrets
-  if [ ! -s var/secrets/backends.token ]; then
-    (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(32))' >var/secrets/backends.token)
+# A secret from the environment, or made once and kept in an untracked file.
+secret() {
+  local name=$1 file=var/secrets/$2
+  if [ -z "${!name:-}" ]; then
+    mkdir -p var/secrets
+    if [ ! -s "$file" ]; then
+      (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(24))' >"$file")
+    fi
+    export "$name=$(cat "$file")"
   fi
-  HM_BACKENDS_TOKEN=$(cat var/secrets/backends.token)
-  export HM_BACKENDS_TOKEN
-fi
+}
+secret HM_BACKENDS_TOKEN backends.token   # between the action server / gateway and the backends
+secret HM_RASA_TOKEN rasa.token           # the Rasa HTTP API the gateway pauses and resumes
+secret HM_CONSOLE_PASSWORD console-password
 export HM_BACKENDS_URL="${HM_BACKENDS_URL:-http://127.0.0.1:8000}"
+export HM_RASA_URL="${HM_RASA_URL:-http://127.0.0.1:5005}"
+export HM_GATEWAY_PORT="${HM_GATEWAY_PORT:-8080}"
+gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-python -m bot.backends serve >var/log/backends.log 2>&1 &
-pids+=($!)
-rasa run actions --port 5055 >var/log/actions.log 2>&1 &
-pids+=($!)
+# The first manager account (kept when it exists: its password is not reset).
+python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing
+
+honcho start --no-colour --procfile Procfile --app-root . >var/log/run.log 2>&1 &
+honcho_pid=$!
+trap 'kill "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true' EXIT INT TERM
+echo "Starting the backends, action server, Rasa (about a minute to load) and gateway;"
+echo "logs: var/log/run.log"
 python -m bot.wait_http "$HM_BACKENDS_URL/health" 60
-python -m bot.wait_http http://localhost:5055/health 60
+python -m bot.wait_http "$gateway/health" 60
+python -m bot.wait_http http://127.0.0.1:5055/health 90
+python -m bot.wait_http "$HM_RASA_URL/status?token=$HM_RASA_TOKEN" 300  # model loaded
 
-member="${HM_DEMO_MEMBER:-demo-ready}"
-echo "Backends: $HM_BACKENDS_URL (API description: $HM_BACKENDS_URL/openapi.yaml)"
-echo "Terminal chat as demo member '$member' (type /stop to quit). Clock: ${HM_NOW:-real time}"
-rasa shell --endpoints endpoints.yml --model models --conversation-id "$member"
+member="${HM_DEMO_MEMBER:-}"
+echo
+echo "Web chat (members):       $gateway/chat${member:+?member=$member}"
+echo "Manager console:          $gateway/console   (user: manager, password: $HM_CONSOLE_PASSWORD)"
+echo "Backends API:             $HM_BACKENDS_URL (description: $HM_BACKENDS_URL/openapi.yaml)"
+echo "Clock: ${HM_NOW:-real time}. Ctrl-C stops everything."
+wait "$honcho_pid"

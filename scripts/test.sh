@@ -13,4 +13,13 @@ if ! pg_isready -q -h 127.0.0.1; then
   pg_isready -h 127.0.0.1
 fi
 
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser): install the package when it is missing.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests..."
+  as_root=""
+  [ "$(id -u)" -eq 0 ] || as_root="sudo"
+  $as_root apt-get install -y chromium || { $as_root apt-get update && $as_root apt-get install -y chromium; }
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -18,8 +18,10 @@ from bot.processes import (
     ROOT,
     VENV_BIN,
     Server,
+    free_port,
     start_action_server,
     start_backends_server,
+    start_gateway_server,
     start_rasa_server,
 )
 
@@ -182,3 +184,180 @@ def backends_server_postgres() -> Iterator[Backends]:
         backends = start_backends("backends-postgres", db_url)
         yield backends
         backends.server.stop()
+
+
+# ------------------------------------------------------------------ gateway and console
+
+# Tuesday 21:00 in Shanghai: managers gone (back 08:30), call centre open until 22:00.
+EVENING_NOW = "2026-11-24T21:00:00+08:00"
+CONSOLE_PASSWORD = "test-console-password"
+# username: (role, display name)
+CONSOLE_USERS = {
+    "wang": ("manager", "王芳"),
+    "li": ("manager", "李雷"),
+    "zhao": ("reviewer", "赵审"),
+    "boss": ("admin", "管理员"),
+}
+
+
+@dataclass
+class GatewayProcess:
+    """A running gateway, its database, and clients for members and managers."""
+
+    server: Server
+    db_url: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def member(self, member: Optional[str] = None) -> "WebMember":
+        import requests
+
+        started = requests.post(f"{self.url}/chat/api/start", json={"member": member},
+                                timeout=10).json()
+        return WebMember(self.url, started["token"], started["conversation_id"],
+                         started["member"])
+
+    def console(self, username: str, password: str = CONSOLE_PASSWORD) -> "ConsoleUser":
+        user = ConsoleUser(self.url)
+        user.login(username, password)
+        return user
+
+
+@dataclass
+class WebMember:
+    """A member in the web chat, as the page talks to the gateway."""
+
+    url: str
+    token: str
+    conversation_id: int
+    external_id: str
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def say(self, text: str, payload: Optional[str] = None,
+            client_id: Optional[str] = None) -> dict:
+        import requests
+
+        answer = requests.post(f"{self.url}/chat/api/messages", headers=self.headers,
+                               json={"text": text, "payload": payload,
+                                     "client_id": client_id or uuid.uuid4().hex},
+                               timeout=90)
+        answer.raise_for_status()
+        return answer.json()
+
+    def history(self) -> list:
+        import requests
+
+        answer = requests.get(f"{self.url}/chat/api/history", headers=self.headers, timeout=10)
+        answer.raise_for_status()
+        return answer.json()["messages"]
+
+
+class ConsoleUser:
+    """A manager's browser session without the browser: cookies, the CSRF token."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = url
+        self.http = requests.Session()
+        self.csrf = ""
+
+    def login(self, username: str, password: str):
+        page = self.http.get(f"{self.url}/console/login", timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+        answer = self.http.post(f"{self.url}/console/login", allow_redirects=False, timeout=10,
+                                data={"csrf_token": token, "username": username,
+                                      "password": password, "next": "/console/"})
+        if answer.status_code == 303:
+            queue = self.http.get(f"{self.url}/console/", timeout=10)
+            self.csrf = re.search(r'data-csrf="([^"]*)"', queue.text)[1]
+        return answer
+
+    def get(self, path: str, **kwargs):
+        return self.http.get(f"{self.url}{path}", allow_redirects=False, timeout=30, **kwargs)
+
+    def post(self, path: str, data: Optional[dict] = None, csrf: Optional[str] = None,
+             as_json: bool = True):
+        headers = {"Accept": "application/json"} if as_json else {}
+        fields = {"csrf_token": self.csrf if csrf is None else csrf, **(data or {})}
+        return self.http.post(f"{self.url}{path}", data=fields, headers=headers,
+                              allow_redirects=False, timeout=60)
+
+    def conversation(self, conversation_id: int) -> dict:
+        answer = self.get(f"/console/api/conversations/{conversation_id}")
+        answer.raise_for_status()
+        return answer.json()
+
+
+def fresh_gateway_db(name: str) -> str:
+    """A new gateway SQLite file for this run, with the test console users in it."""
+    url = fresh_sqlite_url(name)
+    for username, (role, display_name) in CONSOLE_USERS.items():
+        subprocess.run(
+            [str(VENV_BIN / "python"), "-m", "bot.console", "create-user", username,
+             "--role", role, "--display-name", display_name],
+            cwd=ROOT, check=True, capture_output=True,
+            env={**os.environ, "HM_GATEWAY_DB": url, "HM_CONSOLE_PASSWORD": CONSOLE_PASSWORD},
+        )
+    return url
+
+
+def start_gateway(name: str, rasa_url: str, backends: Backends,
+                  now: str = TEST_NOW) -> GatewayProcess:
+    db_url = fresh_gateway_db(name)
+    server = start_gateway_server(TEST_VAR / "logs", {
+        "HM_GATEWAY_DB": db_url, "HM_RASA_URL": rasa_url, "HM_NOW": now,
+        "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": backends.token,
+    }, name=name)
+    return GatewayProcess(server, db_url)
+
+
+@pytest.fixture(scope="session")
+def console_gateway(backends_server: Backends) -> Iterator[GatewayProcess]:
+    """The gateway with no Rasa behind it (a closed port): fast console tests, and the
+    path where the bot is down. Clock at TEST_NOW (managers on duty)."""
+    gateway = start_gateway("gateway-console", f"http://127.0.0.1:{free_port()}",
+                            backends_server)
+    yield gateway
+    gateway.server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_server(rasa_server: Server,
+                   conversation_backends: Backends) -> Iterator[GatewayProcess]:
+    """The gateway in front of the real Rasa and action servers, at TEST_NOW."""
+    gateway = start_gateway("gateway", rasa_server.url, conversation_backends)
+    yield gateway
+    gateway.server.stop()
+
+
+@dataclass
+class Stack:
+    backends: Backends
+    actions: Server
+    rasa: Server
+    gateway: GatewayProcess
+
+    def stop(self) -> None:
+        for server in (self.gateway.server, self.rasa, self.actions, self.backends.server):
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def evening_stack(test_model: Path) -> Iterator[Stack]:
+    """Everything again at 21:00 (the same trained model): the out-of-hours path."""
+    backends = start_backends("evening-backends", fresh_sqlite_url("evening"), EVENING_NOW)
+    actions = start_action_server(TEST_VAR / "logs" / "evening", env={
+        "HM_NOW": EVENING_NOW, "HM_BACKENDS_URL": backends.url,
+        "HM_BACKENDS_TOKEN": backends.token})
+    rasa = start_rasa_server(test_model, actions.url, TEST_VAR / "logs" / "evening",
+                             env={"HM_NOW": EVENING_NOW})
+    gateway = start_gateway("gateway-evening", rasa.url, backends, EVENING_NOW)
+    stack = Stack(backends, actions, rasa, gateway)
+    yield stack
+    stack.stop()

@@ -1,0 +1,227 @@
+// The manager console's live parts: the queue and a conversation update themselves over
+// Server-Sent Events; replies and notes are sent without leaving the page. Member text
+// is only ever put into the page with textContent, never as HTML.
+(function () {
+  "use strict";
+  var body = document.body;
+  var csrf = body.dataset.csrf || "";
+  var page = body.dataset.page;
+  var AUTHORS = { member: "会员", bot: "智能助手", manager: "管家", system: "系统" };
+  // A plain form (claim, hand back, close) is on its way: its answer loads the page, so
+  // a live update must not reload it meanwhile (that would abort the request).
+  var leaving = false;
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) leaving = true;
+  });
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function shortTime(iso) {
+    if (!iso) return "";
+    return iso.slice(5, 10) + " " + iso.slice(11, 16);
+  }
+
+  function showNotice(text, isError) {
+    var notice = document.getElementById("notice");
+    if (!notice || !text) return;
+    notice.textContent = text;
+    notice.hidden = false;
+    notice.classList.toggle("error", !!isError);
+  }
+
+  function post(url, fields) {
+    var form = new URLSearchParams(fields);
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrf,
+                 "Content-Type": "application/x-www-form-urlencoded" },
+      body: form.toString()
+    }).then(function (response) {
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    });
+  }
+
+  function listen(url, handlers) {
+    var source = new EventSource(url);
+    Object.keys(handlers).forEach(function (type) {
+      source.addEventListener(type, function (event) { handlers[type](JSON.parse(event.data)); });
+    });
+    return source;
+  }
+
+  // ---------------------------------------------------------------- the queue
+  function queueRow(item) {
+    var row = el("tr", "p" + item.priority);
+    row.dataset.kind = item.kind;
+    row.dataset.id = item.id;
+    row.appendChild(el("td", null, item.priority));
+    var kind = item.kind === "ticket"
+      ? "回访工单" + (item.due ? "" : "（" + shortTime(item.due_at) + "后）") : "会话";
+    row.appendChild(el("td", null, kind));
+    var who = el("td");
+    var link = el("a", null, item.member);
+    link.href = "/console/conversations/" + item.conversation_id;
+    who.appendChild(link);
+    row.appendChild(who);
+    row.appendChild(el("td", null, item.reason_label));
+    row.appendChild(el("td", null, item.waited));
+    row.appendChild(el("td", "preview", item.preview));
+    var cell = el("td");
+    if (body.dataset.canAct === "1") {
+      var form = el("form", "inline claim");
+      form.method = "post";
+      form.action = item.kind === "ticket" ? "/console/tickets/" + item.id + "/claim"
+                                           : "/console/conversations/" + item.id + "/claim";
+      var token = el("input");
+      token.type = "hidden"; token.name = "csrf_token"; token.value = csrf;
+      form.appendChild(token);
+      form.appendChild(el("button", null, "接入"));
+      cell.appendChild(form);
+    }
+    row.appendChild(cell);
+    return row;
+  }
+
+  function refreshQueue() {
+    fetch("/console/api/queue", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var rows = document.getElementById("queue-rows");
+        rows.replaceChildren();
+        if (!data.items.length) {
+          var empty = el("tr", "empty");
+          var cell = el("td", null, "目前没有会员在等待。");
+          cell.colSpan = 7;
+          empty.appendChild(cell);
+          rows.appendChild(empty);
+        }
+        data.items.forEach(function (item) { rows.appendChild(queueRow(item)); });
+        var mine = document.getElementById("mine");
+        mine.replaceChildren();
+        data.mine.forEach(function (c) {
+          var li = el("li");
+          var link = el("a", null, c.member);
+          link.href = "/console/conversations/" + c.id;
+          li.appendChild(link);
+          li.appendChild(document.createTextNode(" · " + c.reason_label));
+          mine.appendChild(li);
+        });
+        if (!data.mine.length) mine.appendChild(el("li", "empty", "暂无。"));
+      });
+  }
+
+  // ---------------------------------------------------------------- a conversation
+  function messageNode(m) {
+    var node = el("article", "msg msg-" + m.author);
+    node.dataset.id = m.id;
+    var header = el("header");
+    header.appendChild(el("span", "author", m.author_name || AUTHORS[m.author] || m.author));
+    header.appendChild(document.createTextNode(" "));
+    header.appendChild(el("time", null, shortTime(m.created_at)));
+    node.appendChild(header);
+    node.appendChild(el("p", "text", m.text));
+    if (m.buttons && m.buttons.length) {
+      var buttons = el("p", "buttons");
+      m.buttons.forEach(function (b) { buttons.appendChild(el("span", "chip", b.title)); });
+      node.appendChild(buttons);
+    }
+    if (m.author === "member") node.appendChild(el("p", "nlu", m.understanding || ""));
+    return node;
+  }
+
+  function showMessage(m) {
+    var transcript = document.getElementById("transcript");
+    var existing = transcript.querySelector('article[data-id="' + m.id + '"]');
+    var node = messageNode(m);
+    if (existing) {
+      existing.replaceWith(node);  // e.g. what the bot understood arrived later
+    } else {
+      transcript.appendChild(node);
+      transcript.scrollTop = transcript.scrollHeight;
+    }
+  }
+
+  function showNote(n) {
+    var notes = document.getElementById("notes");
+    if (notes.querySelector('li[data-id="' + n.id + '"]')) return;
+    var li = el("li");
+    li.dataset.id = n.id;
+    li.appendChild(el("b", null, n.author_name));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("time", null, shortTime(n.created_at)));
+    li.appendChild(el("p", "text", n.text));
+    notes.appendChild(li);
+  }
+
+  function catchUp(id) {
+    // After (re)connecting: whatever arrived while the stream was down, and the state.
+    var last = document.querySelector("#transcript article:last-of-type");
+    var after = last ? last.dataset.id : "0";
+    fetch("/console/api/conversations/" + id + "?after=" + after,
+          { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        data.messages.forEach(showMessage);
+        data.notes.forEach(showNote);
+        var c = data.conversation;
+        if (!leaving && (c.state !== body.dataset.state ||
+                         String(c.owner_id || "") !== body.dataset.ownerId)) {
+          window.location.reload();  // claimed, handed back or closed elsewhere
+        }
+      });
+  }
+
+  function sendFromForm(form, onDone) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var fields = {};
+      new FormData(form).forEach(function (value, key) { fields[key] = value; });
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      post(form.action, fields).then(function (result) {
+        button.disabled = false;
+        if (result.data.ok) { onDone(result.data); } else { showNotice(result.data.message, true); }
+      }, function () { button.disabled = false; showNotice("网络错误，请重试。", true); });
+    });
+  }
+
+  if (page === "queue") {
+    listen("/console/events", { ready: refreshQueue, queue: refreshQueue });
+  }
+
+  if (page === "conversation") {
+    var id = body.dataset.conversationId;
+    var transcript = document.getElementById("transcript");
+    transcript.scrollTop = transcript.scrollHeight;
+    listen("/console/events?conversation=" + id, {
+      ready: function () { catchUp(id); },
+      message: function (event) { showMessage(event.message); },
+      note: function (event) { showNote(event.note); },
+      state: function () { catchUp(id); }
+    });
+    var replyForm = document.getElementById("reply-form");
+    if (replyForm) {
+      sendFromForm(replyForm, function () {
+        document.getElementById("reply-text").value = "";
+        document.getElementById("canned-name").value = "";
+        document.getElementById("canned").value = "";
+      });
+      document.getElementById("canned").addEventListener("change", function (event) {
+        var option = event.target.selectedOptions[0];
+        if (!option || !option.value) return;
+        document.getElementById("reply-text").value = option.dataset.text;
+        document.getElementById("canned-name").value = option.value;
+      });
+    }
+    var noteForm = document.getElementById("note-form");
+    if (noteForm) {
+      sendFromForm(noteForm, function () { noteForm.querySelector("textarea").value = ""; });
+    }
+  }
+})();

@@ -1,0 +1,118 @@
+"""What the console's pages show, assembled from the gateway database (synchronous
+functions of a session) and the member's profile from the backends."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy.orm import Session
+
+from bot.console import accounts
+from bot.gateway import messages, queue, store
+from bot.gateway.models import Conversation, User
+from bot.gateway.queue import QueueItem
+
+
+def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "id": item.id,
+        "conversation_id": item.conversation_id,
+        "member": item.member,
+        "reason": item.reason,
+        "reason_label": messages.REASONS.get(item.reason, item.reason),
+        "priority": item.priority,
+        "since": item.since.isoformat(),
+        "waited": messages.waited(queue.waited_minutes(item.since, now)),
+        "due_at": item.due_at.isoformat() if item.due_at else None,
+        "due": item.due_at is None or item.due_at <= now,
+        "preview": item.preview,
+    }
+
+
+def conversation_summary(c: Conversation, owner: Optional[str]) -> Dict[str, Any]:
+    return {
+        "id": c.id,
+        "member": f"{c.channel}:{c.external_id}",
+        "channel": c.channel,
+        "external_id": c.external_id,
+        "member_id": c.member_id,
+        "state": c.state,
+        "state_label": messages.STATES[c.state],
+        "owner_id": c.owner_id,
+        "owner": owner,
+        "priority": c.priority,
+        "reason": c.handoff_reason,
+        "reason_label": messages.REASONS.get(c.handoff_reason or "", ""),
+        "queued_at": c.queued_at.isoformat() if c.queued_at else None,
+        "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
+    }
+
+
+def _owner(session: Session, c: Conversation) -> Optional[str]:
+    return session.get(User, c.owner_id).display_name if c.owner_id else None
+
+
+def queue_page(session: Session, user_id: int, now: datetime) -> Dict[str, Any]:
+    mine = []
+    for ref in queue.owned_by(session, user_id):
+        c = session.get(Conversation, ref.id)
+        mine.append(conversation_summary(c, _owner(session, c)))
+    recent = [conversation_summary(c, _owner(session, c))
+              for c in queue.recent_conversations(session)]
+    return {
+        "items": [queue_item_view(item, now) for item in queue.waiting(session)],
+        "mine": mine,
+        "recent": recent,
+    }
+
+
+def conversation_page(session: Session, conversation_id: int,
+                      after_id: int = 0) -> Optional[Dict[str, Any]]:
+    c = session.get(Conversation, conversation_id)
+    if c is None:
+        return None
+    return {
+        "conversation": conversation_summary(c, _owner(session, c)),
+        "messages": [store.console_view(m) for m in store.transcript(session, c.id, after_id)],
+        "notes": [accounts.note_view(n) for n in accounts.notes_of(session, c.id)],
+        "handoffs": [{
+            "reason_label": messages.REASONS.get(h.reason, h.reason),
+            "priority": h.priority,
+            "requested_at": h.requested_at.isoformat(),
+            "within_hours": h.within_hours,
+            "claimed_by": h.claimer.display_name if h.claimer else None,
+            "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
+            "ended_at": h.ended_at.isoformat() if h.ended_at else None,
+            "outcome": h.outcome,
+        } for h in queue.handoffs_of(session, c.id)],
+        "tickets": [{
+            "id": t.id, "reference": t.reference,
+            "reason_label": messages.REASONS.get(t.reason, t.reason),
+            "due_at": t.due_at.isoformat(), "status": t.status,
+            "status_label": messages.TICKET_STATUSES[t.status],
+        } for t in queue.tickets_of(session, c.id)],
+    }
+
+
+def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dict[str, Any]]:
+    """The backends' profile, trimmed to what a manager needs at a glance."""
+    if profile is None:
+        return None
+    upcoming = [a for a in profile.get("appointments") or []
+                if a.get("status") in ("requested", "confirmed", "changed")
+                and (a.get("start") or "")[:10] >= today.isoformat()]
+    upcoming.sort(key=lambda a: a.get("start") or "")
+    return {
+        "member": profile.get("member") or {},
+        "upcoming": upcoming,
+        "appointments": (profile.get("appointments") or [])[:10],
+        "preauth_cases": (profile.get("preauth_cases") or [])[:10],
+        "emergencies": (profile.get("emergency_notifications") or [])[:5],
+    }
+
+
+def audit_view(session: Session) -> List[Dict[str, Any]]:
+    return [{"at": e.at.isoformat(), "username": e.username or "", "action": e.action,
+             "target": e.target or "", "detail": e.detail or {}}
+            for e in accounts.audit_entries(session)]

@@ -1,0 +1,1 @@
+"""The gateway: chat channels, conversation store, routing to Rasa or a health manager, handoff."""

@@ -1,0 +1,1 @@
+"""Chat channel adapters: one module per channel, one interface (base.py)."""

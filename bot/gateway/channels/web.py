@@ -1,0 +1,153 @@
+"""The web chat: a mobile-sized Chinese page at /chat for trying the product locally
+and for the browser tests.
+
+Inbound: the page starts a conversation (POST /chat/api/start, optionally as a demo
+member's web id) and gets a conversation token it keeps in localStorage; it sends
+messages with that token (POST /chat/api/messages) and reloads the history from the
+server (GET /chat/api/history). Outbound: replies (the bot's, a manager's, the gateway's)
+are pushed to the page over Server-Sent Events (GET /chat/api/events)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+
+from bot.gateway import store
+from bot.gateway.channels.base import ChannelAdapter, MemberMessage, OutgoingMessage
+from bot.gateway.live import Hub, stream
+from bot.gateway.models import WebChatToken
+from bot.gateway.store import ConversationRef
+
+if TYPE_CHECKING:
+    from bot.gateway.service import Gateway
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def member_topic(conversation_id: int) -> str:
+    return f"member:{conversation_id}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class WebChat(ChannelAdapter):
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    async def send(self, conversation: ConversationRef, messages: List[OutgoingMessage]) -> None:
+        for message in messages:
+            self.hub.publish(member_topic(conversation.id),
+                             {"type": "message", "message": message.as_json()})
+
+    def blueprint(self, gateway: "Gateway") -> Blueprint:
+        bp = Blueprint("web_chat", url_prefix="/chat")
+        bp.static("/static", str(STATIC_DIR), name="static")
+
+        async def conversation_of(token: Optional[str]) -> Optional[ConversationRef]:
+            if not token:
+                return None
+            digest = token_hash(token)
+
+            def find(session):
+                row = session.execute(select(WebChatToken).where(
+                    WebChatToken.token_hash == digest)).scalar_one_or_none()
+                # The lookup is by hash; compare again in constant time all the same.
+                if row is None or not hmac.compare_digest(row.token_hash, digest):
+                    return None
+                return store.conversation(session, row.conversation_id)
+
+            return await gateway.pool.read(find)
+
+        def bearer(request: Request) -> Optional[str]:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+
+        @bp.get("")
+        async def page(request: Request) -> HTTPResponse:
+            return gateway.render("chat.html")
+
+        @bp.post("/api/start")
+        async def start(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            member = str(body.get("member") or "").strip()
+            if member and not MEMBER_ID.fullmatch(member):
+                return _error(400, "会员编号格式不正确")
+            external_id = member or f"guest-{secrets.token_hex(6)}"
+            token = secrets.token_urlsafe(32)
+            now = gateway.clock.now()
+
+            def create(session):
+                conversation = store.get_or_create_conversation(session, self.name(),
+                                                                external_id, now)
+                session.add(WebChatToken(token_hash=token_hash(token),
+                                         conversation_id=conversation.id, created_at=now))
+                session.flush()
+                return conversation.id
+
+            conversation_id = await gateway.pool.write(create)
+            return response.json({"token": token, "conversation_id": conversation_id,
+                                  "member": external_id})
+
+        @bp.get("/api/history")
+        async def history(request: Request) -> HTTPResponse:
+            conversation = await conversation_of(bearer(request))
+            if conversation is None:
+                return _error(401, "会话已失效，请重新开始")
+            rows = await gateway.pool.read(lambda s: [
+                store.member_view(m) for m in store.transcript(s, conversation.id)])
+            return response.json({"conversation_id": conversation.id,
+                                  "member": conversation.external_id, "messages": rows})
+
+        @bp.post("/api/messages")
+        async def receive(request: Request) -> HTTPResponse:
+            conversation = await conversation_of(bearer(request))
+            if conversation is None:
+                return _error(401, "会话已失效，请重新开始")
+            body = request.json if isinstance(request.json, dict) else {}
+            text = str(body.get("text") or "").strip()
+            if not text:
+                return _error(400, "消息不能为空")
+            if len(text) > store.MAX_MEMBER_TEXT:
+                return _error(400, "消息太长了，请分几条发送")
+            client_id = str(body.get("client_id") or "")
+            payload = body.get("payload")
+            receipt = await gateway.complete(gateway.router.receive(MemberMessage(
+                channel=self.name(), external_id=conversation.external_id, text=text,
+                message_id=f"web-{client_id}" if CLIENT_ID.fullmatch(client_id) else None,
+                payload=str(payload) if payload else None)))
+            return response.json({
+                "message_id": receipt.message_id,
+                "duplicate": receipt.duplicate,
+                "replies": [m.as_json() for m in receipt.replies],
+            })
+
+        @bp.get("/api/events")
+        async def events(request: Request) -> Optional[HTTPResponse]:
+            # EventSource cannot send headers: the token comes in the query string
+            # (the request log never records query strings).
+            conversation = await conversation_of(request.args.get("token"))
+            if conversation is None:
+                return _error(401, "会话已失效，请重新开始")
+            await stream(request, self.hub, member_topic(conversation.id))
+            return None
+
+        return bp

@@ -1,0 +1,206 @@
+"""Handing conversations to health managers and back (转人工).
+
+The bot asks for a person with a custom payload ({"handoff": {"reason", "priority"}})
+after its own replies; this service decides how it goes, from the clock and the queue:
+- 08:30–20:30 (bot.clock.managers_open): the conversation joins the queue, Rasa is paused,
+  and the member is told their place and the honest expected wait (bot.gateway.waits);
+- otherwise: a callback ticket due at the next 08:30, the member told when a manager is
+  back and, while it is open, the call centre; the bot keeps answering meanwhile;
+- a claim, a manager's reply, hand back (Rasa resumes and says so), close.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from bot.clock import (
+    Clock,
+    call_center_open,
+    describe_wait_until,
+    managers_open,
+    next_call_center_opening,
+    next_manager_opening,
+)
+from bot.db import DatabasePool
+from bot.gateway import messages, queue, store
+from bot.gateway.channels.base import OutgoingMessage
+from bot.gateway.models import HANDOFF_REASONS, Conversation
+from bot.gateway.outbox import Outbox
+from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.gateway.store import ConversationRef
+from bot.gateway.waits import WaitEstimate, estimate_wait
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRIORITY = 1
+MAX_REPLY_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    reason: str
+    priority: int
+
+    @classmethod
+    def from_custom(cls, custom: Any) -> Optional["HandoffRequest"]:
+        """The bot's custom payload, or None when it is not a handoff request."""
+        if not isinstance(custom, dict) or not isinstance(custom.get("handoff"), dict):
+            return None
+        body = custom["handoff"]
+        reason = body.get("reason")
+        if reason not in HANDOFF_REASONS:
+            logger.warning("unknown handoff reason %r: treated as request_human", reason)
+            reason = "request_human"
+        try:
+            priority = int(body.get("priority", DEFAULT_PRIORITY))
+        except (TypeError, ValueError):
+            priority = DEFAULT_PRIORITY
+        return cls(reason, priority)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The console user acting (the console checks the role before calling)."""
+
+    id: int
+    username: str
+    display_name: str
+    is_admin: bool = False
+
+
+def split_replies(replies: List[Dict[str, Any]]) -> tuple[List[Dict[str, Any]],
+                                                          Optional[HandoffRequest]]:
+    """The REST channel's replies: what the member reads, and the handoff request
+    (never shown). The most urgent request wins if there are several."""
+    texts: List[Dict[str, Any]] = []
+    handoff: Optional[HandoffRequest] = None
+    for reply in replies:
+        request = HandoffRequest.from_custom(reply.get("custom"))
+        if request is not None:
+            if handoff is None or request.priority > handoff.priority:
+                handoff = request
+            continue
+        if reply.get("text"):
+            texts.append({"text": reply["text"], "buttons": reply.get("buttons") or []})
+    return texts, handoff
+
+
+class Handoffs:
+    def __init__(self, pool: DatabasePool, clock: Clock, rasa: RasaClient,
+                 outbox: Outbox) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.rasa = rasa
+        self.outbox = outbox
+
+    async def _rasa_best_effort(self, what: str, call) -> Any:
+        # The gateway's state decides routing; Rasa's pause only mirrors it, so a Rasa
+        # outage must not stop a handoff.
+        try:
+            return await call
+        except RasaUnavailable as error:
+            logger.warning("rasa %s failed: %s", what, error)
+            return None
+
+    async def estimate(self, conversation_id: int) -> WaitEstimate:
+        now = self.clock.now()
+        position, claims = await self.pool.read(
+            lambda s: (queue.queue_position(s, conversation_id), queue.recent_claims(s, now)))
+        return estimate_wait(position, claims, now)
+
+    async def request(self, conversation: ConversationRef,
+                      request: HandoffRequest) -> List[OutgoingMessage]:
+        """The bot asked for a person: queue, or a callback ticket out of hours."""
+        now = self.clock.now()
+        within = managers_open(now)
+        due = next_manager_opening(now)
+
+        def decide(session):
+            current = session.get(Conversation, conversation.id)
+            if within or current.state in ("queued", "human"):
+                return queue.enqueue(session, conversation.id, request.reason,
+                                     request.priority, now)
+            return queue.file_callback(session, conversation.id, request.reason,
+                                       request.priority, now, due)
+
+        outcome = await self.pool.write(decide)
+        self.outbox.changed(conversation.id)
+        emergency = request.reason == "emergency"
+        if isinstance(outcome, queue.Ticket):
+            text = messages.out_of_hours(
+                describe_wait_until(now, due), outcome.reference, call_center_open(now),
+                describe_wait_until(now, next_call_center_opening(now)), emergency)
+            return await self.outbox.say(conversation, "system", [{"text": text}])
+        if outcome.conversation.state == "human":
+            return []  # a manager is already talking with the member
+        if not outcome.already_waiting:
+            await self._rasa_best_effort("pause", self.rasa.pause(conversation.rasa_sender))
+        wait = await self.estimate(conversation.id)
+        text = (messages.still_queued(wait) if outcome.already_waiting
+                else messages.queued(wait, emergency))
+        return await self.outbox.say(outcome.conversation, "system", [{"text": text}])
+
+    async def claim(self, conversation_id: int, actor: Actor) -> ConversationRef:
+        """Raises queue.QueueConflict when another manager was first."""
+        now = self.clock.now()
+        conversation = await self.pool.write(
+            lambda s: queue.claim(s, conversation_id, actor.id, now))
+        await self._taken(conversation, actor, messages.manager_joined(actor.display_name))
+        return conversation
+
+    async def claim_ticket(self, ticket_id: int, actor: Actor) -> ConversationRef:
+        now = self.clock.now()
+        conversation = await self.pool.write(
+            lambda s: queue.claim_ticket(s, ticket_id, actor.id, now))
+        await self._taken(conversation, actor, messages.manager_calls_back(actor.display_name))
+        return conversation
+
+    async def _taken(self, conversation: ConversationRef, actor: Actor, greeting: str) -> None:
+        self.outbox.changed(conversation.id)
+        # Paused at enqueue already; again for a callback, or if Rasa was down then.
+        await self._rasa_best_effort("pause", self.rasa.pause(conversation.rasa_sender))
+        await self.outbox.say(conversation, "manager", [{"text": greeting}], actor.id)
+
+    async def reply(self, conversation_id: int, actor: Actor, text: str) -> List[OutgoingMessage]:
+        """A manager's message to the member, through the member's channel. Only the
+        owner may write; the bot's tracker gets it too, for context after hand back."""
+        now = self.clock.now()
+
+        def write(session):
+            current = queue.require_owner(session, conversation_id, actor.id)
+            return current, store.record_replies(session, conversation_id, "manager",
+                                                 [{"text": text}], now, actor.id)
+
+        conversation, sent = await self.pool.write(write)
+        await self.outbox.deliver(conversation, sent)
+        await self._rasa_best_effort("append manager reply", self.rasa.append(
+            conversation.rasa_sender,
+            [{"event": "bot", "text": text, "metadata": {"manager": actor.username}}]))
+        return sent
+
+    async def hand_back(self, conversation_id: int, actor: Actor) -> ConversationRef:
+        """Back to the bot, which resumes and tells the member a manager handled it."""
+        now = self.clock.now()
+        conversation = await self.pool.write(lambda s: queue.release(
+            s, conversation_id, actor.id, actor.is_admin, now, "handed_back"))
+        self.outbox.changed(conversation_id)
+        bot_messages = await self._rasa_best_effort(
+            "hand back", self.rasa.hand_back(conversation.rasa_sender))
+        texts, _ = split_replies(bot_messages or [])
+        if texts:
+            await self.outbox.say(conversation, "bot", texts)
+        else:
+            await self.outbox.say(conversation, "system",
+                                  [{"text": messages.handed_back_fallback()}])
+        return conversation
+
+    async def close(self, conversation_id: int, actor: Actor) -> ConversationRef:
+        """End the conversation; the member's next message starts with the bot again."""
+        now = self.clock.now()
+        conversation = await self.pool.write(lambda s: queue.release(
+            s, conversation_id, actor.id, actor.is_admin, now, "closed"))
+        self.outbox.changed(conversation_id)
+        await self._rasa_best_effort("resume", self.rasa.resume(conversation.rasa_sender))
+        await self.outbox.say(conversation, "system", [{"text": messages.conversation_closed()}])
+        return conversation

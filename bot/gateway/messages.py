@@ -1,0 +1,173 @@
+"""Every Chinese sentence the gateway and the console write: to members (handoff, waits,
+hours, apologies) and to managers (notices, labels). The bot's own answers live in
+domain/*.yml; the call centre's numbers and hours come from the handbook (DOMAIN.md)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Sequence
+
+from bot.gateway.waits import WaitEstimate
+
+CALL_CENTER = "众安客服热线952299 / 1010-9955"
+CALL_CENTER_HOURS = "每天08:00–22:00"
+MANAGER_HOURS = "每天08:30–20:30"
+
+# ----------------------------------------------------------------- to members
+
+
+def bot_unavailable(call_center_open: bool) -> str:
+    """Rasa could not be reached: the message is kept, nothing is pretended."""
+    contact = (f"如需马上处理，可以致电{CALL_CENTER}（{CALL_CENTER_HOURS}）。"
+               if call_center_open else "")
+    return ("抱歉，智能助手暂时无法回复，您的消息已经收到并保存，请稍后再试。"
+            f"{contact}紧急情况请立即拨打120或去最近的医院急诊。")
+
+
+def _wait_sentence(wait: WaitEstimate) -> str:
+    ahead = wait.position - 1
+    queue = f"您前面还有{ahead}位会员在等待" if ahead else "您现在排在第一位"
+    if wait.minutes is None:
+        return f"{queue}，管家会尽快回复您。"
+    if wait.over_an_hour:
+        return f"{queue}，预计需要等待1小时以上，请您耐心等待。"
+    if wait.minutes <= 5:
+        return f"{queue}，预计5分钟内回复。"
+    return f"{queue}，预计等待约{wait.minutes}分钟。"
+
+
+def queued(wait: WaitEstimate, emergency: bool) -> str:
+    """Joined the managers' queue (08:30–20:30)."""
+    first = ("已为您紧急转接私人健康管家，您会被优先处理。" if emergency
+             else "已为您转接私人健康管家，管家会在这里直接回复您。")
+    closing = ("管家今天服务到20:30，如果今天来不及回复，明天08:30后会优先联系您。"
+               if wait.may_miss_closing else "")
+    return f"{first}{_wait_sentence(wait)}{closing}"
+
+
+def still_queued(wait: WaitEstimate) -> str:
+    """Asked again while already waiting."""
+    return f"您已经在等待私人健康管家了，{_wait_sentence(wait)}"
+
+
+def out_of_hours(manager_back: str, ticket: str, call_center_open: bool,
+                 call_center_back: str, emergency: bool) -> str:
+    """Outside 08:30–20:30: when a manager is back, the callback ticket, the call centre."""
+    text = (f"现在是非工作时间，私人健康管家{MANAGER_HOURS}在线，将于{manager_back}上线。"
+            f"已为您登记回访（编号{ticket}），管家上线后会优先联系您。")
+    if call_center_open:
+        text += f"如需尽快处理，可以致电{CALL_CENTER}（{CALL_CENTER_HOURS}，现在可以接听）。"
+    else:
+        text += f"{CALL_CENTER}将于{call_center_back}开始接听。"
+    if emergency:
+        text += "急救优先：请先拨打120或去最近的医院急诊，安顿好后再联系我们。"
+    return text
+
+
+def manager_joined(display_name: str) -> str:
+    return f"您好，我是您的私人健康管家{display_name}，接下来由我为您服务。"
+
+
+def manager_calls_back(display_name: str) -> str:
+    return f"您好，我是您的私人健康管家{display_name}，看到了您之前的留言，现在由我为您服务。"
+
+
+def handed_back_fallback() -> str:
+    """Said when the bot cannot say utter_handed_back itself (Rasa unreachable)."""
+    return "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
+
+
+def conversation_closed() -> str:
+    return "本次服务已结束，感谢您的耐心。之后有任何问题，随时在这里留言。"
+
+
+# ----------------------------------------------------------------- to managers
+
+REASONS = {
+    "request_human": "会员要求人工",
+    "fallback": "连续两次未理解",
+    "emergency": "紧急情况",
+    "complaint": "投诉",
+    "preauth_unknown": "预授权项目待判断",
+    "backend_failure": "系统故障",
+}
+STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务中", "closed": "已结束"}
+ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}
+AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}
+TICKET_STATUSES = {"open": "待回访", "claimed": "已接手", "done": "已完成"}
+
+NOTICES = {
+    "claimed": "已接入该会话。",
+    "claim_lost": "该会话已被其他管家接入，请选择其他会话。",
+    "ticket_claimed": "已接手回访工单，请联系会员。",
+    "ticket_lost": "该回访工单已被其他管家接手。",
+    "not_owner": "只有接入该会话的管家才能执行此操作，请先接入。",
+    "not_queued": "该会话当前不在排队中。",
+    "handed_back": "已交还智能助手，会员已收到通知。",
+    "closed": "会话已结束，会员已收到通知。",
+    "replied": "已发送。",
+    "note_saved": "内部备注已保存（会员看不到）。",
+    "empty": "内容不能为空。",
+    "too_long": "内容太长了，请分几条发送。",
+    "forbidden": "您的角色没有权限执行此操作。",
+    "csrf": "页面已过期或请求无效，请刷新后重试。",
+    "login_failed": "用户名或密码错误。",
+    "login_required": "请先登录。",
+    "logged_out": "已退出登录。",
+    "not_found": "找不到该会话。",
+    "profile_unavailable": "会员资料暂时无法获取（后台系统无响应），请稍后刷新。",
+    "member_unknown": "该聊天身份未绑定保单会员。",
+    "delivery_failed": "消息已保存，但渠道发送失败。",
+}
+
+# Canned replies: the handbook's answers, read from the domain's responses by name.
+CANNED = {
+    "utter_direct_billing": "直付医疗服务",
+    "utter_direct_pay_card": "电子直付卡",
+    "utter_network_hospitals": "直付网络医院",
+    "utter_visit_rules": "就诊须知",
+    "utter_service_hours": "服务时间",
+    "utter_claim": "理赔说明",
+    "utter_preauth_rules": "预授权范围",
+    "utter_preauth_materials": "预授权材料",
+    "utter_emergency_claim_notice": "急诊后理赔与48小时通知",
+}
+
+
+ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助手暂停）",
+          "unrouted": "智能助手不可用，消息已保存"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):  # a time slot: its words
+        return str(value.get("text") or value.get("start") or value)
+    return str(value)
+
+
+def understanding(intent: Optional[str], confidence: Optional[float],
+                  entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
+                  routed_to: Optional[str]) -> str:
+    """What the bot made of a member message, in one line for the console."""
+    parts = [f"意图 {intent}（{confidence:.2f}）" if intent and confidence is not None
+             else f"意图 {intent}" if intent else "未经智能助手解析"]
+    if entities:
+        parts.append("实体 " + "，".join(f"{e.get('entity')}={_value(e.get('value'))}"
+                                        for e in entities))
+    if slots:
+        parts.append("槽位 " + "，".join(f"{k}={_value(v)}" for k, v in slots.items()))
+    if routed_to:
+        parts.append(ROUTED.get(routed_to, routed_to))
+    return " · ".join(parts)
+
+
+def notice(key: Optional[str]) -> Optional[str]:
+    return NOTICES.get(key or "")
+
+
+def waited(minutes: float) -> str:
+    """How long someone has waited, for the queue: 3分钟, 1小时5分钟."""
+    whole = int(minutes)
+    if whole < 1:
+        return "不到1分钟"
+    hours, rest = divmod(whole, 60)
+    if hours and rest:
+        return f"{hours}小时{rest}分钟"
+    return f"{hours}小时" if hours else f"{rest}分钟"

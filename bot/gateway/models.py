@@ -1,0 +1,208 @@
+"""The gateway's tables: conversations and their messages, handoffs to health managers,
+callback tickets, console users, sessions, notes and the audit log. Own metadata and
+migrations (bot/gateway/migrations); times are Shanghai wall-clock (bot.db)."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.db import NAMING, ShanghaiDateTime, one_of
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+# bot: Rasa answers; queued: waiting for a manager (Rasa paused); human: a manager owns
+# it (Rasa paused); closed: ended by a manager (the next member message reopens it).
+CONVERSATION_STATES = ("bot", "queued", "human", "closed")
+PAUSED_STATES = ("queued", "human")
+AUTHORS = ("member", "bot", "manager", "system")
+DIRECTIONS = ("in", "out")
+# Why a conversation went to a person (the custom payload's reason).
+HANDOFF_REASONS = ("request_human", "fallback", "emergency", "complaint", "preauth_unknown",
+                   "backend_failure")
+# superseded: an out-of-hours request replaced by a later one in hours (one queue item).
+HANDOFF_OUTCOMES = ("handed_back", "closed", "superseded")
+TICKET_STATUSES = ("open", "claimed", "done")
+ROLES = ("manager", "reviewer", "admin")
+
+
+class User(Base):
+    """A console user: a health manager, a reviewer or an admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    role = Column(String(20), nullable=False)
+    password_hash = Column(String(300), nullable=False)  # scrypt, per-user salt
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+
+
+class Conversation(Base):
+    """One member on one channel (web chat id, WeChat openid ...)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        CheckConstraint(one_of("state", CONVERSATION_STATES), name="state"),
+        Index("ix_conversations_state_priority", "state", "priority", "queued_at"),
+    )
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    member_id = Column(Integer)  # the backends' member, when the channel id is bound
+    state = Column(String(20), nullable=False, default="bot")
+    owner_id = Column(ForeignKey("users.id"))
+    priority = Column(Integer, nullable=False, default=0)
+    handoff_reason = Column(String(40))
+    queued_at = Column(ShanghaiDateTime)
+    claimed_at = Column(ShanghaiDateTime)
+    last_message_at = Column(ShanghaiDateTime)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+
+    owner = relationship("User")
+
+    @property
+    def rasa_sender(self) -> str:
+        """The Rasa conversation id."""
+        return f"{self.channel}:{self.external_id}"
+
+
+class Message(Base):
+    """A message in or out. Member messages carry what the bot understood."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "channel_message_id"),
+        CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(one_of("author", AUTHORS), name="author"),
+    )
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    direction = Column(String(3), nullable=False)
+    author = Column(String(20), nullable=False)
+    user_id = Column(ForeignKey("users.id"))  # the manager who wrote it
+    text = Column(Text, nullable=False)
+    buttons = Column(JSON(none_as_null=True))  # [{"title", "payload"}]
+    # inbound: "bot" (Rasa answered), "manager" (held for a person), "unrouted" (Rasa
+    # was unreachable: kept, apologised for)
+    routed_to = Column(String(20))
+    intent = Column(String(100))
+    confidence = Column(Float)
+    entities = Column(JSON(none_as_null=True))
+    slots = Column(JSON(none_as_null=True))
+    channel_message_id = Column(String(200))  # de-duplication of channel retries
+    delivery_error = Column(Text)  # outbound: why the channel could not deliver it
+    created_at = Column(ShanghaiDateTime, nullable=False)
+
+    user = relationship("User")
+
+
+class Handoff(Base):
+    """One request for a person: why, how urgent, and how it ended."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(one_of("reason", HANDOFF_REASONS), name="reason"),
+        CheckConstraint(f"outcome IS NULL OR {one_of('outcome', HANDOFF_OUTCOMES)}",
+                        name="outcome"),
+    )
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    reason = Column(String(40), nullable=False)
+    priority = Column(Integer, nullable=False)
+    requested_at = Column(ShanghaiDateTime, nullable=False)
+    within_hours = Column(Boolean, nullable=False)
+    claimed_by = Column(ForeignKey("users.id"))
+    claimed_at = Column(ShanghaiDateTime)
+    ended_at = Column(ShanghaiDateTime)
+    outcome = Column(String(20))
+
+    claimer = relationship("User")
+
+
+class CallbackTicket(Base):
+    """A handoff asked for outside the managers' hours: called back from next 08:30."""
+
+    __tablename__ = "callback_tickets"
+    __table_args__ = (CheckConstraint(one_of("status", TICKET_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    handoff_id = Column(ForeignKey("handoffs.id"), nullable=False)
+    reason = Column(String(40), nullable=False)
+    priority = Column(Integer, nullable=False)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    due_at = Column(ShanghaiDateTime, nullable=False)
+    status = Column(String(20), nullable=False, default="open")
+    claimed_by = Column(ForeignKey("users.id"))
+    claimed_at = Column(ShanghaiDateTime)
+
+    @property
+    def reference(self) -> str:
+        """What the member is told: HF + due date + id (回访)."""
+        return f"HF{self.due_at:%y%m%d}{self.id:04d}"
+
+
+class ConsoleSession(Base):
+    """A logged-in console session; the cookie holds the token, the table its hash."""
+
+    __tablename__ = "console_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(ForeignKey("users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    expires_at = Column(ShanghaiDateTime, nullable=False)
+
+    user = relationship("User")
+
+
+class Note(Base):
+    """An internal note on a conversation: managers only, never sent to the member."""
+
+    __tablename__ = "notes"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    user_id = Column(ForeignKey("users.id"), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+
+    user = relationship("User")
+
+
+class AuditEntry(Base):
+    """Who did what to what, and when. Failed logins carry the name tried, no user."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(ForeignKey("users.id"))
+    username = Column(String(60))
+    action = Column(String(40), nullable=False)
+    target = Column(String(100))  # "conversation:12", "ticket:3"
+    detail = Column(JSON(none_as_null=True))
+    at = Column(ShanghaiDateTime, nullable=False, index=True)
+
+
+class WebChatToken(Base):
+    """The web chat's conversation token (kept in the member's localStorage); the
+    table holds its hash."""
+
+    __tablename__ = "web_chat_tokens"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    created_at = Column(ShanghaiDateTime, nullable=False)

@@ -1,0 +1,68 @@
+"""Where every reply leaves: stored first, then delivered through the adapter of the
+channel the member came in on, and shown live in the console."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from bot.clock import Clock
+from bot.db import DatabasePool
+from bot.gateway import store
+from bot.gateway.channels.base import ChannelAdapter, ChannelError, OutgoingMessage
+from bot.gateway.live import Hub
+from bot.gateway.store import ConversationRef
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_topic(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class Outbox:
+    def __init__(self, pool: DatabasePool, clock: Clock, hub: Hub,
+                 channels: Mapping[str, ChannelAdapter]) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.hub = hub
+        self.channels = channels
+
+    async def say(self, conversation: ConversationRef, author: str,
+                  replies: Sequence[Dict[str, Any]],
+                  user_id: Optional[int] = None) -> List[OutgoingMessage]:
+        """Store replies ({"text", "buttons"}) from `author` and deliver them."""
+        if not replies:
+            return []
+        now = self.clock.now()
+        messages = await self.pool.write(
+            lambda s: store.record_replies(s, conversation.id, author, replies, now, user_id))
+        await self.deliver(conversation, messages)
+        return messages
+
+    async def deliver(self, conversation: ConversationRef,
+                      messages: List[OutgoingMessage]) -> None:
+        for message in messages:
+            self.hub.publish(conversation_topic(conversation.id),
+                             {"type": "message", "message": {**message.as_json(),
+                                                             "direction": "out"}})
+        adapter = self.channels.get(conversation.channel)
+        try:
+            if adapter is None:
+                raise ChannelError(f"no adapter for channel {conversation.channel!r}")
+            await adapter.send(conversation, messages)
+        except ChannelError as error:
+            logger.warning("conversation %s: %s could not deliver: %s", conversation.id,
+                           conversation.channel, error)
+            ids, reason = [m.id for m in messages], str(error)
+            await self.pool.write(lambda s: store.mark_undelivered(s, ids, reason))
+
+    def member_message(self, conversation: ConversationRef, view: Dict[str, Any]) -> None:
+        """A member message (or what the bot made of it) for the console."""
+        self.hub.publish(conversation_topic(conversation.id), {"type": "message", "message": view})
+        if conversation.paused:
+            self.hub.publish("queue", {"type": "queue"})
+
+    def changed(self, conversation_id: int) -> None:
+        """The conversation's state changed (queued, claimed, handed back, closed)."""
+        self.hub.publish(conversation_topic(conversation_id), {"type": "state"})
+        self.hub.publish("queue", {"type": "queue"})

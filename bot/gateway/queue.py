@@ -1,0 +1,312 @@
+"""The managers' queue in the database: handoffs, callback tickets, claiming (one
+conditional UPDATE, so two managers never own one conversation), hand back and close.
+Synchronous functions of a session; bot/gateway/handoff.py runs them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import List, Optional
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.gateway.models import CallbackTicket, Conversation, Handoff, Message, User
+from bot.gateway.store import ConversationRef
+from bot.gateway.waits import HISTORY_CLAIMS, HISTORY_WINDOW, Claim
+
+
+class QueueConflict(Exception):
+    """Someone else got there first, or the conversation is not in the needed state.
+    `key` names the notice (bot.gateway.messages.NOTICES); `owner` who has it."""
+
+    def __init__(self, key: str, owner: Optional[str] = None) -> None:
+        super().__init__(key)
+        self.key = key
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    conversation: ConversationRef
+    handoff_id: int
+    already_waiting: bool  # it was queued or with a manager before this request
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    conversation_id: int
+    reference: str
+    due_at: datetime
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One line of the console's queue: a waiting conversation or a due callback."""
+
+    kind: str  # "conversation" or "ticket"
+    id: int  # the conversation's or the ticket's id
+    conversation_id: int
+    member: str  # channel:external_id
+    reason: str
+    priority: int
+    since: datetime
+    due_at: Optional[datetime]
+    preview: str  # the member's last words (escaped where shown)
+
+
+def active_handoff(session: Session, conversation_id: int) -> Optional[Handoff]:
+    return session.execute(
+        select(Handoff).where(Handoff.conversation_id == conversation_id,
+                              Handoff.ended_at.is_(None))
+        .order_by(Handoff.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _escalate(conversation: Conversation, handoff: Optional[Handoff], reason: str,
+              priority: int) -> None:
+    """A more urgent reason (an emergency while waiting) moves it up and says why."""
+    if priority > conversation.priority:
+        conversation.priority = priority
+        conversation.handoff_reason = reason
+        if handoff is not None:
+            handoff.priority = priority
+            handoff.reason = reason
+
+
+def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
+            now: datetime) -> Enqueued:
+    """Within the managers' hours: the conversation waits for a manager."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation.state in ("queued", "human"):
+        handoff = active_handoff(session, conversation_id)
+        _escalate(conversation, handoff, reason, priority)
+        return Enqueued(ConversationRef.of(conversation), handoff.id if handoff else 0, True)
+    # An overnight request still open is covered by this one: one queue item.
+    earlier = active_handoff(session, conversation_id)
+    if earlier is not None:
+        earlier.ended_at, earlier.outcome = now, "superseded"
+        priority = max(priority, earlier.priority)
+    session.execute(update(CallbackTicket).where(
+        CallbackTicket.conversation_id == conversation_id, CallbackTicket.status == "open"
+    ).values(status="done"))
+    handoff = Handoff(conversation_id=conversation_id, reason=reason, priority=priority,
+                      requested_at=now, within_hours=True)
+    session.add(handoff)
+    conversation.state = "queued"
+    conversation.priority = priority
+    conversation.handoff_reason = reason
+    conversation.queued_at = now
+    conversation.owner_id = None
+    conversation.claimed_at = None
+    session.flush()
+    return Enqueued(ConversationRef.of(conversation), handoff.id, False)
+
+
+def file_callback(session: Session, conversation_id: int, reason: str, priority: int,
+                  now: datetime, due_at: datetime) -> Ticket:
+    """Outside the managers' hours: a callback ticket for the morning queue (one open
+    ticket per conversation; asking again raises its priority, never duplicates it)."""
+    open_ticket = session.execute(
+        select(CallbackTicket).where(CallbackTicket.conversation_id == conversation_id,
+                                     CallbackTicket.status == "open")
+    ).scalar_one_or_none()
+    if open_ticket is not None:
+        if priority > open_ticket.priority:
+            open_ticket.priority, open_ticket.reason = priority, reason
+            handoff = session.get(Handoff, open_ticket.handoff_id)
+            handoff.priority, handoff.reason = priority, reason
+        return Ticket(open_ticket.id, conversation_id, open_ticket.reference,
+                      open_ticket.due_at, False)
+    handoff = Handoff(conversation_id=conversation_id, reason=reason, priority=priority,
+                      requested_at=now, within_hours=False)
+    session.add(handoff)
+    session.flush()
+    ticket = CallbackTicket(conversation_id=conversation_id, handoff_id=handoff.id,
+                            reason=reason, priority=priority, created_at=now, due_at=due_at,
+                            status="open")
+    session.add(ticket)
+    session.flush()
+    return Ticket(ticket.id, conversation_id, ticket.reference, due_at, True)
+
+
+def queue_position(session: Session, conversation_id: int) -> int:
+    """1 + the queued conversations served before this one (priority, then waiting)."""
+    me = session.get(Conversation, conversation_id)
+    ahead = session.execute(
+        select(func.count()).select_from(Conversation).where(
+            Conversation.state == "queued", Conversation.id != me.id,
+            or_(Conversation.priority > me.priority,
+                and_(Conversation.priority == me.priority,
+                     Conversation.queued_at < me.queued_at),
+                and_(Conversation.priority == me.priority,
+                     Conversation.queued_at == me.queued_at, Conversation.id < me.id)))
+    ).scalar_one()
+    return ahead + 1
+
+
+def recent_claims(session: Session, now: datetime) -> List[Claim]:
+    """The claims the wait estimate learns from (bot.gateway.waits)."""
+    rows = session.execute(
+        select(Handoff.requested_at, Handoff.claimed_at)
+        .where(Handoff.within_hours.is_(True), Handoff.claimed_at.isnot(None),
+               Handoff.claimed_at >= now - HISTORY_WINDOW, Handoff.claimed_at <= now)
+        .order_by(Handoff.claimed_at.desc()).limit(max(HISTORY_CLAIMS, 200))
+    ).all()
+    return [Claim(requested, claimed) for requested, claimed in rows]
+
+
+def _owner_name(session: Session, conversation: Conversation) -> Optional[str]:
+    if conversation.owner_id is None:
+        return None
+    return session.get(User, conversation.owner_id).display_name
+
+
+def claim(session: Session, conversation_id: int, user_id: int, now: datetime) -> ConversationRef:
+    """Take a waiting conversation. One conditional UPDATE decides between managers
+    clicking at once: the second finds it no longer queued."""
+    taken = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.state == "queued")
+        .values(state="human", owner_id=user_id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise QueueConflict("not_found")
+    session.refresh(conversation)
+    if taken != 1:
+        if conversation.state == "human":
+            raise QueueConflict("claim_lost", _owner_name(session, conversation))
+        raise QueueConflict("not_queued")
+    handoff = active_handoff(session, conversation_id)
+    if handoff is not None:
+        handoff.claimed_by, handoff.claimed_at = user_id, now
+    return ConversationRef.of(conversation)
+
+
+def claim_ticket(session: Session, ticket_id: int, user_id: int, now: datetime) -> ConversationRef:
+    """Take a callback ticket, and with it the conversation (the bot goes quiet)."""
+    taken = session.execute(
+        update(CallbackTicket)
+        .where(CallbackTicket.id == ticket_id, CallbackTicket.status == "open")
+        .values(status="claimed", claimed_by=user_id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    ticket = session.get(CallbackTicket, ticket_id)
+    if ticket is None:
+        raise QueueConflict("not_found")
+    if taken != 1:
+        raise QueueConflict("ticket_lost")
+    conversation = session.get(Conversation, ticket.conversation_id)
+    if conversation.state == "human" and conversation.owner_id != user_id:
+        # Raising rolls the ticket back too: it stays with whoever has the conversation.
+        raise QueueConflict("claim_lost", _owner_name(session, conversation))
+    conversation.state = "human"
+    conversation.owner_id = user_id
+    conversation.claimed_at = now
+    conversation.priority = max(conversation.priority, ticket.priority)
+    conversation.handoff_reason = ticket.reason
+    conversation.queued_at = conversation.queued_at or ticket.created_at
+    handoff = session.get(Handoff, ticket.handoff_id)
+    handoff.claimed_by, handoff.claimed_at = user_id, now
+    session.flush()
+    return ConversationRef.of(conversation)
+
+
+def require_owner(session: Session, conversation_id: int, user_id: int) -> ConversationRef:
+    """The conversation, if `user_id` is the manager who has it now."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise QueueConflict("not_found")
+    if conversation.state != "human" or conversation.owner_id != user_id:
+        raise QueueConflict("not_owner", _owner_name(session, conversation))
+    return ConversationRef.of(conversation)
+
+
+def release(session: Session, conversation_id: int, user_id: int, may_override: bool,
+            now: datetime, outcome: str) -> ConversationRef:
+    """End the person's part: hand back to the bot ("handed_back", state bot) or close
+    ("closed", state closed). The owner may; an admin (may_override) may for anyone; a
+    waiting conversation may be closed by any manager."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise QueueConflict("not_found")
+    waiting_close = outcome == "closed" and conversation.state == "queued"
+    if conversation.state not in ("human", "queued"):
+        raise QueueConflict("not_owner")
+    if not (waiting_close or may_override or conversation.owner_id == user_id):
+        raise QueueConflict("not_owner")
+    conversation.state = "bot" if outcome == "handed_back" else "closed"
+    conversation.owner_id = None
+    conversation.priority = 0
+    conversation.handoff_reason = None
+    conversation.queued_at = None
+    conversation.claimed_at = None
+    handoff = active_handoff(session, conversation_id)
+    if handoff is not None:
+        handoff.ended_at, handoff.outcome = now, outcome
+    session.execute(update(CallbackTicket).where(
+        CallbackTicket.conversation_id == conversation_id,
+        CallbackTicket.status == "claimed").values(status="done"))
+    return ConversationRef.of(conversation)
+
+
+def _last_member_words(session: Session, conversation_id: int) -> str:
+    text = session.execute(
+        select(Message.text).where(Message.conversation_id == conversation_id,
+                                   Message.author == "member")
+        .order_by(Message.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return (text or "")[:80]
+
+
+def waiting(session: Session) -> List[QueueItem]:
+    """The queue: waiting conversations and open callback tickets, by priority and then
+    by how long they have waited."""
+    items = [
+        QueueItem("conversation", c.id, c.id, f"{c.channel}:{c.external_id}",
+                  c.handoff_reason or "request_human", c.priority, c.queued_at, None,
+                  _last_member_words(session, c.id))
+        for c in session.execute(select(Conversation).where(Conversation.state == "queued"))
+        .scalars()
+    ]
+    for ticket, c in session.execute(
+        select(CallbackTicket, Conversation)
+        .join(Conversation, Conversation.id == CallbackTicket.conversation_id)
+        .where(CallbackTicket.status == "open")
+    ).all():
+        items.append(QueueItem("ticket", ticket.id, c.id, f"{c.channel}:{c.external_id}",
+                               ticket.reason, ticket.priority, ticket.created_at,
+                               ticket.due_at, _last_member_words(session, c.id)))
+    return sorted(items, key=lambda item: (-item.priority, item.since, item.conversation_id))
+
+
+def owned_by(session: Session, user_id: int) -> List[ConversationRef]:
+    return [ConversationRef.of(c) for c in session.execute(
+        select(Conversation).where(Conversation.state == "human",
+                                   Conversation.owner_id == user_id)
+        .order_by(Conversation.claimed_at)).scalars()]
+
+
+def recent_conversations(session: Session, limit: int = 30) -> List[Conversation]:
+    return list(session.execute(
+        select(Conversation).order_by(Conversation.last_message_at.desc().nullslast(),
+                                      Conversation.id.desc()).limit(limit)).scalars())
+
+
+def tickets_of(session: Session, conversation_id: int) -> List[CallbackTicket]:
+    return list(session.execute(
+        select(CallbackTicket).where(CallbackTicket.conversation_id == conversation_id)
+        .order_by(CallbackTicket.id.desc())).scalars())
+
+
+def handoffs_of(session: Session, conversation_id: int) -> List[Handoff]:
+    return list(session.execute(
+        select(Handoff).where(Handoff.conversation_id == conversation_id)
+        .order_by(Handoff.id.desc())).scalars())
+
+
+def waited_minutes(since: Optional[datetime], now: datetime) -> float:
+    return 0.0 if since is None else max((now - since) / timedelta(minutes=1), 0.0)

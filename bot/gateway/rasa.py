@@ -1,0 +1,118 @@
+"""The gateway's client for the Rasa server: the REST channel for member messages, and
+the HTTP API for pausing, resuming, context while paused, hand back and what the bot
+understood. One aiohttp session, an explicit timeout on every call; any failure is
+RasaUnavailable, which the router turns into an apology (the message is kept)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+HANDBACK_INTENT = "EXTERNAL_handback"
+
+
+class RasaUnavailable(Exception):
+    """Rasa is down, too slow, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the bot understood of one member message, for the console."""
+
+    intent: Optional[str]
+    confidence: Optional[float]
+    entities: List[Dict[str, Any]]
+    slots: Dict[str, Any]
+
+    @classmethod
+    def from_parse(cls, parse_data: Dict[str, Any], slots: Dict[str, Any]) -> "Understanding":
+        intent = parse_data.get("intent") or {}
+        entities = [
+            {"entity": e.get("entity"), "value": e.get("value")}
+            for e in parse_data.get("entities") or []
+        ]
+        # Only the slots that hold something: the console shows what the bot knows.
+        known = {k: v for k, v in (slots or {}).items() if v not in (None, [], {}, "")}
+        confidence = intent.get("confidence")
+        return cls(intent.get("name"), None if confidence is None else float(confidence),
+                   entities, known)
+
+    @classmethod
+    def from_tracker(cls, tracker: Dict[str, Any]) -> Optional["Understanding"]:
+        """The latest member message's parse data and the tracker's slots."""
+        for event in reversed(tracker.get("events") or []):
+            if event.get("event") == "user" and event.get("parse_data"):
+                return cls.from_parse(event["parse_data"], tracker.get("slots") or {})
+        return None
+
+
+class RasaClient:
+    def __init__(self, url: str, timeout: float, token: Optional[str] = None) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        # Rasa's HTTP API token (`rasa run --auth-token`); the REST channel needs none.
+        self._params = {"token": token} if token else {}
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=self.timeout)
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        if self._session is None:
+            raise RuntimeError("RasaClient.start() was not awaited")
+        try:
+            async with self._session.request(method, self.url + path, json=body,
+                                             params=self._params) as response:
+                if response.status >= 400:
+                    detail = (await response.text())[:300]
+                    raise RasaUnavailable(f"{method} {path}: HTTP {response.status} {detail}")
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as error:
+            logger.warning("rasa %s %s failed: %r", method, path, error)
+            raise RasaUnavailable(f"{method} {path}: {error!r}") from error
+
+    def _conversation(self, sender: str) -> str:
+        # Rasa takes the id as the raw path (it does not decode %3A): keep ":" as it is.
+        return f"/conversations/{quote(sender, safe=':@')}"
+
+    async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """One member message through the REST channel; the bot's replies."""
+        replies = await self._call("POST", "/webhooks/rest/webhook",
+                                   {"sender": sender, "message": text, "metadata": metadata})
+        if not isinstance(replies, list):
+            raise RasaUnavailable(f"REST channel answered {type(replies).__name__}, not a list")
+        return replies
+
+    async def parse(self, text: str) -> Dict[str, Any]:
+        return await self._call("POST", "/model/parse", {"text": text})
+
+    async def tracker(self, sender: str) -> Dict[str, Any]:
+        return await self._call("GET", self._conversation(sender) + "/tracker")
+
+    async def append(self, sender: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        """Append events (no prediction); the tracker after them."""
+        return await self._call("POST", self._conversation(sender) + "/tracker/events", events)
+
+    async def pause(self, sender: str) -> None:
+        await self.append(sender, [{"event": "pause"}])
+
+    async def resume(self, sender: str) -> None:
+        await self.append(sender, [{"event": "resume"}])
+
+    async def hand_back(self, sender: str) -> List[Dict[str, Any]]:
+        """Resume, then tell the bot a manager handled it; the bot's messages."""
+        await self.resume(sender)
+        answer = await self._call("POST", self._conversation(sender) + "/trigger_intent",
+                                  {"name": HANDBACK_INTENT, "entities": {}})
+        return list((answer or {}).get("messages") or [])

@@ -1,0 +1,192 @@
+"""Where a member message goes: stored first (never dropped), then to Rasa's REST channel
+while the bot has the conversation, or to the manager who has it (Rasa paused; the
+message still reaches its tracker for context). Replies leave through the outbox."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from bot.clock import Clock, call_center_open
+from bot.db import DatabasePool
+from bot.gateway import messages, store
+from bot.gateway.channels.base import MemberMessage, OutgoingMessage
+from bot.gateway.handoff import HandoffRequest, Handoffs, split_replies
+from bot.gateway.members import Members
+from bot.gateway.outbox import Outbox
+from bot.gateway.rasa import RasaClient, RasaUnavailable, Understanding
+from bot.gateway.store import ConversationRef, Inbound
+
+logger = logging.getLogger(__name__)
+
+EMERGENCY_INTENT = "report_emergency"
+REQUEST_HUMAN_INTENT = "request_human"
+# A chat identity the backends did not know is asked about again after this long (a
+# guest may bind a policy later), not on every message.
+UNBOUND_RECHECK_SECONDS = 600.0
+
+
+@dataclass
+class Receipt:
+    """What became of one member message."""
+
+    conversation: ConversationRef
+    message_id: int
+    duplicate: bool = False
+    replies: List[OutgoingMessage] = field(default_factory=list)
+
+
+def text_for_rasa(text: str) -> str:
+    """Typed text is never a command: Rasa reads "/intent" as an intent, so a leading
+    slash becomes a full-width one (only buttons the bot offered send payloads)."""
+    stripped = text.lstrip()
+    return "／" + stripped[1:] if stripped.startswith("/") else text
+
+
+class Router:
+    def __init__(self, pool: DatabasePool, clock: Clock, rasa: RasaClient, outbox: Outbox,
+                 handoffs: Handoffs, members: Members) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.rasa = rasa
+        self.outbox = outbox
+        self.handoffs = handoffs
+        self.members = members
+        # One message at a time per conversation, in arrival order.
+        self._locks: "weakref.WeakValueDictionary[tuple, asyncio.Lock]" = (
+            weakref.WeakValueDictionary())
+        self._unbound: Dict[int, float] = {}  # conversation id -> when last asked
+
+    def _lock(self, key: tuple) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def receive(self, message: MemberMessage) -> Receipt:
+        lock = self._lock((message.channel, message.external_id))
+        async with lock:
+            now = self.clock.now()
+            inbound: Inbound = await self.pool.write(lambda s: store.record_member_message(
+                s, message.channel, message.external_id, message.text, message.message_id, now))
+            receipt = Receipt(inbound.conversation, inbound.message_id, inbound.duplicate)
+            if inbound.duplicate:
+                return receipt
+            conversation = await self._identify(inbound.conversation)
+            if conversation.paused:
+                receipt.replies = await self._hold(conversation, inbound, message)
+            else:
+                receipt.replies = await self._ask_bot(conversation, inbound, message)
+            return receipt
+
+    async def _identify(self, conversation: ConversationRef) -> ConversationRef:
+        """Bind the conversation to the backends' member the first time it is seen."""
+        if conversation.member_id is not None:
+            return conversation
+        asked = self._unbound.get(conversation.id)
+        if asked is not None and time.monotonic() - asked < UNBOUND_RECHECK_SECONDS:
+            return conversation
+        member_id, answered = await self.members.identify(conversation.channel,
+                                                          conversation.external_id)
+        if member_id is None:
+            if answered:
+                self._unbound[conversation.id] = time.monotonic()
+            return conversation
+        self._unbound.pop(conversation.id, None)
+        await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
+        return ConversationRef(**{**conversation.__dict__, "member_id": member_id})
+
+    def _metadata(self, conversation: ConversationRef, inbound: Inbound,
+                  message: MemberMessage) -> Dict[str, Any]:
+        return {**message.metadata, "channel": conversation.channel,
+                "member": conversation.external_id,
+                "message_id": message.message_id or f"gw-{inbound.message_id}"}
+
+    async def _rasa_text(self, conversation: ConversationRef, message: MemberMessage) -> str:
+        if message.payload and await self.pool.read(
+                lambda s: store.offered_payload(s, conversation.id, message.payload)):
+            return message.payload
+        return text_for_rasa(message.text)
+
+    async def _ask_bot(self, conversation: ConversationRef, inbound: Inbound,
+                       message: MemberMessage) -> List[OutgoingMessage]:
+        text = await self._rasa_text(conversation, message)
+        try:
+            replies = await self.rasa.send(conversation.rasa_sender, text,
+                                           self._metadata(conversation, inbound, message))
+        except RasaUnavailable:
+            view = await self.pool.write(
+                lambda s: store.mark_routed(s, inbound.message_id, "unrouted"))
+            self.outbox.member_message(conversation, view)
+            apology = messages.bot_unavailable(call_center_open(self.clock.now()))
+            return await self.outbox.say(conversation, "system", [{"text": apology}])
+        texts, handoff = split_replies(replies)
+        # The bot's own words first (the 120 instruction always leads), then the handoff.
+        sent = await self.outbox.say(conversation, "bot", texts)
+        await self._record_understanding(conversation, inbound.message_id)
+        if handoff is not None:
+            sent += await self.handoffs.request(conversation, handoff)
+        return sent
+
+    async def _record_understanding(self, conversation: ConversationRef, message_id: int) -> None:
+        understanding = None
+        try:
+            understanding = Understanding.from_tracker(
+                await self.rasa.tracker(conversation.rasa_sender))
+        except RasaUnavailable:
+            pass  # the console shows the message without the bot's reading
+        view = await self.pool.write(
+            lambda s: store.mark_routed(s, message_id, "bot", understanding))
+        self.outbox.member_message(conversation, view)
+
+    async def _hold(self, conversation: ConversationRef, inbound: Inbound,
+                    message: MemberMessage) -> List[OutgoingMessage]:
+        """A person has (or is about to have) the conversation: the bot stays silent,
+        except that an emergency always gets the bot's 120 instruction first."""
+        text = text_for_rasa(message.text)
+        parse: Optional[Dict[str, Any]] = None
+        try:
+            parse = await self.rasa.parse(text)
+        except RasaUnavailable:
+            pass
+        if parse and (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT:
+            return await self._emergency_while_paused(conversation, inbound, message)
+        understanding = None
+        if parse is not None:
+            event = {"event": "user", "text": text, "parse_data": parse,
+                     "input_channel": conversation.channel,
+                     "metadata": self._metadata(conversation, inbound, message)}
+            try:
+                tracker = await self.rasa.append(conversation.rasa_sender, [event])
+                understanding = Understanding.from_parse(parse, tracker.get("slots") or {})
+            except RasaUnavailable:
+                understanding = Understanding.from_parse(parse, {})
+        view = await self.pool.write(
+            lambda s: store.mark_routed(s, inbound.message_id, "manager", understanding))
+        self.outbox.member_message(conversation, view)
+        if (conversation.state == "queued" and understanding is not None
+                and understanding.intent == REQUEST_HUMAN_INTENT):
+            # "还要等多久？人呢？": still waiting, so say the place and the wait again.
+            return await self.handoffs.request(conversation, HandoffRequest("request_human", 1))
+        return []
+
+    async def _emergency_while_paused(self, conversation: ConversationRef, inbound: Inbound,
+                                      message: MemberMessage) -> List[OutgoingMessage]:
+        """Resume Rasa for this one message (its safety rule answers it and asks for an
+        emergency handoff, which moves the conversation to the top), then pause again."""
+        sender = conversation.rasa_sender
+        try:
+            await self.rasa.resume(sender)
+        except RasaUnavailable:
+            pass  # _ask_bot apologises; the manager still sees the message
+        try:
+            return await self._ask_bot(conversation, inbound, message)
+        finally:
+            try:
+                await self.rasa.pause(sender)
+            except RasaUnavailable as error:
+                logger.warning("could not pause %s again: %s", sender, error)

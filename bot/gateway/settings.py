@@ -1,0 +1,75 @@
+"""The gateway's settings, read once from the environment (docs/gateway.md)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.clients import BackendSettings
+from bot.processes import ROOT
+
+DEFAULT_DB_URL = f"sqlite:///{ROOT / 'var' / 'gateway.sqlite3'}"
+DEFAULT_PORT = 8080
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+# A Rasa turn may call the action server, which may call the backends (5 s each).
+DEFAULT_RASA_TIMEOUT = 30.0
+DEFAULT_SESSION_HOURS = 12
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message says which and how to fix it."""
+
+
+def db_url_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("HM_GATEWAY_DB", "").strip() or DEFAULT_DB_URL
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, kind=float):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    rasa_url: str
+    backends: BackendSettings
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    rasa_timeout: float = DEFAULT_RASA_TIMEOUT
+    rasa_token: Optional[str] = None  # `rasa run --auth-token`, when the API has one
+    session_hours: int = DEFAULT_SESSION_HOURS
+    # Send console cookies over HTTPS only (set behind TLS in production).
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(
+            db_url=db_url_from_env(environ),
+            rasa_url=(environ.get("HM_RASA_URL", "").strip() or DEFAULT_RASA_URL).rstrip("/"),
+            backends=BackendSettings.from_env(environ),
+            host=environ.get("HM_GATEWAY_HOST", "").strip() or DEFAULT_HOST,
+            port=_number(environ, "HM_GATEWAY_PORT", DEFAULT_PORT, int),
+            rasa_timeout=_number(environ, "HM_RASA_TIMEOUT", DEFAULT_RASA_TIMEOUT),
+            rasa_token=environ.get("HM_RASA_TOKEN", "").strip() or None,
+            session_hours=_number(environ, "HM_CONSOLE_SESSION_HOURS", DEFAULT_SESSION_HOURS, int),
+            secure_cookies=_flag(environ, "HM_CONSOLE_SECURE_COOKIES"),
+        )
+
+    @property
+    def public_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"

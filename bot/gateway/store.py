@@ -1,0 +1,211 @@
+"""Conversations and messages in the gateway's database: synchronous functions of a
+session (the caller runs them in bot.db.DatabasePool and owns the transaction), returning
+plain values so nothing lazy escapes the transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import Database, upgrade
+from bot.gateway import messages
+from bot.gateway.channels.base import OutgoingMessage
+from bot.gateway.models import Conversation, Message, User
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+ALEMBIC_SECTION = "gateway"
+# Its own version table, so the gateway and the backends may share one database.
+VERSION_TABLE = "alembic_version_gateway"
+MAX_MEMBER_TEXT = 2000
+
+
+def migrate(db: Database) -> None:
+    """Bring the gateway's schema to the latest migration (run at start)."""
+    upgrade(db, ALEMBIC_SECTION, MIGRATIONS_DIR)
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """A conversation as the router and the adapters see it."""
+
+    id: int
+    channel: str
+    external_id: str
+    member_id: Optional[int]
+    state: str
+    owner_id: Optional[int]
+    priority: int
+    handoff_reason: Optional[str]
+
+    @property
+    def rasa_sender(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+    @property
+    def paused(self) -> bool:
+        """A person has it, or is about to: the bot stays silent."""
+        return self.state in ("queued", "human")
+
+    @classmethod
+    def of(cls, c: Conversation) -> "ConversationRef":
+        return cls(c.id, c.channel, c.external_id, c.member_id, c.state, c.owner_id,
+                   c.priority, c.handoff_reason)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A member message as stored: its conversation, its row id, and whether it is a
+    channel retry of one already stored."""
+
+    conversation: ConversationRef
+    message_id: int
+    duplicate: bool
+
+
+def iso(value: Optional[datetime]) -> Optional[str]:
+    return None if value is None else value.isoformat()
+
+
+def outgoing(m: Message) -> OutgoingMessage:
+    name = m.user.display_name if m.user is not None else None
+    return OutgoingMessage(m.id, m.author, m.text, tuple(m.buttons or ()), name,
+                           iso(m.created_at) or "")
+
+
+def member_view(m: Message) -> Dict[str, Any]:
+    """A message as the member sees it (no intent, slots or internal detail)."""
+    return outgoing(m).as_json()
+
+
+def console_view(m: Message) -> Dict[str, Any]:
+    """A message as managers see it, with what the bot understood."""
+    return {
+        **member_view(m),
+        "direction": m.direction,
+        "intent": m.intent,
+        "confidence": m.confidence,
+        "entities": m.entities or [],
+        "slots": m.slots or {},
+        "routed_to": m.routed_to,
+        "understanding": (messages.understanding(m.intent, m.confidence, m.entities or [],
+                                                 m.slots or {}, m.routed_to)
+                          if m.author == "member" else None),
+        "delivery_error": m.delivery_error,
+    }
+
+
+def find_conversation(session: Session, channel: str, external_id: str) -> Optional[Conversation]:
+    return session.execute(
+        select(Conversation).where(Conversation.channel == channel,
+                                   Conversation.external_id == external_id)
+    ).scalar_one_or_none()
+
+
+def get_or_create_conversation(session: Session, channel: str, external_id: str,
+                               now: datetime) -> Conversation:
+    found = find_conversation(session, channel, external_id)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            conversation = Conversation(channel=channel, external_id=external_id, state="bot",
+                                        priority=0, created_at=now)
+            session.add(conversation)
+    except IntegrityError:  # created by a concurrent first message (PostgreSQL)
+        return find_conversation(session, channel, external_id)
+    return conversation
+
+
+def record_member_message(session: Session, channel: str, external_id: str, text: str,
+                          channel_message_id: Optional[str], now: datetime) -> Inbound:
+    """Store a member message (never dropped); a closed conversation reopens to the bot."""
+    conversation = get_or_create_conversation(session, channel, external_id, now)
+    if channel_message_id:
+        earlier = session.execute(
+            select(Message.id).where(Message.conversation_id == conversation.id,
+                                     Message.channel_message_id == channel_message_id)
+        ).scalar_one_or_none()
+        if earlier is not None:
+            return Inbound(ConversationRef.of(conversation), earlier, True)
+    if conversation.state == "closed":
+        conversation.state = "bot"
+    message = Message(conversation_id=conversation.id, direction="in", author="member",
+                      text=text[:MAX_MEMBER_TEXT], channel_message_id=channel_message_id,
+                      created_at=now)
+    session.add(message)
+    conversation.last_message_at = now
+    session.flush()
+    return Inbound(ConversationRef.of(conversation), message.id, False)
+
+
+def record_replies(session: Session, conversation_id: int, author: str,
+                   replies: Sequence[Dict[str, Any]], now: datetime,
+                   user_id: Optional[int] = None) -> List[OutgoingMessage]:
+    """Store replies ({"text", "buttons"}) to the member; what to deliver."""
+    rows = []
+    for reply in replies:
+        row = Message(conversation_id=conversation_id, direction="out", author=author,
+                      user_id=user_id, text=reply.get("text") or "",
+                      buttons=[{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                               for b in reply.get("buttons") or []] or None,
+                      created_at=now)
+        session.add(row)
+        rows.append(row)
+    conversation = session.get(Conversation, conversation_id)
+    conversation.last_message_at = now
+    session.flush()
+    if user_id is not None:
+        for row in rows:
+            row.user = session.get(User, user_id)
+    return [outgoing(row) for row in rows]
+
+
+def mark_routed(session: Session, message_id: int, routed_to: str,
+                understanding=None) -> Dict[str, Any]:
+    """Where a member message went, and what the bot understood of it."""
+    message = session.get(Message, message_id)
+    message.routed_to = routed_to
+    if understanding is not None:
+        message.intent = understanding.intent
+        message.confidence = understanding.confidence
+        message.entities = understanding.entities
+        message.slots = understanding.slots
+    return console_view(message)
+
+
+def mark_undelivered(session: Session, message_ids: Sequence[int], reason: str) -> None:
+    for message_id in message_ids:
+        session.get(Message, message_id).delivery_error = reason[:500]
+
+
+def set_member_id(session: Session, conversation_id: int, member_id: Optional[int]) -> None:
+    session.get(Conversation, conversation_id).member_id = member_id
+
+
+def conversation(session: Session, conversation_id: int) -> Optional[ConversationRef]:
+    found = session.get(Conversation, conversation_id)
+    return None if found is None else ConversationRef.of(found)
+
+
+def transcript(session: Session, conversation_id: int, after_id: int = 0) -> List[Message]:
+    return list(session.execute(
+        select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .order_by(Message.id)
+    ).scalars())
+
+
+def offered_payload(session: Session, conversation_id: int, payload: str) -> bool:
+    """Whether the latest reply with buttons offered this payload: members press the
+    buttons they were shown, they cannot send arbitrary intents."""
+    latest = session.execute(
+        select(Message.buttons).where(Message.conversation_id == conversation_id,
+                                      Message.direction == "out",
+                                      Message.buttons.isnot(None))
+        .order_by(Message.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return any(b.get("payload") == payload for b in latest or [])

@@ -1,0 +1,150 @@
+"""The product in a real browser (headless Chromium from Debian, driven by Playwright):
+a member chats on the web chat page and asks for a person at 10:00; a manager logs in to
+the console, claims, replies; the member sees the reply without reloading; the manager
+hands back and the bot answers the next message. At 21:00 the same request gets the
+out-of-hours answer and a callback ticket the console shows."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.conftest import CONSOLE_PASSWORD, GatewayProcess
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["object"]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it "
+                    "(apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        # Debian's Chromium, never a downloaded one.
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_chat(browser, gateway: GatewayProcess, member: str):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{gateway.url}/chat?member={member}")
+    expect(page.locator("#composer")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def say(page, text: str) -> None:
+    page.fill("#text", text)
+    page.click("#send")
+
+
+def bubbles(page, author: str):
+    return page.locator(f"#messages .msg-{author}")
+
+
+def log_in(browser, gateway: GatewayProcess, username: str):
+    from playwright.sync_api import expect
+
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{gateway.url}/console/")
+    expect(page).to_have_url(re.compile(r"/console/login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", CONSOLE_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#queue-rows")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
+        browser, gateway_server):
+    from playwright.sync_api import expect
+
+    member = open_chat(browser, gateway_server, "demo-preauth")
+    say(member, "你好")
+    expect(bubbles(member, "bot").first).to_be_visible(timeout=WAIT_MS)
+    say(member, "我要找人工")
+    expect(bubbles(member, "system").last).to_contain_text("已为您转接私人健康管家",
+                                                           timeout=WAIT_MS)
+
+    manager = log_in(browser, gateway_server, "wang")
+    row = manager.locator("#queue-rows tr", has_text="web:demo-preauth")
+    expect(row).to_contain_text("会员要求人工", timeout=WAIT_MS)
+    row.get_by_role("button", name="接入").click()
+    expect(manager.locator("#state-label")).to_have_text("管家服务中", timeout=WAIT_MS)
+    expect(manager.locator("#transcript")).to_contain_text("我要找人工")
+    expect(manager.locator(".profile")).to_contain_text("赵敏")
+    expect(manager.locator(".profile")).to_contain_text("审核中")
+
+    # The member sees the manager arrive and reply, without reloading.
+    expect(bubbles(member, "manager").first).to_contain_text("我是您的私人健康管家王芳",
+                                                             timeout=WAIT_MS)
+    manager.fill("#reply-text", "赵女士您好，化疗的预授权我来帮您跟进。")
+    manager.click("#reply-form button[type=submit]")
+    expect(bubbles(member, "manager").last).to_have_text(
+        re.compile("赵女士您好，化疗的预授权我来帮您跟进。"), timeout=WAIT_MS)
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text("化疗的预授权",
+                                                                             timeout=WAIT_MS)
+
+    # The member's words reach the manager live; HTML stays text on both sides.
+    attack = '<img src=x onerror="document.title=\'pwned\'">谢谢'
+    say(member, attack)
+    expect(manager.locator("#transcript .msg-member .text").last).to_have_text(
+        attack, timeout=WAIT_MS)
+    expect(manager.locator("#transcript .msg-member .nlu").last).to_contain_text("意图")
+    assert bubbles(member, "member").last.locator(".text").text_content() == attack
+    assert manager.title() != "pwned" and member.title() != "pwned"
+    assert manager.locator("#transcript img").count() == 0
+
+    manager.click("#handback-button")
+    expect(manager.locator("#state-label")).to_have_text("智能助手", timeout=WAIT_MS)
+    expect(bubbles(member, "bot").last).to_contain_text("健康管家已经为您处理好了",
+                                                        timeout=WAIT_MS)
+    answered = bubbles(member, "bot").count()
+    say(member, "直付怎么用")
+    expect(bubbles(member, "bot")).to_have_count(answered + 1, timeout=WAIT_MS)
+    expect(bubbles(member, "bot").last).to_contain_text("直付")
+
+    # History survives a reload: the token is in localStorage, the messages on the server.
+    shown = member.locator("#messages .msg").count()
+    member.reload()
+    expect(member.locator("#messages .msg")).to_have_count(shown, timeout=WAIT_MS)
+
+
+def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(
+        browser, evening_stack):
+    from playwright.sync_api import expect
+
+    gateway = evening_stack.gateway
+    member = open_chat(browser, gateway, "demo-waiting")
+    say(member, "我要找人工")
+    answer = bubbles(member, "system").last
+    expect(answer).to_contain_text("现在是非工作时间", timeout=WAIT_MS)
+    expect(answer).to_contain_text("将于明天08:30上线")
+    expect(answer).to_contain_text("952299")
+    expect(answer).to_contain_text("现在可以接听")
+    ticket = re.search(r"编号(HF\d{10})", answer.text_content())[1]
+
+    manager = log_in(browser, gateway, "li")
+    row = manager.locator("#queue-rows tr", has_text="web:demo-waiting")
+    expect(row).to_contain_text("回访工单（11-25 08:30后）", timeout=WAIT_MS)
+    row.get_by_role("link").click()
+    expect(manager.locator(".history")).to_contain_text(f"回访工单 {ticket}", timeout=WAIT_MS)
+    expect(manager.locator(".history")).to_contain_text("非服务时间")
+
+    # Meanwhile the bot keeps answering.
+    answered = bubbles(member, "bot").count()
+    say(member, "直付怎么用")
+    expect(bubbles(member, "bot")).to_have_count(answered + 1, timeout=WAIT_MS)

@@ -1,0 +1,455 @@
+"""The manager console over HTTP against a real gateway process and its SQLite database:
+login, sessions, CSRF, roles, audit, the queue, atomic claims, replies reaching the
+member, notes, hand back, close, escaping. No Rasa behind this gateway (fast); the
+conversations are put in the queue directly in the database, as a handoff would."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import List
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.gateway import queue
+from bot.gateway.models import AuditEntry, Conversation, Message
+from tests.conftest import TEST_NOW, GatewayProcess, WebMember
+
+
+def put_in_queue(gateway: GatewayProcess, member: WebMember, reason: str = "request_human",
+                 priority: int = 1) -> None:
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.writing() as session:
+            queue.enqueue(session, member.conversation_id, reason, priority,
+                          Clock.from_env({"HM_NOW": TEST_NOW}).now())
+    finally:
+        db.dispose()
+
+
+def waiting_member(gateway: GatewayProcess, words: str = "我要找人工",
+                   reason: str = "request_human", priority: int = 1) -> WebMember:
+    member = gateway.member()
+    member.say(words)  # no Rasa here: kept, apologised for
+    put_in_queue(gateway, member, reason, priority)
+    return member
+
+
+def audit_actions(gateway: GatewayProcess, target: str) -> List[str]:
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.reading() as session:
+            return list(session.execute(select(AuditEntry.action).where(
+                AuditEntry.target == target).order_by(AuditEntry.id)).scalars())
+    finally:
+        db.dispose()
+
+
+def conversation_row(gateway: GatewayProcess, conversation_id: int) -> Conversation:
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.reading() as session:
+            return session.get(Conversation, conversation_id)
+    finally:
+        db.dispose()
+
+
+# ------------------------------------------------------------------ access
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/conversations/1", "/console/audit"])
+def test_console_pages_without_login_redirect_to_the_login(console_gateway, path):
+    import requests
+
+    answer = requests.get(console_gateway.url + path, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/console/api/queue", "/console/api/conversations/1",
+                                  "/console/events"])
+def test_console_data_without_login_is_401(console_gateway, path):
+    import requests
+
+    answer = requests.get(console_gateway.url + path, allow_redirects=False, timeout=10)
+    assert answer.status_code == 401
+    assert answer.json()["message"] == "请先登录。"
+
+
+@pytest.mark.parametrize("path", ["/console/conversations/1/claim", "/console/tickets/1/claim",
+                                  "/console/conversations/1/reply",
+                                  "/console/conversations/1/notes",
+                                  "/console/conversations/1/handback",
+                                  "/console/conversations/1/close", "/console/logout"])
+def test_console_actions_without_login_are_401(console_gateway, path):
+    import requests
+
+    answer = requests.post(console_gateway.url + path, data={"text": "hi"},
+                           allow_redirects=False, timeout=10)
+    assert answer.status_code == 401
+
+
+def test_a_forged_session_cookie_is_refused(console_gateway):
+    import requests
+
+    answer = requests.get(console_gateway.url + "/console/api/queue", timeout=10,
+                          cookies={"hm_console": "not-a-session"})
+    assert answer.status_code == 401
+
+
+def test_a_wrong_password_is_refused_and_audited(console_gateway):
+    user = console_gateway.console("wang", "wrong-password!")
+    assert user.csrf == ""
+    assert user.get("/console/api/queue").status_code == 401
+    db = Database.from_url(console_gateway.db_url)
+    with db.reading() as session:
+        failed = session.execute(select(AuditEntry).where(
+            AuditEntry.action == "login_failed", AuditEntry.username == "wang")).scalars().all()
+    db.dispose()
+    assert failed
+
+
+def test_login_sets_an_http_only_same_site_session_cookie(console_gateway):
+    from tests.conftest import ConsoleUser
+
+    user = ConsoleUser(console_gateway.url)
+    answer = user.login("wang", "test-console-password")
+    assert answer.status_code == 303
+    cookie = answer.headers["Set-Cookie"]
+    assert "hm_console=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert user.get("/console/api/queue").status_code == 200
+
+
+def test_a_login_without_the_form_token_is_refused(console_gateway):
+    import requests
+
+    answer = requests.post(console_gateway.url + "/console/login", timeout=10,
+                           data={"username": "wang", "password": "test-console-password"},
+                           allow_redirects=False)
+    assert answer.status_code == 403
+    assert "hm_console=" not in answer.headers.get("Set-Cookie", "")
+
+
+def test_login_never_redirects_off_the_console(console_gateway):
+    import re
+
+    import requests
+
+    http = requests.Session()
+    page = http.get(console_gateway.url + "/console/login?next=//evil.example/", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    answer = http.post(console_gateway.url + "/console/login", allow_redirects=False,
+                       timeout=10, data={"csrf_token": token, "username": "wang",
+                                         "password": "test-console-password",
+                                         "next": "//evil.example/"})
+    assert answer.headers["Location"] == "/console/"
+
+
+def test_logout_ends_the_session(console_gateway):
+    user = console_gateway.console("wang")
+    assert user.post("/console/logout", as_json=False).status_code == 303
+    assert user.get("/console/api/queue").status_code == 401
+
+
+# ------------------------------------------------------------------ CSRF and roles
+
+
+def test_a_claim_with_a_wrong_csrf_token_is_refused(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}/claim"
+    for token in ("", "forged-token"):
+        answer = wang.post(path, csrf=token)
+        assert answer.status_code == 403
+        assert answer.json()["message"] == "页面已过期或请求无效，请刷新后重试。"
+    assert conversation_row(console_gateway, member.conversation_id).state == "queued"
+
+
+def test_the_csrf_token_of_another_session_does_not_work(console_gateway):
+    member = waiting_member(console_gateway)
+    wang, li = console_gateway.console("wang"), console_gateway.console("li")
+    answer = wang.post(f"/console/conversations/{member.conversation_id}/claim", csrf=li.csrf)
+    assert answer.status_code == 403
+
+
+def test_a_reviewer_reads_but_cannot_claim(console_gateway):
+    member = waiting_member(console_gateway)
+    zhao = console_gateway.console("zhao")
+    assert zhao.get(f"/console/conversations/{member.conversation_id}").status_code == 200
+    answer = zhao.post(f"/console/conversations/{member.conversation_id}/claim")
+    assert answer.status_code == 403
+    assert answer.json()["message"] == "您的角色没有权限执行此操作。"
+    assert zhao.get("/console/audit").status_code == 403
+
+
+def test_only_an_admin_sees_the_audit_log(console_gateway):
+    assert console_gateway.console("wang").get("/console/audit").status_code == 403
+    page = console_gateway.console("boss").get("/console/audit")
+    assert page.status_code == 200 and "login" in page.text
+
+
+# ------------------------------------------------------------------ the queue and claims
+
+
+def test_the_queue_orders_by_priority_then_waiting_time(console_gateway):
+    first = waiting_member(console_gateway, "我先来的")
+    emergency = waiting_member(console_gateway, "胸口痛", "emergency", 3)
+    complaint = waiting_member(console_gateway, "投诉", "complaint", 2)
+    items = console_gateway.console("wang").get("/console/api/queue").json()["items"]
+    ids = [item["conversation_id"] for item in items]
+    assert ids.index(emergency.conversation_id) < ids.index(complaint.conversation_id) \
+        < ids.index(first.conversation_id)
+    top = items[ids.index(emergency.conversation_id)]
+    assert top["reason_label"] == "紧急情况" and top["waited"]
+
+
+def test_two_managers_claiming_at_once_one_wins_the_other_is_told(console_gateway):
+    member = waiting_member(console_gateway)
+    path = f"/console/conversations/{member.conversation_id}/claim"
+    managers = {"wang": console_gateway.console("wang"), "li": console_gateway.console("li")}
+    start = threading.Barrier(2)
+
+    def claim(name: str):
+        start.wait()
+        return name, managers[name].post(path)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(pool.map(claim, managers))
+    statuses = sorted(answer.status_code for answer in results.values())
+    assert statuses == [200, 409]
+    winner = next(name for name, answer in results.items() if answer.status_code == 200)
+    loser = results["li" if winner == "wang" else "wang"].json()
+    assert loser["message"] == "该会话已被其他管家接入，请选择其他会话。"
+    assert loser["owner"] == {"wang": "王芳", "li": "李雷"}[winner]
+    row = conversation_row(console_gateway, member.conversation_id)
+    assert row.state == "human"
+    assert sorted(audit_actions(console_gateway, f"conversation:{member.conversation_id}")) \
+        == ["claim", "claim_refused"]
+    # The member hears from the winner, once.
+    greetings = [m for m in member.history() if m["author"] == "manager"]
+    assert len(greetings) == 1 and greetings[0]["author_name"] in ("王芳", "李雷")
+
+
+async def read_events(response: aiohttp.ClientResponse, until, limit: float = 20.0) -> list:
+    """SSE frames as dicts until `until(event)` is true."""
+    seen = []
+
+    async def read():
+        data = None  # every frame's data carries its "type"
+        async for raw in response.content:
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("data: "):
+                data = json.loads(line[6:])
+            elif line == "" and data is not None:
+                seen.append(data)
+                if until(data):
+                    return
+                data = None
+
+    await asyncio.wait_for(read(), limit)
+    return seen
+
+
+async def test_a_member_message_during_the_claim_reaches_the_transcript_and_the_manager(
+        console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    cookie = {"Cookie": f"hm_console={wang.http.cookies.get('hm_console')}"}
+    url = f"{console_gateway.url}/console/events?conversation={member.conversation_id}"
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession(headers=cookie) as http:
+        async with http.get(url) as stream:
+            assert stream.status == 200
+            await read_events(stream, lambda e: e["type"] == "ready")
+            claim = loop.run_in_executor(None, wang.post,
+                                         f"/console/conversations/{member.conversation_id}/claim")
+            said = loop.run_in_executor(None, member.say, "我在等，麻烦快一点")
+            claimed, answer = await asyncio.gather(claim, said)
+            events = await read_events(stream, lambda e: e["type"] == "message" and
+                                       e["message"]["text"] == "我在等，麻烦快一点")
+    assert claimed.status_code == 200
+    assert answer["replies"] == []  # the bot stays silent: a person has it
+    transcript = wang.conversation(member.conversation_id)["messages"]
+    held = [m for m in transcript if m["text"] == "我在等，麻烦快一点"]
+    assert len(held) == 1 and held[0]["routed_to"] == "manager"
+    assert events[-1]["message"]["author"] == "member"
+
+
+async def test_the_member_sees_the_manager_live_and_the_queue_updates_itself(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    cookie = {"Cookie": f"hm_console={wang.http.cookies.get('hm_console')}"}
+    path = f"/console/conversations/{member.conversation_id}"
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{console_gateway.url}/chat/api/events",
+                            params={"token": member.token}) as chat, \
+                http.get(f"{console_gateway.url}/console/events", headers=cookie) as queue_stream:
+            await read_events(chat, lambda e: e["type"] == "ready")
+            await read_events(queue_stream, lambda e: e["type"] == "ready")
+            await loop.run_in_executor(None, wang.post, path + "/claim")
+            await read_events(queue_stream, lambda e: e["type"] == "queue")
+            await loop.run_in_executor(None, lambda: wang.post(path + "/reply",
+                                                               {"text": "马上为您处理"}))
+            events = await read_events(chat, lambda e: e.get("message", {}).get("text")
+                                       == "马上为您处理")
+    texts = [e["message"]["text"] for e in events if e["type"] == "message"]
+    assert texts == ["您好，我是您的私人健康管家王芳，接下来由我为您服务。", "马上为您处理"]
+    assert all("intent" not in e["message"] for e in events if e["type"] == "message")
+
+
+async def test_a_member_stream_needs_the_member_token(console_gateway):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{console_gateway.url}/chat/api/events",
+                            params={"token": "guess"}) as stream:
+            assert stream.status == 401
+
+
+def test_a_callback_ticket_is_claimed_once(console_gateway):
+    from datetime import timedelta
+
+    member = console_gateway.member()
+    member.say("晚上好")
+    db = Database.from_url(console_gateway.db_url)
+    now = Clock.from_env({"HM_NOW": TEST_NOW}).now()
+    with db.writing() as session:
+        ticket = queue.file_callback(session, member.conversation_id, "complaint", 2,
+                                     now - timedelta(hours=13), now - timedelta(hours=1, minutes=30))
+    db.dispose()
+    wang, li = console_gateway.console("wang"), console_gateway.console("li")
+    items = wang.get("/console/api/queue").json()["items"]
+    assert any(i["kind"] == "ticket" and i["id"] == ticket.id for i in items)
+    assert wang.post(f"/console/tickets/{ticket.id}/claim").status_code == 200
+    lost = li.post(f"/console/tickets/{ticket.id}/claim")
+    assert lost.status_code == 409 and lost.json()["message"] == "该回访工单已被其他管家接手。"
+    row = conversation_row(console_gateway, member.conversation_id)
+    assert row.state == "human"
+    assert member.history()[-1]["text"].startswith("您好，我是您的私人健康管家王芳，看到了您之前的留言")
+
+
+# ------------------------------------------------------------------ working a conversation
+
+
+def test_a_manager_reply_reaches_the_member_and_only_the_owner_may_reply(console_gateway):
+    member = waiting_member(console_gateway)
+    wang, li = console_gateway.console("wang"), console_gateway.console("li")
+    path = f"/console/conversations/{member.conversation_id}"
+    assert wang.post(path + "/claim").status_code == 200
+    assert wang.post(path + "/reply", {"text": "您好，我来帮您查一下。"}).json()["ok"]
+    last = member.history()[-1]
+    assert (last["author"], last["author_name"], last["text"]) == \
+        ("manager", "王芳", "您好，我来帮您查一下。")
+    refused = li.post(path + "/reply", {"text": "我也来"})
+    assert refused.status_code == 409 and refused.json()["notice"] == "not_owner"
+    assert wang.post(path + "/reply", {"text": "   "}).status_code == 400
+    assert "reply" in audit_actions(console_gateway, f"conversation:{member.conversation_id}")
+
+
+def test_notes_stay_internal(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    assert wang.post(path + "/notes", {"text": "会员情绪激动，先安抚"}).json()["ok"]
+    assert [n["text"] for n in wang.conversation(member.conversation_id)["notes"]] == \
+        ["会员情绪激动，先安抚"]
+    assert all("安抚" not in m["text"] for m in member.history())
+
+
+def test_hand_back_without_the_bot_still_tells_the_member(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    answer = wang.post(path + "/handback")
+    assert answer.json()["message"] == "已交还智能助手，会员已收到通知。"
+    assert conversation_row(console_gateway, member.conversation_id).state == "bot"
+    assert member.history()[-1]["text"] == "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
+    assert wang.post(path + "/handback").status_code == 409  # nothing left to hand back
+
+
+def test_closing_tells_the_member_and_the_next_message_reopens_it(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    assert wang.post(path + "/close", as_json=False).status_code == 303
+    assert conversation_row(console_gateway, member.conversation_id).state == "closed"
+    assert member.history()[-1]["text"].startswith("本次服务已结束")
+    member.say("还有一个问题")
+    assert conversation_row(console_gateway, member.conversation_id).state == "bot"
+
+
+def test_every_action_is_audited_with_who_and_when(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.get(path)
+    wang.post(path + "/claim")
+    wang.post(path + "/reply", {"text": "好的"})
+    wang.post(path + "/notes", {"text": "已处理"})
+    wang.post(path + "/handback")
+    target = f"conversation:{member.conversation_id}"
+    assert audit_actions(console_gateway, target) == \
+        ["view_conversation", "claim", "reply", "note", "hand_back"]
+    db = Database.from_url(console_gateway.db_url)
+    with db.reading() as session:
+        entries = session.execute(select(AuditEntry).where(AuditEntry.target == target)).scalars()
+        assert {(e.username, e.at.isoformat()) for e in entries} == {("wang", TEST_NOW)}
+    db.dispose()
+
+
+# ------------------------------------------------------------------ escaping
+
+
+XSS = '<script>document.title="pwned"</script><img src=x onerror="alert(1)">'
+
+
+def test_member_html_is_shown_as_text_everywhere(console_gateway):
+    member = waiting_member(console_gateway, XSS)
+    wang = console_gateway.console("wang")
+    escaped = "&lt;script&gt;document.title=&#34;pwned&#34;&lt;/script&gt;&lt;img"
+    for page in (wang.get("/console/"), wang.get(f"/console/conversations/{member.conversation_id}")):
+        assert page.status_code == 200
+        assert escaped in page.text
+        assert "<script>document" not in page.text and "<img src=x" not in page.text
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    # The data itself is kept exactly as the member wrote it.
+    assert member.history()[0]["text"] == XSS
+    assert wang.conversation(member.conversation_id)["messages"][0]["text"] == XSS
+
+
+# ------------------------------------------------------------------ the member's side
+
+
+def test_without_the_bot_a_message_is_kept_and_apologised_for(console_gateway):
+    member = console_gateway.member("demo-ready")
+    answer = member.say("直付怎么用")
+    assert [r["author"] for r in answer["replies"]] == ["system"]
+    assert answer["replies"][0]["text"].startswith("抱歉，智能助手暂时无法回复，您的消息已经收到并保存")
+    assert "952299" in answer["replies"][0]["text"]  # 10:00: the call centre is open
+    db = Database.from_url(console_gateway.db_url)
+    with db.reading() as session:
+        stored = session.get(Message, answer["message_id"])
+        assert (stored.text, stored.routed_to) == ("直付怎么用", "unrouted")
+    db.dispose()
+
+
+def test_a_channel_retry_is_stored_once(console_gateway):
+    member = console_gateway.member()
+    first = member.say("你好", client_id="same-id")
+    again = member.say("你好", client_id="same-id")
+    assert again["duplicate"] and again["message_id"] == first["message_id"]
+    assert [m["text"] for m in member.history() if m["author"] == "member"] == ["你好"]
+
+
+def test_the_chat_refuses_an_unknown_token(console_gateway):
+    import requests
+
+    answer = requests.get(console_gateway.url + "/chat/api/history", timeout=10,
+                          headers={"Authorization": "Bearer nope"})
+    assert answer.status_code == 401

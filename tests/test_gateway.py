@@ -1,0 +1,135 @@
+"""The gateway end to end over HTTP: a real gateway process and SQLite database in front
+of the real Rasa and action servers and the backends. A member's message reaches the
+bot with channel and member in the metadata; what the bot understood is kept; a request
+for a person queues and pauses the bot, a manager takes over and hands back, and the
+bot carries on; at 21:00 the member gets the out-of-hours answer and a callback ticket."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.gateway.models import CallbackTicket, Conversation
+from tests.conftest import GatewayProcess
+from tests.rest import get
+
+pytestmark = pytest.mark.slow
+
+
+def tracker(rasa_url: str, member) -> dict:
+    return get(f"{rasa_url}/conversations/{quote('web:' + member.external_id, safe=':')}/tracker")
+
+
+def row(gateway: GatewayProcess, conversation_id: int) -> Conversation:
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.reading() as session:
+            return session.get(Conversation, conversation_id)
+    finally:
+        db.dispose()
+
+
+def authors(answer: dict) -> list:
+    return [reply["author"] for reply in answer["replies"]]
+
+
+def test_a_member_message_goes_to_the_bot_with_the_member_in_the_metadata(
+        gateway_server, rasa_server):
+    member = gateway_server.member("demo-ready")
+    answer = member.say("你好")
+    assert authors(answer) and set(authors(answer)) == {"bot"}
+    events = tracker(rasa_server.url, member)["events"]
+    latest = [e for e in events if e["event"] == "user"][-1]
+    assert latest["metadata"]["channel"] == "web"
+    assert latest["metadata"]["member"] == "demo-ready"
+    assert latest["metadata"]["message_id"].startswith("web-")
+    # What the bot understood is on the member's message, for the console.
+    manager = gateway_server.console("wang")
+    said = manager.conversation(member.conversation_id)["messages"][0]
+    assert (said["text"], said["intent"], said["routed_to"]) == ("你好", "greet", "bot")
+    assert 0 < said["confidence"] <= 1
+    assert row(gateway_server, member.conversation_id).member_id is not None
+
+
+def test_asking_for_a_person_queues_pauses_the_bot_and_a_manager_hands_back(
+        gateway_server, rasa_server):
+    member = gateway_server.member("demo-noshow")
+    asked = member.say("我要找人工客服")
+    assert authors(asked)[-1] == "system"
+    assert asked["replies"][-1]["text"].startswith("已为您转接私人健康管家")
+    assert all("handoff" not in reply["text"] for reply in asked["replies"])
+    assert row(gateway_server, member.conversation_id).state == "queued"
+    assert tracker(rasa_server.url, member)["paused"] is True
+
+    # While waiting the bot stays silent; the message still reaches its tracker.
+    waiting = member.say("直付医疗服务怎么申请")
+    assert waiting["replies"] == []
+    events = tracker(rasa_server.url, member)["events"]
+    assert [e["text"] for e in events if e["event"] == "user"][-1] == "直付医疗服务怎么申请"
+    # Asking again while waiting: the place in the queue again, not a second handoff.
+    again = member.say("人工客服呢？我要找人工")
+    assert [r["text"][:16] for r in again["replies"]] == ["您已经在等待私人健康管家了，您现"]
+
+    wang = gateway_server.console("wang")
+    queue_items = wang.get("/console/api/queue").json()["items"]
+    mine = next(i for i in queue_items if i["conversation_id"] == member.conversation_id)
+    assert (mine["reason"], mine["preview"]) == ("request_human", "人工客服呢？我要找人工")
+    held = [m for m in wang.conversation(member.conversation_id)["messages"]
+            if m["author"] == "member"]
+    assert [(m["routed_to"], m["intent"]) for m in held[-2:]] == [
+        ("manager", "ask_direct_billing"), ("manager", "request_human")]
+
+    # The profile comes from the backends.
+    page = wang.get(f"/console/conversations/{member.conversation_id}").text
+    assert "王磊" in page and "爽约记录" in page and "1 次" in page
+
+    assert wang.post(f"/console/conversations/{member.conversation_id}/claim").json()["ok"]
+    assert wang.post(f"/console/conversations/{member.conversation_id}/reply",
+                     {"text": "王先生您好，直付申请我来帮您办。"}).json()["ok"]
+    assert member.history()[-1]["text"] == "王先生您好，直付申请我来帮您办。"
+    bot_events = [e for e in tracker(rasa_server.url, member)["events"] if e["event"] == "bot"]
+    assert bot_events[-1]["text"] == "王先生您好，直付申请我来帮您办。"  # context for later
+
+    assert wang.post(f"/console/conversations/{member.conversation_id}/handback").json()["ok"]
+    back = member.history()[-1]
+    assert back["author"] == "bot" and "健康管家已经为您处理好了" in back["text"]
+    assert tracker(rasa_server.url, member)["paused"] is False
+    assert row(gateway_server, member.conversation_id).state == "bot"
+
+    again = member.say("谢谢")
+    assert authors(again) and set(authors(again)) == {"bot"}
+
+
+def test_an_emergency_while_waiting_gets_120_first_and_the_top_of_the_queue(
+        gateway_server, rasa_server):
+    member = gateway_server.member()  # a guest: emergencies never depend on a policy
+    member.say("转人工")
+    assert row(gateway_server, member.conversation_id).state == "queued"
+    answer = member.say("我爸突然胸口剧痛，喘不上气")
+    assert answer["replies"][0]["author"] == "bot"
+    assert "120" in answer["replies"][0]["text"]
+    current = row(gateway_server, member.conversation_id)
+    assert (current.state, current.priority, current.handoff_reason) == \
+        ("queued", 3, "emergency")
+    assert tracker(rasa_server.url, member)["paused"] is True
+
+
+def test_asking_for_a_person_at_21_files_a_callback_and_the_bot_carries_on(evening_stack):
+    gateway = evening_stack.gateway
+    member = gateway.member("demo-noshow")
+    asked = member.say("我要找人工")
+    text = asked["replies"][-1]["text"]
+    assert text.startswith("现在是非工作时间，私人健康管家每天08:30–20:30在线，将于明天08:30上线。")
+    assert "现在可以接听" in text and "952299" in text
+    db = Database.from_url(gateway.db_url)
+    with db.reading() as session:
+        ticket = session.execute(select(CallbackTicket).where(
+            CallbackTicket.conversation_id == member.conversation_id)).scalar_one()
+    db.dispose()
+    assert ticket.due_at.isoformat() == "2026-11-25T08:30:00+08:00"
+    assert ticket.reference in text
+    assert row(gateway, member.conversation_id).state == "bot"
+    again = member.say("直付怎么用")
+    assert authors(again) and set(authors(again)) == {"bot"}

@@ -1,0 +1,281 @@
+"""The handoff service with a real SQLite database and the clock injected: queue and
+honest wait within 08:30–20:30, callback tickets and the call centre outside them,
+escalation, one open ticket per conversation, claims, hand back. Rasa is unreachable
+here (a closed port): the gateway's own state must carry every decision."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import SHANGHAI, Clock
+from bot.db import Database, DatabasePool
+from bot.gateway import queue, store
+from bot.gateway.channels.base import ChannelAdapter, OutgoingMessage
+from bot.gateway.handoff import Actor, HandoffRequest, Handoffs, split_replies
+from bot.gateway.live import Hub
+from bot.gateway.models import CallbackTicket, Conversation, Handoff, User
+from bot.gateway.outbox import Outbox
+from bot.gateway.rasa import RasaClient
+from bot.gateway.store import ConversationRef, migrate
+from bot.processes import free_port
+
+
+class RecordingChannel(ChannelAdapter):
+    """Delivers into a list: what the member would read, in order."""
+
+    def __init__(self) -> None:
+        self.sent: List[Tuple[int, OutgoingMessage]] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    def blueprint(self, gateway):  # pragma: no cover - not served here
+        raise NotImplementedError
+
+    async def send(self, conversation, messages) -> None:
+        self.sent.extend((conversation.id, m) for m in messages)
+
+    def texts(self, conversation_id: int) -> List[str]:
+        return [m.text for cid, m in self.sent if cid == conversation_id]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+class Parts:
+    def __init__(self, db_path: Path, now: str) -> None:
+        self.db = Database.from_url(f"sqlite:///{db_path}")
+        migrate(self.db)
+        self.clock = Clock(at(now))
+        self.pool = DatabasePool(self.db)
+        self.channel = RecordingChannel()
+        self.outbox = Outbox(self.pool, self.clock, Hub(), {"web": self.channel})
+        self.rasa = RasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
+        self.handoffs = Handoffs(self.pool, self.clock, self.rasa, self.outbox)
+
+    def at(self, now: str) -> None:
+        self.clock = Clock(at(now))
+        self.outbox.clock = self.handoffs.clock = self.clock
+
+    def conversation(self, external_id: str) -> ConversationRef:
+        with self.db.writing() as session:
+            row = store.get_or_create_conversation(session, "web", external_id, self.clock.now())
+            session.flush()
+            return ConversationRef.of(row)
+
+    def manager(self, username: str) -> Actor:
+        with self.db.writing() as session:
+            user = User(username=username, display_name=f"管家{username}", role="manager",
+                        password_hash="x", active=True, created_at=self.clock.now())
+            session.add(user)
+            session.flush()
+            return Actor(user.id, username, user.display_name)
+
+    def row(self, model, key):
+        with self.db.reading() as session:
+            return session.get(model, key)
+
+
+@pytest.fixture
+async def parts(tmp_path: Path):
+    made = []
+
+    async def make(now: str) -> Parts:
+        p = Parts(tmp_path / f"gateway-{len(made)}.sqlite3", now)
+        p.pool.start()
+        await p.rasa.start()
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        await p.rasa.stop()
+        p.pool.stop()
+
+
+REQUEST_HUMAN = HandoffRequest("request_human", 1)
+EMERGENCY = HandoffRequest("emergency", 3)
+
+
+async def test_within_hours_the_member_joins_the_queue_and_is_told_their_place(parts):
+    p = await parts("2026-11-24T10:00:00")
+    first, second = p.conversation("a"), p.conversation("b")
+    await p.handoffs.request(first, REQUEST_HUMAN)
+    await p.handoffs.request(second, REQUEST_HUMAN)
+    assert p.channel.texts(first.id) == [
+        "已为您转接私人健康管家，管家会在这里直接回复您。您现在排在第一位，管家会尽快回复您。"]
+    assert p.channel.texts(second.id) == [
+        "已为您转接私人健康管家，管家会在这里直接回复您。您前面还有1位会员在等待，管家会尽快回复您。"]
+    assert p.row(Conversation, second.id).state == "queued"
+    handoff = p.row(Handoff, 2)
+    assert (handoff.reason, handoff.within_hours, handoff.outcome) == ("request_human", True, None)
+
+
+async def test_the_expected_wait_comes_from_recent_claims(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("wang")
+    # Three claims in the last hour: about 20 minutes per place.
+    for minutes_ago, external_id in ((50, "old1"), (30, "old2"), (10, "old3")):
+        p.at((datetime(2026, 11, 24, 10) - timedelta(minutes=minutes_ago + 5)).isoformat())
+        earlier = p.conversation(external_id)
+        await p.handoffs.request(earlier, REQUEST_HUMAN)
+        p.at((datetime(2026, 11, 24, 10) - timedelta(minutes=minutes_ago)).isoformat())
+        await p.handoffs.claim(earlier.id, manager)
+    p.at("2026-11-24T10:00:00")
+    ahead, me = p.conversation("ahead"), p.conversation("me")
+    await p.handoffs.request(ahead, REQUEST_HUMAN)
+    await p.handoffs.request(me, REQUEST_HUMAN)
+    assert p.channel.texts(me.id)[-1].endswith("您前面还有1位会员在等待，预计等待约45分钟。")
+
+
+async def test_a_wait_running_past_closing_says_tomorrow_morning(parts):
+    p = await parts("2026-11-24T20:00:00")
+    manager = p.manager("wang")
+    p.at("2026-11-24T19:20:00")
+    earlier = p.conversation("earlier")
+    await p.handoffs.request(earlier, REQUEST_HUMAN)
+    p.at("2026-11-24T19:50:00")
+    await p.handoffs.claim(earlier.id, manager)  # one claim in the hour: 60 min a place
+    p.at("2026-11-24T20:00:00")
+    late = p.conversation("late")
+    await p.handoffs.request(late, REQUEST_HUMAN)
+    assert p.channel.texts(late.id)[-1] == (
+        "已为您转接私人健康管家，管家会在这里直接回复您。您现在排在第一位，预计等待约60分钟。"
+        "管家今天服务到20:30，如果今天来不及回复，明天08:30后会优先联系您。")
+
+
+@pytest.mark.parametrize("now, call_centre", [
+    ("2026-11-24T21:00:00", "如需尽快处理，可以致电众安客服热线952299 / 1010-9955（每天08:00–22:00，现在可以接听）。"),
+    ("2026-11-24T23:30:00", "众安客服热线952299 / 1010-9955将于明天08:00开始接听。"),
+    ("2026-11-25T07:00:00", "众安客服热线952299 / 1010-9955将于今天08:00开始接听。"),
+    ("2026-11-25T08:10:00", "如需尽快处理，可以致电众安客服热线952299 / 1010-9955（每天08:00–22:00，现在可以接听）。"),
+])
+async def test_out_of_hours_files_a_callback_and_offers_the_call_centre_when_open(
+        parts, now, call_centre):
+    p = await parts(now)
+    conversation = p.conversation("night")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    with p.db.reading() as session:
+        ticket = session.execute(select(CallbackTicket)).scalar_one()
+    due = at("2026-11-25T08:30:00")
+    assert (ticket.due_at, ticket.status, ticket.reason) == (due, "open", "request_human")
+    back = "明天08:30" if now.startswith("2026-11-24") else "今天08:30"
+    assert p.channel.texts(conversation.id) == [
+        f"现在是非工作时间，私人健康管家每天08:30–20:30在线，将于{back}上线。"
+        f"已为您登记回访（编号{ticket.reference}），管家上线后会优先联系您。{call_centre}"]
+    assert ticket.reference == f"HF261125{ticket.id:04d}"
+    # The bot keeps the conversation overnight: nothing paused, nothing queued.
+    assert p.row(Conversation, conversation.id).state == "bot"
+    assert p.row(Handoff, ticket.handoff_id).within_hours is False
+
+
+async def test_an_emergency_out_of_hours_repeats_that_120_comes_first(parts):
+    p = await parts("2026-11-24T23:00:00")
+    conversation = p.conversation("night-emergency")
+    await p.handoffs.request(conversation, EMERGENCY)
+    assert p.channel.texts(conversation.id)[-1].endswith(
+        "急救优先：请先拨打120或去最近的医院急诊，安顿好后再联系我们。")
+    with p.db.reading() as session:
+        assert session.execute(select(CallbackTicket.priority)).scalar_one() == 3
+
+
+async def test_asking_twice_at_night_keeps_one_ticket_and_raises_its_priority(parts):
+    p = await parts("2026-11-24T22:00:00")
+    conversation = p.conversation("twice")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.request(conversation, HandoffRequest("complaint", 2))
+    with p.db.reading() as session:
+        tickets = session.execute(select(CallbackTicket)).scalars().all()
+    assert [(t.priority, t.reason) for t in tickets] == [(2, "complaint")]
+    first, second = p.channel.texts(conversation.id)
+    assert first == second  # the same ticket number both times
+
+
+async def test_a_morning_request_supersedes_the_overnight_ticket(parts):
+    p = await parts("2026-11-24T22:00:00")
+    conversation = p.conversation("overnight")
+    await p.handoffs.request(conversation, HandoffRequest("complaint", 2))
+    p.at("2026-11-25T09:00:00")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    with p.db.reading() as session:
+        assert session.execute(select(CallbackTicket.status)).scalar_one() == "done"
+        outcomes = session.execute(select(Handoff.outcome).order_by(Handoff.id)).scalars().all()
+        items = queue.waiting(session)
+    assert outcomes == ["superseded", None]
+    assert [(i.kind, i.priority) for i in items] == [("conversation", 2)]
+
+
+async def test_an_emergency_while_waiting_moves_the_member_to_the_top(parts):
+    p = await parts("2026-11-24T10:00:00")
+    first, second = p.conversation("first"), p.conversation("second")
+    await p.handoffs.request(first, REQUEST_HUMAN)
+    await p.handoffs.request(second, REQUEST_HUMAN)
+    await p.handoffs.request(second, EMERGENCY)
+    with p.db.reading() as session:
+        items = queue.waiting(session)
+    assert [(i.conversation_id, i.reason) for i in items] == [
+        (second.id, "emergency"), (first.id, "request_human")]
+    assert p.channel.texts(second.id)[-1] == "您已经在等待私人健康管家了，您现在排在第一位，管家会尽快回复您。"
+
+
+async def test_a_request_while_a_manager_has_it_says_nothing_more(parts):
+    p = await parts("2026-11-24T20:40:00")  # past 20:30, but a manager is still on it
+    manager = p.manager("wang")
+    p.at("2026-11-24T20:00:00")
+    conversation = p.conversation("late-chat")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, manager)
+    p.at("2026-11-24T20:40:00")
+    before = len(p.channel.sent)
+    assert await p.handoffs.request(conversation, EMERGENCY) == []
+    assert len(p.channel.sent) == before
+    with p.db.reading() as session:
+        assert session.execute(select(CallbackTicket)).first() is None
+        assert session.get(Conversation, conversation.id).priority == 3
+
+
+async def test_claim_is_atomic_and_hand_back_returns_the_conversation_to_the_bot(parts):
+    p = await parts("2026-11-24T10:00:00")
+    wang, li = p.manager("wang"), p.manager("li")
+    conversation = p.conversation("claimed")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, wang)
+    with pytest.raises(queue.QueueConflict) as lost:
+        await p.handoffs.claim(conversation.id, li)
+    assert (lost.value.key, lost.value.owner) == ("claim_lost", "管家wang")
+    with pytest.raises(queue.QueueConflict):
+        await p.handoffs.reply(conversation.id, li, "我来")
+    await p.handoffs.reply(conversation.id, wang, "您好")
+    await p.handoffs.hand_back(conversation.id, wang)
+    row = p.row(Conversation, conversation.id)
+    assert (row.state, row.owner_id, row.priority) == ("bot", None, 0)
+    handoff = p.row(Handoff, 1)
+    assert (handoff.claimed_by, handoff.outcome) == (wang.id, "handed_back")
+    assert p.channel.texts(conversation.id)[-3:] == [
+        "您好，我是您的私人健康管家管家wang，接下来由我为您服务。", "您好",
+        "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"]
+
+
+def test_the_bot_payload_is_never_shown_and_the_most_urgent_request_wins():
+    replies = [
+        {"recipient_id": "web:x", "text": "⚠️请立即拨打120"},
+        {"recipient_id": "web:x", "custom": {"handoff": {"reason": "fallback", "priority": 1}}},
+        {"recipient_id": "web:x", "text": "选一个", "buttons": [{"title": "是", "payload": "/affirm"}]},
+        {"recipient_id": "web:x", "custom": {"handoff": {"reason": "emergency", "priority": 3}}},
+        {"recipient_id": "web:x", "custom": {"something": "else"}},
+    ]
+    texts, handoff = split_replies(replies)
+    assert texts == [{"text": "⚠️请立即拨打120", "buttons": []},
+                     {"text": "选一个", "buttons": [{"title": "是", "payload": "/affirm"}]}]
+    assert handoff == HandoffRequest("emergency", 3)
+
+
+def test_an_unknown_reason_is_still_a_request_for_a_person():
+    assert HandoffRequest.from_custom({"handoff": {"reason": "??", "priority": "x"}}) == \
+        HandoffRequest("request_human", 1)

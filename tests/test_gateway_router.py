@@ -1,0 +1,78 @@
+"""What the router passes to Rasa: typed text is never an intent, and a payload only
+when the bot offered that button; what the bot understood, read from its tracker."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import SHANGHAI
+from bot.db import Database
+from bot.gateway import store
+from bot.gateway.rasa import Understanding
+from bot.gateway.router import text_for_rasa
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("typed, sent", [
+    ("直付怎么用", "直付怎么用"),
+    ("/restart", "／restart"),
+    ("  /EXTERNAL_handback", "／EXTERNAL_handback"),
+    ("预约 /book_appointment", "预约 /book_appointment"),
+])
+def test_typed_text_is_never_an_intent(typed, sent):
+    assert text_for_rasa(typed) == sent
+
+
+def test_only_the_latest_offered_buttons_send_payloads(tmp_path: Path):
+    db = Database.from_url(f"sqlite:///{tmp_path / 'gw.sqlite3'}")
+    store.migrate(db)
+    with db.writing() as session:
+        inbound = store.record_member_message(session, "web", "m1", "我想", None, NOW)
+        conversation_id = inbound.conversation.id
+        store.record_replies(session, conversation_id, "bot", [
+            {"text": "请问您是想？", "buttons": [{"title": "预约就诊", "payload": "/book_appointment"}]},
+        ], NOW)
+    with db.reading() as session:
+        assert store.offered_payload(session, conversation_id, "/book_appointment")
+        assert not store.offered_payload(session, conversation_id, "/restart")
+    with db.writing() as session:
+        store.record_replies(session, conversation_id, "bot", [
+            {"text": "选哪个？", "buttons": [{"title": "1", "payload": "1"}]}], NOW)
+    with db.reading() as session:
+        assert not store.offered_payload(session, conversation_id, "/book_appointment")
+    db.dispose()
+
+
+def test_the_understanding_is_the_latest_member_message_and_the_known_slots():
+    tracker = {
+        "slots": {"hospital": "瑞金医院", "department": None, "time": {"text": "下周二上午"},
+                  "red_flag": None},
+        "events": [
+            {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet",
+                                                                       "confidence": 0.99}}},
+            {"event": "bot", "text": "您好"},
+            {"event": "user", "text": "约瑞金", "parse_data": {
+                "intent": {"name": "book_appointment", "confidence": 0.874},
+                "entities": [{"entity": "hospital", "value": "瑞金医院", "start": 1}]}},
+            {"event": "action", "name": "action_listen"},
+        ],
+    }
+    understood = Understanding.from_tracker(tracker)
+    assert understood == Understanding(
+        "book_appointment", 0.874, [{"entity": "hospital", "value": "瑞金医院"}],
+        {"hospital": "瑞金医院", "time": {"text": "下周二上午"}})
+    assert Understanding.from_tracker({"events": []}) is None
+
+
+def test_the_console_line_says_what_the_bot_understood():
+    from bot.gateway.messages import understanding
+
+    line = understanding("book_appointment", 0.874, [{"entity": "hospital", "value": "瑞金医院"}],
+                         {"time": {"text": "下周二上午", "start": "2026-12-01T08:00"}}, "bot")
+    assert line == ("意图 book_appointment（0.87） · 实体 hospital=瑞金医院 · "
+                    "槽位 time=下周二上午 · 智能助手已回复")
+    assert understanding(None, None, [], {}, "unrouted") == \
+        "未经智能助手解析 · 智能助手不可用，消息已保存"

@@ -2,7 +2,8 @@
 
 Measures, as medians over several runs on this machine: training time (optional), Rasa
 server cold start, resident memory of the Rasa, action and backends servers, NLU parse
-latency and full REST-channel round trips, the backends API (start-up, availability,
+latency, full REST-channel round trips and the same turn through the gateway's web
+chat (stored, routed, understood, stored), the backends API (start-up, availability,
 booking, idempotent replay), and the rule modules' per-call cost.
 `--only backends` measures the backends alone (seconds, no model needed). Prints a report and
 keeps it as JSON under reports/bench/. Figures go into docs/performance.md by hand.
@@ -31,6 +32,7 @@ from bot.processes import (
     Server,
     start_action_server,
     start_backends_server,
+    start_gateway_server,
     start_rasa_server,
 )
 
@@ -170,20 +172,34 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
     backends = start_bench_backends("bench-backends-for-rasa")
     env = {"HM_NOW": BENCH_NOW, "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": BENCH_TOKEN}
     starts, rasa_rss, action_rss, parse_ms, rest_ms = [], [], [], [], []
-    for _ in range(runs):
+    gateway_rss, gateway_ms = [], []
+    for run in range(runs):
         actions = start_action_server(log_dir, env)
         began = time.perf_counter()
         rasa = start_rasa_server(model, actions.url, log_dir, env)
         starts.append(time.perf_counter() - began)
+        gateway_db = BENCH_VAR / f"bench-gateway-{run}.sqlite3"
+        for old in BENCH_VAR.glob(f"{gateway_db.name}*"):
+            old.unlink()
+        gateway = start_gateway_server(log_dir, {**env, "HM_RASA_URL": rasa.url,
+                                                 "HM_GATEWAY_DB": f"sqlite:///{gateway_db}"},
+                                       name="bench-gateway")
         try:
             for i in range(requests):
                 text = MESSAGES[i % len(MESSAGES)]
                 parse_ms.append(post_ms(f"{rasa.url}/model/parse", {"text": text}))
                 rest_ms.append(post_ms(f"{rasa.url}/webhooks/rest/webhook",
                                        {"sender": uuid.uuid4().hex, "message": text}))
+                # The same message as a member sends it: web chat, stored, routed, stored.
+                _, started = timed_request(f"{gateway.url}/chat/api/start", {})
+                gateway_ms.append(timed_request(
+                    f"{gateway.url}/chat/api/messages", {"text": text},
+                    {"Authorization": f"Bearer {started['token']}"})[0])
             rasa_rss.append(rss_mib(rasa.process.pid))
             action_rss.append(rss_mib(actions.process.pid))
+            gateway_rss.append(rss_mib(gateway.process.pid))
         finally:
+            gateway.stop()
             rasa.stop()
             actions.stop()
     backends.stop()
@@ -193,6 +209,8 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         "actions_rss_mib": round(statistics.median(action_rss)),
         "parse_ms": percentiles(parse_ms),
         "rest_round_trip_ms": percentiles(rest_ms),
+        "gateway_rss_mib": round(statistics.median(gateway_rss)),
+        "web_chat_turn_ms": percentiles(gateway_ms),
         "runs": runs,
         "requests_per_run": requests,
     }

@@ -22,6 +22,43 @@ def bot_unavailable(call_center_open: bool) -> str:
             f"{contact}紧急情况请立即拨打120或去最近的医院急诊。")
 
 
+# What the bot cannot read yet (photos, video, locations, links, unknown kinds): kept
+# for the managers, and the member is asked to type.
+UNREADABLE = {
+    "image": "已收到您的图片，我们会保存好供健康管家查看。我暂时还看不懂图片内容，请用文字告诉我您想办理什么。",
+    "video": "已收到您的视频，我们会保存好供健康管家查看。我暂时还看不懂视频内容，请用文字告诉我您想办理什么。",
+    "location": "已收到您发送的位置。如需就近预约，请用文字告诉我您想去的医院或科室。",
+    "link": "已收到您分享的链接，我暂时无法打开链接，请用文字告诉我您想咨询的问题。",
+    "voice": "已收到您的语音，但我暂时听不清内容，麻烦您用文字再说一遍。",
+}
+UNREADABLE_OTHER = "抱歉，我暂时无法识别这类消息，已为您保存。请用文字告诉我您想咨询的问题。"
+
+
+def unreadable(kind: str) -> str:
+    """A message kind the bot cannot read: it is stored and the member asked to type."""
+    return UNREADABLE.get(kind, UNREADABLE_OTHER)
+
+
+def unreadable_label(kind: str, detail: str = "") -> str:
+    """How such a message appears in the transcript, e.g. "[图片]"."""
+    label = {"image": "[图片]", "video": "[视频]", "shortvideo": "[小视频]", "voice": "[语音]",
+             "location": "[位置]", "link": "[链接]"}.get(kind, f"[{kind}消息]")
+    return f"{label} {detail}".strip()
+
+
+def welcome() -> str:
+    """A new follower (关注): what the assistant does and that personal answers need
+    the policy linked (linking itself comes with the member login)."""
+    return ("欢迎关注众安健康！我是尊享e生的健康管家助手，可以为您解答就医、直付、预授权等问题，"
+            "也可以帮您转接私人健康管家（每天08:30–20:30）。查询您本人的保单和预约需要先绑定保单"
+            "（保单号及注册手机号后四位）。紧急情况请立即拨打120。")
+
+
+def menu_label(key: str) -> str:
+    """A menu click as it appears in the transcript."""
+    return f"[菜单] {key}"
+
+
 def _wait_sentence(wait: WaitEstimate) -> str:
     ahead = wait.position - 1
     queue = f"您前面还有{ahead}位会员在等待" if ahead else "您现在排在第一位"

@@ -206,3 +206,37 @@ class WebChatToken(Base):
     token_hash = Column(String(64), nullable=False, unique=True)
     conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
     created_at = Column(ShanghaiDateTime, nullable=False)
+
+
+class ChannelEvent(Base):
+    """A channel event that is not a member message (WeChat follow, QR scan, menu click,
+    location report, template delivery ...): recorded once per channel key, so a retried
+    delivery is recognised by every gateway replica."""
+
+    __tablename__ = "channel_events"
+    __table_args__ = (UniqueConstraint("channel", "dedup_key"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    dedup_key = Column(String(200), nullable=False)
+    external_id = Column(String(200), index=True)  # None once the member is purged
+    event = Column(String(60), nullable=False)
+    event_key = Column(Text)
+    detail = Column(JSON(none_as_null=True))
+    received_at = Column(ShanghaiDateTime, nullable=False)
+
+
+class OperatorAlert(Base):
+    """Something an operator must look at: e.g. a WeChat body that passed its signature
+    but no key decrypts (kept, still encrypted, as undeliverable)."""
+
+    __tablename__ = "operator_alerts"
+    __table_args__ = (UniqueConstraint("channel", "dedup_key"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    kind = Column(String(40), nullable=False)
+    dedup_key = Column(String(200), nullable=False)
+    external_id = Column(String(200))
+    detail = Column(Text, nullable=False)
+    body = Column(Text)  # the undeliverable payload as received (still encrypted)
+    created_at = Column(ShanghaiDateTime, nullable=False, index=True)
+    resolved_at = Column(ShanghaiDateTime)

@@ -68,20 +68,41 @@ class Router:
         return lock
 
     async def receive(self, message: MemberMessage) -> Receipt:
+        """Store the message, then route it (the web chat waits for both)."""
         lock = self._lock((message.channel, message.external_id))
         async with lock:
-            now = self.clock.now()
-            inbound: Inbound = await self.pool.write(lambda s: store.record_member_message(
-                s, message.channel, message.external_id, message.text, message.message_id, now))
-            receipt = Receipt(inbound.conversation, inbound.message_id, inbound.duplicate)
+            inbound = await self.store(message)
             if inbound.duplicate:
-                return receipt
-            conversation = await self._identify(inbound.conversation)
-            if conversation.paused:
-                receipt.replies = await self._hold(conversation, inbound, message)
-            else:
-                receipt.replies = await self._ask_bot(conversation, inbound, message)
-            return receipt
+                return Receipt(inbound.conversation, inbound.message_id, True)
+            return await self._route(inbound, message)
+
+    async def store(self, message: MemberMessage) -> Inbound:
+        """Store a member message durably (or find the retried one): a channel that
+        must answer within a deadline (WeChat: 5 s) answers after this, then calls
+        `route` in the background."""
+        now = self.clock.now()
+        return await self.pool.write(lambda s: store.record_member_message(
+            s, message.channel, message.external_id, message.text, message.message_id, now))
+
+    async def route(self, inbound: Inbound, message: MemberMessage) -> Receipt:
+        """Route a message stored by `store`, in arrival order per member; the
+        conversation's state is read again (an earlier message may have changed it)."""
+        lock = self._lock((message.channel, message.external_id))
+        async with lock:
+            current = await self.pool.read(
+                lambda s: store.conversation(s, inbound.conversation.id))
+            if current is None:  # purged meanwhile (WeChat unsubscribe)
+                return Receipt(inbound.conversation, inbound.message_id)
+            return await self._route(Inbound(current, inbound.message_id, False), message)
+
+    async def _route(self, inbound: Inbound, message: MemberMessage) -> Receipt:
+        receipt = Receipt(inbound.conversation, inbound.message_id, inbound.duplicate)
+        conversation = await self._identify(inbound.conversation)
+        if conversation.paused:
+            receipt.replies = await self._hold(conversation, inbound, message)
+        else:
+            receipt.replies = await self._ask_bot(conversation, inbound, message)
+        return receipt
 
     async def _identify(self, conversation: ConversationRef) -> ConversationRef:
         """Bind the conversation to the backends' member the first time it is seen."""
@@ -107,6 +128,8 @@ class Router:
                 "message_id": message.message_id or f"gw-{inbound.message_id}"}
 
     async def _rasa_text(self, conversation: ConversationRef, message: MemberMessage) -> str:
+        if message.intent:
+            return f"/{message.intent}"
         if message.payload and await self.pool.read(
                 lambda s: store.offered_payload(s, conversation.id, message.payload)):
             return message.payload
@@ -147,7 +170,7 @@ class Router:
                     message: MemberMessage) -> List[OutgoingMessage]:
         """A person has (or is about to have) the conversation: the bot stays silent,
         except that an emergency always gets the bot's 120 instruction first."""
-        text = text_for_rasa(message.text)
+        text = f"/{message.intent}" if message.intent else text_for_rasa(message.text)
         parse: Optional[Dict[str, Any]] = None
         try:
             parse = await self.rasa.parse(text)

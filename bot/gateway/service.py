@@ -3,8 +3,9 @@ backends client, live hub, channel adapters, outbox, handoffs and router."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
-from typing import Awaitable, Iterable, Optional, Set, TypeVar
+from typing import Awaitable, Iterable, List, Optional, Set, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sanic import response
@@ -23,6 +24,7 @@ from bot.gateway.rasa import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.settings import Settings
 
+logger = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 T = TypeVar("T")
 
@@ -34,6 +36,16 @@ def templates(*directories: Path) -> Environment:
                        lstrip_blocks=True)
 
 
+def default_channels(settings: Settings, hub: Hub) -> List[ChannelAdapter]:
+    """The web chat always; WeChat when HM_WECHAT_TOKEN configures it."""
+    adapters: List[ChannelAdapter] = [WebChat(hub)]
+    if settings.wechat is not None:
+        from bot.gateway.channels.wechat.adapter import WeChat
+
+        adapters.append(WeChat(settings.wechat))
+    return adapters
+
+
 class Gateway:
     def __init__(self, settings: Settings, clock: Clock, db: Database,
                  channels: Optional[Iterable[ChannelAdapter]] = None) -> None:
@@ -43,7 +55,8 @@ class Gateway:
         self.hub = Hub()
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
         self.members = Members(BackendsClient(settings.backends))
-        adapters = list(channels) if channels is not None else [WebChat(self.hub)]
+        adapters = list(channels) if channels is not None else default_channels(settings,
+                                                                                 self.hub)
         self.channels = {adapter.name(): adapter for adapter in adapters}
         self.outbox = Outbox(self.pool, clock, self.hub, self.channels)
         self.handoffs = Handoffs(self.pool, clock, self.rasa, self.outbox)
@@ -61,6 +74,19 @@ class Gateway:
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
+    def background(self, work: Awaitable[T], what: str) -> None:
+        """Run `work` after the answer has gone (WeChat's 5-second deadline); failures
+        are logged, the message is already stored."""
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:  # noqa: BLE001 - nobody awaits this task
+                logger.exception("background work failed: %s", what)
+
+        task = asyncio.ensure_future(guarded())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
     def render(self, name: str, status: int = 200, **context) -> HTTPResponse:
         return response.html(self.templates.get_template(name).render(**context), status=status)
 
@@ -69,5 +95,7 @@ class Gateway:
         await self.rasa.start()
 
     async def stop(self) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=5)
         await self.rasa.stop()
         self.pool.stop()

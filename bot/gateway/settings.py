@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from bot.clients import BackendSettings
+from bot.gateway.channels.wechat.settings import WeChatSettings, WeChatSettingsError
 from bot.processes import ROOT
 
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'var' / 'gateway.sqlite3'}"
@@ -42,6 +43,13 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _wechat(environ: Mapping[str, str]) -> Optional[WeChatSettings]:
+    try:
+        return WeChatSettings.from_env(environ)
+    except WeChatSettingsError as error:
+        raise SettingsError(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str
@@ -54,6 +62,8 @@ class Settings:
     session_hours: int = DEFAULT_SESSION_HOURS
     # Send console cookies over HTTPS only (set behind TLS in production).
     secure_cookies: bool = False
+    wechat: Optional[WeChatSettings] = None  # the WeChat channel, when configured
+
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -67,6 +77,7 @@ class Settings:
             rasa_token=environ.get("HM_RASA_TOKEN", "").strip() or None,
             session_hours=_number(environ, "HM_CONSOLE_SESSION_HOURS", DEFAULT_SESSION_HOURS, int),
             secure_cookies=_flag(environ, "HM_CONSOLE_SECURE_COOKIES"),
+            wechat=_wechat(environ),
         )
 
     @property

@@ -8,14 +8,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upgrade
 from bot.gateway import messages
 from bot.gateway.channels.base import OutgoingMessage
-from bot.gateway.models import Conversation, Message, User
+from bot.gateway.models import (
+    CallbackTicket,
+    ChannelEvent,
+    Conversation,
+    Handoff,
+    Message,
+    Note,
+    OperatorAlert,
+    User,
+    WebChatToken,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_SECTION = "gateway"
@@ -209,3 +219,58 @@ def offered_payload(session: Session, conversation_id: int, payload: str) -> boo
         .order_by(Message.id.desc()).limit(1)
     ).scalar_one_or_none()
     return any(b.get("payload") == payload for b in latest or [])
+
+
+def _add_once(session: Session, row: Any) -> bool:
+    """Add `row` unless a row of its table with the same channel and dedup_key exists;
+    False when it does (a channel retry)."""
+    model = type(row)
+    if session.execute(select(model.id).where(
+            model.channel == row.channel, model.dedup_key == row.dedup_key)
+    ).scalar_one_or_none() is not None:
+        return False
+    session.add(row)
+    session.flush()
+    return True
+
+
+def record_channel_event(session: Session, channel: str, dedup_key: str,
+                         external_id: Optional[str], event: str, event_key: Optional[str],
+                         detail: Optional[Dict[str, Any]], now: datetime) -> bool:
+    """Record a channel event once; False when this key was already recorded (a retry)."""
+    return _add_once(session, ChannelEvent(
+        channel=channel, dedup_key=dedup_key, external_id=external_id, event=event,
+        event_key=event_key, detail=detail, received_at=now))
+
+
+def record_alert(session: Session, channel: str, kind: str, dedup_key: str,
+                 external_id: Optional[str], detail: str, body: Optional[str],
+                 now: datetime) -> bool:
+    """Keep something an operator must see; False when already kept (a retry)."""
+    return _add_once(session, OperatorAlert(
+        channel=channel, kind=kind, dedup_key=dedup_key, external_id=external_id,
+        detail=detail, body=body, created_at=now))
+
+
+def purge_member(session: Session, channel: str, external_id: str) -> int:
+    """Delete what the gateway holds for one channel identity (WeChat: on unsubscribe
+    the member's information must be deleted): the conversation and its messages,
+    notes, handoffs, callback tickets and tokens, and the identity on recorded events.
+    The audit log keeps who did what (targets are ids, not member data). Returns the
+    number of conversations deleted."""
+    ids = list(session.execute(select(Conversation.id).where(
+        Conversation.channel == channel, Conversation.external_id == external_id)).scalars())
+    for model in (Message, Note, CallbackTicket, WebChatToken):
+        session.execute(delete(model).where(model.conversation_id.in_(ids))
+                        .execution_options(synchronize_session=False))
+    session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids))
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(Conversation).where(Conversation.id.in_(ids))
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(ChannelEvent).where(ChannelEvent.channel == channel,
+                                               ChannelEvent.external_id == external_id)
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(OperatorAlert).where(OperatorAlert.channel == channel,
+                                                OperatorAlert.external_id == external_id)
+                    .execution_options(synchronize_session=False))
+    return len(ids)

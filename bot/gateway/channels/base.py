@@ -27,6 +27,8 @@ class MemberMessage:
     text: str  # what the member wrote (or the title of the button they pressed)
     message_id: Optional[str] = None  # the channel's id, to drop retried deliveries
     payload: Optional[str] = None  # a quick-reply button's payload, when pressed
+    # An intent the channel itself vouches for (a WeChat menu click), sent as "/intent".
+    intent: Optional[str] = None
     metadata: Dict[str, Any] = field(default_factory=dict)
 
 

@@ -9,7 +9,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 import yaml
@@ -361,3 +361,19 @@ def evening_stack(test_model: Path) -> Iterator[Stack]:
     stack = Stack(backends, actions, rasa, gateway)
     yield stack
     stack.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path: Path) -> Iterator[Any]:
+    """An empty database on each engine the services support, for migration tests."""
+    from bot.db import Database
+
+    if request.param == "sqlite":
+        db = Database.from_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield db
+        db.dispose()
+        return
+    with throwaway_postgres_database() as url:
+        db = Database.from_url(url)
+        yield db
+        db.dispose()

@@ -2,10 +2,7 @@
 PostgreSQL, and can be undone."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,20 +10,6 @@ from sqlalchemy import inspect
 
 from bot.backends.db import Database, alembic_config, migrate
 from bot.backends.models import Base
-from tests.conftest import throwaway_postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database.from_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
-        yield db
-        db.dispose()
-        return
-    with throwaway_postgres_database() as url:
-        db = Database.from_url(url)
-        yield db
-        db.dispose()
 
 
 def pending_changes(db: Database) -> list:

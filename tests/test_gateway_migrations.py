@@ -4,9 +4,7 @@ the backends' migrations in the same database are not disturbed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,20 +13,6 @@ from sqlalchemy import inspect
 from bot.db import Database, alembic_config
 from bot.gateway.models import Base
 from bot.gateway.store import ALEMBIC_SECTION, MIGRATIONS_DIR, VERSION_TABLE, migrate
-from tests.conftest import throwaway_postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database.from_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
-        yield db
-        db.dispose()
-        return
-    with throwaway_postgres_database() as url:
-        db = Database.from_url(url)
-        yield db
-        db.dispose()
 
 
 def pending_changes(db: Database) -> list:

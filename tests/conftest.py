@@ -26,6 +26,9 @@ from bot.processes import (
 )
 
 TEST_VAR = ROOT / "var" / "test"
+# ../shared (the time corpus, WeChat's published vectors) sits beside the repository, on
+# CI too; HM_SHARED_DIR overrides it for a checkout elsewhere.
+SHARED_DIR = Path(os.environ.get("HM_SHARED_DIR", ROOT.parent / "shared"))
 # Tuesday 10:00 in Shanghai: managers and call centre both open.
 TEST_NOW = "2026-11-24T10:00:00+08:00"
 # Fewer epochs than production: the suite must stay fast on two cores, and what it checks

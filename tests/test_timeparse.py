@@ -1,7 +1,6 @@
 """Table tests for bot.timeparse: booking semantics, general semantics and the Duckling corpus score."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -13,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.timeparse import TimeValue, cn_to_int, find_time, parse, resolve_booking_time
+from tests.conftest import SHARED_DIR
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[1]
-# shared/ sits beside the repository (on CI too); HM_SHARED_DIR overrides.
-CORPUS_DIR = Path(os.environ.get("HM_SHARED_DIR", ROOT.parent / "shared")) / "time_corpus"
+CORPUS_DIR = SHARED_DIR / "time_corpus"
 
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)      # Monday morning
 MON_2330 = datetime(2026, 11, 23, 23, 30, tzinfo=SH)   # late Monday evening

@@ -1,0 +1,150 @@
+"""What WeChat's customer-service API accepts, as pure functions (phase 2 builds the
+sender on these): texts of at most 2048 UTF-8 bytes (45002 beyond), as few messages as
+possible, and the reply quota a member action opens.
+
+- A member message opens 48 hours with 5 messages; a menu click (click and scan-code
+  types), a follow or a QR scan opens 1 minute with 3 (api_sendcustommessage).
+- Texts are split on character boundaries, preferring paragraph ends, then sentence
+  ends, then any character: every part counts against the quota.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import List, Optional, Sequence
+
+TEXT_LIMIT_BYTES = 2048
+PARAGRAPH_BREAK = "\n\n"
+# Where a sentence may end in Chinese or mixed text; the break goes after the mark.
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;…\n])")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The reply window a member action opened."""
+
+    opened_at: datetime
+    length: timedelta
+    quota: int
+
+    def closes_at(self) -> datetime:
+        return self.opened_at + self.length
+
+    def remaining(self, now: datetime, sent: int) -> int:
+        """How many more messages may be sent now (0 once the window has closed)."""
+        if now >= self.closes_at():
+            return 0
+        return max(0, self.quota - sent)
+
+
+MESSAGE_WINDOW = (timedelta(hours=48), 5)
+MENU_FOLLOW_SCAN_WINDOW = (timedelta(minutes=1), 3)
+
+
+def window_for(action: str, at: datetime) -> Optional[Window]:
+    """The window a member action opens: a message, or a click / scan-code menu tap, a
+    follow or a QR scan. A VIEW menu tap and other events open none."""
+    if action == "message":
+        length, quota = MESSAGE_WINDOW
+    elif action in ("click", "scancode", "subscribe", "scan"):
+        length, quota = MENU_FOLLOW_SCAN_WINDOW
+    else:
+        return None
+    return Window(at, length, quota)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _hard_split(text: str, limit: int) -> List[str]:
+    """At character boundaries only, each part at most `limit` bytes."""
+    parts, current, size = [], [], 0
+    for char in text:
+        char_size = _size(char)
+        if size + char_size > limit and current:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += char_size
+    if current:
+        parts.append("".join(current))
+    return parts
+
+
+def _fill(pieces: Sequence[str], limit: int, joiner: str) -> List[str]:
+    """Join consecutive pieces while they fit; a piece too big on its own is returned
+    alone for a finer split."""
+    parts: List[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}{joiner}{piece}" if current else piece
+        if _size(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT_BYTES) -> List[str]:
+    """`text` as parts of at most `limit` UTF-8 bytes, cut at paragraph ends where
+    possible, else at sentence ends, else between characters. Nothing is lost: the
+    parts joined again give the text back, apart from the paragraph breaks cut at."""
+    if _size(text) <= limit:
+        return [text] if text else []
+    result: List[str] = []
+    for paragraph_part in _fill(text.split(PARAGRAPH_BREAK), limit, PARAGRAPH_BREAK):
+        if _size(paragraph_part) <= limit:
+            result.append(paragraph_part)
+            continue
+        sentences = [s for s in _SENTENCE_END.split(paragraph_part) if s]
+        for sentence_part in _fill(sentences, limit, ""):
+            if _size(sentence_part) <= limit:
+                result.append(sentence_part)
+            else:
+                result.extend(_hard_split(sentence_part, limit))
+    return result
+
+
+def pack(texts: Sequence[str], limit: int = TEXT_LIMIT_BYTES) -> List[str]:
+    """The bot's utterances for one turn in few messages: consecutive utterances (and
+    the parts of a long one) share a message, a blank line between, while they fit.
+    Greedy, not optimal: a part never moves across an utterance to save a message. The
+    quota counts messages, not utterances."""
+    parts: List[str] = []
+    for text in texts:
+        parts.extend(split_text(text, limit))
+    return _fill(parts, limit, PARAGRAPH_BREAK)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What to send now and what waits in the outbox for the member's next message."""
+
+    send: List[str]
+    held: List[str]
+
+
+def fit_quota(messages: Sequence[str], remaining: int, more_hint: str) -> Batch:
+    """Send what the window allows; when something must wait, the last message sent
+    says so (`more_hint`, e.g. 回复任意内容查看剩余内容), which may push one more message
+    into the outbox."""
+    if remaining <= 0:
+        return Batch([], list(messages))
+    if len(messages) <= remaining:
+        return Batch(list(messages), [])
+    send = list(messages[:remaining])
+    held = list(messages[remaining:])
+    last = f"{send[-1]}{PARAGRAPH_BREAK}{more_hint}"
+    if _size(last) <= TEXT_LIMIT_BYTES:
+        send[-1] = last
+    else:
+        # No room for the hint: the last message waits and the hint takes its place.
+        held.insert(0, send.pop())
+        send.append(more_hint)
+    return Batch(send, held)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import (
+    AbandonAction,
     buttons,
     client,
     find_member,
@@ -212,11 +213,9 @@ class ActionChangeAppointment(Action):
         return reset(CHANGE_SLOTS)
 
 
-class ActionChangeAbandoned(Action):
+class ActionChangeAbandoned(AbandonAction):
+    response = "utter_change_abandoned"
+    slots = CHANGE_SLOTS
+
     def name(self) -> Text:
         return "action_change_abandoned"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_change_abandoned")
-        return reset(CHANGE_SLOTS)

@@ -3,10 +3,11 @@ the idempotency key of the member's request, and the honest apology when the bac
 cannot help."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -74,3 +75,20 @@ def buttons(titles: Iterable[str], payloads: Optional[Iterable[str]] = None) -> 
     titles = list(titles)
     payloads = list(payloads) if payloads is not None else titles
     return [{"title": title, "payload": payload} for title, payload in zip(titles, payloads)]
+
+
+class AbandonAction(Action, ABC):
+    """The member said no to a summary (or left a form): say so and forget the answers.
+    Abstract, so rasa-sdk registers only the concrete subclasses."""
+
+    response: Text
+    slots: Iterable[Text]
+
+    @abstractmethod
+    def name(self) -> Text:
+        ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response=self.response)
+        return reset(self.slots)

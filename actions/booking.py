@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.availability import clock
 from actions.backend import (
+    AbandonAction,
     buttons,
     client,
     entities_in_latest,
@@ -229,11 +230,9 @@ class ActionBookAppointment(Action):
         return reset(BOOKING_SLOTS)
 
 
-class ActionBookingAbandoned(Action):
+class ActionBookingAbandoned(AbandonAction):
+    response = "utter_booking_abandoned"
+    slots = BOOKING_SLOTS
+
     def name(self) -> Text:
         return "action_booking_abandoned"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_booking_abandoned")
-        return reset(BOOKING_SLOTS)

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.availability import clock
 from actions.backend import (
+    AbandonAction,
     buttons,
     client,
     find_member,
@@ -272,14 +273,12 @@ class ActionSubmitPreauth(Action):
         return reset(PREAUTH_SLOTS)
 
 
-class ActionPreauthAbandoned(Action):
+class ActionPreauthAbandoned(AbandonAction):
+    response = "utter_preauth_abandoned"
+    slots = PREAUTH_SLOTS
+
     def name(self) -> Text:
         return "action_preauth_abandoned"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_preauth_abandoned")
-        return reset(PREAUTH_SLOTS)
 
 
 class ActionPreauthStatus(Action):

@@ -159,7 +159,7 @@ def test_a_text_message_is_stored_before_success_and_a_replay_stores_nothing(
         plain_gateway, "SELECT delivery_error FROM messages WHERE direction = 'out' AND "
         "delivery_error IS NOT NULL AND conversation_id = (SELECT id FROM conversations "
         "WHERE external_id = 'fromUser')"))
-    assert undelivered and "not built yet" in undelivered[0][0]
+    assert undelivered and "HM_WECHAT_APPSECRET" in undelivered[0][0]
     messages_before = count(plain_gateway, "messages")
     replay = post(plain_gateway, signed(PLAIN_TOKEN, nonce="retry"), payload("text.xml"))
     assert replay.status_code == 200 and replay.text == "success"

@@ -32,3 +32,13 @@ class Members:
         except BackendError as error:
             logger.warning("profile of member %s failed: %s", member_id, error)
             return None
+
+    async def unlink(self, channel: str, external_id: str) -> bool:
+        """Forget the link between a chat identity and its policy (WeChat unfollow);
+        False when the backends could not be told (logged for an operator)."""
+        try:
+            await self.backends.unlink_channel(channel, external_id)
+            return True
+        except BackendError as error:
+            logger.error("unlinking a %s identity failed: %s; unlink it by hand", channel, error)
+            return False

@@ -46,6 +46,16 @@ def unreadable_label(kind: str, detail: str = "") -> str:
     return f"{label} {detail}".strip()
 
 
+# WeChat quick replies and the outbox (a member message lets 5 replies through).
+WECHAT_NOT_CONFIGURED = "未配置公众号AppSecret（HM_WECHAT_APPSECRET），无法通过微信发送"
+OPTIONS_PROMPT = "回复数字即可选择："
+OUTBOX_MORE = "内容较多，回复任意内容查看剩余内容。"
+# A message that only asks for the rest: released, not sent to the bot.
+OUTBOX_RELEASE_WORDS = frozenset({
+    "继续", "查看", "查看剩余", "剩余", "剩余内容", "更多", "还有呢", "还有吗", "下一条", "继续看",
+    "好", "好的", "嗯", "ok", "。"})
+
+
 def welcome() -> str:
     """A new follower (关注): what the assistant does and that personal answers need
     the policy linked (linking itself comes with the member login)."""
@@ -170,7 +180,7 @@ CANNED = {
 
 
 ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助手暂停）",
-          "unrouted": "智能助手不可用，消息已保存"}
+          "unrouted": "智能助手不可用，消息已保存", "outbox": "会员查看剩余内容（已发出待发送消息）"}
 
 
 def _value(value: Any) -> str:

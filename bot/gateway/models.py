@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -36,6 +37,13 @@ HANDOFF_REASONS = ("request_human", "fallback", "emergency", "complaint", "preau
 HANDOFF_OUTCOMES = ("handed_back", "closed", "superseded")
 TICKET_STATUSES = ("open", "claimed", "done")
 ROLES = ("manager", "reviewer", "admin")
+# What became of a reply on a channel that sends through an API (WeChat): pending (just
+# stored), sending (claimed by a sender), sent, held (in the outbox until the member's
+# next message opens a new window), undeliverable (the channel refused for good:
+# window passed, unfollowed, invalid openid) or uncertain (timed out after the request
+# went out: it may have arrived; never resent, the send API has no idempotency key).
+DELIVERY_STATES = ("pending", "sending", "sent", "held", "undeliverable", "uncertain")
+MEDIA_STATES = ("pending", "stored", "failed")
 
 
 class User(Base):
@@ -106,6 +114,9 @@ class Message(Base):
     entities = Column(JSON(none_as_null=True))
     slots = Column(JSON(none_as_null=True))
     channel_message_id = Column(String(200))  # de-duplication of channel retries
+    # outbound on API channels: one of DELIVERY_STATES (a reply split over several
+    # channel messages takes the state of its least advanced part); None on the web chat
+    delivery_state = Column(String(20))
     delivery_error = Column(Text)  # outbound: why the channel could not deliver it
     created_at = Column(ShanghaiDateTime, nullable=False)
 
@@ -240,3 +251,65 @@ class OperatorAlert(Base):
     body = Column(Text)  # the undeliverable payload as received (still encrypted)
     created_at = Column(ShanghaiDateTime, nullable=False, index=True)
     resolved_at = Column(ShanghaiDateTime)
+
+
+class Delivery(Base):
+    """One message as an API channel sends it: consecutive replies packed together, or
+    one part of a long reply (WeChat: at most 2048 bytes each). Every delivery counts
+    against the member's reply window, so the outbox keeps what the window cannot take."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(one_of("state", DELIVERY_STATES), name="state"),
+        Index("ix_deliveries_conversation_state", "conversation_id", "state"),
+    )
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False)
+    message_ids = Column(JSON, nullable=False)  # the stored messages it carries, in order
+    text = Column(Text, nullable=False)
+    state = Column(String(20), nullable=False, default="pending")
+    errcode = Column(Integer)  # the channel's last error code
+    error = Column(Text)
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    sent_at = Column(ShanghaiDateTime)
+
+
+class ReplyWindow(Base):
+    """The reply window the member's latest action opened (WeChat: a message opens 48 h
+    with 5 messages; a menu click, a follow or a QR scan 1 minute with 3). Shared by
+    every gateway replica: a slot is taken with one conditional UPDATE."""
+
+    __tablename__ = "reply_windows"
+    conversation_id = Column(ForeignKey("conversations.id"), primary_key=True)
+    action = Column(String(20), nullable=False)
+    opened_at = Column(ShanghaiDateTime, nullable=False)
+    closes_at = Column(ShanghaiDateTime, nullable=False)
+    quota = Column(Integer, nullable=False)
+    used = Column(Integer, nullable=False, default=0)
+
+
+class Media(Base):
+    """A photo, voice note or video a member sent (WeChat: pre-auth materials arrive as
+    photos), downloaded promptly through the channel's temporary-media API (kept there
+    3 days) and kept for the managers."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        UniqueConstraint("channel", "media_id"),
+        CheckConstraint(one_of("state", MEDIA_STATES), name="state"),
+    )
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    message_id = Column(ForeignKey("messages.id"), nullable=False, index=True)
+    channel = Column(String(20), nullable=False)
+    media_id = Column(String(200), nullable=False)
+    kind = Column(String(20), nullable=False)  # image, voice, video, shortvideo
+    state = Column(String(20), nullable=False, default="pending")
+    content_type = Column(String(100))
+    filename = Column(String(200))
+    data = Column(LargeBinary)
+    size = Column(Integer)
+    error = Column(Text)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    fetched_at = Column(ShanghaiDateTime)

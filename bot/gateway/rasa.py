@@ -104,6 +104,11 @@ class RasaClient:
         """Append events (no prediction); the tracker after them."""
         return await self._call("POST", self._conversation(sender) + "/tracker/events", events)
 
+    async def forget(self, sender: str) -> None:
+        """Replace the conversation's events with none: what the bot remembered of a
+        member who must be forgotten (WeChat unsubscribe) is gone."""
+        await self._call("PUT", self._conversation(sender) + "/tracker/events", [])
+
     async def pause(self, sender: str) -> None:
         await self.append(sender, [{"event": "pause"}])
 

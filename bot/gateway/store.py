@@ -19,10 +19,13 @@ from bot.gateway.models import (
     CallbackTicket,
     ChannelEvent,
     Conversation,
+    Delivery,
     Handoff,
+    Media,
     Message,
     Note,
     OperatorAlert,
+    ReplyWindow,
     User,
     WebChatToken,
 )
@@ -105,6 +108,7 @@ def console_view(m: Message) -> Dict[str, Any]:
         "understanding": (messages.understanding(m.intent, m.confidence, m.entities or [],
                                                  m.slots or {}, m.routed_to)
                           if m.author == "member" else None),
+        "delivery_state": m.delivery_state,
         "delivery_error": m.delivery_error,
     }
 
@@ -209,6 +213,32 @@ def transcript(session: Session, conversation_id: int, after_id: int = 0) -> Lis
     ).scalars())
 
 
+def offered_buttons(session: Session, conversation_id: int,
+                    before_message_id: int) -> List[Dict[str, Any]]:
+    """The quick replies of the latest reply with buttons since the member's previous
+    message (what a "2" answers), or []."""
+    previous_member = session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.direction == "in", Message.id < before_message_id)
+        .order_by(Message.id.desc()).limit(1)).scalar_one_or_none() or 0
+    latest = session.execute(
+        select(Message).where(Message.conversation_id == conversation_id,
+                              Message.direction == "out", Message.buttons.isnot(None),
+                              Message.id > previous_member, Message.id < before_message_id)
+        .order_by(Message.id.desc()).limit(1)).scalar_one_or_none()
+    return list(latest.buttons or []) if latest is not None else []
+
+
+def recent_outbound_views(session: Session, conversation_id: int,
+                          limit: int = 20) -> List[Dict[str, Any]]:
+    """The latest replies as the console shows them (their delivery state changed)."""
+    rows = session.execute(
+        select(Message).where(Message.conversation_id == conversation_id,
+                              Message.direction == "out", Message.delivery_state.isnot(None))
+        .order_by(Message.id.desc()).limit(limit)).scalars()
+    return [console_view(m) for m in reversed(list(rows))]
+
+
 def offered_payload(session: Session, conversation_id: int, payload: str) -> bool:
     """Whether the latest reply with buttons offered this payload: members press the
     buttons they were shown, they cannot send arbitrary intents."""
@@ -255,12 +285,14 @@ def record_alert(session: Session, channel: str, kind: str, dedup_key: str,
 def purge_member(session: Session, channel: str, external_id: str) -> int:
     """Delete what the gateway holds for one channel identity (WeChat: on unsubscribe
     the member's information must be deleted): the conversation and its messages,
-    notes, handoffs, callback tickets and tokens, and the identity on recorded events.
+    media, the outbox and reply window, notes, handoffs, callback tickets and tokens,
+    and the identity on recorded events.
     The audit log keeps who did what (targets are ids, not member data). Returns the
     number of conversations deleted."""
     ids = list(session.execute(select(Conversation.id).where(
         Conversation.channel == channel, Conversation.external_id == external_id)).scalars())
-    for model in (Message, Note, CallbackTicket, WebChatToken):
+    for model in (Media, Delivery, ReplyWindow, Message, Note, CallbackTicket,
+                  WebChatToken):
         session.execute(delete(model).where(model.conversation_id.in_(ids))
                         .execution_options(synchronize_session=False))
     session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids))

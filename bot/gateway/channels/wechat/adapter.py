@@ -1,13 +1,18 @@
 """The WeChat Official Account channel (众安健康 service account): the server callback
-(URL verification and member messages and events) and, in phase 2, the customer-service
-API. The protocol's pure parts live in protocol.py; this module answers HTTP, stores,
-and hands member messages to the router after the answer has gone.
+(URL verification and member messages and events) and the customer-service API. The
+protocol's pure parts live in protocol.py, the API calls in api.py, the window, quota
+and outbox in sender.py; this module answers HTTP, stores, and hands member messages to
+the router after the answer has gone.
 
 Order on every POST: verify (signature, freshness, msg_signature), de-duplicate, store
 durably, answer `success` (WeChat drops the connection after 5 s and retries), and only
-then the Rasa work, in the background."""
+then the rest, in the background: the member's action opens a reply window, held
+replies are released, photos are downloaded, and the message goes to the bot (with the
+typing indicator when it takes a while) or to the manager who has the conversation."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -15,13 +20,15 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.gateway import messages, store
+from bot.gateway import media, messages, store
 from bot.gateway.channels.base import (
     ChannelAdapter,
     ChannelError,
     MemberMessage,
     OutgoingMessage,
 )
+from bot.gateway.channels.wechat.api import WeChatApi, WeChatApiError
+from bot.gateway.channels.wechat.outbound import chosen_option
 from bot.gateway.channels.wechat.protocol import (
     MAX_BODY_BYTES,
     Inbound,
@@ -35,7 +42,10 @@ from bot.gateway.channels.wechat.protocol import (
     verified_encrypt,
     verify_query,
 )
+from bot.gateway.channels.wechat.sender import Sender, is_release_request
 from bot.gateway.channels.wechat.settings import WeChatSettings
+from bot.gateway.outbox import conversation_topic
+from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
@@ -46,7 +56,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "wechat"
 # Both stop WeChat's retries; neither is encrypted, even in safe mode.
 SUCCESS = "success"
-OUTBOUND_NOT_BUILT = "outbound WeChat delivery is not built yet (phase 2): kept undelivered"
+MEDIA_KINDS = ("image", "voice", "video", "shortvideo")
 # Fields that say who and when, not what: left out of recorded event details.
 ENVELOPE_FIELDS = {"ToUserName", "FromUserName", "CreateTime", "MsgType", "Event", "EventKey"}
 # Events that are only recorded (no reply): WeChat opens no window for them, or they
@@ -95,25 +105,52 @@ class WeChat(ChannelAdapter):
             KeyRing(settings.token, settings.app_id, settings.aes_key or "",
                     settings.aes_key_previous)
             if settings.encrypted else None)
-        # The key that last decrypted a member's message: phase 2 encrypts with it.
+        # The key that last decrypted a member's message: a passive reply would be
+        # encrypted with it (we answer `success` and send through the API instead).
         self.key_in_use: Dict[str, str] = {}
+        self.api: Optional[WeChatApi] = (
+            WeChatApi(settings.app_id, settings.app_secret, settings.api_base,
+                      settings.redis_url, settings.api_timeout)
+            if settings.app_secret else None)
+        if self.api is None:
+            logger.warning("HM_WECHAT_APPSECRET is not set: replies to WeChat members are "
+                           "stored but cannot be sent (marked undeliverable)")
+        self.sender: Optional[Sender] = None  # needs the gateway: made in blueprint()
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
     async def send(self, conversation: ConversationRef, messages: List[OutgoingMessage]) -> None:
-        """Phase 2 sends through the customer-service API within WeChat's window and
-        quota; until then every reply stays stored, marked undelivered."""
-        logger.warning("conversation %s: %d message(s) for wechat kept undelivered: outbound "
-                       "WeChat delivery is not built yet", conversation.id, len(messages))
-        raise ChannelError(OUTBOUND_NOT_BUILT)
+        """Through the customer-service API, within the window and quota the member's
+        last action opened; what must wait stays in the outbox (sender.py)."""
+        if self.sender is None:
+            raise ChannelError("the WeChat channel is not mounted")
+        await self.sender.send(conversation.id, conversation.external_id, messages)
+
+    def _attach(self, gateway: "Gateway") -> None:
+        def changed(conversation_id: int) -> None:
+            gateway.background(self._publish_deliveries(gateway, conversation_id),
+                               "wechat delivery update")
+
+        self.sender = Sender(gateway.pool, gateway.clock, self.api,
+                             self.settings.send_retries, self.settings.retry_backoff,
+                             changed)
+
+    async def _publish_deliveries(self, gateway: "Gateway", conversation_id: int) -> None:
+        """The console shows each reply's delivery state as it changes."""
+        views = await gateway.pool.read(
+            lambda s: store.recent_outbound_views(s, conversation_id))
+        for view in views:
+            gateway.hub.publish(conversation_topic(conversation_id),
+                                {"type": "message", "message": view})
 
     # ------------------------------------------------------------------ inbound
 
     def blueprint(self, gateway: "Gateway") -> Blueprint:
         bp = Blueprint("wechat", url_prefix=self.settings.path)
         token = self.settings.token
+        self._attach(gateway)
 
         @bp.get("")
         async def verify_url(request: Request) -> HTTPResponse:
@@ -197,23 +234,119 @@ class WeChat(ChannelAdapter):
             text, readable = heard, True
         else:
             text, readable = messages.unreadable_label(kind, _detail(inbound)), False
+        metadata: Dict[str, Any] = {"wechat_msg_type": kind}
+        if inbound.fields.get("bizmsgmenuid"):
+            metadata["bizmsgmenuid"] = str(inbound.fields["bizmsgmenuid"])
         message = MemberMessage(
             channel=CHANNEL, external_id=inbound.openid, text=text,
-            message_id=inbound.dedup_key(),
-            metadata={"wechat_msg_type": kind})
+            message_id=inbound.dedup_key(), metadata=metadata)
         stored = await gateway.router.store(message)
         if stored.duplicate:
             logger.info("wechat %s message retried: already stored", kind)
             return
         logger.info("wechat %s message stored as message %s", kind, stored.message_id)
-        if readable:
-            gateway.background(gateway.router.route(stored, message), "wechat message")
-        else:
-            gateway.background(self._unreadable(gateway, stored, kind), "wechat media")
+        media_id = inbound.fields.get("MediaId") if kind in MEDIA_KINDS else None
+        gateway.background(self._after_message(gateway, stored, message, readable,
+                                               str(media_id) if media_id else None),
+                           "wechat message")
+
+    async def _after_message(self, gateway: "Gateway", stored: store.Inbound,
+                             message: MemberMessage, readable: bool,
+                             media_id: Optional[str]) -> None:
+        """After `success`: the member's message opened a window (48 h, 5 messages);
+        what was held goes first; then the message's own handling."""
+        conversation_id = stored.conversation.id
+        assert self.sender is not None
+        await self.sender.opened(conversation_id, "message")
+        released = await self.sender.release(conversation_id, message.external_id)
+        if media_id is not None:
+            await self._keep_media(gateway, stored, message.metadata["wechat_msg_type"],
+                                   media_id)
+        if released and readable and is_release_request(message.text):
+            view = await gateway.pool.write(
+                lambda s: store.mark_routed(s, stored.message_id, "outbox"))
+            gateway.outbox.member_message(stored.conversation, view)
+            return
+        if not readable:
+            await self._unreadable(gateway, stored, message.metadata["wechat_msg_type"])
+            return
+        message = await self._with_quick_reply(gateway, stored, message)
+        await self._route_with_typing(gateway, stored, message)
+
+    async def _with_quick_reply(self, gateway: "Gateway", stored: store.Inbound,
+                                message: MemberMessage) -> MemberMessage:
+        """A digit (or a msgmenu tap's option text) answers the options just offered."""
+        options = await gateway.pool.read(
+            lambda s: store.offered_buttons(s, stored.conversation.id, stored.message_id))
+        if not options:
+            return message
+        menu_id = message.metadata.get("bizmsgmenuid")
+        picked = chosen_option(menu_id if menu_id else message.text, options)
+        if picked is None or not picked.get("payload"):
+            return message
+        return dataclasses.replace(message, payload=str(picked["payload"]))
+
+    async def _route_with_typing(self, gateway: "Gateway", stored: store.Inbound,
+                                 message: MemberMessage) -> None:
+        """The bot's turn; WeChat shows "typing" if it takes longer than typing_after
+        (only within 30 s of the member's message; any message we send cancels it)."""
+        shown = asyncio.Event()
+        typing = None
+        if self.api is not None and not stored.conversation.paused:
+            typing = asyncio.ensure_future(self._typing_later(message.external_id, shown))
+        try:
+            receipt = await gateway.router.route(stored, message)
+        finally:
+            if typing is not None:
+                typing.cancel()
+        if shown.is_set() and not receipt.replies:
+            await self._typing(message.external_id, "CancelTyping")
+
+    async def _typing_later(self, openid: str, shown: asyncio.Event) -> None:
+        await asyncio.sleep(self.settings.typing_after)
+        if await self._typing(openid, "Typing"):
+            shown.set()
+
+    async def _typing(self, openid: str, command: str) -> bool:
+        assert self.api is not None
+        try:
+            await self.api.typing(openid, command)
+            return True
+        except WeChatApiError as error:
+            # 45080 (no interaction in 30 s) and 45081 (already typing) are expected.
+            logger.info("wechat %s not shown: %s", command, error)
+            return False
+
+    async def _keep_media(self, gateway: "Gateway", stored: store.Inbound, kind: str,
+                          media_id: str) -> None:
+        """Download a photo (pre-auth materials arrive so) or other media at once: WeChat
+        keeps temporary media 3 days. Kept for the managers, whatever happens next."""
+        now = gateway.clock.now()
+        row_id = await gateway.pool.write(lambda s: media.record(
+            s, stored.conversation.id, stored.message_id, CHANNEL, media_id, kind, now))
+        if row_id is None:
+            return  # a retried delivery: already recorded
+        if self.api is None:
+            error = "HM_WECHAT_APPSECRET is not set"
+            await gateway.pool.write(lambda s: media.failed(s, row_id, error))
+            return
+        try:
+            data, content_type, filename = await self.api.media(media_id)
+        except WeChatApiError as failure:
+            reason = failure.reason
+            logger.warning("wechat media %s of message %s not downloaded: %s", kind,
+                           stored.message_id, failure)
+            await gateway.pool.write(lambda s: media.failed(s, row_id, reason))
+            return
+        fetched = gateway.clock.now()
+        await gateway.pool.write(lambda s: media.stored(
+            s, row_id, data, content_type, filename, fetched))
+        logger.info("wechat %s of message %s stored (%d bytes)", kind, stored.message_id,
+                    len(data))
 
     async def _unreadable(self, gateway: "Gateway", stored: store.Inbound, kind: str) -> None:
         """Kept for the managers; while the bot has the conversation, the member is
-        asked to type (a person who has it answers themselves)."""
+        told it was kept and asked to type (a person who has it answers themselves)."""
         conversation = await gateway.pool.read(
             lambda s: store.conversation(s, stored.conversation.id))
         if conversation is None:
@@ -244,16 +377,20 @@ class WeChat(ChannelAdapter):
                                     metadata={"wechat_msg_type": "event", "event": "CLICK"})
             stored = await gateway.router.store(message)
             if not stored.duplicate:
-                gateway.background(gateway.router.route(stored, message), "wechat menu click")
+                gateway.background(self._after_click(gateway, stored, message),
+                                   "wechat menu click")
             return
         if event == "unsubscribe":
-            def purge(session) -> int:
-                deleted = store.purge_member(session, CHANNEL, openid)
+            def purge(session) -> Optional[str]:
+                found = store.find_conversation(session, CHANNEL, openid)
+                sender = found.rasa_sender if found is not None else None
+                store.purge_member(session, CHANNEL, openid)
                 # The retry key stays (hashed, without the openid) so a retry is a no-op.
-                store.record_channel_event(session, CHANNEL, key, None, event, None, None, now)
-                return deleted
-            deleted = await gateway.pool.write(purge)
-            logger.info("wechat unsubscribe: member data purged (%d conversation(s))", deleted)
+                new = store.record_channel_event(session, CHANNEL, key, None, event, None,
+                                                 None, now)
+                return sender if new else None
+            sender = await gateway.pool.write(purge)
+            gateway.background(self._forget(gateway, openid, sender), "wechat unsubscribe")
             return
         detail = {k: v for k, v in inbound.fields.items() if k not in ENVELOPE_FIELDS}
         if inbound.scene is not None:
@@ -266,19 +403,50 @@ class WeChat(ChannelAdapter):
         logger.info("wechat %s event recorded", event)
         if event in ("subscribe", "subscribe_scan"):
             gateway.background(self._welcome(gateway, openid), "wechat welcome")
+        elif event == "scan":
+            # A follower scanned a QR code: 1 minute with 3 messages, nothing to say.
+            gateway.background(self._open(gateway, openid, "scan"), "wechat scan")
         elif event not in RECORDED_EVENTS:
             logger.info("wechat event %s recorded; no handling defined", event)
 
-    async def _welcome(self, gateway: "Gateway", openid: str) -> None:
+    async def _open(self, gateway: "Gateway", openid: str, action: str) -> ConversationRef:
         now = gateway.clock.now()
         conversation = await gateway.pool.write(lambda s: ConversationRef.of(
             store.get_or_create_conversation(s, CHANNEL, openid, now)))
+        assert self.sender is not None
+        await self.sender.opened(conversation.id, action)
+        await self.sender.release(conversation.id, openid)
+        return conversation
+
+    async def _welcome(self, gateway: "Gateway", openid: str) -> None:
+        """A follow opens 1 minute with 3 messages: the welcome takes one."""
+        conversation = await self._open(gateway, openid, "subscribe")
         await gateway.outbox.say(conversation, "system", [{"text": messages.welcome()}])
+
+    async def _after_click(self, gateway: "Gateway", stored: store.Inbound,
+                           message: MemberMessage) -> None:
+        """A click menu tap opens 1 minute with 3 messages, then goes to the bot."""
+        assert self.sender is not None
+        await self.sender.opened(stored.conversation.id, "click")
+        await self.sender.release(stored.conversation.id, message.external_id)
+        await self._route_with_typing(gateway, stored, message)
+
+    async def _forget(self, gateway: "Gateway", openid: str, sender: Optional[str]) -> None:
+        """After an unfollow (the docs: delete that user's information): the bot's
+        memory of the conversation, and the policy link at the backends."""
+        if sender is not None:
+            try:
+                await gateway.rasa.forget(sender)
+            except RasaUnavailable as error:
+                logger.error("wechat unsubscribe: the bot's tracker of a purged member was "
+                             "not cleared (%s); clear it by hand", error)
+        await gateway.members.unlink(CHANNEL, openid)
+        logger.info("wechat unsubscribe: member data purged")
 
 
 def _detail(inbound: Inbound) -> str:
-    """What the transcript shows of a message the bot cannot read (media ids are what
-    phase 2 downloads through the temporary-media API)."""
+    """What the transcript shows of a message the bot cannot read (the media itself is
+    downloaded and shown to managers)."""
     f: Dict[str, Any] = inbound.fields
     if inbound.msg_type in ("image", "voice", "video", "shortvideo"):
         return f"MediaId={f.get('MediaId') or ''}"

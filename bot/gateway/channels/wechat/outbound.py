@@ -1,5 +1,5 @@
-"""What WeChat's customer-service API accepts, as pure functions (phase 2 builds the
-sender on these): texts of at most 2048 UTF-8 bytes (45002 beyond), as few messages as
+"""What WeChat's customer-service API accepts, as pure functions (sender.py sends with
+them): texts of at most 2048 UTF-8 bytes (45002 beyond), as few messages as
 possible, and the reply quota a member action opens.
 
 - A member message opens 48 hours with 5 messages; a menu click (click and scan-code
@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypeVar
 
+T = TypeVar("T")
 TEXT_LIMIT_BYTES = 2048
 PARAGRAPH_BREAK = "\n\n"
 # Where a sentence may end in Chinese or mixed text; the break goes after the mark.
@@ -116,10 +117,53 @@ def pack(texts: Sequence[str], limit: int = TEXT_LIMIT_BYTES) -> List[str]:
     the parts of a long one) share a message, a blank line between, while they fit.
     Greedy, not optimal: a part never moves across an utterance to save a message. The
     quota counts messages, not utterances."""
-    parts: List[str] = []
-    for text in texts:
-        parts.extend(split_text(text, limit))
-    return _fill(parts, limit, PARAGRAPH_BREAK)
+    return [text for text, _ in pack_tagged([(None, text) for text in texts], limit)]
+
+
+def pack_tagged(items: Sequence[Tuple[T, str]],
+                limit: int = TEXT_LIMIT_BYTES) -> List[Tuple[str, List[T]]]:
+    """`pack`, keeping track of which items (stored messages) each message carries."""
+    packed: List[Tuple[str, List[T]]] = []
+    for tag, text in items:
+        for part in split_text(text, limit):
+            if packed:
+                joined = f"{packed[-1][0]}{PARAGRAPH_BREAK}{part}"
+                if _size(joined) <= limit:
+                    tags = packed[-1][1] + ([tag] if tag not in packed[-1][1] else [])
+                    packed[-1] = (joined, tags)
+                    continue
+            packed.append((part, [tag]))
+    return packed
+
+
+# A line that already numbers the options ("1. 华山医院", "1、确认").
+_NUMBERED = re.compile(r"^\s*1\s*[.、．)）]", re.MULTILINE)
+
+
+def with_options(text: str, titles: Sequence[str], prompt: str) -> str:
+    """Quick replies as numbered lines the member answers with a digit (every account
+    can show them), unless the text already numbers its options."""
+    if not titles or _NUMBERED.search(text):
+        return text
+    lines = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+    return f"{text}\n{prompt}\n{lines}" if text else f"{prompt}\n{lines}"
+
+
+_DIGIT = re.compile(r"^\s*([1-9])\s*[.、．]?\s*$")
+
+
+def chosen_option(text: str, options: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The quick reply a member picked by its number ("2") or its exact title (a
+    msgmenu tap comes back as the option's text), or None."""
+    match = _DIGIT.match(text)
+    if match:
+        index = int(match.group(1)) - 1
+        return options[index] if index < len(options) else None
+    stripped = text.strip()
+    for option in options:
+        if stripped and stripped == str(option.get("title", "")).strip():
+            return option
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional
 
+from bot.gateway.channels.wechat.api import DEFAULT_API_BASE
 from bot.gateway.channels.wechat.protocol import (
     DEFAULT_MAX_SKEW_SECONDS,
     ENCRYPTED_MODES,
@@ -20,6 +21,20 @@ DEFAULT_MENU_INTENTS: Dict[str, str] = {
     "联系管家": "request_human",
 }
 ENCODING_AES_KEY_LENGTH = 43
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float,
+             allow_zero: bool = False) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise WeChatSettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0 or (value == 0 and not allow_zero):
+        raise WeChatSettingsError(f"{name} must be {'zero or ' if allow_zero else ''}positive")
+    return value
 
 
 class WeChatSettingsError(ValueError):
@@ -44,6 +59,15 @@ class WeChatSettings:
     max_skew: float = DEFAULT_MAX_SKEW_SECONDS
     path: str = "/wechat"
     menu_intents: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MENU_INTENTS))
+    # Outbound (the customer-service API). Without the secret, replies are kept as
+    # undeliverable and the gateway says so at start.
+    app_secret: Optional[str] = None
+    api_base: str = DEFAULT_API_BASE
+    redis_url: Optional[str] = None  # the shared access-token cache (all replicas)
+    api_timeout: float = 5.0
+    send_retries: int = 3  # for -1 (busy), 45011 and requests that never left
+    retry_backoff: float = 0.5  # seconds, doubled on each retry
+    typing_after: float = 1.0  # show "typing" when the bot takes longer than this
 
     @property
     def encrypted(self) -> bool:
@@ -65,14 +89,7 @@ class WeChatSettings:
         previous = _aes_key(environ, "HM_WECHAT_AES_KEY_PREVIOUS")
         if mode in ENCRYPTED_MODES and aes_key is None:
             raise WeChatSettingsError(f"HM_WECHAT_AES_KEY is required in {mode} mode")
-        raw_skew = environ.get("HM_WECHAT_MAX_SKEW", "").strip()
-        try:
-            max_skew = float(raw_skew) if raw_skew else DEFAULT_MAX_SKEW_SECONDS
-        except ValueError:
-            raise WeChatSettingsError(f"HM_WECHAT_MAX_SKEW must be seconds, got {raw_skew!r}") \
-                from None
-        if max_skew <= 0:
-            raise WeChatSettingsError("HM_WECHAT_MAX_SKEW must be positive")
+        max_skew = _seconds(environ, "HM_WECHAT_MAX_SKEW", DEFAULT_MAX_SKEW_SECONDS)
         menu = dict(DEFAULT_MENU_INTENTS)
         raw_menu = environ.get("HM_WECHAT_MENU_INTENTS", "").strip()
         if raw_menu:
@@ -88,6 +105,19 @@ class WeChatSettings:
         path = environ.get("HM_WECHAT_PATH", "").strip() or "/wechat"
         if not path.startswith("/"):
             raise WeChatSettingsError("HM_WECHAT_PATH must start with /")
+        api_base = (environ.get("HM_WECHAT_API_BASE", "").strip() or DEFAULT_API_BASE)
+        if not api_base.startswith(("http://", "https://")):
+            raise WeChatSettingsError("HM_WECHAT_API_BASE must be an http(s) URL")
         return cls(token=token, app_id=app_id, mode=mode, aes_key=aes_key,
                    aes_key_previous=previous, max_skew=max_skew, path=path.rstrip("/"),
-                   menu_intents=menu)
+                   menu_intents=menu,
+                   app_secret=environ.get("HM_WECHAT_APPSECRET", "").strip() or None,
+                   api_base=api_base.rstrip("/"),
+                   redis_url=environ.get("HM_REDIS_URL", "").strip() or None,
+                   api_timeout=_seconds(environ, "HM_WECHAT_API_TIMEOUT", 5.0),
+                   send_retries=int(_seconds(environ, "HM_WECHAT_SEND_RETRIES", 3,
+                                             allow_zero=True)),
+                   retry_backoff=_seconds(environ, "HM_WECHAT_RETRY_BACKOFF", 0.5,
+                                          allow_zero=True),
+                   typing_after=_seconds(environ, "HM_WECHAT_TYPING_AFTER", 1.0,
+                                         allow_zero=True))

@@ -1,0 +1,168 @@
+"""Replies to WeChat members through the customer-service API, within the window and
+quota the member's last action opened (outbound.py), with the outbox for the rest.
+
+Every reply is stored before it is sent (the outbox's `say`); here it becomes one or
+more deliveries (packed, at most 2048 bytes each), and a drain sends what the window
+allows: the last message allowed says when more waits (回复任意内容查看剩余内容), and
+the member's next message releases it. Errors, as WeChat documents them (api.py):
+retried with backoff (-1, 45011, nothing sent), held (45047, 45009 with an operator
+alert), undeliverable and shown to managers (45015, 43004, 40003), uncertain (sent, no
+answer: never resent)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Callable, Optional, Sequence
+
+from bot.clock import Clock
+from bot.db import DatabasePool
+from bot.gateway import deliveries, messages, store
+from bot.gateway.channels.base import OutgoingMessage
+from bot.gateway.channels.wechat.api import WeChatApi, WeChatApiError
+from bot.gateway.channels.wechat.outbound import fit_quota, pack_tagged, window_for, with_options
+
+logger = logging.getLogger(__name__)
+CHANNEL = "wechat"
+
+
+class Sender:
+    def __init__(self, pool: DatabasePool, clock: Clock, api: Optional[WeChatApi],
+                 retries: int = 3, backoff: float = 0.5,
+                 changed: Callable[[int], None] = lambda conversation_id: None) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.api = api
+        self.retries = retries
+        self.backoff = backoff
+        self.changed = changed  # tells the console a conversation's deliveries moved
+        self._locks: "weakref.WeakValueDictionary[int, asyncio.Lock]" = (
+            weakref.WeakValueDictionary())
+
+    def _lock(self, conversation_id: int) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def opened(self, conversation_id: int, action: str) -> None:
+        """A member action (message, menu click, follow, QR scan) opened a window."""
+        now = self.clock.now()
+        window = window_for(action, now)
+        if window is None:
+            return
+        await self.pool.write(lambda s: deliveries.open_window(
+            s, conversation_id, action, now, window.closes_at(), window.quota))
+
+    async def send(self, conversation_id: int, openid: str,
+                   replies: Sequence[OutgoingMessage]) -> None:
+        """Queue stored replies for this member and send what the window allows."""
+        items = [(m.id, with_options(m.text, [b.get("title", "") for b in m.buttons],
+                                     messages.OPTIONS_PROMPT)) for m in replies]
+        parts = pack_tagged([(i, text) for i, text in items if text.strip()])
+        if not parts:
+            return
+        now = self.clock.now()
+        await self.pool.write(lambda s: deliveries.enqueue(s, conversation_id, parts, now))
+        await self.drain(conversation_id, openid)
+
+    async def drain(self, conversation_id: int, openid: str) -> None:
+        """Send what waits for this member, as far as the window allows."""
+        async with self._lock(conversation_id):
+            now = self.clock.now()
+            plan = await self.pool.write(lambda s: deliveries.claim(
+                s, conversation_id, CHANNEL, now,
+                lambda texts, remaining: fit_quota(texts, remaining, messages.OUTBOX_MORE)))
+            if plan is None:
+                self.changed(conversation_id)
+                return
+            await self._send_plan(conversation_id, openid, plan.sends)
+            self.changed(conversation_id)
+
+    async def _send_plan(self, conversation_id: int, openid: str, sends) -> None:
+        for index, (delivery_id, text) in enumerate(sends):
+            unsent = len(sends) - index
+            try:
+                attempts = await self._send_one(openid, text)
+            except WeChatApiError as error:
+                if await self._failed(conversation_id, delivery_id, error, unsent):
+                    continue
+                return
+            if delivery_id is not None:
+                now = self.clock.now()
+                await self.pool.write(lambda s: deliveries.settle(
+                    s, delivery_id, "sent", now, attempts))
+
+    async def _send_one(self, openid: str, text: str) -> int:
+        """Send, retrying busy answers and unsent requests with backoff; the attempts."""
+        if self.api is None:
+            raise WeChatApiError("undeliverable", None, "HM_WECHAT_APPSECRET is not set",
+                                 explanation=messages.WECHAT_NOT_CONFIGURED)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.api.send_text(openid, text)
+                return attempt
+            except WeChatApiError as error:
+                if error.kind != "retry" or attempt > self.retries:
+                    error.attempts = attempt
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                logger.info("wechat send: %s, retry %d in %.1f s", error, attempt, delay)
+                await asyncio.sleep(delay)
+
+    async def _failed(self, conversation_id: int, delivery_id: Optional[int],
+                      error: WeChatApiError, unsent: int) -> bool:
+        """Record a failed send; True to go on with the next delivery of the plan."""
+        now = self.clock.now()
+        attempts = error.attempts
+        reason = error.reason
+        kind = error.kind
+        logger.warning("wechat send to conversation %s failed: %s", conversation_id, error)
+
+        def record(s) -> None:
+            if delivery_id is not None:
+                state = {"undeliverable": "undeliverable", "uncertain": "uncertain",
+                         "error": "undeliverable"}.get(kind, "held")
+                deliveries.settle(s, delivery_id, state, now, attempts, error.errcode, reason)
+            if kind == "uncertain":
+                return
+            if kind == "error":  # a bug on our side (45002, 45008 ...): this one only
+                deliveries.release_slots(s, conversation_id, 1)
+                return
+            # The rest of the plan was not sent: its slots come back, it waits again.
+            deliveries.release_slots(s, conversation_id, unsent)
+            if kind == "undeliverable":
+                deliveries.close_window(s, conversation_id, now)
+                deliveries.settle_waiting(s, conversation_id, "undeliverable",
+                                          error.errcode, reason)
+                return
+            if kind == "hold":
+                deliveries.quota_used(s, conversation_id)
+            if kind == "daily_quota":
+                store.record_alert(
+                    s, CHANNEL, "daily_quota", deliveries.daily_quota_key(now), None,
+                    "公众号今日客服消息额度已用完（45009），暂停发送，次日恢复；待发送的消息保存在待发送队列。",
+                    None, now)
+            deliveries.settle_waiting(s, conversation_id, "held", error.errcode, reason)
+
+        await self.pool.write(record)
+        if kind == "daily_quota":
+            logger.error("OPERATOR ALERT: WeChat's daily customer-service quota is used "
+                         "(45009); sending stops until tomorrow, replies wait in the outbox")
+        return kind in ("uncertain", "error")
+
+    async def release(self, conversation_id: int, openid: str) -> bool:
+        """On the member's next message: send what was held. True if anything was."""
+        held = await self.pool.read(lambda s: deliveries.has_held(s, conversation_id))
+        if held:
+            await self.drain(conversation_id, openid)
+        return held
+
+
+def is_release_request(text: str) -> bool:
+    """The member only asks for the rest (回复任意内容查看剩余内容): not a new question."""
+    return text.strip().lower() in messages.OUTBOX_RELEASE_WORDS
+

@@ -30,6 +30,7 @@ secret() {
 }
 secret HM_BACKENDS_TOKEN backends.token   # between the action server / gateway and the backends
 secret HM_RASA_TOKEN rasa.token           # the Rasa HTTP API the gateway pauses and resumes
+secret HM_GATEWAY_API_TOKEN gateway-api.token  # services posting notices to members (reminders, pre-auth results)
 secret HM_CONSOLE_PASSWORD console-password
 export HM_BACKENDS_URL="${HM_BACKENDS_URL:-http://127.0.0.1:8000}"
 export HM_RASA_URL="${HM_RASA_URL:-http://127.0.0.1:5005}"

@@ -11,6 +11,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.console.routes import blueprint as console_blueprint
+from bot.gateway import notifications
 from bot.gateway.service import Gateway
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def create_app(gateway: Gateway, name: str = "hm_gateway") -> Sanic:
     for adapter in gateway.channels.values():
         app.blueprint(adapter.blueprint(gateway))
     app.blueprint(console_blueprint(gateway))
+    app.blueprint(notifications.blueprint(gateway))
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

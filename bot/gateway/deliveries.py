@@ -39,6 +39,14 @@ def open_window(session: Session, conversation_id: int, action: str, opened_at: 
     window.quota, window.used = quota, 0
 
 
+def room(session: Session, conversation_id: int, now: datetime) -> int:
+    """Messages the open window still takes (0 when closed or unknown)."""
+    window = session.get(ReplyWindow, conversation_id)
+    if window is None or now >= window.closes_at:
+        return 0
+    return max(0, window.quota - window.used)
+
+
 def enqueue(session: Session, conversation_id: int,
             parts: Sequence[Tuple[str, Sequence[int]]], now: datetime) -> None:
     """Store the messages to send (text, the stored replies each carries) as pending."""

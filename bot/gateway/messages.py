@@ -48,6 +48,15 @@ def unreadable_label(kind: str, detail: str = "") -> str:
 
 # WeChat quick replies and the outbox (a member message lets 5 replies through).
 WECHAT_NOT_CONFIGURED = "未配置公众号AppSecret（HM_WECHAT_APPSECRET），无法通过微信发送"
+NOTICE_KINDS = {"appointment_reminder": "就诊提醒", "preauth_result": "预授权结果"}
+
+
+def template_not_configured(kind: str) -> str:
+    """For managers: a notice outside the member's window needs a template message."""
+    return (f"会员不在48小时互动期内，需用模板消息发送「{NOTICE_KINDS.get(kind, kind)}」，"
+            "但未配置模板（HM_WECHAT_TEMPLATES）")
+
+
 OPTIONS_PROMPT = "回复数字即可选择："
 OUTBOX_MORE = "内容较多，回复任意内容查看剩余内容。"
 # A message that only asks for the rest: released, not sent to the bot.
@@ -163,6 +172,9 @@ NOTICES = {
     "profile_unavailable": "会员资料暂时无法获取（后台系统无响应），请稍后刷新。",
     "member_unknown": "该聊天身份未绑定保单会员。",
     "delivery_failed": "消息已保存，但渠道发送失败。",
+    "media_missing": "找不到该文件，或尚未下载完成。",
+    "alert_resolved": "已标记为已处理。",
+    "alert_gone": "该提醒不存在或已处理。",
 }
 
 # Canned replies: the handbook's answers, read from the domain's responses by name.
@@ -218,3 +230,64 @@ def waited(minutes: float) -> str:
     if hours and rest:
         return f"{hours}小时{rest}分钟"
     return f"{hours}小时" if hours else f"{rest}分钟"
+
+
+# What became of a reply on WeChat (bot.gateway.models.DELIVERY_STATES), for the console.
+DELIVERY_STATES = {
+    "pending": "发送中",
+    "sending": "发送中",
+    "sent": "已送达微信",
+    "held": "待发送：会员下次发消息时送出",
+    "undeliverable": "未送达",
+    "uncertain": "可能未送达",
+}
+# Shown with the channel's reason ("未送达：会员超过48小时未互动……").
+DELIVERY_WITH_REASON = ("undeliverable", "uncertain")
+
+
+def delivery_label(state: Optional[str], error: Optional[str]) -> Optional[str]:
+    """A reply's delivery state as managers read it; None where the channel has none."""
+    if not state:
+        return None
+    label = DELIVERY_STATES.get(state, state)
+    return f"{label}：{error}" if state in DELIVERY_WITH_REASON and error else label
+
+
+MEDIA_KINDS = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频"}
+
+
+def file_size(size: Optional[int]) -> str:
+    """26 B, 12 KB, 1.5 MB."""
+    if not size:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def media_label(kind: str, state: str, error: Optional[str], size: Optional[int],
+                inline: bool) -> str:
+    """A member's photo, voice note or video in the transcript: downloading, failed
+    (with why), or how to open it (a photo shown inline, anything else downloaded)."""
+    name = MEDIA_KINDS.get(kind, kind)
+    if state == "pending":
+        return f"{name}下载中"
+    if state == "failed":
+        return f"{name}未能下载：{error}" if error else f"{name}未能下载"
+    if inline:
+        return "会员发送的图片（点击查看原图）"
+    return f"下载{name}（{file_size(size)}）" if size else f"下载{name}"
+
+
+# Operator alerts (bot.gateway.models.OperatorAlert.kind) and what an admin can do.
+ALERT_KINDS = {"undecryptable": "微信消息无法解密", "daily_quota": "公众号今日客服消息额度用完"}
+ALERT_HINTS = {
+    "undecryptable": "签名正确但无法解密，多半是公众平台改了EncodingAESKey：请核对 "
+                     "HM_WECHAT_AES_KEY、HM_WECHAT_APPID。原消息仍加密保存。",
+    "daily_quota": "今天暂停通过微信发送，回复保存在待发送队列。标记已处理后今天会重新尝试发送。",
+}
+
+
+def alert_body(length: Optional[int]) -> str:
+    """An undeliverable payload is never shown, only its size."""
+    return f"加密内容 {length} 字符（不显示）" if length else ""

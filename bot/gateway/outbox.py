@@ -3,7 +3,7 @@ channel the member came in on, and shown live in the console."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from bot.clock import Clock
 from bot.db import DatabasePool
@@ -11,6 +11,9 @@ from bot.gateway import store
 from bot.gateway.channels.base import ChannelAdapter, ChannelError, OutgoingMessage
 from bot.gateway.live import Hub
 from bot.gateway.store import ConversationRef
+
+if TYPE_CHECKING:
+    from bot.gateway.notifications import Notice
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,9 @@ class Outbox:
         return messages
 
     async def deliver(self, conversation: ConversationRef,
-                      messages: List[OutgoingMessage]) -> None:
+                      messages: List[OutgoingMessage], notice: Optional["Notice"] = None) -> None:
+        """Through the conversation's channel; a notice (reminder, pre-auth result) may
+        take the channel's out-of-window route."""
         for message in messages:
             self.hub.publish(conversation_topic(conversation.id),
                              {"type": "message", "message": {**message.as_json(),
@@ -49,7 +54,10 @@ class Outbox:
         try:
             if adapter is None:
                 raise ChannelError(f"no adapter for channel {conversation.channel!r}")
-            await adapter.send(conversation, messages)
+            if notice is None:
+                await adapter.send(conversation, messages)
+            else:
+                await adapter.notify(conversation, messages, notice)
         except ChannelError as error:
             logger.warning("conversation %s: %s could not deliver: %s", conversation.id,
                            conversation.channel, error)

@@ -63,7 +63,8 @@ class Settings:
     # Send console cookies over HTTPS only (set behind TLS in production).
     secure_cookies: bool = False
     wechat: Optional[WeChatSettings] = None  # the WeChat channel, when configured
-
+    # Bearer token of the services' API (notifications); unset = that API is off.
+    api_token: Optional[str] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -78,6 +79,7 @@ class Settings:
             session_hours=_number(environ, "HM_CONSOLE_SESSION_HOURS", DEFAULT_SESSION_HOURS, int),
             secure_cookies=_flag(environ, "HM_CONSOLE_SECURE_COOKIES"),
             wechat=_wechat(environ),
+            api_token=environ.get("HM_GATEWAY_API_TOKEN", "").strip() or None,
         )
 
     @property

@@ -197,6 +197,18 @@ def mark_undelivered(session: Session, message_ids: Sequence[int], reason: str) 
         session.get(Message, message_id).delivery_error = reason[:500]
 
 
+def set_delivery(session: Session, message_id: int, state: str,
+                 error: Optional[str] = None) -> None:
+    """A reply delivered outside the outbox (a WeChat template message)."""
+    message = session.get(Message, message_id)
+    message.delivery_state, message.delivery_error = state, (error or None) and error[:500]
+
+
+def delivery_of(session: Session, message_id: int) -> Dict[str, Any]:
+    message = session.get(Message, message_id)
+    return {"delivery_state": message.delivery_state, "delivery_error": message.delivery_error}
+
+
 def set_member_id(session: Session, conversation_id: int, member_id: Optional[int]) -> None:
     session.get(Conversation, conversation_id).member_id = member_id
 

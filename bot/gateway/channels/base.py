@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from sanic import Blueprint
 
 if TYPE_CHECKING:
+    from bot.gateway.notifications import Notice
     from bot.gateway.service import Gateway
     from bot.gateway.store import ConversationRef
 
@@ -69,3 +70,10 @@ class ChannelAdapter(ABC):
     async def send(self, conversation: "ConversationRef",
                    messages: List[OutgoingMessage]) -> None:
         """Deliver replies to the member; raise ChannelError when the channel refuses."""
+
+    async def notify(self, conversation: "ConversationRef", messages: List[OutgoingMessage],
+                     notice: "Notice") -> None:
+        """A service notice outside the conversation (appointment reminder, pre-auth
+        result): by default like any reply. WeChat uses a template message when the
+        member's reply window has no room."""
+        await self.send(conversation, messages)

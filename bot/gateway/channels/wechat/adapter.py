@@ -49,6 +49,7 @@ from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
+    from bot.gateway.notifications import Notice
     from bot.gateway.service import Gateway
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class WeChat(ChannelAdapter):
             logger.warning("HM_WECHAT_APPSECRET is not set: replies to WeChat members are "
                            "stored but cannot be sent (marked undeliverable)")
         self.sender: Optional[Sender] = None  # needs the gateway: made in blueprint()
+        self.gateway: Optional["Gateway"] = None
 
     @classmethod
     def name(cls) -> str:
@@ -128,7 +130,35 @@ class WeChat(ChannelAdapter):
             raise ChannelError("the WeChat channel is not mounted")
         await self.sender.send(conversation.id, conversation.external_id, messages)
 
+    async def notify(self, conversation: ConversationRef, replies: List[OutgoingMessage],
+                     notice: "Notice") -> None:
+        """A customer-service message while the window has room; otherwise a template
+        message (client_msg_id = the notice's key: WeChat drops a repeat for 10 min)."""
+        assert self.sender is not None and self.gateway is not None
+        if await self.sender.has_room(conversation.id):
+            await self.sender.send(conversation.id, conversation.external_id, replies)
+            return
+        gateway = self.gateway
+        template_id = self.settings.templates.get(notice.kind)
+        state, reason = "sent", None
+        if template_id is None:
+            state, reason = "undeliverable", messages.template_not_configured(notice.kind)
+        else:
+            data = notice.template_data or {"first": notice.text}
+            try:
+                await self.sender.retrying(lambda api: api.send_template(
+                    conversation.external_id, template_id, data, notice.key, notice.url))
+            except WeChatApiError as error:
+                logger.warning("wechat template %s not sent: %s", notice.kind, error)
+                state = "uncertain" if error.kind == "uncertain" else "undeliverable"
+                reason = error.reason
+        for reply in replies:
+            await gateway.pool.write(lambda s: store.set_delivery(s, reply.id, state, reason))
+        await self._publish_deliveries(gateway, conversation.id)
+
     def _attach(self, gateway: "Gateway") -> None:
+        self.gateway = gateway
+
         def changed(conversation_id: int) -> None:
             gateway.background(self._publish_deliveries(gateway, conversation_id),
                                "wechat delivery update")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import Callable, Optional, Sequence
+from typing import Awaitable, Callable, Optional, Sequence
 
 from bot.clock import Clock
 from bot.db import DatabasePool
@@ -95,7 +95,12 @@ class Sender:
                     s, delivery_id, "sent", now, attempts))
 
     async def _send_one(self, openid: str, text: str) -> int:
-        """Send, retrying busy answers and unsent requests with backoff; the attempts."""
+        """One customer-service text; the attempts it took."""
+        return await self.retrying(lambda api: api.send_text(openid, text))
+
+    async def retrying(self, call: Callable[[WeChatApi], Awaitable[object]]) -> int:
+        """Call, retrying busy answers and requests that never left with backoff (the
+        send APIs have no idempotency key: nothing else is retried); the attempts."""
         if self.api is None:
             raise WeChatApiError("undeliverable", None, "HM_WECHAT_APPSECRET is not set",
                                  explanation=messages.WECHAT_NOT_CONFIGURED)
@@ -103,7 +108,7 @@ class Sender:
         while True:
             attempt += 1
             try:
-                await self.api.send_text(openid, text)
+                await call(self.api)
                 return attempt
             except WeChatApiError as error:
                 if error.kind != "retry" or attempt > self.retries:
@@ -153,6 +158,12 @@ class Sender:
             logger.error("OPERATOR ALERT: WeChat's daily customer-service quota is used "
                          "(45009); sending stops until tomorrow, replies wait in the outbox")
         return kind in ("uncertain", "error")
+
+    async def has_room(self, conversation_id: int) -> bool:
+        """Whether the member's window is open with quota left (a notice can go as a
+        customer-service message rather than a template)."""
+        now = self.clock.now()
+        return await self.pool.read(lambda s: deliveries.room(s, conversation_id, now) > 0)
 
     async def release(self, conversation_id: int, openid: str) -> bool:
         """On the member's next message: send what was held. True if anything was."""

@@ -49,6 +49,20 @@ def _aes_key(environ: Mapping[str, str], name: str) -> Optional[str]:
     return value
 
 
+def _json_object(environ: Mapping[str, str], name: str, shape: str) -> Dict[str, str]:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise WeChatSettingsError(f"{name} must be a JSON object {shape}")
+    return value
+
+
 @dataclass(frozen=True)
 class WeChatSettings:
     token: str
@@ -68,6 +82,9 @@ class WeChatSettings:
     send_retries: int = 3  # for -1 (busy), 45011 and requests that never left
     retry_backoff: float = 0.5  # seconds, doubled on each retry
     typing_after: float = 1.0  # show "typing" when the bot takes longer than this
+    # Template ids by notice kind (appointment_reminder, preauth_result): operator
+    # settings, from the account's template library.
+    templates: Dict[str, str] = field(default_factory=dict)
 
     @property
     def encrypted(self) -> bool:
@@ -90,18 +107,10 @@ class WeChatSettings:
         if mode in ENCRYPTED_MODES and aes_key is None:
             raise WeChatSettingsError(f"HM_WECHAT_AES_KEY is required in {mode} mode")
         max_skew = _seconds(environ, "HM_WECHAT_MAX_SKEW", DEFAULT_MAX_SKEW_SECONDS)
-        menu = dict(DEFAULT_MENU_INTENTS)
-        raw_menu = environ.get("HM_WECHAT_MENU_INTENTS", "").strip()
-        if raw_menu:
-            try:
-                extra = json.loads(raw_menu)
-            except ValueError:
-                extra = None
-            if not isinstance(extra, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
-                raise WeChatSettingsError(
-                    'HM_WECHAT_MENU_INTENTS must be a JSON object {"menu key": "intent"}')
-            menu.update(extra)
+        menu = {**DEFAULT_MENU_INTENTS,
+                **_json_object(environ, "HM_WECHAT_MENU_INTENTS", '{"menu key": "intent"}')}
+        templates = _json_object(environ, "HM_WECHAT_TEMPLATES",
+                                 '{"appointment_reminder": "template id", ...}')
         path = environ.get("HM_WECHAT_PATH", "").strip() or "/wechat"
         if not path.startswith("/"):
             raise WeChatSettingsError("HM_WECHAT_PATH must start with /")
@@ -120,4 +129,5 @@ class WeChatSettings:
                    retry_backoff=_seconds(environ, "HM_WECHAT_RETRY_BACKOFF", 0.5,
                                           allow_zero=True),
                    typing_after=_seconds(environ, "HM_WECHAT_TYPING_AFTER", 1.0,
-                                         allow_zero=True))
+                                         allow_zero=True),
+                   templates=templates)

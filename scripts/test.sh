@@ -13,6 +13,17 @@ if ! pg_isready -q -h 127.0.0.1; then
   pg_isready -h 127.0.0.1
 fi
 
+# The WeChat token cache is shared through Redis in production; its test uses the
+# local server: start it when it is not answering.
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  echo "Starting Redis for the WeChat token cache tests..."
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+  redis-cli -h 127.0.0.1 ping
+fi
+
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded
 # browser): install the package when it is missing.
 if [ ! -x /usr/bin/chromium ]; then

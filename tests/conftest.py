@@ -311,11 +311,11 @@ def fresh_gateway_db(name: str) -> str:
 
 
 def start_gateway(name: str, rasa_url: str, backends: Backends,
-                  now: str = TEST_NOW) -> GatewayProcess:
+                  now: str = TEST_NOW, env: Optional[Dict[str, str]] = None) -> GatewayProcess:
     db_url = fresh_gateway_db(name)
     server = start_gateway_server(TEST_VAR / "logs", {
         "HM_GATEWAY_DB": db_url, "HM_RASA_URL": rasa_url, "HM_NOW": now,
-        "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": backends.token,
+        "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": backends.token, **(env or {}),
     }, name=name)
     return GatewayProcess(server, db_url)
 

@@ -2,7 +2,8 @@
 a member chats on the web chat page and asks for a person at 10:00; a manager logs in to
 the console, claims, replies; the member sees the reply without reloading; the manager
 hands back and the bot answers the next message. At 21:00 the same request gets the
-out-of-hours answer and a callback ticket the console shows."""
+out-of-hours answer and a callback ticket the console shows. A WeChat member's photo and
+the replies' delivery states render in the console."""
 from __future__ import annotations
 
 import re
@@ -148,3 +149,80 @@ def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(
     answered = bubbles(member, "bot").count()
     say(member, "直付怎么用")
     expect(bubbles(member, "bot")).to_have_count(answered + 1, timeout=WAIT_MS)
+
+
+def test_a_member_photo_and_the_wechat_delivery_states_render_in_the_console(
+        browser, console_gateway):
+    """Server-rendered, again as console.js builds it from the API (the page is served
+    without its transcript, so catching up draws every message), then from live events
+    that carry no labels or media, and a photo that finishes downloading meanwhile."""
+    from playwright.sync_api import expect
+
+    from sqlalchemy import update
+
+    from bot.db import Database
+    from bot.gateway.live import sse_frame
+    from bot.gateway.models import Media
+    from tests.test_console_wechat import PNG, SHOWN, wechat_conversation
+
+    wechat = wechat_conversation(console_gateway)
+    manager = log_in(browser, console_gateway, "wang")
+
+    stripped = []
+
+    def without_transcript(route) -> None:
+        served = route.fetch()
+        stripped.append(route.request.url)
+        route.fulfill(response=served,
+                      body=re.sub(r"<article.*?</article>", "", served.text(), flags=re.S))
+
+    for drawn_by_script in (False, True):
+        if drawn_by_script:
+            manager.route(re.compile(rf"/console/conversations/{wechat.id}$"),
+                          without_transcript)
+        manager.goto(f"{console_gateway.url}/console/conversations/{wechat.id}")
+        photo = manager.locator(f'article[data-id="{wechat.messages["photo"]}"] img.thumb')
+        expect(photo).to_be_visible(timeout=WAIT_MS)
+        manager.wait_for_function("img => img.complete && img.naturalWidth === 1",
+                                  arg=photo.element_handle(), timeout=WAIT_MS)
+        link = photo.locator("xpath=..")
+        expect(link).to_have_attribute("href", f"/console/media/{wechat.media['photo']}")
+        expect(link).to_have_attribute("target", "_blank")
+        for state, message_id in wechat.replies.items():
+            expect(manager.locator(f'article[data-id="{message_id}"] .delivery')) \
+                .to_have_text(SHOWN[state])
+        expect(manager.locator(f'article[data-id="{wechat.messages["failed"]}"] .media')) \
+            .to_have_text("图片未能下载：微信系统繁忙")
+        expect(manager.locator(f'article[data-id="{wechat.messages["voice"]}"] .media a')) \
+            .to_have_attribute("download", "")
+        assert manager.locator(f'article[data-id="{wechat.messages["svg"]}"] img').count() == 0
+    assert stripped  # the second time, console.js drew the transcript
+
+    # Live events as the gateway publishes them: a reply's new delivery state without
+    # its label, a member message without its media (the photo stays).
+    manager.unroute(re.compile(rf"/console/conversations/{wechat.id}$"))
+    views = {m["id"]: {k: v for k, v in m.items() if k not in ("delivery_label", "media")}
+             for m in console_gateway.console("wang").conversation(wechat.id)["messages"]}
+    refused = {**views[wechat.replies["held"]], "delivery_state": "undeliverable",
+               "delivery_error": "会员未关注公众号，无法发送"}
+    frames = "retry: 600000\n\n" + "".join(sse_frame(e) for e in (
+        {"type": "ready"}, {"type": "message", "message": refused},
+        {"type": "message", "message": {**views[wechat.messages["photo"]],
+                                        "understanding": "图片已收到"}}))
+    manager.route(re.compile(r"/console/events\?"), lambda route: route.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body=frames))
+    manager.goto(f"{console_gateway.url}/console/conversations/{wechat.id}")
+    expect(manager.locator(f'article[data-id="{wechat.replies["held"]}"] .delivery')) \
+        .to_have_text("未送达：会员未关注公众号，无法发送", timeout=WAIT_MS)
+    photo = manager.locator(f'article[data-id="{wechat.messages["photo"]}"]')
+    expect(photo.locator(".nlu")).to_have_text("图片已收到", timeout=WAIT_MS)
+    expect(photo.locator("img.thumb")).to_be_visible()
+
+    # A photo still downloading appears once it is stored, without a reload.
+    db = Database.from_url(console_gateway.db_url)
+    with db.writing() as session:
+        session.execute(update(Media).where(Media.id == wechat.media["pending"]).values(
+            state="stored", content_type="image/png", data=PNG, size=len(PNG)))
+    db.dispose()
+    expect(manager.locator(f'article[data-id="{wechat.messages["pending"]}"] img.thumb')) \
+        .to_be_visible(timeout=WAIT_MS)

@@ -1,6 +1,7 @@
 """The manager console's routes (/console): login, the queue, a conversation (transcript
-with what the bot understood, the member's profile, reply with canned answers, notes,
-hand back, close), live updates and the audit log. Every action is audited."""
+with what the bot understood and how replies fared on the channel, the member's photos,
+the member's profile, reply with canned answers, notes, hand back, close), live updates,
+the operator alerts and the audit log. Every action and every view of a photo is audited."""
 from __future__ import annotations
 
 import secrets
@@ -12,11 +13,11 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts, auth, views
+from bot.console import accounts, alerts, auth, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies
-from bot.gateway import messages, store
+from bot.gateway import media, messages, store
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
 from bot.gateway.live import stream
 from bot.gateway.outbox import conversation_topic
@@ -56,13 +57,25 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     env = templates(TEMPLATES_DIR)
     env.filters["hm"] = short_time
     env.globals.update(REASONS=messages.REASONS, STATES=messages.STATES, ROLES=messages.ROLES,
-                       AUTHORS=messages.AUTHORS, notice=messages.notice)
+                       AUTHORS=messages.AUTHORS, notice=messages.notice,
+                       # for console.js: live delivery updates carry the state only
+                       LIVE_LABELS={"delivery": messages.DELIVERY_STATES,
+                                    "with_reason": messages.DELIVERY_WITH_REASON,
+                                    "delivery_failed": messages.notice("delivery_failed")})
     canned = canned_replies()
 
     def render(name: str, status: int = 200, **context) -> HTTPResponse:
         context.setdefault("me", None)
         context.setdefault("notice_key", None)
+        context.setdefault("alert_count", 0)
         return response.html(env.get_template(name).render(**context), status=status)
+
+    async def page(name: str, principal: Principal, status: int = 200,
+                   **context) -> HTTPResponse:
+        """A logged-in page; admins see the number of unresolved operator alerts."""
+        if principal.is_admin:
+            context["alert_count"] = await gateway.pool.read(alerts.unresolved_count)
+        return render(name, status, me=principal, **context)
 
     async def record(action: str, principal: Optional[Principal] = None,
                      target: Optional[str] = None, detail: Optional[Dict[str, Any]] = None,
@@ -169,8 +182,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     async def queue_page(request: Request, principal: Principal) -> HTTPResponse:
         now = gateway.clock.now()
         data = await gateway.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
-        return render("queue.html", me=principal, notice_key=request.args.get("notice"),
-                      **data)
+        return await page("queue.html", principal, notice_key=request.args.get("notice"),
+                          **data)
 
     @bp.get("/api/queue")
     @console_route()
@@ -197,7 +210,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                                 conversation_id: int) -> HTTPResponse:
         data = await gateway.pool.read(lambda s: views.conversation_page(s, conversation_id))
         if data is None:
-            return render("missing.html", 404, me=principal)
+            return await page("missing.html", principal, 404)
         summary = data["conversation"]
         member_id, answered = summary["member_id"], True
         if member_id is None:
@@ -208,11 +221,11 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                     lambda s: store.set_member_id(s, conversation_id, member_id))
         profile = await gateway.members.profile(member_id) if member_id is not None else None
         await record("view_conversation", principal, f"conversation:{conversation_id}")
-        return render("conversation.html", me=principal, canned=canned,
-                      profile=views.profile_view(profile, gateway.clock.today()),
-                      # Unknown when the backends did not answer: "unavailable", not "unbound".
-                      member_bound=member_id is not None or not answered,
-                      notice_key=request.args.get("notice"), **data)
+        return await page("conversation.html", principal, canned=canned,
+                          profile=views.profile_view(profile, gateway.clock.today()),
+                          # Unknown when the backends did not answer: "unavailable", not "unbound".
+                          member_bound=member_id is not None or not answered,
+                          notice_key=request.args.get("notice"), **data)
 
     @bp.get("/api/conversations/<conversation_id:int>")
     @console_route()
@@ -321,6 +334,66 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @console_route(admin=True)
     async def audit_log(request: Request, principal: Principal) -> HTTPResponse:
         entries = await gateway.pool.read(views.audit_view)
-        return render("audit.html", me=principal, entries=entries)
+        return await page("audit.html", principal, entries=entries)
+
+    # ------------------------------------------------------------------ members' media
+
+    @bp.get("/media/<media_id:int>")
+    @console_route()
+    async def media_file(request: Request, principal: Principal, media_id: int) -> HTTPResponse:
+        """A member's photo, voice note or video: personal health data (pre-auth
+        materials), so every view is audited and nothing is cached. Whoever may read the
+        conversation (every console role) may open its media."""
+        found = await gateway.pool.read(lambda s: media.stored_file(s, media_id))
+        if found is None:
+            return auth.refuse(request, 404, "media_missing")
+        await record("view_media", principal, f"media:{media_id}",
+                     {"conversation": found.conversation_id, "kind": found.kind,
+                      "size": len(found.data)})
+        return response.raw(found.data, **served_as(found))
+
+    # ------------------------------------------------------------------ operator alerts
+
+    @bp.get("/alerts")
+    @console_route(admin=True)
+    async def alerts_view(request: Request, principal: Principal) -> HTTPResponse:
+        data = await gateway.pool.read(alerts.alerts_page)
+        return await page("alerts.html", principal, notice_key=request.args.get("notice"),
+                          **data)
+
+    @bp.post("/alerts/<alert_id:int>/resolve")
+    @console_route(admin=True)
+    async def resolve_alert(request: Request, principal: Principal,
+                            alert_id: int) -> HTTPResponse:
+        now = gateway.clock.now()
+        detail: Dict[str, Any] = {}
+
+        async def work() -> None:
+            kind = await gateway.pool.write(lambda s: alerts.resolve(s, alert_id, now))
+            if kind is None:
+                raise QueueConflict("alert_gone")
+            detail["kind"] = kind
+
+        return await act(request, principal, "resolve_alert", f"alert:{alert_id}",
+                         "/console/alerts", work, "alert_resolved", detail)
 
     return bp
+
+
+def served_as(found: media.StoredFile) -> Dict[str, Any]:
+    """How a media file is sent: allow-listed images inline with their own type, anything
+    else as an opaque download; never sniffed, never cached."""
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+    content_type = media.inline_type(found.content_type)
+    if content_type is None:
+        content_type = "application/octet-stream"
+        headers["Content-Disposition"] = f'attachment; filename="{download_name(found)}"'
+    return {"content_type": content_type, "headers": headers}
+
+
+def download_name(found: media.StoredFile) -> str:
+    """voice-12.amr: the member's own file name never reaches a header."""
+    suffix = Path(found.filename or "").suffix.lower()
+    if not (1 < len(suffix) <= 9 and suffix[1:].isascii() and suffix[1:].isalnum()):
+        suffix = ""
+    return f"{found.kind}-{found.id}{suffix}"

@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy.orm import Session
 
 from bot.console import accounts
-from bot.gateway import messages, queue, store
-from bot.gateway.models import Conversation, User
+from bot.gateway import media, messages, queue, store
+from bot.gateway.models import Conversation, Message, User
 from bot.gateway.queue import QueueItem
 
 
@@ -67,6 +67,23 @@ def queue_page(session: Session, user_id: int, now: datetime) -> Dict[str, Any]:
     }
 
 
+def message_views(session: Session, rows: List[Message]) -> List[Dict[str, Any]]:
+    """Messages as the console shows them: with how a reply fared on the channel and
+    the member's photo, voice note or video ("media": None when there is none)."""
+    found = media.views_for(session, [m.id for m in rows])
+    views = []
+    for m in rows:
+        view = store.console_view(m)
+        view["delivery_label"] = messages.delivery_label(m.delivery_state, m.delivery_error)
+        item = found.get(m.id)
+        if item is not None:
+            item = {**item, "label": messages.media_label(
+                item["kind"], item["state"], item["error"], item["size"], item["inline"])}
+        view["media"] = item
+        views.append(view)
+    return views
+
+
 def conversation_page(session: Session, conversation_id: int,
                       after_id: int = 0) -> Optional[Dict[str, Any]]:
     c = session.get(Conversation, conversation_id)
@@ -74,7 +91,7 @@ def conversation_page(session: Session, conversation_id: int,
         return None
     return {
         "conversation": conversation_summary(c, _owner(session, c)),
-        "messages": [store.console_view(m) for m in store.transcript(session, c.id, after_id)],
+        "messages": message_views(session, store.transcript(session, c.id, after_id)),
         "notes": [accounts.note_view(n) for n in accounts.notes_of(session, c.id)],
         "handoffs": [{
             "reason_label": messages.REASONS.get(h.reason, h.reason),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -84,10 +84,12 @@ def suspended(session: Session, channel: str, now: datetime) -> bool:
 
 
 def claim(session: Session, conversation_id: int, channel: str, now: datetime,
-          fit) -> Optional[Plan]:
+          fit, last_slot: Callable[[str], str] = lambda text: text) -> Optional[Plan]:
     """Take what the window allows now, mark it `sending` and reserve its slots in one
     transaction; the rest waits as `held`. `fit(texts, remaining)` decides (outbound.
-    fit_quota with the hint). None when nothing is sent now."""
+    fit_quota with the hint); `last_slot(text)` words the message that uses the
+    window's last slot when nothing waits yet (a manager may write more). None when
+    nothing is sent now."""
     rows = waiting(session, conversation_id)
     if not rows:
         return None
@@ -122,6 +124,8 @@ def claim(session: Session, conversation_id: int, channel: str, now: datetime,
             _set_state(session, rows, "held")
             return None
         _set_state(session, rows[taken:], "held")
+        if len(sends) == remaining and not rows[taken:] and sends[-1][0] is not None:
+            sends[-1] = (sends[-1][0], last_slot(sends[-1][1]))
     _set_state(session, chosen, "sending")
     return Plan(sends, window_open)
 

@@ -2,8 +2,9 @@
 downloaded once, kept for the managers. Synchronous functions of a session."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Any, Dict, Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,3 +43,46 @@ def failed(session: Session, media_id: int, error: str) -> None:
 
 def of_message(session: Session, message_id: int) -> Optional[Media]:
     return session.execute(select(Media).where(Media.message_id == message_id)).scalar_one_or_none()
+
+
+def inline_type(content_type: Optional[str]) -> Optional[str]:
+    """The stored Content-Type when a browser may show it inline (allow-listed images)."""
+    bare = (content_type or "").split(";", 1)[0].strip().lower()
+    return bare if bare in INLINE_TYPES else None
+
+
+def views_for(session: Session, message_ids: Iterable[int]) -> Dict[int, Dict[str, Any]]:
+    """What the console shows of each message's media, by message id (never the bytes)."""
+    ids = sorted(set(message_ids))
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Media.id, Media.message_id, Media.kind, Media.state, Media.content_type,
+               Media.size, Media.error)
+        .where(Media.message_id.in_(ids)).order_by(Media.id))
+    return {row.message_id: {
+        "id": row.id, "kind": row.kind, "state": row.state, "content_type": row.content_type,
+        "size": row.size, "error": row.error,
+        "inline": row.state == "stored" and inline_type(row.content_type) is not None,
+    } for row in found}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A downloaded media file with what is needed to serve it."""
+
+    id: int
+    conversation_id: int
+    kind: str
+    content_type: Optional[str]
+    filename: Optional[str]
+    data: bytes
+
+
+def stored_file(session: Session, media_id: int) -> Optional[StoredFile]:
+    """The bytes of a stored media row; None when unknown, pending or failed."""
+    row = session.get(Media, media_id)
+    if row is None or row.state != "stored" or row.data is None:
+        return None
+    return StoredFile(row.id, row.conversation_id, row.kind, row.content_type, row.filename,
+                      bytes(row.data))

@@ -59,6 +59,8 @@ def template_not_configured(kind: str) -> str:
 
 OPTIONS_PROMPT = "回复数字即可选择："
 OUTBOX_MORE = "内容较多，回复任意内容查看剩余内容。"
+# The window's last message while a manager has the conversation (more may follow).
+OUTBOX_LAST_SLOT = "如管家还有后续回复，您回复任意内容即可收到。"
 # A message that only asks for the rest: released, not sent to the bot.
 OUTBOX_RELEASE_WORDS = frozenset({
     "继续", "查看", "查看剩余", "剩余", "剩余内容", "更多", "还有呢", "还有吗", "下一条", "继续看",

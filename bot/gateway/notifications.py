@@ -133,7 +133,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         if recorded is None:
             return response.json({"status": "duplicate"}, status=200)
         conversation, replies = recorded
-        await gateway.complete(gateway.outbox.notify(conversation, replies, notice))
+        await gateway.complete(gateway.outbox.deliver(conversation, replies, notice))
         state = await gateway.pool.read(lambda s: store.delivery_of(s, replies[0].id))
         return response.json({"status": "accepted", "conversation_id": conversation.id,
                               "message_id": replies[0].id, **state}, status=202)

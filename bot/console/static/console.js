@@ -7,6 +7,8 @@
   var csrf = body.dataset.csrf || "";
   var page = body.dataset.page;
   var AUTHORS = { member: "会员", bot: "智能助手", manager: "管家", system: "系统" };
+  // Delivery labels from bot/gateway/messages.py (the conversation page carries them).
+  var LABELS = JSON.parse(body.dataset.labels || "{}");
   // A plain form (claim, hand back, close) is on its way: its answer loads the page, so
   // a live update must not reload it meanwhile (that would abort the request).
   var leaving = false;
@@ -117,6 +119,48 @@
   }
 
   // ---------------------------------------------------------------- a conversation
+  // The same nodes as the conversation.html macros.
+  function mediaNode(x) {
+    var node = el("div", "media media-" + x.state);
+    node.dataset.mediaId = x.id;
+    node.dataset.state = x.state;
+    var url = "/console/media/" + encodeURIComponent(x.id);
+    if (x.state === "stored" && x.inline) {
+      var link = el("a");
+      link.href = url; link.target = "_blank"; link.rel = "noopener"; link.title = x.label;
+      var img = el("img", "thumb");
+      img.src = url; img.alt = x.label;
+      link.appendChild(img);
+      node.appendChild(link);
+    } else if (x.state === "stored") {
+      var download = el("a", null, x.label);
+      download.href = url;
+      download.setAttribute("download", "");
+      node.appendChild(download);
+    } else {
+      node.appendChild(el("span", x.state === "failed" ? "error" : "hint", x.label));
+    }
+    return node;
+  }
+
+  function deliveryNode(m) {
+    // A live event carries the state and the reason; the page's labels say them.
+    if (m.delivery_state) {
+      var label = m.delivery_label;
+      if (!label) {
+        label = (LABELS.delivery || {})[m.delivery_state] || m.delivery_state;
+        if ((LABELS.with_reason || []).indexOf(m.delivery_state) >= 0 && m.delivery_error) {
+          label += "：" + m.delivery_error;
+        }
+      }
+      var node = el("p", "delivery delivery-" + m.delivery_state, label);
+      if (m.delivery_error) node.title = m.delivery_error;
+      return node;
+    }
+    if (m.delivery_error) return el("p", "error", LABELS.delivery_failed || "");
+    return null;
+  }
+
   function messageNode(m) {
     var node = el("article", "msg msg-" + m.author);
     node.dataset.id = m.id;
@@ -126,12 +170,15 @@
     header.appendChild(el("time", null, shortTime(m.created_at)));
     node.appendChild(header);
     node.appendChild(el("p", "text", m.text));
+    if (m.media) node.appendChild(mediaNode(m.media));
     if (m.buttons && m.buttons.length) {
       var buttons = el("p", "buttons");
       m.buttons.forEach(function (b) { buttons.appendChild(el("span", "chip", b.title)); });
       node.appendChild(buttons);
     }
     if (m.author === "member") node.appendChild(el("p", "nlu", m.understanding || ""));
+    var delivery = deliveryNode(m);
+    if (delivery) node.appendChild(delivery);
     return node;
   }
 
@@ -139,12 +186,49 @@
     var transcript = document.getElementById("transcript");
     var existing = transcript.querySelector('article[data-id="' + m.id + '"]');
     var node = messageNode(m);
+    // The gateway's live events carry no media ("media" is only in the console's own
+    // answers): keep what the page shows, and ask for it when it may have changed.
+    if (!("media" in m)) {
+      var shown = existing && existing.querySelector(".media");
+      if (shown) node.querySelector(".text").after(shown);
+      if (m.author === "member" && body.dataset.channel !== "web" &&
+          (!shown || shown.dataset.state === "pending")) {
+        refreshMessage(m.id, 0);
+      }
+    } else if (m.media && m.media.state === "pending") {
+      refreshMessage(m.id, 0);
+    }
     if (existing) {
       existing.replaceWith(node);  // e.g. what the bot understood arrived later
     } else {
       transcript.appendChild(node);
       transcript.scrollTop = transcript.scrollHeight;
     }
+  }
+
+  // A member's photo is downloaded after the message is stored: look again a few times
+  // (1, 2, 4, 8, 16 s) until it is stored or failed.
+  var refreshing = {};
+  function refreshMessage(messageId, attempt) {
+    if (refreshing[messageId] && attempt === 0) return;
+    if (attempt > 4) { delete refreshing[messageId]; return; }
+    refreshing[messageId] = true;
+    window.setTimeout(function () {
+      fetch("/console/api/conversations/" + body.dataset.conversationId + "?after=" +
+            (Number(messageId) - 1),
+            { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          var m = data.messages.filter(function (x) { return x.id === Number(messageId); })[0];
+          if (!m) { delete refreshing[messageId]; return; }
+          if (m.media && m.media.state === "pending") {
+            refreshMessage(messageId, attempt + 1);
+          } else {
+            delete refreshing[messageId];
+          }
+          showMessage(m);
+        }, function () { delete refreshing[messageId]; });
+    }, 1000 * Math.pow(2, attempt));
   }
 
   function showNote(n) {
@@ -199,6 +283,9 @@
     var id = body.dataset.conversationId;
     var transcript = document.getElementById("transcript");
     transcript.scrollTop = transcript.scrollHeight;
+    transcript.querySelectorAll('.media[data-state="pending"]').forEach(function (node) {
+      refreshMessage(node.closest("article").dataset.id, 0);
+    });
     listen("/console/events?conversation=" + id, {
       ready: function () { catchUp(id); },
       message: function (event) { showMessage(event.message); },

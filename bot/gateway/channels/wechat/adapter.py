@@ -128,7 +128,8 @@ class WeChat(ChannelAdapter):
         last action opened; what must wait stays in the outbox (sender.py)."""
         if self.sender is None:
             raise ChannelError("the WeChat channel is not mounted")
-        await self.sender.send(conversation.id, conversation.external_id, messages)
+        await self.sender.send(conversation.id, conversation.external_id, messages,
+                               with_person=conversation.paused)
 
     async def notify(self, conversation: ConversationRef, replies: List[OutgoingMessage],
                      notice: "Notice") -> None:
@@ -357,8 +358,8 @@ class WeChat(ChannelAdapter):
         if row_id is None:
             return  # a retried delivery: already recorded
         if self.api is None:
-            error = "HM_WECHAT_APPSECRET is not set"
-            await gateway.pool.write(lambda s: media.failed(s, row_id, error))
+            await gateway.pool.write(
+                lambda s: media.failed(s, row_id, messages.WECHAT_NOT_CONFIGURED))
             return
         try:
             data, content_type, filename = await self.api.media(media_id)

@@ -174,6 +174,12 @@ class Batch:
     held: List[str]
 
 
+def append_hint(text: str, hint: str) -> str:
+    """`text` with the hint as its last paragraph, when both fit in one message."""
+    joined = f"{text}{PARAGRAPH_BREAK}{hint}"
+    return joined if _size(joined) <= TEXT_LIMIT_BYTES else text
+
+
 def fit_quota(messages: Sequence[str], remaining: int, more_hint: str) -> Batch:
     """Send what the window allows; when something must wait, the last message sent
     says so (`more_hint`, e.g. 回复任意内容查看剩余内容), which may push one more message

@@ -20,7 +20,13 @@ from bot.db import DatabasePool
 from bot.gateway import deliveries, messages, store
 from bot.gateway.channels.base import OutgoingMessage
 from bot.gateway.channels.wechat.api import WeChatApi, WeChatApiError
-from bot.gateway.channels.wechat.outbound import fit_quota, pack_tagged, window_for, with_options
+from bot.gateway.channels.wechat.outbound import (
+    append_hint,
+    fit_quota,
+    pack_tagged,
+    window_for,
+    with_options,
+)
 
 logger = logging.getLogger(__name__)
 CHANNEL = "wechat"
@@ -56,8 +62,10 @@ class Sender:
             s, conversation_id, action, now, window.closes_at(), window.quota))
 
     async def send(self, conversation_id: int, openid: str,
-                   replies: Sequence[OutgoingMessage]) -> None:
-        """Queue stored replies for this member and send what the window allows."""
+                   replies: Sequence[OutgoingMessage], with_person: bool = False) -> None:
+        """Queue stored replies for this member and send what the window allows.
+        `with_person`: a manager has (or is about to have) the conversation, so more may
+        follow without the member writing: the window's last message says how to get it."""
         items = [(m.id, with_options(m.text, [b.get("title", "") for b in m.buttons],
                                      messages.OPTIONS_PROMPT)) for m in replies]
         parts = pack_tagged([(i, text) for i, text in items if text.strip()])
@@ -65,15 +73,18 @@ class Sender:
             return
         now = self.clock.now()
         await self.pool.write(lambda s: deliveries.enqueue(s, conversation_id, parts, now))
-        await self.drain(conversation_id, openid)
+        await self.drain(conversation_id, openid, with_person)
 
-    async def drain(self, conversation_id: int, openid: str) -> None:
+    async def drain(self, conversation_id: int, openid: str, with_person: bool = False) -> None:
         """Send what waits for this member, as far as the window allows."""
+        last_slot = (lambda text: append_hint(text, messages.OUTBOX_LAST_SLOT)) \
+            if with_person else (lambda text: text)
         async with self._lock(conversation_id):
             now = self.clock.now()
             plan = await self.pool.write(lambda s: deliveries.claim(
                 s, conversation_id, CHANNEL, now,
-                lambda texts, remaining: fit_quota(texts, remaining, messages.OUTBOX_MORE)))
+                lambda texts, remaining: fit_quota(texts, remaining, messages.OUTBOX_MORE),
+                last_slot))
             if plan is None:
                 self.changed(conversation_id)
                 return

@@ -40,7 +40,28 @@ gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 # The first manager account (kept when it exists: its password is not reset).
 python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing
 
-honcho start --no-colour --procfile Procfile --app-root . >var/log/run.log 2>&1 &
+processes="backends actions rasa gateway"
+if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
+  # WeChat without WeChat: the simulator (bot/wechat_simulator) plays WeChat's servers,
+  # the gateway runs the WeChat channel in safe mode against it (docs/wechat.md).
+  secret HM_WECHAT_TOKEN wechat-demo.token
+  secret HM_WECHAT_APPSECRET wechat-demo.appsecret
+  if [ ! -s var/secrets/wechat-demo.aeskey ]; then
+    (umask 077; python -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))' >var/secrets/wechat-demo.aeskey)
+  fi
+  export HM_WECHAT_AES_KEY="$(cat var/secrets/wechat-demo.aeskey)"
+  export HM_WECHAT_APPID=wx00000000demo0001 HM_WECHAT_MODE=safe
+  export HM_WECHAT_SIM_PORT="${HM_WECHAT_SIM_PORT:-8090}"
+  export HM_WECHAT_API_BASE="http://127.0.0.1:$HM_WECHAT_SIM_PORT"
+  export HM_WECHAT_TEMPLATES='{"appointment_reminder": "demo_appointment_reminder", "preauth_result": "demo_preauth_result"}'
+  if [ -n "${HM_NOW:-}" ]; then
+    HM_WECHAT_SIM_NOW="$(python -c 'import sys; from bot.clock import Clock; print(Clock.from_env().now().timestamp())')"
+    export HM_WECHAT_SIM_NOW
+  fi
+  processes="$processes wechat"
+fi
+
+honcho start --no-colour --procfile Procfile --app-root . $processes >var/log/run.log 2>&1 &
 honcho_pid=$!
 trap 'kill "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true' EXIT INT TERM
 echo "Starting the backends, action server, Rasa (about a minute to load) and gateway;"
@@ -55,5 +76,13 @@ echo
 echo "Web chat (members):       $gateway/chat${member:+?member=$member}"
 echo "Manager console:          $gateway/console   (user: manager, password: $HM_CONSOLE_PASSWORD)"
 echo "Backends API:             $HM_BACKENDS_URL (description: $HM_BACKENDS_URL/openapi.yaml)"
+if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
+  python -m bot.wait_http "$HM_WECHAT_API_BASE/_sim/" 30
+  sim="$HM_WECHAT_API_BASE/_sim"
+  echo "Simulated WeChat:         $sim/  (a member: oDEMO_ready is 陈静, linked to her policy)"
+  echo "  curl -X POST $sim/members/oDEMO_ready/add"
+  echo "  curl -X POST $sim/members/oDEMO_ready/send_text -H 'Content-Type: application/json' -d '{\"text\": \"直付是什么\"}'"
+  echo "  curl $sim/members/oDEMO_ready/inbox"
+fi
 echo "Clock: ${HM_NOW:-real time}. Ctrl-C stops everything."
 wait "$honcho_pid"

@@ -23,7 +23,7 @@ import timeit
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from bot.evaluate import latest_model
 from bot.processes import (
@@ -172,7 +172,7 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
     backends = start_bench_backends("bench-backends-for-rasa")
     env = {"HM_NOW": BENCH_NOW, "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": BENCH_TOKEN}
     starts, rasa_rss, action_rss, parse_ms, rest_ms = [], [], [], [], []
-    gateway_rss, gateway_ms = [], []
+    gateway_rss, gateway_ms, callback_ms, wechat_ms = [], [], [], []
     for run in range(runs):
         actions = start_action_server(log_dir, env)
         began = time.perf_counter()
@@ -184,9 +184,13 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         gateway = start_gateway_server(log_dir, {**env, "HM_RASA_URL": rasa.url,
                                                  "HM_GATEWAY_DB": f"sqlite:///{gateway_db}"},
                                        name="bench-gateway")
+        sim, wechat = start_wechat_bench(log_dir, {**env, "HM_RASA_URL": rasa.url}, run)
         try:
             for i in range(requests):
                 text = MESSAGES[i % len(MESSAGES)]
+                answered, replied = wechat_turn(sim, f"oBENCH{run}_{i}", text)
+                callback_ms.append(answered)
+                wechat_ms.append(replied)
                 parse_ms.append(post_ms(f"{rasa.url}/model/parse", {"text": text}))
                 rest_ms.append(post_ms(f"{rasa.url}/webhooks/rest/webhook",
                                        {"sender": uuid.uuid4().hex, "message": text}))
@@ -199,6 +203,8 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
             action_rss.append(rss_mib(actions.process.pid))
             gateway_rss.append(rss_mib(gateway.process.pid))
         finally:
+            wechat.stop()
+            sim.stop()
             gateway.stop()
             rasa.stop()
             actions.stop()
@@ -211,9 +217,52 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         "rest_round_trip_ms": percentiles(rest_ms),
         "gateway_rss_mib": round(statistics.median(gateway_rss)),
         "web_chat_turn_ms": percentiles(gateway_ms),
+        # WeChat in safe mode through the simulator: until the gateway answers `success`
+        # (WeChat's deadline is 5 s), and until the bot's reply reaches the member.
+        "wechat_callback_answer_ms": percentiles(callback_ms),
+        "wechat_turn_ms": percentiles(wechat_ms),
         "runs": runs,
         "requests_per_run": requests,
     }
+
+
+BENCH_WECHAT = {"token": "bench-token", "app_id": "wx0000000000bench0",
+                "app_secret": "bench-secret",
+                "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
+
+
+def start_wechat_bench(log_dir: Path, env: Dict[str, str], run: int):
+    """A simulated WeChat and a gateway running the WeChat channel in safe mode."""
+    from bot.wechat_simulator import WeChatSimulator
+
+    sim = WeChatSimulator(mode="safe", now=datetime.fromisoformat(BENCH_NOW).timestamp(),
+                          **BENCH_WECHAT)
+    sim.start()
+    db = BENCH_VAR / f"bench-wechat-{run}.sqlite3"
+    for old in BENCH_VAR.glob(f"{db.name}*"):
+        old.unlink()
+    gateway = start_gateway_server(log_dir, {
+        **env, "HM_GATEWAY_DB": f"sqlite:///{db}", "HM_WECHAT_TOKEN": BENCH_WECHAT["token"],
+        "HM_WECHAT_APPID": BENCH_WECHAT["app_id"], "HM_WECHAT_MODE": "safe",
+        "HM_WECHAT_APPSECRET": BENCH_WECHAT["app_secret"],
+        "HM_WECHAT_AES_KEY": BENCH_WECHAT["encoding_aes_key"], "HM_WECHAT_API_BASE": sim.url,
+    }, name="bench-gateway-wechat")
+    sim.callback_url = f"{gateway.url}/wechat"
+    return sim, gateway
+
+
+def wechat_turn(sim, openid: str, text: str) -> Tuple[float, float]:
+    """(ms until the callback was answered, ms until the first reply reached the member)."""
+    sim.add_member(openid)
+    began = time.perf_counter()
+    delivery = sim.send_text(openid, text)
+    answered = delivery.attempts[0].elapsed * 1000
+    deadline = began + 30
+    while not sim.inbox(openid):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"no WeChat reply to {text!r} within 30 s")
+        time.sleep(0.002)
+    return answered, (time.perf_counter() - began) * 1000
 
 
 def per_call_us(fn: Callable[[], object], number: int = 200, repeat: int = 5) -> float:

@@ -120,3 +120,26 @@ def test_a_request_that_never_left_may_be_retried_one_that_did_may_not(sim) -> N
     with pytest.raises(WeChatApiError) as slow:
         run(api.send_text("oAPI_member", "很慢"))
     assert slow.value.kind == "uncertain"
+
+
+def test_an_operator_can_replace_a_leaked_token_once_per_30_seconds(sim, redis_url,
+                                                                     capsys) -> None:
+    from bot.gateway.__main__ import refresh_wechat_token
+    from bot.gateway.settings import Settings
+
+    settings = Settings.from_env({
+        "HM_WECHAT_TOKEN": "t", "HM_WECHAT_APPID": APP_ID, "HM_WECHAT_APPSECRET": SECRET,
+        "HM_WECHAT_MODE": "plaintext", "HM_WECHAT_API_BASE": sim.url,
+        "HM_REDIS_URL": redis_url})
+    sim.advance(31)  # past the earlier test's forced refresh
+    sim.add_member("oAPI_leak")
+    sim.send_text("oAPI_leak", "你好")
+    api = WeChatApi(APP_ID, SECRET, sim.url, redis_url)
+    run(api.send_text("oAPI_leak", "旧令牌"))
+    assert refresh_wechat_token(settings) == 0
+    assert "cached for" in capsys.readouterr().out
+    before = token_calls(sim)
+    run(api.send_text("oAPI_leak", "新令牌"))  # the replica reads the new token from Redis
+    assert token_calls(sim) == before
+    assert refresh_wechat_token(settings) == 1  # WeChat: 30 s between forced refreshes
+    assert "45011" in capsys.readouterr().err

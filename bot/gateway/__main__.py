@@ -2,6 +2,7 @@
 
     python -m bot.gateway migrate   # upgrade the gateway database to the latest migration
     python -m bot.gateway serve     # migrate, then serve on HM_GATEWAY_PORT (8080)
+    python -m bot.gateway wechat-refresh-token   # the access token leaked: replace it now
 
 Settings come from the environment (bot/gateway/settings.py, docs/gateway.md)."""
 from __future__ import annotations
@@ -19,7 +20,7 @@ logger = logging.getLogger("bot.gateway")
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.gateway",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("migrate", "serve"))
+    parser.add_argument("command", choices=("migrate", "serve", "wechat-refresh-token"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -29,6 +30,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SettingsError as error:
         print(f"bot.gateway: {error}", file=sys.stderr)
         return 2
+
+    if args.command == "wechat-refresh-token":
+        return refresh_wechat_token(settings)
 
     from bot.clock import Clock
     from bot.db import Database
@@ -49,6 +53,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logger.info("web chat %s/chat, console %s/console (rasa %s, clock: %s)",
                 settings.public_url, settings.public_url, settings.rasa_url, clock)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False)
+    return 0
+
+
+def refresh_wechat_token(settings: Settings) -> int:
+    """A leaked access token: force a new stable token (WeChat allows 20 a day, 30 s
+    apart) and put it in the shared cache, so every replica uses the new one."""
+    wechat = settings.wechat
+    if wechat is None or not wechat.app_secret:
+        print("bot.gateway: HM_WECHAT_TOKEN, HM_WECHAT_APPID and HM_WECHAT_APPSECRET are "
+              "needed to refresh the WeChat token", file=sys.stderr)
+        return 2
+    from wechatpy.exceptions import WeChatClientException
+
+    from bot.gateway.channels.wechat.api import WeChatApi
+
+    api = WeChatApi(wechat.app_id, wechat.app_secret, wechat.api_base, wechat.redis_url,
+                    wechat.api_timeout)
+    try:
+        result = api.client.fetch_access_token(force_refresh=True)
+    except (WeChatClientException, OSError) as error:
+        print(f"bot.gateway: WeChat refused the refresh: {error}", file=sys.stderr)
+        return 1
+    finally:
+        api.close()
+    print(f"new WeChat access token cached for {result.get('expires_in')} s"
+          + ("" if wechat.redis_url else " (in this process only: set HM_REDIS_URL so the "
+             "gateway sees it; it fetches the new one itself on 40001 anyway)"))
     return 0
 
 

@@ -123,13 +123,14 @@ class StableTokenClient(WeChatClient):
     def access_token_key(self) -> str:
         return f"hm_wechat_{self.appid}_stable_token"
 
-    def fetch_access_token(self) -> Dict[str, Any]:
-        """POST /cgi-bin/stable_token in normal mode (force_refresh only by hand, when
-        the token leaked: 20 a day, 30 s apart)."""
+    def fetch_access_token(self, force_refresh: bool = False) -> Dict[str, Any]:
+        """POST /cgi-bin/stable_token in normal mode. `force_refresh` only by an
+        operator, when the token leaked (`python -m bot.gateway wechat-refresh-token`:
+        20 a day, 30 s apart; every other caller's token dies with it)."""
         answer = self._http.post(
             f"{self.api_base}/cgi-bin/stable_token", timeout=self.timeout,
             json={"grant_type": "client_credential", "appid": self.appid,
-                  "secret": self.secret, "force_refresh": False})
+                  "secret": self.secret, "force_refresh": force_refresh})
         answer.raise_for_status()
         result = answer.json()
         errcode = int(result.get("errcode") or 0)

@@ -19,6 +19,14 @@ from bot.clients import BackendRefused, BackendSettings, BackendsClient, idempot
 # metadata; without it (rasa shell, the REST channel used directly) the conversation id
 # is taken as the member's web-chat id.
 DEFAULT_CHANNEL = "web"
+# A form takes a free-text reply as the answer to its question unless the message is
+# clearly something else: leaving the form, an emergency, or a question with its own rule.
+NOT_AN_ANSWER = frozenset({
+    "deny", "request_human", "report_emergency", "complain", "goodbye", "thank", "greet",
+    "bot_challenge", "ask_visit_rules", "ask_direct_pay_card", "ask_preauth_materials",
+    "ask_service_hours", "check_preauth_status", "book_appointment", "cancel_appointment",
+    "reschedule_appointment", "query_appointments",
+})
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +77,10 @@ def reset(slots: Iterable[Text], keep: Iterable[Text] = ()) -> List[Dict[Text, A
 
 def entities_in_latest(tracker: Tracker) -> set:
     return {entity.get("entity") for entity in (tracker.latest_message or {}).get("entities", [])}
+
+
+def latest_intent(tracker: Tracker) -> Optional[Text]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
 def buttons(titles: Iterable[str], payloads: Optional[Iterable[str]] = None) -> List[Dict[str, str]]:

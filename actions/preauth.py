@@ -12,10 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.availability import clock
 from actions.backend import (
+    NOT_AN_ANSWER,
     AbandonAction,
     buttons,
     client,
     find_member,
+    latest_intent,
     request_key,
     reset,
     utter_backend_down,
@@ -31,13 +33,6 @@ from bot.clients import BackendRefused, BackendUnavailable
 
 PREAUTH_SLOTS = ("treatment", "hospital", "hospital_id", "time", "amount", "materials",
                  "preauth_need", "preauth_awaiting_price")
-# A free-text reply to "what treatment?" is taken as its name, unless the message is
-# clearly something else: leaving the form, an emergency, or a question with its own rule.
-NOT_AN_ANSWER = {"deny", "request_human", "report_emergency", "goodbye", "thank", "greet",
-                 "bot_challenge", "ask_visit_rules", "ask_direct_pay_card",
-                 "ask_preauth_materials", "ask_service_hours", "check_preauth_status",
-                 "book_appointment", "cancel_appointment", "reschedule_appointment",
-                 "query_appointments"}
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -157,11 +152,11 @@ class ValidatePreauthForm(FormValidationAction):
 
     async def extract_treatment(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        """An item the NLU does not know is still the member's answer."""
+        """An item the NLU does not know is still the member's answer (a free-text reply
+        to "what treatment?" is taken as its name)."""
         if tracker.get_slot("requested_slot") != "treatment" or _said(tracker, "treatment"):
             return {}
-        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-        if intent in NOT_AN_ANSWER:
+        if latest_intent(tracker) in NOT_AN_ANSWER:
             return {}  # "不申请了", "找人工", an emergency: not an answer
         text = _latest_text(tracker).strip()
         return {"treatment": preauth_item(text) or text} if 0 < len(text) <= 30 else {}

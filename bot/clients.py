@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
@@ -122,6 +123,24 @@ class BackendsClient:
 
     async def profile(self, member_id: int) -> Dict[str, Any]:
         return await self._call("GET", f"/v1/members/{member_id}/profile")
+
+    async def link_member(self, key: str, channel: str, external_id: str, policy_number: str,
+                          phone_last4: str) -> Dict[str, Any]:
+        """Link a chat identity to the member whose policy number and phone tail these
+        are: {"result": linked|relinked|already_linked, ..., "member": masked}. Raises
+        BackendRefused 422 link_mismatch (details.remaining_attempts, retry_after) or
+        429 link_locked (details.retry_after)."""
+        body = {"channel": channel, "external_id": external_id,
+                "policy_number": policy_number, "phone_last4": phone_last4}
+        return await self._call("POST", "/v1/members/link", body=body, key=key)
+
+    async def unlink_channel(self, channel: str, external_id: str,
+                             key: Optional[str] = None) -> Dict[str, Any]:
+        """Forget a chat identity's link (WeChat unsubscribe): {"unlinked": bool,
+        "member_id": int|None, ...}. Safe to repeat, so a fresh key by default."""
+        return await self._call("POST", "/v1/members/unlink",
+                                body={"channel": channel, "external_id": external_id},
+                                key=key or uuid.uuid4().hex)
 
     # ---- network and schedules ----------------------------------------------------
     async def hospitals(self, query: str) -> list:

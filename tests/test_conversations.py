@@ -1,10 +1,11 @@
-"""Booking, changes and pre-authorisation end to end: the trained test model through
-Rasa's REST channel, the real action server, and the real backends with their seeded
-demo members. The clock is frozen at Tuesday 2026-11-24 10:00 (tests/conftest.py).
+"""Booking, changes, pre-authorisation and linking a policy end to end: the trained test
+model through Rasa's REST channel, the real action server, and the real backends with
+their seeded demo members. The clock is frozen at Tuesday 2026-11-24 10:00
+(tests/conftest.py).
 
-Each test speaks as a demo member through the metadata, as the gateway does, with its
-own conversation id; tests that book use their own hospital or day so they stay
-independent."""
+Each test speaks as a demo member (or a new WeChat follower) through the metadata, as
+the gateway does, with its own conversation id; tests that book use their own hospital
+or day so they stay independent."""
 from __future__ import annotations
 
 import uuid
@@ -14,7 +15,7 @@ import pytest
 
 from bot.processes import Server
 from tests.conftest import Backends
-from tests.rest import get, handoffs, send
+from tests.rest import get, handoffs, post, send
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +23,18 @@ pytestmark = pytest.mark.slow
 class Member:
     """One member's conversation with the assistant."""
 
-    def __init__(self, rasa: Server, member: str) -> None:
+    def __init__(self, rasa: Server, member: str, channel: str = "web") -> None:
         self.rasa = rasa
         self.member = member
+        self.channel = channel
         self.sender = uuid.uuid4().hex
         self.last_buttons: List[dict] = []
         self.last_text = ""
 
     def says(self, text: str) -> str:
-        replies = send(self.rasa, text, self.sender, self.member)
+        replies = post(f"{self.rasa.url}/webhooks/rest/webhook", {
+            "sender": self.sender, "message": text,
+            "metadata": {"channel": self.channel, "member": self.member}})
         self.last_buttons = [b for r in replies for b in r.get("buttons") or []]
         self.last_text = "\n".join(r.get("text", "") for r in replies)
         return self.last_text
@@ -205,3 +209,61 @@ def test_a_named_doctor_is_found_by_surname_and_title(ready):
 def test_an_unknown_doctor_falls_back_to_the_clinic_and_says_so(ready):
     reply = ready.says("约瑞金皮肤科张主任 12月2日上午")
     assert "没有找到张主任" in reply and "特需门诊（不指定医生）" in reply
+
+
+# ------------------------------------------------------------------ linking a policy
+
+
+def follower(rasa: Server) -> Member:
+    """A new WeChat follower: an openid the backends link to nobody yet."""
+    return Member(rasa, f"oTEST_{uuid.uuid4().hex[:16]}", channel="wechat")
+
+
+def test_a_new_follower_links_step_by_step_and_then_gets_personal_answers(rasa_server):
+    member = follower(rasa_server)
+    assert "绑定保单" in member.says("我的预约")  # unlinked: told how to link
+    assert "电子保单" in member.says("绑定保单")
+    assert "没认出保单号" in member.says("123")
+    assert "后四位" in member.says("ZAHM2026000002")  # demo-waiting, 林晓
+    assert "4位数字" in member.says("02")
+    done = member.says("0002")
+    assert "绑定成功" in done and "林*" in done and "ZAHM******0002" in done
+    assert "ZAHM2026000002" not in done and "林晓" not in done
+    assert "没有待就诊的直付预约" in member.says("我的预约")
+    assert "等待期" in member.says("帮我约瑞金皮肤科")
+    already = member.says("绑定保单")
+    assert "已经绑定了林*的保单" in already and "后四位" not in already
+
+
+def test_one_message_with_both_factors_links_at_once(rasa_server):
+    member = follower(rasa_server)
+    done = member.says("绑定保单 保单号ZAHM2026000003 手机尾号0003")
+    assert "绑定成功" in done and "王*" in done
+    assert "编号" in member.says("我约了哪些号")
+
+
+def test_wrong_digits_say_the_tries_left_then_lock_with_the_call_centre(rasa_server):
+    member = follower(rasa_server)
+    replies = [member.says("绑定保单 ZAHM2026000001 手机尾号1111") for _ in range(6)]
+    for reply, left in zip(replies, (4, 3, 2, 1)):
+        assert f"还可以再试{left}次" in reply and "绑定保单" in reply
+    assert "验证次数已用完" in replies[4] and "952299" in replies[4]
+    assert "锁定" in replies[5] and "11月25日（周三）10:00" in replies[5]
+    assert "952299" in replies[5] and "健康管家" in replies[5]
+    assert not any("ZAHM2026000001" in reply for reply in replies)
+    assert "锁定" in member.says("绑定保单 ZAHM2026000001 手机尾号0001")  # even the right ones
+
+
+def test_saying_no_while_linking_ends_the_form(rasa_server):
+    member = follower(rasa_server)
+    assert "保单号" in member.says("我要绑定保单")
+    assert "先不绑定" in member.says("算了 不绑了")
+    assert "绑定成功" not in member.says("0002")
+
+
+def test_an_emergency_while_linking_gets_120_first(rasa_server):
+    member = follower(rasa_server)
+    assert "保单号" in member.says("绑定保单")
+    reply = member.says("等一下 我妈突然晕倒了叫不醒")
+    assert reply.startswith("⚠️") and "120" in reply.split("\n")[0]
+    assert "没认出保单号" not in reply and "ZA开头" not in reply

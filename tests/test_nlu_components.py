@@ -5,8 +5,11 @@ from datetime import datetime
 
 from rasa.shared.nlu.training_data.message import Message
 
+import pytest
+
 from bot.clock import SHANGHAI, Clock
-from bot.nlu.components import RedFlagOverride, TimeAmountExtractor
+from bot.nlu.components import IdentifierExtractor, RedFlagOverride, TimeAmountExtractor
+from bot.nlu.identifiers import find_phone_last4, find_policy_number
 
 
 def message(text: str, intent: str | None = None, confidence: float = 0.9) -> Message:
@@ -54,3 +57,64 @@ def test_time_and_amount_entities_follow_the_injected_clock():
     [when] = entities(msg, "time")
     assert when["value"]["start"].startswith("2027-01-05T08:00")
     assert entities(msg, "amount")[0]["value"] == 2000
+
+
+@pytest.mark.parametrize("text, policy_number", [
+    ("ZAHM2026000001", "ZAHM2026000001"),
+    ("绑定一下我的保单 zahm2026000003", "ZAHM2026000003"),
+    ("保单号 ZAHM 2026 0000 02", "ZAHM2026000002"),
+    ("保单号：zahm-2026-000004，帮我绑定", "ZAHM2026000004"),
+    ("ＺＡＨＭ２０２６０００００５", "ZAHM2026000005"),
+    ("我的保单号是ZA12345678", "ZA12345678"),
+    ("绑定保单", None),
+    ("zambia", None),
+    ("ZAHM", None),
+    ("ZAHMABCDEFGH12", None),  # too few digits for a policy number
+    ("XZAHM2026000001", None),  # part of a longer word
+    ("ZAHM2026000002 0002", "ZAHM2026000002"),  # the phone tail said with it
+    ("zahm 2026 0000 02 0002", "ZAHM2026000002"),
+])
+def test_policy_numbers_are_found_and_normalised(text, policy_number):
+    found = find_policy_number(text)
+    assert (found.value if found else None) == policy_number
+
+
+@pytest.mark.parametrize("text, bare, last4", [
+    ("手机尾号0003", False, "0003"),
+    ("保单号ZAHM2026000003 手机尾号0003", False, "0003"),
+    ("手机后四位是 6688", False, "6688"),
+    ("手机号后4位：1024", False, "1024"),
+    ("电话末四位3321", False, "3321"),
+    ("1024是我手机尾号", False, "1024"),
+    ("我的手机号是139 0000 0002", False, "0002"),
+    ("尾号０００３", False, "0003"),
+    ("0003", False, None),  # a bare number only when the form asked for it
+    ("0003", True, "0003"),
+    (" 0003。", True, "0003"),
+    ("12345", True, None),
+    ("尾号123", False, None),
+    ("ZAHM2026000003", True, None),  # a policy number is not a phone tail
+    ("ZAHM2026000002 0002", False, "0002"),
+    ("保单ZAHM2026000002，0002", False, "0002"),
+    ("ZAHM2026000002 20260", False, None),
+    ("明天下午3点", True, None),
+])
+def test_phone_tails_are_found_next_to_their_cue_words(text, bare, last4):
+    found = find_phone_last4(text, bare=bare)
+    assert (found.value if found else None) == last4
+
+
+def test_identifier_entities_point_at_what_the_member_wrote():
+    text = "保单号 zahm 2026 0000 03，手机尾号0003"
+    [msg] = IdentifierExtractor().process([message(text)])
+    [policy] = entities(msg, "policy_number")
+    [tail] = entities(msg, "phone_last4")
+    assert policy["value"] == "ZAHM2026000003"
+    assert text[policy["start"]:policy["end"]] == "zahm 2026 0000 03"
+    assert tail["value"] == "0003" and tail["start"] == text.rindex("0003")
+    assert policy["extractor"] == tail["extractor"] == "IdentifierExtractor"
+
+
+def test_ordinary_messages_get_no_identifier_entities():
+    [msg] = IdentifierExtractor().process([message("约瑞金皮肤科 11月26号上午9点")])
+    assert msg.get("entities", []) == []

@@ -26,6 +26,7 @@ _ERRORS = {
     "invalid_transition": "当前状态下不能做这个变更。",
     "payload_too_large": "提交的内容太大了。",
     "internal_error": "系统暂时出了点问题，请稍后再试；着急的话可以联系您的私人健康管家。",
+    "link_mismatch": "保单号和手机号后四位没有核对成功，请确认都填写正确，且保单在保障期内。",
 }
 
 
@@ -70,6 +71,24 @@ def full_date(d: date) -> str:
 
 def visit_time(start: datetime, today: date) -> str:
     return f"{describe_date(start.date(), today)}{start:%H:%M}"
+
+
+# ------------------------------------------------------------ linking (绑定保单)
+
+_CALL_CENTRE = "众安客服热线952299 / 1010-9955（每天08:00–22:00）"
+
+
+def link_mismatch(remaining: int, retry_after: Optional[datetime], today: date) -> str:
+    """One sentence whatever was wrong (unknown policy, wrong digits, policy not in force)."""
+    if remaining > 0:
+        return f"{error('link_mismatch')}还可以再试{remaining}次。"
+    return (f"{error('link_mismatch')}验证次数已用完，请{visit_time(retry_after, today)}后再试，"
+            f"或致电{_CALL_CENTRE}，也可以请私人健康管家帮您核实。")
+
+
+def link_locked(retry_after: datetime, today: date) -> str:
+    return (f"验证失败次数过多，绑定暂时锁定，请{visit_time(retry_after, today)}后再试。"
+            f"着急的话请致电{_CALL_CENTRE}，或请私人健康管家帮您核实。")
 
 
 # ------------------------------------------------------------ availability

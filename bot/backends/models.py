@@ -64,6 +64,24 @@ class MemberChannel(Base):
     member = relationship("Member", back_populates="channels")
 
 
+class LinkAttempt(Base):
+    """A try at linking a chat identity to a policy (绑定保单): failed ones count towards
+    the limits (bot/backends/linking.py). The policy number is kept only as a hash: a
+    stranger's guesses are not stored."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (
+        Index("ix_link_attempts_identity", "channel", "external_id", "attempted_at"),
+        Index("ix_link_attempts_policy", "policy_hash", "attempted_at"),
+    )
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    policy_hash = Column(String(64), nullable=False)  # sha256 hex of the normalised number
+    matched = Column(Boolean, nullable=False)  # policy number and phone tail both right
+    attempted_at = Column(ShanghaiDateTime, nullable=False)
+
+
 class Hospital(Base):
     """A network hospital (catalog id as key)."""
 

@@ -1,14 +1,7 @@
-"""Masking members' personal data before it reaches a log."""
+"""Masking members' personal data before it reaches a log or a chat: the backends use
+the masks of bot.privacy, which also finds personal data in members' free text."""
 from __future__ import annotations
 
+from bot.privacy import mask_digits, mask_name, mask_policy_number
 
-def mask_name(name: str) -> str:
-    """陈静 -> 陈*, 欧阳晓明 -> 欧***."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
-
-
-def mask_digits(value: str, keep_start: int = 3, keep_end: int = 4) -> str:
-    """13800000001 -> 138****0001; short values are masked entirely."""
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+__all__ = ["mask_digits", "mask_name", "mask_policy_number"]

@@ -4,6 +4,7 @@ once per Idempotency-Key."""
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from typing import Callable, Optional
 
@@ -16,6 +17,7 @@ from bot.backends import (
     directory,
     emergency,
     errors,
+    linking,
     members,
     messages,
     preauth,
@@ -30,6 +32,7 @@ from bot.backends.validation import Fields
 DUMPS = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 MAX_ID = 2**31 - 1
 MAX_ALTERNATIVES = 20
+POLICY_NUMBER = re.compile(r"[A-Z0-9]{4,40}")
 
 
 def respond(body: dict, status: int = 200, headers: Optional[dict] = None) -> HTTPResponse:
@@ -130,6 +133,37 @@ async def member_emergency_notifications(request: Request, member_id: int) -> HT
         "emergency_notifications": [serialize.emergency(n)
                                     for n in emergency.member_notifications(ctx, member_id)],
     }))
+
+
+def _identity(fields: Fields) -> tuple[str, str]:
+    return fields.text("channel", max_length=20), fields.text("external_id", max_length=200)
+
+
+async def member_link(request: Request) -> HTTPResponse:
+    body = Fields.body(request.body)
+    channel, external_id = _identity(body)
+    policy_number = linking.normalise_policy_number(body.text("policy_number", max_length=60))
+    if not POLICY_NUMBER.fullmatch(policy_number):
+        raise errors.invalid("policy_number",
+                             messages.wrong_format("policy_number", "保单号（字母和数字）"))
+    phone_last4 = body.digits("phone_last4", 4)
+
+    def operation(ctx: Context) -> tuple[int, dict]:
+        outcome = linking.link(ctx, channel, external_id, policy_number, phone_last4)
+        if outcome.refused is not None:
+            # A failed try must be kept (it counts): answered, not raised, so it commits.
+            return outcome.refused.status, outcome.refused.body()
+        status = 201 if outcome.result == linking.LINKED else 200
+        return status, serialize.link(outcome, channel, external_id, ctx.today)
+    return await _post_once(request, body, operation)
+
+
+async def member_unlink(request: Request) -> HTTPResponse:
+    body = Fields.body(request.body)
+    channel, external_id = _identity(body)
+    return await _post_once(request, body, lambda ctx: (
+        200, serialize.unlink(channel, external_id, linking.unlink(ctx, channel, external_id))
+    ))
 
 
 # ------------------------------------------------------------------ directory
@@ -299,6 +333,8 @@ ROUTES = (
     ("GET", "/health", health),
     ("GET", "/openapi.yaml", openapi_document),
     ("GET", "/v1/members/lookup", member_lookup),
+    ("POST", "/v1/members/link", member_link),
+    ("POST", "/v1/members/unlink", member_unlink),
     ("GET", "/v1/members/<member_id:int>", member_detail),
     ("GET", "/v1/members/<member_id:int>/profile", member_profile),
     ("GET", "/v1/members/<member_id:int>/appointments", member_appointments),

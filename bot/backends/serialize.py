@@ -9,6 +9,7 @@ from typing import Iterable, Optional, Union
 from bot.backends import messages, rules
 from bot.backends.availability import Availability
 from bot.backends.appointments import Change
+from bot.backends.linking import LinkOutcome
 from bot.backends.members import policy_terms
 from bot.backends.models import (
     Appointment,
@@ -22,6 +23,7 @@ from bot.backends.models import (
     Slot,
 )
 from bot.backends.preauth import Assessment, late_warning, materials_missing
+from bot.backends.privacy import mask_name, mask_policy_number
 from bot.backends.schedule import pattern_weekdays
 from bot.catalog import Catalog, Treatment
 from bot.clock import SHANGHAI
@@ -63,6 +65,36 @@ def member(m: Member, today: date) -> dict:
         "direct_pay_card": m.direct_pay_card,
         "no_show_count": m.no_show_count,
         "channels": [{"channel": c.channel, "external_id": c.external_id} for c in m.channels],
+    }
+
+
+def linked_member(m: Member, today: date) -> dict:
+    """The member as a chat may show them after linking: masked (陈*, ZAHM******0001)."""
+    policy = policy_terms(m)
+    return {
+        "id": m.id,
+        "name": mask_name(m.name),
+        "policy_number": mask_policy_number(m.policy_number),
+        "policy_active": rules.policy_active_on(policy, today),
+        "in_waiting_period": rules.in_waiting_period(policy, today),
+    }
+
+
+def link(outcome: LinkOutcome, channel: str, external_id: str, today: date) -> dict:
+    return {
+        "result": outcome.result,
+        "channel": channel,
+        "external_id": external_id,
+        "member": linked_member(outcome.member, today),
+    }
+
+
+def unlink(channel: str, external_id: str, member_id: Optional[int]) -> dict:
+    return {
+        "channel": channel,
+        "external_id": external_id,
+        "unlinked": member_id is not None,
+        "member_id": member_id,
     }
 
 

@@ -81,6 +81,15 @@ class Fields:
             raise self._wrong(name, f"{minimum}到{maximum}之间的整数")
         return value
 
+    def digits(self, name: str, length: int) -> str:
+        """Exactly `length` ASCII digits, as text (leading zeros count)."""
+        value = self._get(name, required=True)
+        if not isinstance(value, str) or len(value) != length or not (
+            value.isascii() and value.isdigit()
+        ):
+            raise self._wrong(name, f"{length}位数字（字符串）")
+        return value
+
     def boolean(self, name: str, default: bool = False) -> bool:
         value = self._get(name, required=False)
         if value is None:

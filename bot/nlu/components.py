@@ -1,8 +1,10 @@
-"""Custom Rasa NLU components: Chinese tokenising, rule-based time/amount entities, and
-the emergency override that no classifier score can outvote.
+"""Custom Rasa NLU components: Chinese tokenising, rule-based time/amount and policy
+number/phone tail entities, and the emergency override that no classifier score can
+outvote.
 
 Each component is a thin adapter: the thinking lives in plain modules
-(bot.timeparse, bot.amounts, bot.redflags) that are tested on their own.
+(bot.timeparse, bot.amounts, bot.nlu.identifiers, bot.redflags) that are tested on
+their own.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import amounts, redflags, timeparse
 from bot.clock import Clock
+from bot.nlu import identifiers
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +64,11 @@ class ChineseTokenizer(JiebaTokenizer):
 
 
 def _entity(
-    name: Text, value: Any, text: Text, span: Text, extractor: Text
+    name: Text, value: Any, text: Text, span: Text, extractor: Text,
+    start: Optional[int] = None,
 ) -> Dict[Text, Any]:
-    start = max(text.find(span), 0) if span else 0
+    if start is None:
+        start = max(text.find(span), 0) if span else 0
     return {
         "entity": name,
         "value": value,
@@ -91,25 +96,31 @@ class _RuleComponent(GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
-class TimeAmountExtractor(_RuleComponent, EntityExtractorMixin):
-    """Adds `time` (resolved against the injectable clock, booking semantics) and
-    `amount` (RMB) entities found by rules; DIET is never trained on either."""
-
-    def __init__(self, clock: Optional[Clock] = None) -> None:
-        self._clock = clock or Clock.from_env()
+class _RuleExtractor(_RuleComponent, EntityExtractorMixin):
+    """Adds the entities its rules find (`extract`) to whatever DIET found."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT) or ""
-            found = self.extract(text)
+            found = self.extract(message.get(TEXT) or "")
             if found:
                 message.set(
                     ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True
                 )
         return messages
+
+    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+        raise NotImplementedError
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class TimeAmountExtractor(_RuleExtractor):
+    """Adds `time` (resolved against the injectable clock, booking semantics) and
+    `amount` (RMB) entities found by rules; DIET is never trained on either."""
+
+    def __init__(self, clock: Optional[Clock] = None) -> None:
+        self._clock = clock or Clock.from_env()
 
     def extract(self, text: Text) -> List[Dict[Text, Any]]:
         found = []
@@ -120,6 +131,25 @@ class TimeAmountExtractor(_RuleComponent, EntityExtractorMixin):
         if money is not None:
             value = int(money.value) if money.value == int(money.value) else float(money.value)
             found.append(_entity("amount", value, text, money.text, self.name))
+        return found
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class IdentifierExtractor(_RuleExtractor):
+    """Adds `policy_number` (normalised: ZAHM2026000001) and `phone_last4` (four digits
+    said as the phone's tail) entities found by rules; DIET is never trained on either.
+    A bare four-digit reply is taken as a phone tail by the link form, which knows it
+    asked for one (actions/link.py)."""
+
+    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+        found = []
+        for name, match in (("policy_number", identifiers.find_policy_number(text)),
+                            ("phone_last4", identifiers.find_phone_last4(text))):
+            if match is not None:
+                found.append(_entity(name, match.value, text, match.text, self.name,
+                                     start=match.start))
         return found
 
 

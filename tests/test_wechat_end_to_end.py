@@ -315,12 +315,25 @@ def test_a_notice_outside_the_window_goes_as_a_template_once(stack) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "kind"
 
 
-def test_an_unfollow_purges_the_member_everywhere(stack, rasa_server) -> None:
+def test_a_follower_links_the_policy_and_an_unfollow_purges_everything(
+        stack, rasa_server, conversation_backends: Backends) -> None:
     sim, gateway = stack
     openid = "oE2E_leaving"
     sim.follow(openid)
-    sim.send_text(openid, "我想预约")
     settle(sim, openid)
+    for text_ in ("绑定保单", "ZAHM2026000002", "0002"):
+        sim.send_text(openid, text_)
+        said = settle(sim, openid)
+    assert "绑定成功" in said[-1] or "已绑定" in said[-1]
+    assert "ZAHM2026000002" not in "".join(said)  # never echoed in full
+    # The gateway learnt the link from the action: the console shows the profile now.
+    assert rows(gateway, "SELECT member_id FROM conversations WHERE external_id = :o",
+                o=openid)[0][0] is not None
+    lookup = f"{conversation_backends.url}/v1/members/lookup"
+    auth = {"Authorization": f"Bearer {conversation_backends.token}"}
+    params = {"channel": "wechat", "external_id": openid}
+    assert requests.get(lookup, params=params, headers=auth, timeout=10).status_code == 200
+
     sim.unfollow(openid)
     assert wait_for(lambda: not rows(gateway, "SELECT id FROM conversations WHERE "
                                               "external_id = :o", o=openid))
@@ -330,6 +343,8 @@ def test_an_unfollow_purges_the_member_everywhere(stack, rasa_server) -> None:
                                timeout=10).json()
         return not [e for e in tracker["events"] if e.get("event") == "user"]
     assert wait_for(forgotten)
+    assert wait_for(lambda: requests.get(lookup, params=params, headers=auth,
+                                         timeout=10).status_code == 404)
 
 
 # ------------------------------------------------------------------ WeChat's clock moves

@@ -27,6 +27,18 @@ REQUEST_HUMAN_INTENT = "request_human"
 # A chat identity the backends did not know is asked about again after this long (a
 # guest may bind a policy later), not on every message.
 UNBOUND_RECHECK_SECONDS = 600.0
+# The custom payload actions send when a chat identity was just linked to a policy
+# (actions/link.py): {"member_linked": {"member_id": 12}}.
+MEMBER_LINKED = "member_linked"
+
+
+def linked_member(replies: List[Dict[str, Any]]) -> Optional[int]:
+    for reply in replies:
+        linked = (reply.get("custom") or {}).get(MEMBER_LINKED) if isinstance(
+            reply.get("custom"), dict) else None
+        if isinstance(linked, dict) and isinstance(linked.get("member_id"), int):
+            return linked["member_id"]
+    return None
 
 
 @dataclass
@@ -147,6 +159,10 @@ class Router:
             self.outbox.member_message(conversation, view)
             apology = messages.bot_unavailable(call_center_open(self.clock.now()))
             return await self.outbox.say(conversation, "system", [{"text": apology}])
+        member_id = linked_member(replies)
+        if member_id is not None and member_id != conversation.member_id:
+            self._unbound.pop(conversation.id, None)
+            await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
         texts, handoff = split_replies(replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
         sent = await self.outbox.say(conversation, "bot", texts)

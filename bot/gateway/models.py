@@ -1,6 +1,7 @@
 """The gateway's tables: conversations and their messages, handoffs to health managers,
-callback tickets, console users, sessions, notes and the audit log. Own metadata and
-migrations (bot/gateway/migrations); times are Shanghai wall-clock (bot.db)."""
+callback tickets, console users, sessions, notes, the audit log, and the review of
+conversations into training data (bot/review). Own metadata and migrations
+(bot/gateway/migrations); times are Shanghai wall-clock (bot.db)."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -44,6 +45,14 @@ ROLES = ("manager", "reviewer", "admin")
 # went out: it may have arrived; never resent, the send API has no idempotency key).
 DELIVERY_STATES = ("pending", "sending", "sent", "held", "undeliverable", "uncertain")
 MEDIA_STATES = ("pending", "stored", "failed")
+# What a reviewer decided about a member message (bot/review/decisions.py): accept the
+# bot's intent, relabel it, out of scope (no intent fits; never exported), skip.
+REVIEW_ACTIONS = ("accept", "relabel", "out_of_scope", "skip")
+# What became of an export (bot/review/export.py): written to data/nlu/reviewed.yml, kept
+# by the gate (nothing got worse), or set aside (moved to var/review/rejected/).
+EXPORT_STATUSES = ("written", "kept", "set_aside")
+# The pages a saved filter belongs to.
+SAVED_FILTER_VIEWS = ("conversations", "inbox")
 
 
 class User(Base):
@@ -111,7 +120,10 @@ class Message(Base):
     routed_to = Column(String(20))
     intent = Column(String(100))
     confidence = Column(Float)
+    # [{"entity", "value", "start", "end", "extractor"}] (spans when Rasa gives them)
     entities = Column(JSON(none_as_null=True))
+    # [{"name", "confidence"}], the classifier's top 5 (nlu_fallback left out)
+    intent_ranking = Column(JSON(none_as_null=True))
     slots = Column(JSON(none_as_null=True))
     channel_message_id = Column(String(200))  # de-duplication of channel retries
     # outbound on API channels: one of DELIVERY_STATES (a reply split over several
@@ -313,3 +325,79 @@ class Media(Base):
     error = Column(Text)
     created_at = Column(ShanghaiDateTime, nullable=False)
     fetched_at = Column(ShanghaiDateTime)
+
+
+class ReviewExport(Base):
+    """One export of review decisions into training data, and what the gate made of it."""
+
+    __tablename__ = "review_exports"
+    __table_args__ = (CheckConstraint(one_of("status", EXPORT_STATUSES), name="status"),)
+    id = Column(Integer, primary_key=True)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    user_id = Column(ForeignKey("users.id"))  # None from the command line
+    path = Column(Text, nullable=False)  # the file written
+    counts = Column(JSON, nullable=False)  # {"written", "duplicates", "conflicts", "skipped"}
+    # the example lines written, [{"decision_id", "intent", "example"}]: what set_aside
+    # takes out of the file again
+    examples = Column(JSON, nullable=False)
+    status = Column(String(20), nullable=False, default="written")
+    reason = Column(Text)  # why it was set aside
+    metrics_before = Column(JSON(none_as_null=True))  # the gate's evaluation
+    metrics_after = Column(JSON(none_as_null=True))
+    decided_at = Column(ShanghaiDateTime)  # when the status became kept or set_aside
+
+
+class ReviewDecision(Base):
+    """A reviewer's decision on one member message (审核结论). Only the latest decision
+    of a message that is not undone counts. The text is masked for training at decision
+    time, so the decision outlives the message (purged: message_id becomes NULL)."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (
+        CheckConstraint(one_of("action", REVIEW_ACTIONS), name="action"),
+        Index("ix_review_decisions_message_current", "message_id", "undone_at"),
+    )
+    id = Column(Integer, primary_key=True)
+    message_id = Column(ForeignKey("messages.id", ondelete="SET NULL"))
+    text = Column(Text, nullable=False)  # bot.privacy.mask_for_training of the member text
+    user_id = Column(ForeignKey("users.id"), nullable=False)
+    action = Column(String(20), nullable=False)
+    intent = Column(String(100))  # accept and relabel
+    entities = Column(JSON(none_as_null=True))  # [{"entity", "value", "start", "end"}] on text
+    created_at = Column(ShanghaiDateTime, nullable=False)
+    undone_at = Column(ShanghaiDateTime)
+    undone_by = Column(ForeignKey("users.id"))
+    exported_at = Column(ShanghaiDateTime)
+    export_id = Column(ForeignKey("review_exports.id"), index=True)
+
+    user = relationship("User", foreign_keys=[user_id])
+
+
+class ConversationTag(Base):
+    """A reviewer's tag on a conversation (e.g. 新意图, 回复有误)."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (UniqueConstraint("conversation_id", "tag"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    tag = Column(String(40), nullable=False)
+    user_id = Column(ForeignKey("users.id"), nullable=False)
+    created_at = Column(ShanghaiDateTime, nullable=False)
+
+
+class SavedFilter(Base):
+    """A reviewer's named filter of the conversations list or the inbox (a query JSON,
+    periods relative to today: 本周微信中的未理解消息 stays this week's)."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (
+        UniqueConstraint("user_id", "view", "name"),
+        CheckConstraint(one_of("view", SAVED_FILTER_VIEWS), name="view"),
+    )
+    id = Column(Integer, primary_key=True)
+    user_id = Column(ForeignKey("users.id"), nullable=False)
+    view = Column(String(20), nullable=False, default="conversations")
+    name = Column(String(100), nullable=False)
+    query = Column(JSON, nullable=False)
+    created_at = Column(ShanghaiDateTime, nullable=False)

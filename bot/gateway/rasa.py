@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
@@ -15,33 +15,55 @@ import aiohttp
 logger = logging.getLogger(__name__)
 
 HANDBACK_INTENT = "EXTERNAL_handback"
+FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier: the bot did not understand
+RANKING_SIZE = 5  # intents kept of the classifier's ranking
 
 
 class RasaUnavailable(Exception):
     """Rasa is down, too slow, or answered with an error."""
 
 
+def _entity(e: Dict[str, Any]) -> Dict[str, Any]:
+    """An entity as stored: type and value (what the console shows), and where it is in
+    the text and which component found it when Rasa says (what review needs)."""
+    entity = {"entity": e.get("entity"), "value": e.get("value")}
+    if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
+        entity["start"], entity["end"] = e["start"], e["end"]
+    if e.get("extractor"):
+        entity["extractor"] = e["extractor"]
+    return entity
+
+
+def _ranking(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The classifier's top intents. nlu_fallback is left out: the message's intent
+    already says the fallback fired, the ranking says what the classifier thought."""
+    ranking = [
+        {"name": r.get("name"), "confidence": float(r.get("confidence") or 0.0)}
+        for r in parse_data.get("intent_ranking") or []
+        if r.get("name") and r.get("name") != FALLBACK_INTENT
+    ]
+    return ranking[:RANKING_SIZE]
+
+
 @dataclass(frozen=True)
 class Understanding:
-    """What the bot understood of one member message, for the console."""
+    """What the bot understood of one member message, for the console and review."""
 
     intent: Optional[str]
     confidence: Optional[float]
     entities: List[Dict[str, Any]]
     slots: Dict[str, Any]
+    intent_ranking: List[Dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_parse(cls, parse_data: Dict[str, Any], slots: Dict[str, Any]) -> "Understanding":
         intent = parse_data.get("intent") or {}
-        entities = [
-            {"entity": e.get("entity"), "value": e.get("value")}
-            for e in parse_data.get("entities") or []
-        ]
+        entities = [_entity(e) for e in parse_data.get("entities") or []]
         # Only the slots that hold something: the console shows what the bot knows.
         known = {k: v for k, v in (slots or {}).items() if v not in (None, [], {}, "")}
         confidence = intent.get("confidence")
         return cls(intent.get("name"), None if confidence is None else float(confidence),
-                   entities, known)
+                   entities, known, _ranking(parse_data))
 
     @classmethod
     def from_tracker(cls, tracker: Dict[str, Any]) -> Optional["Understanding"]:

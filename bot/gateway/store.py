@@ -103,6 +103,7 @@ def console_view(m: Message) -> Dict[str, Any]:
         "intent": m.intent,
         "confidence": m.confidence,
         "entities": m.entities or [],
+        "intent_ranking": m.intent_ranking or [],
         "slots": m.slots or {},
         "routed_to": m.routed_to,
         "understanding": (messages.understanding(m.intent, m.confidence, m.entities or [],
@@ -188,6 +189,7 @@ def mark_routed(session: Session, message_id: int, routed_to: str,
         message.intent = understanding.intent
         message.confidence = understanding.confidence
         message.entities = understanding.entities
+        message.intent_ranking = understanding.intent_ranking or None
         message.slots = understanding.slots
     return console_view(message)
 

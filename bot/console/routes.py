@@ -1,7 +1,8 @@
 """The manager console's routes (/console): login, the queue, a conversation (transcript
 with what the bot understood and how replies fared on the channel, the member's photos,
 the member's profile, reply with canned answers, notes, hand back, close), live updates,
-the operator alerts and the audit log. Every action and every view of a photo is audited."""
+the operator alerts, the audit log and the review dashboard. Every action and every view
+of a photo is audited."""
 from __future__ import annotations
 
 import secrets
@@ -23,12 +24,14 @@ from bot.gateway.live import stream
 from bot.gateway.outbox import conversation_topic
 from bot.gateway.queue import QueueConflict
 from bot.gateway.service import templates
+from bot.review import metrics
 
 if TYPE_CHECKING:
     from bot.gateway.service import Gateway
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+REVIEW_ROLES = ("reviewer", "admin")  # the review pages; managers serve members
 
 
 def short_time(value: Any) -> str:
@@ -376,6 +379,54 @@ def blueprint(gateway: "Gateway") -> Blueprint:
 
         return await act(request, principal, "resolve_alert", f"alert:{alert_id}",
                          "/console/alerts", work, "alert_resolved", detail)
+
+    # ------------------------------------------------------------------ review dashboard
+
+    env.filters.update(percent=metrics.percent, duration=metrics.duration)
+    env.globals["REVIEW_ROLES"] = REVIEW_ROLES  # the header's 审核看板 link
+
+    def dashboard_period(request: Request) -> metrics.Period:
+        return metrics.parse_period(request.args.get("from"), request.args.get("to"),
+                                    request.args.get("channel"), gateway.clock.today())
+
+    @bp.get("/review/dashboard")
+    @console_route()
+    async def review_dashboard(request: Request, principal: Principal) -> HTTPResponse:
+        """审核看板. Aggregates only, no member's words: viewing it is not audited."""
+        if principal.role not in REVIEW_ROLES:
+            return auth.refuse(request, 403, "forbidden")
+        today = gateway.clock.today()
+        known_channels = await gateway.pool.read(metrics.channels)
+        try:
+            period = dashboard_period(request)
+        except metrics.PeriodError as error:
+            typed = {"first": request.args.get("from", ""), "last": request.args.get("to", ""),
+                     "channel": request.args.get("channel", "")}
+            return await page("review_dashboard.html", principal, 400, board=None,
+                              error=error.message, form=typed, channels=known_channels,
+                              shortcuts=metrics.shortcuts(today, None))
+        board = await gateway.pool.read(lambda s: metrics.dashboard(s, period))
+        chosen = {"first": period.first.isoformat(), "last": period.last.isoformat(),
+                  "channel": period.channel or ""}
+        return await page("review_dashboard.html", principal, board=board, error=None,
+                          form=chosen, channels=known_channels,
+                          shortcuts=metrics.shortcuts(today, period.channel),
+                          reason_bars=metrics.reason_bars(board.handoffs),
+                          intent_bars=metrics.intent_bars(board.intents))
+
+    @bp.get("/api/review/metrics")
+    @console_route()
+    async def review_metrics(request: Request, principal: Principal) -> HTTPResponse:
+        """The dashboard's figures as JSON (?from=&to=&channel=, as the page)."""
+        if principal.role not in REVIEW_ROLES:
+            return auth.refuse(request, 403, "forbidden")
+        try:
+            period = dashboard_period(request)
+        except metrics.PeriodError as error:
+            return response.json({"ok": False, "notice": error.key, "message": error.message},
+                                 status=400)
+        board = await gateway.pool.read(lambda s: metrics.dashboard(s, period))
+        return response.json(metrics.as_json(board))
 
     return bp
 

@@ -374,8 +374,10 @@ async def test_the_link_action_says_the_tries_left_then_links_masked(api: LinkAp
     dispatcher = CollectingDispatcher()
     events = await ActionLinkPolicy().run(dispatcher, tracker(
         "5678", member=follower, policy_number=member["policy_number"], phone_last4="5678"), {})
-    [done] = dispatcher.messages
+    done, linked = dispatcher.messages
     assert done["response"] == "utter_link_done"
+    # Never shown: tells the gateway whose conversation this is now.
+    assert linked["custom"] == {"member_linked": {"member_id": member["id"]}}
     number = member["policy_number"]  # ZAHM + 10 characters
     assert (done["name"], done["policy_number"]) == ("欧***", f"{number[:4]}******{number[-4:]}")
     assert {e["name"]: e["value"] for e in events} == {"policy_number": None, "phone_last4": None}

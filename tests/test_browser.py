@@ -3,7 +3,8 @@ a member chats on the web chat page and asks for a person at 10:00; a manager lo
 the console, claims, replies; the member sees the reply without reloading; the manager
 hands back and the bot answers the next message. At 21:00 the same request gets the
 out-of-hours answer and a callback ticket the console shows. A WeChat member's photo and
-the replies' delivery states render in the console."""
+the replies' delivery states render in the console. A reviewer relabels, accepts, marks
+an entity and undoes in the review inbox with the keyboard, then exports."""
 from __future__ import annotations
 
 import re
@@ -226,3 +227,89 @@ def test_a_member_photo_and_the_wechat_delivery_states_render_in_the_console(
     db.dispose()
     expect(manager.locator(f'article[data-id="{wechat.messages["pending"]}"] img.thumb')) \
         .to_be_visible(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def review_gateway(backends_server, tmp_path_factory):
+    """A gateway whose review export writes into a temporary data directory."""
+    from tests.test_console_review import start_review_gateway
+
+    started = start_review_gateway("gateway-review-browser", backends_server,
+                                   tmp_path_factory.mktemp("review-browser-data"))
+    yield started
+    started.gateway.server.stop()
+
+
+def test_a_reviewer_relabels_with_the_keyboard_accepts_undoes_and_exports(
+        browser, review_gateway):
+    from playwright.sync_api import expect
+
+    from bot.gateway.models import ReviewDecision
+    from tests.test_console_review import PHONE, conversation, rows, said
+
+    _, (relabelled, accepted, marked) = conversation(
+        review_gateway, said(f"我的手机{PHONE}，住院押金可以直付吗", "ask_claim", 0.21),
+        said("门诊报销要带什么材料", "ask_claim", 0.32),
+        said("想约华山医院皮肤科", "book_appointment", 0.4))
+    reviewer = log_in(browser, review_gateway.gateway, "zhao")
+    reviewer.click("text=审核收件箱")
+    first = reviewer.locator(f"#m-{relabelled}")
+    second = reviewer.locator(f"#m-{accepted}")
+    expect(first).to_have_class(re.compile("selected"), timeout=WAIT_MS)
+    expect(first.locator(".text")).to_contain_text("138****5678")
+    assert PHONE not in reviewer.content()
+
+    reviewer.keyboard.press("?")
+    expect(reviewer.locator("#shortcuts")).to_be_visible()
+    reviewer.keyboard.press("Escape")
+    expect(reviewer.locator("#shortcuts")).to_be_hidden()
+
+    reviewer.keyboard.press("r")
+    expect(reviewer.locator("#intent-search")).to_be_focused()
+    reviewer.keyboard.type("direct_bil")
+    expect(reviewer.locator("#intent-options li.active")).to_have_text("ask_direct_billing")
+    reviewer.keyboard.press("Enter")
+    expect(first.locator(".decision")).to_contain_text("改标 ask_direct_billing", timeout=WAIT_MS)
+    expect(second).to_have_class(re.compile("selected"))
+
+    reviewer.keyboard.press("a")
+    expect(second.locator(".decision")).to_contain_text("采纳 ask_claim", timeout=WAIT_MS)
+    reviewer.keyboard.press("u")
+    expect(second.locator(".decision")).to_have_text("待审核", timeout=WAIT_MS)
+    expect(reviewer.locator("#notice")).to_contain_text("已撤销")
+
+    # Entities with the keyboard: move past 想约, Shift+→ over 华山医院, 1 (医院), Enter.
+    third = reviewer.locator(f"#m-{marked}")
+    reviewer.keyboard.press("j")
+    expect(third).to_have_class(re.compile("selected"))
+    reviewer.keyboard.press("e")
+    expect(reviewer.locator("#entity-bar")).to_be_visible()
+    for key in ["ArrowRight"] * 2 + ["Shift+ArrowRight"] * 4:
+        reviewer.keyboard.press(key)
+    expect(third.locator("mark.pending")).to_have_text("华山医院")
+    reviewer.keyboard.press("1")
+    reviewer.keyboard.press("Enter")
+    expect(third.locator(".decision")).to_contain_text("采纳 book_appointment", timeout=WAIT_MS)
+    expect(third.locator("mark.ent-hospital")).to_have_text("华山医院")
+    expect(reviewer.locator("#entity-bar")).to_be_hidden()
+
+    reviewer.click("text=审核收件箱")  # after a reload the relabelled one is reviewed
+    expect(reviewer.locator(f"#m-{relabelled}")).to_have_count(0, timeout=WAIT_MS)
+    expect(second).to_be_visible()
+
+    reviewer.goto(f"{review_gateway.url}/console/review/export")
+    expect(reviewer.locator("#export-preview")).to_contain_text("我的手机13800000000")
+    reviewer.click("#export-form button[type=submit]")
+    expect(reviewer.locator("#export-result")).to_contain_text("已写入", timeout=WAIT_MS)
+
+    decisions = rows(review_gateway, ReviewDecision,
+                     ReviewDecision.message_id.in_([relabelled, accepted, marked]))
+    assert [(d.message_id, d.action, d.intent, d.undone_at is None, d.export_id is not None)
+            for d in decisions] == [(relabelled, "relabel", "ask_direct_billing", True, True),
+                                    (accepted, "accept", "ask_claim", False, False),
+                                    (marked, "accept", "book_appointment", True, True)]
+    assert decisions[-1].entities == [{"entity": "hospital", "value": "华山医院",
+                                       "start": 2, "end": 6}]
+    written = review_gateway.reviewed.read_text(encoding="utf-8")
+    assert "- 我的手机13800000000，住院押金可以直付吗" in written and PHONE not in written
+    assert "- 想约[华山医院](hospital)皮肤科" in written

@@ -1,8 +1,8 @@
 """The manager console's routes (/console): login, the queue, a conversation (transcript
 with what the bot understood and how replies fared on the channel, the member's photos,
 the member's profile, reply with canned answers, notes, hand back, close), live updates,
-the operator alerts, the audit log and the review dashboard. Every action and every view
-of a photo is audited."""
+the operator alerts, the audit log and the review dashboard; the reviewers' other pages
+are in review_routes.py. Every action and every view of a photo is audited."""
 from __future__ import annotations
 
 import secrets
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts, alerts, auth, views
+from bot.console import accounts, alerts, auth, review_routes, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies
@@ -71,6 +71,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         context.setdefault("me", None)
         context.setdefault("notice_key", None)
         context.setdefault("alert_count", 0)
+        context.setdefault("notice_text", None)  # a notice in words (the review pages)
+        context.setdefault("notice_error", False)
         return response.html(env.get_template(name).render(**context), status=status)
 
     async def page(name: str, principal: Principal, status: int = 200,
@@ -428,6 +430,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         board = await gateway.pool.read(lambda s: metrics.dashboard(s, period))
         return response.json(metrics.as_json(board))
 
+    # ------------------------------------------------------------------ review pages
+    review_routes.register(bp, gateway, env, page)
     return bp
 
 

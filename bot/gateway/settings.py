@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Optional
 
 from bot.clients import BackendSettings
@@ -16,6 +17,8 @@ DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 # A Rasa turn may call the action server, which may call the backends (5 s each).
 DEFAULT_RASA_TIMEOUT = 30.0
 DEFAULT_SESSION_HOURS = 12
+# Where the console's review export writes training data (data/nlu/reviewed.yml under it).
+DEFAULT_REVIEW_DATA_DIR = ROOT / "data"
 
 
 class SettingsError(ValueError):
@@ -65,6 +68,8 @@ class Settings:
     wechat: Optional[WeChatSettings] = None  # the WeChat channel, when configured
     # Bearer token of the services' API (notifications); unset = that API is off.
     api_token: Optional[str] = None
+    # The training data the console's review export appends to (tests: a temporary copy).
+    review_data_dir: Path = DEFAULT_REVIEW_DATA_DIR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -80,6 +85,8 @@ class Settings:
             secure_cookies=_flag(environ, "HM_CONSOLE_SECURE_COOKIES"),
             wechat=_wechat(environ),
             api_token=environ.get("HM_GATEWAY_API_TOKEN", "").strip() or None,
+            review_data_dir=Path(environ.get("HM_REVIEW_DATA_DIR", "").strip()
+                                 or DEFAULT_REVIEW_DATA_DIR),
         )
 
     @property

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import privacy
 from bot.gateway.models import Conversation, Message
 from bot.gateway.rasa import FALLBACK_INTENT
 from bot.processes import ROOT
@@ -105,6 +106,16 @@ def _member_messages(session: Session, filters: InboxFilter, now: datetime):
     return session.execute(query.order_by(Message.id.desc())).all()
 
 
+def _values_shown(entities: List[Dict[str, Any]], masked: bool) -> List[Dict[str, Any]]:
+    """An entity without offsets keeps the value Rasa gave it (a policy number from the
+    rules): masked for display like the text."""
+    if not masked:
+        return entities
+    return [{**e, "value": privacy.mask_for_display(e["value"])}
+            if not isinstance(e.get("start"), int) and isinstance(e.get("value"), str) else e
+            for e in entities]
+
+
 def groups(session: Session, filters: InboxFilter, now: datetime,
            masked: bool = True) -> List[InboxItem]:
     """Every group the filter selects, in the inbox's order: the lowest confidence
@@ -133,7 +144,7 @@ def groups(session: Session, filters: InboxFilter, now: datetime,
             count=len(rows), text=shown.text, intent=latest.intent,
             confidence=latest.confidence,
             intent_ranking=tuple(latest.intent_ranking or ()),
-            entities=tuple(carry_entities(latest.entities or [], shown)),
+            entities=tuple(_values_shown(carry_entities(latest.entities or [], shown), masked)),
             conversation_id=latest.conversation_id, channel=channel,
             last_at=latest.created_at, decision=decision))
     items.sort(key=lambda i: (i.confidence if i.confidence is not None else 1.0,

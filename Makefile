@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run test setup train evaluate bench lock nlu-resources seed console-user
+.PHONY: run test setup train evaluate bench lock nlu-resources seed console-user review-gate
 
 run:
 	scripts/run.sh
@@ -16,6 +16,11 @@ train: setup
 
 evaluate: setup
 	.venv/bin/python -m bot.evaluate
+
+# Export the reviewed examples and keep them only if the retrained model is no worse
+# (docs/review.md, "The gate"; trains two models: about 15 minutes).
+review-gate: setup
+	.venv/bin/python -m bot.review gate
 
 bench: setup
 	.venv/bin/python -m bot.bench

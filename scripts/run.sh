@@ -40,7 +40,7 @@ gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 # The first manager account (kept when it exists: its password is not reset).
 python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing
 
-processes="backends actions rasa gateway"
+processes="backends actions rasa gateway retention"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   # WeChat without WeChat: the simulator (bot/wechat_simulator) plays WeChat's servers,
   # the gateway runs the WeChat channel in safe mode against it (docs/wechat.md).

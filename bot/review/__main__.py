@@ -3,16 +3,24 @@
     python -m bot.review inbox [--limit N] [--all] [--intent X] [--below T] [--channel C]
     python -m bot.review clusters [--threshold T] [--similarity S] [--min-size N]
     python -m bot.review export [--dry-run]
+    python -m bot.review gate [--dry-run] [--config C] [--epochs N] [--keep-models]
+    python -m bot.review purge [--days N] [--dry-run] [--every 24h]
+    python -m bot.review story <conversation id> [--rasa] [--dir tests/stories]
+    python -m bot.review faq [--since 2026-11-01] [--min-size N]
 
 Texts are printed masked (bot.privacy). docs/review.md describes the rest."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from bot.review.filters import PERIODS, FilterError, InboxFilter
+
+RETRY_SECONDS = 60  # a failed scheduled purge is tried again this soon
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +49,30 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="把采纳和改标的样例写入 data/nlu/reviewed.yml")
     export.add_argument("--dry-run", action="store_true", help="只报告，不写文件")
     export.add_argument("--data-dir", type=Path, help="训练数据目录（默认 data/）")
+
+    gate = commands.add_parser("gate", help="导出、校验、训练前后两个模型并评估，没有变差才保留")
+    gate.add_argument("--dry-run", action="store_true",
+                      help="只在临时副本里评估，不改训练数据和数据库")
+    gate.add_argument("--config", type=Path, help="训练配置（默认 config.yml）")
+    gate.add_argument("--epochs", type=int, help="DIET 和 TED 的训练轮数（默认按配置）")
+    gate.add_argument("--keep-models", action="store_true",
+                      help="把两个模型和评测报告留在 var/review/gate/<导出编号>/")
+    gate.add_argument("--data-dir", type=Path, help="训练数据目录（默认 data/）")
+
+    purge = commands.add_parser("purge", help="删除超过保留期限的会话（保留脱敏的审核标注）")
+    purge.add_argument("--days", type=int, help="保留天数（默认 HM_RETENTION_DAYS 或 365）")
+    purge.add_argument("--dry-run", action="store_true", help="只统计，不删除")
+    purge.add_argument("--every", help="常驻：每隔这么久执行一次（如 24h）")
+
+    story = commands.add_parser("story", help="把审核过的会话存为测试故事")
+    story.add_argument("conversation_id", type=int)
+    story.add_argument("--rasa", action="store_true",
+                       help="从 Rasa 的对话记录取动作名（HM_RASA_URL、HM_RASA_TOKEN）")
+    story.add_argument("--dir", type=Path, help="故事目录（默认 tests/stories）")
+
+    faq = commands.add_parser("faq", help="转人工会话中管家的回答，按相似问题分组")
+    faq.add_argument("--since", help="只看此日期以来的消息（YYYY-MM-DD）")
+    faq.add_argument("--min-size", type=int, default=1, help="至少几种问法才列出")
     return parser
 
 
@@ -57,6 +89,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from bot.gateway.store import migrate
 
     db = Database.from_url(db_url_from_env())
+    if args.command == "purge" and args.every:
+        try:  # a long-running process under honcho: it migrates (and retries) itself
+            return _purge(db, args)
+        finally:
+            db.dispose()
     migrate(db)
     now = Clock.from_env().now()
     try:
@@ -64,6 +101,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _inbox(db, now, args)
         if args.command == "clusters":
             return _clusters(db, now, args)
+        if args.command == "gate":
+            return _gate(db, now, args)
+        if args.command == "purge":
+            return _purge(db, args)
+        if args.command == "story":
+            return _story(db, now, args)
+        if args.command == "faq":
+            return _faq(db, args)
         return _export(db, now, args)
     except FilterError as error:
         print(f"bot.review: {error}", file=sys.stderr)
@@ -119,6 +164,124 @@ def _export(db, now, args) -> int:
         print(f"bot.review: {error}", file=sys.stderr)
         return 1
     print(report.as_text())
+    return 0
+
+
+def _gate(db, now, args) -> int:
+    from bot.review.export import DATA_DIR
+    from bot.review.gate import GateSettings, Project, run_gate
+
+    project = Project(data_dir=args.data_dir or DATA_DIR,
+                      **({"config": args.config} if args.config else {}))
+    epochs = {"DIETClassifier": args.epochs, "TEDPolicy": args.epochs} if args.epochs else None
+    result = run_gate(db, now, GateSettings(project=project, epochs=epochs,
+                                            keep_models=args.keep_models,
+                                            dry_run=args.dry_run))
+    return result.exit_code
+
+
+def _purge(db, args) -> int:
+    from bot.clock import Clock
+    from bot.review.retention import RetentionError, RetentionSettings, parse_every, purge
+
+    logger = logging.getLogger("bot.review.retention")
+    try:
+        days = args.days or RetentionSettings.from_env().days
+        every = parse_every(args.every) if args.every else None
+    except RetentionError as error:
+        print(f"bot.review: {error}", file=sys.stderr)
+        return 2
+    if every is None:
+        with db.writing() as session:
+            report = purge(session, Clock.from_env().now(), days, args.dry_run)
+        print(report.as_text())
+        return 0
+    from bot.gateway.store import migrate
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    while True:  # the run command's scheduler: one process, one purge a period
+        try:
+            # The gateway migrates at start too: on a fresh database the two may race,
+            # so a failure is retried soon rather than ending the process (which would
+            # make honcho stop everything).
+            migrate(db)
+            with db.writing() as session:
+                report = purge(session, Clock.from_env().now(), days, args.dry_run)
+            logger.info("retention %s days: %s", days, report.as_json())
+            pause = every
+        except Exception:  # noqa: BLE001 - keep the schedule
+            logger.exception("retention purge failed; retrying in a minute")
+            pause = min(every, RETRY_SECONDS)
+        time.sleep(pause)
+
+
+def _story(db, now, args) -> int:
+    from bot.review.stories import STORIES_DIR, StoryError, save_story
+
+    tracker = None
+    if args.rasa:
+        tracker = _tracker(db, args.conversation_id)
+        if tracker is None:
+            return 1
+    try:
+        with db.reading() as session:
+            path = save_story(session, args.conversation_id, now,
+                              stories_dir=args.dir or STORIES_DIR, tracker=tracker)
+    except StoryError as error:
+        print(f"未保存：{error}", file=sys.stderr)
+        return 1
+    print(f"测试故事已保存：{path}")
+    return 0
+
+
+def _tracker(db, conversation_id: int):
+    """Rasa's tracker of the conversation, or None (said why)."""
+    import asyncio
+
+    from bot.gateway.models import Conversation
+    from bot.gateway.rasa import RasaClient, RasaUnavailable
+    from bot.gateway.settings import Settings
+
+    with db.reading() as session:
+        found = session.get(Conversation, conversation_id)
+        sender = found.rasa_sender if found is not None else None
+    if sender is None:
+        print(f"未保存：没有会话 #{conversation_id}。", file=sys.stderr)
+        return None
+    settings = Settings.from_env()
+
+    async def fetch():
+        client = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
+        await client.start()
+        try:
+            return await client.tracker(sender)
+        finally:
+            await client.stop()
+    try:
+        return asyncio.run(fetch())
+    except RasaUnavailable as error:
+        print(f"未保存：取不到 Rasa 的对话记录（{error}）。", file=sys.stderr)
+        return None
+
+
+def _faq(db, args) -> int:
+    from datetime import datetime
+
+    from bot.clock import SHANGHAI
+    from bot.review.stories import faq_candidates
+
+    since = None
+    if args.since:
+        since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
+    with db.reading() as session:
+        found = faq_candidates(session, since, min_size=args.min_size)
+    print(f"{len(found)} 组管家回答过的问题")
+    for candidate in found:
+        print(f"\n{candidate.count} 次，{candidate.conversations} 个会话：")
+        for question in candidate.questions[:5]:
+            print(f"  问：{question}")
+        for answer in candidate.answers:
+            print(f"  答：{answer}")
     return 0
 
 

@@ -3,10 +3,8 @@ while the bot has the conversation, or to the manager who has it (Rasa paused; t
 message still reaches its tracker for context). Replies leave through the outbox."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -15,6 +13,7 @@ from bot.db import DatabasePool
 from bot.gateway import messages, store
 from bot.gateway.channels.base import MemberMessage, OutgoingMessage
 from bot.gateway.handoff import HandoffRequest, Handoffs, split_replies
+from bot.gateway.locks import KeyedLocks
 from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable, Understanding
@@ -68,16 +67,8 @@ class Router:
         self.handoffs = handoffs
         self.members = members
         # One message at a time per conversation, in arrival order.
-        self._locks: "weakref.WeakValueDictionary[tuple, asyncio.Lock]" = (
-            weakref.WeakValueDictionary())
+        self._lock = KeyedLocks()
         self._unbound: Dict[int, float] = {}  # conversation id -> when last asked
-
-    def _lock(self, key: tuple) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        return lock
 
     async def receive(self, message: MemberMessage) -> Receipt:
         """Store the message, then route it (the web chat waits for both)."""

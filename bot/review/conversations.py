@@ -33,6 +33,7 @@ from bot.gateway.rasa import FALLBACK_INTENT
 from bot.review import decisions
 from bot.review.decisions import DOMAIN_DIR, REVIEW_ROLES, ReviewError
 from bot.review.filters import FILTERS, ConversationFilter, FilterError
+from bot.review.paging import Page
 from bot.review.text import displayed, review_key
 
 # A member message the bot answered with less confidence than this deserves a look.
@@ -90,19 +91,8 @@ class ConversationItem:
 
 
 @dataclass(frozen=True)
-class ConversationPage:
+class ConversationPage(Page):
     items: Tuple[ConversationItem, ...]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    def as_json(self) -> Dict[str, Any]:
-        return {"items": [i.as_json() for i in self.items], "total": self.total,
-                "page": self.page, "per_page": self.per_page, "pages": self.pages}
 
 
 def score(fallback: bool, lowest_confidence: Optional[float], handed_off: bool) -> int:

@@ -21,6 +21,7 @@ from bot.processes import ROOT
 from bot.review import decisions
 from bot.review.decisions import DecisionView, ReviewError
 from bot.review.filters import InboxFilter
+from bot.review.paging import Page
 from bot.review.text import carry_entities, displayed, review_key, unmasked
 
 MAX_UNMASK_REASON = 200
@@ -74,19 +75,8 @@ class InboxItem:
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(Page):
     items: Tuple[InboxItem, ...]
-    total: int  # groups matching the filter
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    def as_json(self) -> Dict[str, Any]:
-        return {"items": [i.as_json() for i in self.items], "total": self.total,
-                "page": self.page, "per_page": self.per_page, "pages": self.pages}
 
 
 def _member_messages(session: Session, filters: InboxFilter, now: datetime):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import Awaitable, Callable, Optional, Sequence
 
 from bot.clock import Clock
@@ -27,6 +26,7 @@ from bot.gateway.channels.wechat.outbound import (
     window_for,
     with_options,
 )
+from bot.gateway.locks import KeyedLocks
 
 logger = logging.getLogger(__name__)
 CHANNEL = "wechat"
@@ -42,15 +42,7 @@ class Sender:
         self.retries = retries
         self.backoff = backoff
         self.changed = changed  # tells the console a conversation's deliveries moved
-        self._locks: "weakref.WeakValueDictionary[int, asyncio.Lock]" = (
-            weakref.WeakValueDictionary())
-
-    def _lock(self, conversation_id: int) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
-        return lock
+        self._lock = KeyedLocks()  # one drain at a time per conversation
 
     async def opened(self, conversation_id: int, action: str) -> None:
         """A member action (message, menu click, follow, QR scan) opened a window."""

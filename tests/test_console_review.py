@@ -55,7 +55,8 @@ def start_review_gateway(name: str, backends, data_dir: Path) -> ReviewGateway:
     """No Rasa behind it (fast); the training data a copy of the project's data/nlu."""
     shutil.copytree(ROOT / "data" / "nlu", data_dir / "nlu")
     gateway = start_gateway(name, f"http://127.0.0.1:{free_port()}", backends,
-                            env={"HM_REVIEW_DATA_DIR": str(data_dir)})
+                            env={"HM_REVIEW_DATA_DIR": str(data_dir),
+                                 "HM_REVIEW_STORIES_DIR": str(data_dir / "stories")})
     return ReviewGateway(gateway, data_dir)
 
 
@@ -403,6 +404,45 @@ def test_tags_are_added_and_removed_and_filter_the_list(review_gateway):
     elsewhere = zhao.post(f"/console/review/conversations/{cid}/tags",
                           {"tag": "x", "back": "https://evil.example/"}, as_json=False)
     assert elsewhere.headers["Location"].startswith("/console/review/conversations")
+
+
+# ------------------------------------------------------------------ stories and FAQ
+
+
+def bot_reply(rg: ReviewGateway, conversation_id: int, text: str) -> None:
+    db = Database.from_url(rg.gateway.db_url)
+    try:
+        with db.writing() as session:
+            session.add(Message(conversation_id=conversation_id, direction="out", author="bot",
+                                text=text, created_at=NOW))
+    finally:
+        db.engine.dispose()
+
+
+def test_a_reviewed_conversation_is_saved_as_a_test_story_in_one_click(review_gateway):
+    import yaml
+    domain = yaml.safe_load((ROOT / "domain" / "shared.yml").read_text("utf-8"))
+    answer = domain["responses"]["utter_direct_billing"][0]["text"]
+    cid, _ = conversation(review_gateway, said("直付是什么意思", confidence=0.97))
+    bot_reply(review_gateway, cid, answer)
+    zhao = review_gateway.console("zhao")
+    saved = zhao.post(f"/console/review/conversations/{cid}/story")
+    assert saved.status_code == 200 and saved.json()["file"] == f"reviewed_{cid}.yml"
+    story = (review_gateway.data_dir / "stories" / f"reviewed_{cid}.yml").read_text("utf-8")
+    assert "ask_direct_billing" in story and "utter_direct_billing" in story
+    assert audited(review_gateway, "review_story_saved", f"conversation:{cid}")
+    odd, _ = conversation(review_gateway, said("你好", intent="greet", confidence=0.9))
+    bot_reply(review_gateway, odd, "这句话不在任何回复模板里")
+    refused = zhao.post(f"/console/review/conversations/{odd}/story")
+    assert refused.status_code == 409 and "不能保存" in refused.json()["message"]
+    assert review_gateway.console("wang").post(
+        f"/console/review/conversations/{cid}/story").status_code == 403
+
+
+def test_the_faq_candidates_page_is_for_reviewers(review_gateway):
+    page = review_gateway.console("zhao").get("/console/review/faq")
+    assert page.status_code == 200 and "常见问题候选" in page.text
+    assert review_gateway.console("wang").get("/console/review/faq").status_code == 403
 
 
 # ------------------------------------------------------------------ clusters

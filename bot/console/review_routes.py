@@ -23,7 +23,7 @@ from bot.console import auth, review_text
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.gateway import messages
-from bot.review import clusters, conversations, decisions, export, inbox, metrics
+from bot.review import clusters, conversations, decisions, export, inbox, metrics, stories
 from bot.review.decisions import REVIEW_ROLES, TRAINED_ENTITIES, ReviewError
 from bot.review.filters import PERIODS, ConversationFilter, FilterError, InboxFilter
 
@@ -437,6 +437,50 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
                            conversation_id: int) -> HTTPResponse:
         return await tagging(request, principal, conversation_id,
                              conversations.remove_tag, "tag_removed")
+
+    # ------------------------------------------------------------ stories and FAQ
+    @bp.post("/review/conversations/<conversation_id:int>/story")
+    @reviewers
+    async def review_story(request: Request, principal: Principal,
+                           conversation_id: int) -> HTTPResponse:
+        """One click: a reviewed conversation becomes a Rasa test story, so a fixed
+        mistake stays fixed (bot.review.stories; masked, written under
+        HM_REVIEW_STORIES_DIR)."""
+        back = back_to(str(body_of(request).get("back") or ""),
+                       "/console/review/conversations")
+        now = gateway.clock.now()
+        target = gateway.settings.review_stories_dir
+
+        def save(session: Session):
+            try:
+                return stories.save_story(session, conversation_id, now, target), None
+            except stories.StoryError as error:
+                return None, str(error)
+
+        path, problem = await gateway.complete(gateway.pool.write(save))
+        await gateway.pool.write(lambda s: decisions.audit(
+            s, now, principal.user_id, "review_story_saved" if path else "review_story_refused",
+            f"conversation:{conversation_id}", {"file": path.name if path else None}))
+        if path is None:
+            if auth.wants_json(request):
+                return bad_request(request, "story_refused", 409, detail=problem)
+            return await review_page("review_story.html", request, principal, 409,
+                                     error=review_text.notice("story_refused", detail=problem),
+                                     back=back)
+        message = review_text.notice("story_saved", path=path.name)
+        if auth.wants_json(request):
+            return response.json({"ok": True, "notice": "story_saved", "message": message,
+                                  "file": path.name})
+        return await review_page("review_story.html", request, principal, error=None,
+                                 saved=message, back=back)
+
+    @bp.get("/review/faq")
+    @reviewers
+    async def review_faq(request: Request, principal: Principal) -> HTTPResponse:
+        """Managers' answers in handed-off conversations, grouped by similar questions:
+        candidates for new FAQ responses (masked)."""
+        found = await gateway.pool.read(lambda s: stories.faq_candidates(s))
+        return await review_page("review_faq.html", request, principal, candidates=found)
 
     # ------------------------------------------------------------ clusters
     @bp.get("/review/clusters")

@@ -12,6 +12,8 @@ EXPORT_STATUSES = {"written": "已写入，待把关", "kept": "已保留", "set
 GATE_COMMAND = "python -m bot.review gate"
 
 NOTICES = {
+    "story_saved": "已保存为测试对话：{path}",
+    "story_refused": "不能保存为测试对话：{detail}",
     "bad_filter": "筛选条件无效：{detail}",
     "filter_saved": "筛选已保存。",
     "filter_deleted": "筛选已删除。",

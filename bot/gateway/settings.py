@@ -19,6 +19,7 @@ DEFAULT_RASA_TIMEOUT = 30.0
 DEFAULT_SESSION_HOURS = 12
 # Where the console's review export writes training data (data/nlu/reviewed.yml under it).
 DEFAULT_REVIEW_DATA_DIR = ROOT / "data"
+DEFAULT_REVIEW_STORIES_DIR = ROOT / "tests" / "stories"
 
 
 class SettingsError(ValueError):
@@ -70,6 +71,8 @@ class Settings:
     api_token: Optional[str] = None
     # The training data the console's review export appends to (tests: a temporary copy).
     review_data_dir: Path = DEFAULT_REVIEW_DATA_DIR
+    # Where a reviewed conversation saved as a test story goes (HM_REVIEW_STORIES_DIR).
+    review_stories_dir: Path = DEFAULT_REVIEW_STORIES_DIR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -87,6 +90,8 @@ class Settings:
             api_token=environ.get("HM_GATEWAY_API_TOKEN", "").strip() or None,
             review_data_dir=Path(environ.get("HM_REVIEW_DATA_DIR", "").strip()
                                  or DEFAULT_REVIEW_DATA_DIR),
+            review_stories_dir=Path(environ.get("HM_REVIEW_STORIES_DIR", "").strip()
+                                    or DEFAULT_REVIEW_STORIES_DIR),
         )
 
     @property

@@ -148,7 +148,7 @@ class StableTokenClient(WeChatClient):
         self.expires_at = None
 
 
-def token_storage(redis_url: Optional[str], app_id: str):
+def token_storage(redis_url: Optional[str]):
     """Redis (shared by every gateway replica) when HM_REDIS_URL is set, else memory."""
     if not redis_url:
         return MemoryStorage()
@@ -165,7 +165,7 @@ class WeChatApi:
                  redis_url: Optional[str] = None, timeout: float = 5.0,
                  workers: int = 4) -> None:
         self.client = StableTokenClient(app_id, secret, api_base,
-                                        token_storage(redis_url, app_id), timeout)
+                                        token_storage(redis_url), timeout)
         self._executor = ThreadPoolExecutor(max_workers=workers,
                                             thread_name_prefix="wechat-api")
 

@@ -401,3 +401,38 @@ class SavedFilter(Base):
     name = Column(String(100), nullable=False)
     query = Column(JSON, nullable=False)
     created_at = Column(ShanghaiDateTime, nullable=False)
+
+
+class LoginFailure(Base):
+    """A failed console login (bot/console/throttle.py): the name tried and the client
+    address, so that every gateway replica throttles on the same failures. A successful
+    login clears the username's failures for the account's count (`cleared`); the
+    address keeps counting them."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username", "username", "cleared"),
+        Index("ix_login_failures_address", "address", "at"),
+    )
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False)
+    address = Column(String(64), nullable=False)
+    at = Column(ShanghaiDateTime, nullable=False, index=True)
+    cleared = Column(Boolean, nullable=False, default=False)
+
+
+class AccountLock(Base):
+    """A console account locked after too many failed logins; only an admin lifts it
+    (the row is removed, the lift audited)."""
+
+    __tablename__ = "account_locks"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(ForeignKey("users.id"), nullable=False, unique=True)
+    locked_at = Column(ShanghaiDateTime, nullable=False)
+    failures = Column(Integer, nullable=False)
+
+    user = relationship("User")
+
+
+# Is a user's view of a conversation already audited (routes: the API's incremental reads)?
+Index("ix_audit_log_target_user", AuditEntry.target, AuditEntry.user_id)

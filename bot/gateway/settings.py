@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from bot.clients import BackendSettings
+from bot.console.throttle import LimitsError, LoginLimits
 from bot.gateway.channels.wechat.settings import WeChatSettings, WeChatSettingsError
 from bot.processes import ROOT
 
@@ -54,6 +55,13 @@ def _wechat(environ: Mapping[str, str]) -> Optional[WeChatSettings]:
         raise SettingsError(str(error)) from None
 
 
+def _login_limits(environ: Mapping[str, str]) -> LoginLimits:
+    try:
+        return LoginLimits.from_env(environ)
+    except LimitsError as error:
+        raise SettingsError(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str
@@ -73,6 +81,8 @@ class Settings:
     review_data_dir: Path = DEFAULT_REVIEW_DATA_DIR
     # Where a reviewed conversation saved as a test story goes (HM_REVIEW_STORIES_DIR).
     review_stories_dir: Path = DEFAULT_REVIEW_STORIES_DIR
+    # Console login throttling and lockout (bot/console/throttle.py, docs/console.md).
+    login_limits: LoginLimits = LoginLimits()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -92,6 +102,7 @@ class Settings:
                                  or DEFAULT_REVIEW_DATA_DIR),
             review_stories_dir=Path(environ.get("HM_REVIEW_STORIES_DIR", "").strip()
                                     or DEFAULT_REVIEW_STORIES_DIR),
+            login_limits=_login_limits(environ),
         )
 
     @property

@@ -114,6 +114,17 @@ def is_valid_id_number(value: str) -> bool:
     return False
 
 
+def is_plausible_id_number(value: str) -> bool:
+    """An 18-character ID with a known province, a real birth date and a sequence other
+    than 000, whatever its check character: a member's typo still identifies them. Only
+    an ID that is not also a Luhn-valid bank card is read this way (find)."""
+    value = value.upper()
+    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+        return False
+    birth = (int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    return value[:2] in _ID_PROVINCES and _is_date(*birth) and value[14:17] != "000"
+
+
 def luhn_valid(digits: str) -> bool:
     """The Luhn check every bank card number (银行卡号) passes: from the right, double
     every second digit (minus 9 above 9); the sum ends in 0."""
@@ -134,12 +145,24 @@ def luhn_valid(digits: str) -> bool:
 _BEFORE = r"(?<![0-9A-Za-z])"
 _AFTER = r"(?![0-9A-Za-z])"
 
-# A mainland mobile number (手机号): 1[3-9] and nine digits, whole or 3-4-4 with spaces or
-# hyphens, maybe after +86 / 0086. Landlines (021-64041990, 010-82951332) and service
-# numbers (952299, 1010-9955, 12356, 120) never have that shape.
+# A mainland mobile number (手机号): 1[3-9] and nine digits, maybe after +86 / 0086,
+# written whole, in groups of 3-4-4, 3-8 or 7-4, or with a separator between every
+# digit (1 3 9 1 2 ...); one kind of separator throughout: spaces, a hyphen or dash
+# (139—1234—5678), or dots in the 3-4-4 shape only (139.1234.5678; 139.12345678 reads
+# as a decimal). Digits may be spelt out (一三九…, 幺 for 1, 〇/零 for 0, _SPOKEN_DIGITS).
+# Landlines (021-64041990, 010-82951332) and service numbers (952299, 1010-9955, 12356,
+# 4009-999-595) never have that shape; nor do dates (2026.12.15) or IP addresses
+# (139.224.123.45: groups of 3-3-3-2).
+_PHONE_SEPARATOR = re.compile(r" {1,3}| ?(?:[\-.]|[\u2010-\u2015\u2212]{1,2}) ?")
 _PHONE = re.compile(
-    _BEFORE + r"(?:(?:\+|00)86[ \-]?)?1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}" + _AFTER
+    r"(?<![0-9A-Za-z十百千万亿])(?:(?:\+|00)86[ \-]?)?"
+    rf"(?P<number>1(?:{_PHONE_SEPARATOR.pattern})?[3-9](?:(?:{_PHONE_SEPARATOR.pattern})?[0-9]){{9}})"
+    r"(?![0-9A-Za-z十百千万亿])"
 )
+_PHONE_GROUPS = frozenset({(11,), (3, 8), (7, 4), (3, 4, 4), (1,) * 11})
+_PHONE_DOTTED_GROUPS = frozenset({(3, 4, 4), (1,) * 11})
+# Digits as a phone number is read out, one character for one: 幺 is 1 when spoken.
+_SPOKEN_DIGITS = str.maketrans("〇○零幺一二三四五六七八九", "0001123456789")
 
 # A resident ID number (居民身份证号码): 18 characters (area, YYYYMMDD, three digits, check
 # 0-9/X) or the old 15 digits (area, YYMMDD, three digits), whole or split by a space
@@ -266,11 +289,30 @@ def _numbers(kind: str, pattern: Pattern[str],
     def finder(text: str) -> Iterator[Span]:
         for match in pattern.finditer(text):
             value = _compact(match.group())
-            if kind == PHONE:
-                value = value[-11:]  # without +86
             if valid is None or valid(value):
                 yield Span(match.start(), match.end(), kind, value)
     return finder
+
+
+def _phone_shaped(number: str) -> bool:
+    """Groups of digits a member writes a mobile number in (_PHONE_GROUPS), one kind of
+    separator between them."""
+    groups = tuple(len(run) for run in re.findall(r"[0-9]+", number))
+    kinds = {separator.strip() or " " for separator in re.findall(r"[^0-9]+", number)}
+    if len(kinds) > 1 or ("." in kinds and groups not in _PHONE_DOTTED_GROUPS):
+        return False
+    return groups in _PHONE_GROUPS
+
+
+def _phones(text: str) -> Iterator[Span]:
+    spoken = text.translate(_SPOKEN_DIGITS)
+    position = 0
+    while match := _PHONE.search(spoken, position):
+        if _phone_shaped(match.group("number")):
+            yield Span(match.start(), match.end(), PHONE, _compact(match.group("number")))
+            position = match.end()
+        else:  # a shape of its own (an IP address): a phone may still start inside
+            position = match.start() + 1
 
 
 @lru_cache(maxsize=1)
@@ -342,14 +384,16 @@ def _names(text: str) -> Iterator[Span]:
             yield Span(start, start + len(name), NAME, name)
 
 
-# Most certain first: where two finds overlap, the earlier in this list wins (an
-# 18-digit ID that also passes Luhn is an ID).
+# Most certain first: where two finds overlap, the earlier in this list wins. An
+# 18-digit ID with its right check character is an ID even if it passes Luhn; one with a
+# wrong check character (a typo) is an ID unless it passes Luhn, then it is a bank card.
 _FINDERS = (
     _numbers(POLICY_NUMBER, _POLICY_NUMBER, None),
     _numbers(CARD_NUMBER, _CARD_NUMBER, None),
     _numbers(ID_NUMBER, _ID_NUMBER, is_valid_id_number),
     _numbers(BANK_CARD, _BANK_CARD, luhn_valid),
-    _numbers(PHONE, _PHONE, None),
+    _numbers(ID_NUMBER, _ID_NUMBER, is_plausible_id_number),
+    _phones,
     _addresses,
     _names,
 )

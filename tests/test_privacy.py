@@ -37,6 +37,8 @@ POSITIVES = [
     ("证件号42010219751103106x", ID_NUMBER, "42010219751103106X", "42010219751103106x"),
     ("身份证 310104 19850612 1230", ID_NUMBER, "310104198506121230", "310104 19850612 1230"),
     ("老身份证号110105491231002", ID_NUMBER, "110105491231002", "110105491231002"),
+    # a wrong check character (a typo) with a real province and birth date is still an ID
+    ("身份证110105199003070026", ID_NUMBER, "110105199003070026", "110105199003070026"),
     ("保单号ZAHM2026000001", POLICY_NUMBER, "ZAHM2026000001", "ZAHM2026000001"),
     ("zahm2026000002 0002", POLICY_NUMBER, "ZAHM2026000002", "zahm2026000002"),
     ("我的保单是ZAHM 2026 0000 03", POLICY_NUMBER, "ZAHM2026000003", "ZAHM 2026 0000 03"),
@@ -104,8 +106,7 @@ NEAR_MISSES = [
     "血压140/90，体重65公斤",
     "手机尾号0001",
     "保单号后四位是0001",
-    # IDs that fail: check digit, birth date (1966 had no 29 February), anything at all
-    "身份证110105199003070026",
+    # IDs that fail: birth date (1966 had no 29 February), anything at all
     "510107196602290031",
     "订单号123456789012345678",
     # places without a number, hospitals' addresses

@@ -8,6 +8,7 @@ from typing import Mapping, Optional
 
 from bot.clients import BackendSettings
 from bot.console.throttle import LimitsError, LoginLimits
+from bot.gateway.access import AccessSettings
 from bot.gateway.channels.wechat.settings import WeChatSettings, WeChatSettingsError
 from bot.processes import ROOT
 
@@ -62,6 +63,13 @@ def _login_limits(environ: Mapping[str, str]) -> LoginLimits:
         raise SettingsError(str(error)) from None
 
 
+def _access(environ: Mapping[str, str]) -> AccessSettings:
+    try:
+        return AccessSettings.from_env(environ)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str
@@ -81,6 +89,8 @@ class Settings:
     review_data_dir: Path = DEFAULT_REVIEW_DATA_DIR
     # Where a reviewed conversation saved as a test story goes (HM_REVIEW_STORIES_DIR).
     review_stories_dir: Path = DEFAULT_REVIEW_STORIES_DIR
+    # Demo members, signed web chat links, members' rate limits (gateway/access.py).
+    access: AccessSettings = AccessSettings()
     # Console login throttling and lockout (bot/console/throttle.py, docs/console.md).
     login_limits: LoginLimits = LoginLimits()
 
@@ -102,6 +112,7 @@ class Settings:
                                  or DEFAULT_REVIEW_DATA_DIR),
             review_stories_dir=Path(environ.get("HM_REVIEW_STORIES_DIR", "").strip()
                                     or DEFAULT_REVIEW_STORIES_DIR),
+            access=_access(environ),
             login_limits=_login_limits(environ),
         )
 

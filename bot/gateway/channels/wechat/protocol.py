@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from xml.parsers.expat import ExpatError
@@ -24,9 +25,13 @@ MODES = ("plaintext", "compatible", "safe")
 ENCRYPTED_MODES = ("compatible", "safe")
 # XXE and billion laughs: refused before any parser sees the text.
 UNSAFE_XML = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-# What wechatpy raises on a wrong key or a broken ciphertext (not its own exceptions).
-DECRYPT_ERRORS = (UnicodeDecodeError, binascii.Error, ValueError, IndexError, TypeError,
-                  WeChatException)
+# What wechatpy raises on a wrong key or a broken ciphertext (not only its own
+# exceptions). A wrong key yields random bytes: the last byte, read as the padding
+# length, often leaves fewer than 4 bytes for the length field, and struct.unpack
+# raises struct.error (about 1 in 256 long messages, far more short ones). Any of these
+# from one key means "try the next key", never a failed callback.
+DECRYPT_ERRORS = (struct.error, UnicodeDecodeError, binascii.Error, ValueError, IndexError,
+                  TypeError, OverflowError, WeChatException)
 
 
 class Rejected(Exception):
@@ -111,6 +116,11 @@ def envelope_encrypt(body: bytes) -> str:
 
 # ------------------------------------------------------------------ decryption
 
+def _failure(error: Exception) -> str:
+    """For the alert's detail: struct.error is just "error" by its own name."""
+    return "struct.error" if isinstance(error, struct.error) else type(error).__name__
+
+
 @dataclass(frozen=True)
 class Decrypted:
     xml: bytes
@@ -129,13 +139,15 @@ class KeyRing:
             self.cryptos.append(("previous", WeChatCrypto(token, previous, app_id)))
 
     def decrypt(self, encrypt: str) -> Decrypted:
-        """The inner XML; the AppID at its end must be ours (InvalidAppIdException)."""
+        """The inner XML; the AppID at its end must be ours (InvalidAppIdException).
+        Any failure under one key (a wrong key, another AppID) moves on to the next;
+        Undecryptable only when every key failed."""
         failures = []
         for name, crypto in self.cryptos:
             try:
                 text = PrpCrypto(crypto.key).decrypt(encrypt, crypto.app_id)
             except DECRYPT_ERRORS as error:
-                failures.append(f"{name}: {type(error).__name__}")
+                failures.append(f"{name}: {_failure(error)}")
                 continue
             return Decrypted(text.encode("utf-8"), name)
         raise Undecryptable("; ".join(failures))

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.console import throttle
 from bot.console.passwords import DUMMY_HASH, hash_password, verify_password
-from bot.gateway.models import ROLES, AuditEntry, ConsoleSession, Note, User
+from bot.gateway.models import (ROLES, AccountLock, AuditEntry, ConsoleSession, LoginFailure,
+                                Note, User)
 
 
 class AccountError(ValueError):
@@ -66,12 +69,103 @@ def user_exists(session: Session, username: str) -> bool:
     return session.execute(select(User.id).where(User.username == username)).first() is not None
 
 
-def authenticate(session: Session, username: str, password: str) -> Optional[User]:
+@dataclass(frozen=True)
+class LoginState:
+    """What a login needs before the password is checked, read in one short read: the
+    account (None: no active user of that name) and its hash, and whether it may be
+    tried now (throttle.Verdict)."""
+
+    user_id: Optional[int]
+    password_hash: str  # DUMMY_HASH without an account: the check costs the same
+    verdict: throttle.Verdict
+
+
+def login_state(session: Session, username: str, address: str,
+                limits: throttle.LoginLimits, now: datetime) -> LoginState:
     user = session.execute(
         select(User).where(User.username == username, User.active.is_(True))
     ).scalar_one_or_none()
-    ok = verify_password(password, user.password_hash if user else DUMMY_HASH)
-    return user if ok and user is not None else None
+    account_failures = list(session.execute(select(LoginFailure.at).where(
+        LoginFailure.username == username, LoginFailure.cleared.is_(False))).scalars())
+    address_failures = list(session.execute(select(LoginFailure.at).where(
+        LoginFailure.address == address, LoginFailure.at > now - limits.window)).scalars())
+    locked = user is not None and session.execute(
+        select(AccountLock.id).where(AccountLock.user_id == user.id)).first() is not None
+    return LoginState(user.id if user else None, user.password_hash if user else DUMMY_HASH,
+                      throttle.verdict(account_failures, address_failures, locked, limits, now))
+
+
+def password_matches(state: LoginState, password: str) -> bool:
+    """The scrypt check (tens of milliseconds of CPU): run it with no transaction open."""
+    ok = verify_password(password, state.password_hash)
+    return ok and state.user_id is not None
+
+
+def login_failed(session: Session, username: str, address: str, user_id: Optional[int],
+                 limits: throttle.LoginLimits, now: datetime) -> bool:
+    """Record a failed login (and audit it with the name tried); lock the account when
+    this failure reaches the limit. Whether the username is locked now."""
+    session.add(LoginFailure(username=username, address=address, at=now, cleared=False))
+    audit(session, now, "login_failed", username=username)
+    session.flush()
+    failures = session.execute(select(func.count(LoginFailure.id)).where(
+        LoginFailure.username == username, LoginFailure.cleared.is_(False))).scalar_one()
+    if not throttle.locks_now(failures, limits):
+        return False
+    if user_id is not None and session.execute(select(AccountLock.id).where(
+            AccountLock.user_id == user_id)).first() is None:
+        try:
+            with session.begin_nested():  # two failures at once on PostgreSQL: one lock
+                session.add(AccountLock(user_id=user_id, locked_at=now, failures=failures))
+        except IntegrityError:
+            return True
+        audit(session, now, "account_locked", target=f"user:{user_id}",
+              detail={"failures": failures}, username=username)
+    return True
+
+
+def login_succeeded(session: Session, user_id: int, now: datetime, hours: int,
+                    limits: throttle.LoginLimits) -> str:
+    """A new session (its cookie token), the account's failures cleared, audited."""
+    user = session.get(User, user_id)
+    _clear_failures(session, user.username, now, limits)
+    token, _ = start_session(session, user, now, hours)
+    audit(session, now, "login", target=f"user:{user.id}", username=user.username)
+    return token
+
+
+def _clear_failures(session: Session, username: str, now: datetime,
+                    limits: throttle.LoginLimits) -> None:
+    """The account starts counting again; its address keeps the failures of the window
+    (older cleared ones are dropped)."""
+    session.execute(update(LoginFailure).where(
+        LoginFailure.username == username, LoginFailure.cleared.is_(False)).values(cleared=True))
+    session.execute(delete(LoginFailure).where(
+        LoginFailure.cleared.is_(True), LoginFailure.at <= now - limits.window))
+
+
+def account_locks(session: Session) -> List[Dict[str, Any]]:
+    """The locked accounts, for the admins' page."""
+    rows = session.execute(select(AccountLock, User).join(User, User.id == AccountLock.user_id)
+                           .order_by(AccountLock.locked_at.desc(), AccountLock.id.desc()))
+    return [{"user_id": user.id, "username": user.username,
+             "display_name": user.display_name, "role": user.role,
+             "locked_at": lock.locked_at.isoformat(), "failures": lock.failures}
+            for lock, user in rows]
+
+
+def lift_lock(session: Session, user_id: int, now: datetime,
+              limits: throttle.LoginLimits) -> Optional[str]:
+    """An admin lifts an account's lock: its failures are cleared too. The username, or
+    None when the account was not locked."""
+    lock = session.execute(select(AccountLock).where(
+        AccountLock.user_id == user_id)).scalar_one_or_none()
+    if lock is None:
+        return None
+    username = session.get(User, user_id).username
+    session.delete(lock)
+    _clear_failures(session, username, now, limits)
+    return username
 
 
 def start_session(session: Session, user: User, now: datetime, hours: int) -> tuple[str, str]:
@@ -134,3 +228,11 @@ def note_view(note: Note) -> Dict[str, Any]:
 def audit_entries(session: Session, limit: int = 200) -> List[AuditEntry]:
     return list(session.execute(
         select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).scalars())
+
+
+def viewed_since(session: Session, user_id: int, target: str, since: datetime) -> bool:
+    """Whether the user's view of `target` ("conversation:12") is audited since then."""
+    return session.execute(select(AuditEntry.id).where(
+        AuditEntry.target == target, AuditEntry.user_id == user_id,
+        AuditEntry.action == "view_conversation", AuditEntry.at >= since).limit(1)
+    ).first() is not None

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import functools
 import hmac
-from typing import Awaitable, Callable, Optional
+from typing import Awaitable, Callable, Optional, Sequence
 from urllib.parse import quote
 
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts
+from bot.console import access_text, accounts, ids
 from bot.console.accounts import Principal
-from bot.gateway import messages
+from bot.gateway import messages, ratelimit
+from bot.gateway.ratelimit import IPNetwork
 
 SESSION_COOKIE = "hm_console"
 LOGIN_COOKIE = "hm_console_login"  # the login form's own CSRF token (before a session)
@@ -48,8 +49,8 @@ def csrf_ok(request: Request, principal: Principal) -> bool:
     return same_token(given, principal.csrf_token)
 
 
-def refuse(request: Request, status: int, key: str) -> HTTPResponse:
-    text = messages.notice(key)
+def refuse(request: Request, status: int, key: str, text: Optional[str] = None) -> HTTPResponse:
+    text = text or messages.notice(key)
     if wants_json(request) or request.method in STATE_CHANGING:
         return response.json({"ok": False, "notice": key, "message": text}, status=status)
     return response.text(text, status=status)
@@ -72,6 +73,13 @@ def clear_session_cookie(resp: HTTPResponse) -> None:
     resp.cookies[SESSION_COOKIE]["path"] = "/console"
 
 
+def client_address(request: Request, proxies: Sequence[IPNetwork]) -> str:
+    """The address login limits count: the socket's peer; X-Forwarded-For only from a
+    proxy named in HM_TRUSTED_PROXIES (the gateway's one list, gateway/access.py)."""
+    return ratelimit.client_address(request.ip or "", request.headers.get("x-forwarded-for"),
+                                    proxies)
+
+
 async def load_principal(request: Request) -> Optional[Principal]:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -84,7 +92,9 @@ async def load_principal(request: Request) -> Optional[Principal]:
 def console_route(act: bool = False, admin: bool = False) -> Callable[[Handler], Handler]:
     """Login required (a page redirects to the login, anything else is 401); a state
     change needs the session's CSRF token (403); `act` needs a manager or admin,
-    `admin` an admin (403). The handler gets the principal after the request."""
+    `admin` an admin (403). An id in the path that no row can have (0, negative, past
+    2**63-1) is 404 before anything reads the database. The handler gets the principal
+    after the request."""
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def wrapped(request: Request, *args, **kwargs) -> HTTPResponse:
@@ -93,6 +103,8 @@ def console_route(act: bool = False, admin: bool = False) -> Callable[[Handler],
                 if request.method == "GET" and not wants_json(request):
                     return response.redirect(f"/console/login?next={quote(request.path)}")
                 return refuse(request, 401, "login_required")
+            if ids.bad_route_ids(kwargs):
+                return refuse(request, 404, "no_such_item", access_text.notice("no_such_item"))
             if request.method in STATE_CHANGING and not csrf_ok(request, principal):
                 return refuse(request, 403, "csrf")
             if (act and not principal.can_act) or (admin and not principal.is_admin):

@@ -6,8 +6,9 @@ values, the internal notes, the queue's previews and the member's profile. Unmas
 message stays the admins' review action with a reason (bot.review.inbox.unmask)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from bot import privacy
 from bot.console.accounts import Principal
@@ -112,3 +113,26 @@ def sight(principal: Principal) -> Sight:
     """The rule: whoever acts on conversations (managers, admins) reads them as written;
     everyone else (reviewers) reads them masked."""
     return AS_WRITTEN if principal.can_act else MASKED
+
+
+class _SeenQueue:
+    """A live subscriber's queue whose events pass through a Sight."""
+
+    def __init__(self, queue: Any, seen: Sight) -> None:
+        self._queue, self._seen = queue, seen
+
+    async def get(self) -> Dict[str, Any]:
+        return self._seen.event(await self._queue.get())
+
+
+class SeenHub:
+    """The live hub (bot.gateway.live.Hub) as one principal's stream reads it: what
+    bot.gateway.live.stream subscribes to, so the stream itself stays the same."""
+
+    def __init__(self, hub: Any, seen: Sight) -> None:
+        self._hub, self._seen = hub, seen
+
+    @contextmanager
+    def subscribe(self, *topics: str) -> Iterator[Any]:
+        with self._hub.subscribe(*topics) as queue:
+            yield queue if not self._seen.masked else _SeenQueue(queue, self._seen)

@@ -19,7 +19,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from bot.console import auth, review_text
+from bot.console import auth, ids, review_text
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.gateway import messages
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Page = Callable[..., Awaitable[HTTPResponse]]
 PER_PAGE = 50
+MAX_PAGE = 1_000_000
 MIN_CLUSTER = 2  # a text like no other is no sign of a missing intent
 VIEWS = {"inbox": "/console/review/inbox", "conversations": "/console/review/conversations"}
 # How a refusal of the review core answers over HTTP (anything else: 400).
@@ -113,8 +114,10 @@ def entities_of(value: Any) -> Tuple[bool, Optional[List[Dict[str, Any]]]]:
 
 
 def page_number(request: Request) -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    """?page=, 1 when blank, malformed or out of range, at most MAX_PAGE (the database's
+    OFFSET is a 64-bit integer)."""
+    number = ids.parse_id(request.args.get("page", "1")) or 1
+    return min(number, MAX_PAGE)
 
 
 def back_to(target: str, default: str) -> str:
@@ -224,8 +227,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
     async def review_inbox(request: Request, principal: Principal) -> HTTPResponse:
         """审核收件箱: ?page= for the page, ?offset= for review.js's next rows
         (?fragment=1: the rows alone), ?message= for the one group of a message."""
-        focus = request.args.get("message", "")
-        focus_id = int(focus) if focus.isdigit() else None
+        focus_id = ids.parse_id(request.args.get("message", ""))
         try:
             filters = inbox_filter(request)
         except FilterError as error:
@@ -236,7 +238,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
                                      intents=decisions.known_intents(), focus=focus_id)
         number = page_number(request)
         offset = request.args.get("offset", "")
-        start = int(offset) if offset.isdigit() else (number - 1) * PER_PAGE
+        start = 0 if offset == "0" else ids.parse_id(offset)
+        start = min((number - 1) * PER_PAGE if start is None else start, MAX_PAGE * PER_PAGE)
         items, total, saved, channels = await gateway.pool.read(
             read_inbox(principal, filters, focus_id, start, gateway.clock.now()))
         query = filters.as_query()

@@ -5,8 +5,11 @@ the operator alerts, the audit log and the review dashboard; the reviewers' othe
 are in review_routes.py. Every action and every view of a photo is audited."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import urlencode
@@ -14,9 +17,10 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts, alerts, auth, review_routes, views
+from bot.console import access_text, accounts, alerts, auth, ids, review_routes, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
+from bot.console.disclosure import SeenHub, sight
 from bot.console.canned import canned_replies
 from bot.gateway import media, messages, store
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
@@ -32,6 +36,10 @@ if TYPE_CHECKING:
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 REVIEW_ROLES = ("reviewer", "admin")  # the review pages; managers serve members
+# Threads for scrypt (tens of milliseconds of CPU each), apart from the database pool so
+# that a burst of logins never holds up members' messages.
+HASH_THREADS = 2
+logger = logging.getLogger(__name__)
 
 
 def short_time(value: Any) -> str:
@@ -139,29 +147,49 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         cookie["path"] = "/console/login"
         return page
 
+    hasher = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="console-hash")
+
+    @bp.listener("after_server_stop")
+    async def stop_hasher(app, loop) -> None:
+        hasher.shutdown(wait=False)
+
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
+        """A short read (the account, its failures), the scrypt check in its own thread
+        with no transaction open, then a short write (the session, or the failure):
+        logins never hold the database's write lock while hashing. Throttled and locked
+        tries are refused before any check (bot/console/throttle.py)."""
         if not auth.same_token(auth.form_value(request, auth.CSRF_FIELD),
                                request.cookies.get(auth.LOGIN_COOKIE, "")):
             return login_page(request, messages.notice("csrf"), 403)
-        username = auth.form_value(request, "username").strip()
+        username = auth.form_value(request, "username").strip()[:60]
         password = auth.form_value(request, "password")
-        now = gateway.clock.now()
+        limits = gateway.settings.login_limits
+        address = auth.client_address(request, gateway.settings.access.trusted_proxies)
         hours = gateway.settings.session_hours
-
-        def attempt(session):
-            user = accounts.authenticate(session, username, password)
-            if user is None:
-                accounts.audit(session, now, "login_failed", username=username[:60])
-                return None
-            token, _ = accounts.start_session(session, user, now, hours)
-            accounts.audit(session, now, "login", target=f"user:{user.id}",
-                           username=user.username)
-            return token
-
-        token = await gateway.pool.write(attempt)
-        if token is None:
+        now = gateway.clock.now()
+        state = await gateway.pool.read(
+            lambda s: accounts.login_state(s, username, address, limits, now))
+        if state.verdict.locked:
+            return login_page(request, access_text.notice("login_locked"), 423)
+        if not state.verdict.may_try:
+            wait = state.verdict.wait_label
+            refused = login_page(request, access_text.notice("login_wait", seconds=wait), 429)
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+        ok = await asyncio.get_running_loop().run_in_executor(
+            hasher, accounts.password_matches, state, password)
+        now = gateway.clock.now()
+        if not ok:
+            locked = await gateway.complete(gateway.pool.write(lambda s: accounts.login_failed(
+                s, username, address, state.user_id, limits, now)))
+            if locked:
+                if state.user_id is not None:
+                    logger.warning("console user %s locked after failed logins", state.user_id)
+                return login_page(request, access_text.notice("login_locked"), 423)
             return login_page(request, messages.notice("login_failed"), 401)
+        token = await gateway.pool.write(lambda s: accounts.login_succeeded(
+            s, state.user_id, now, hours, limits))
         page = response.redirect(safe_next(auth.form_value(request, "next")), status=303)
         auth.set_session_cookie(page, token, gateway.settings.secure_cookies, hours * 3600)
         return page
@@ -188,23 +216,33 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         now = gateway.clock.now()
         data = await gateway.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
         return await page("queue.html", principal, notice_key=request.args.get("notice"),
-                          **data)
+                          **sight(principal).queue(data))
 
     @bp.get("/api/queue")
     @console_route()
     async def queue_api(request: Request, principal: Principal) -> HTTPResponse:
         now = gateway.clock.now()
         data = await gateway.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
-        return response.json(data)
+        return response.json(sight(principal).queue(data))
 
     @bp.get("/events")
     @console_route()
     async def events(request: Request, principal: Principal) -> Optional[HTTPResponse]:
+        """The queue's changes, and with ?conversation=ID that conversation's messages,
+        notes and state as the principal may read them; subscribing to a conversation
+        is a view of it (audited once per subscription)."""
         topics = ["queue"]
+        seen = sight(principal)
         wanted = request.args.get("conversation", "")
-        if wanted.isdigit():
-            topics.append(conversation_topic(int(wanted)))
-        await stream(request, gateway.hub, *topics)
+        if wanted:
+            conversation_id = ids.parse_id(wanted)
+            if conversation_id is None or not await gateway.pool.read(
+                    lambda s: store.conversation(s, conversation_id) is not None):
+                return auth.refuse(request, 404, "not_found")
+            await record("view_conversation", principal, f"conversation:{conversation_id}",
+                         {"via": "live", "masked": seen.masked})
+            topics.append(conversation_topic(conversation_id))
+        await stream(request, SeenHub(gateway.hub, seen), *topics)
         return None
 
     # ------------------------------------------------------------------ a conversation
@@ -225,24 +263,44 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                 await gateway.pool.write(
                     lambda s: store.set_member_id(s, conversation_id, member_id))
         profile = await gateway.members.profile(member_id) if member_id is not None else None
-        await record("view_conversation", principal, f"conversation:{conversation_id}")
+        seen = sight(principal)
+        await record("view_conversation", principal, f"conversation:{conversation_id}",
+                     {"via": "page", "masked": seen.masked})
         return await page("conversation.html", principal, canned=canned,
-                          profile=views.profile_view(profile, gateway.clock.today()),
+                          profile=seen.profile(views.profile_view(profile, gateway.clock.today())),
                           # Unknown when the backends did not answer: "unavailable", not "unbound".
                           member_bound=member_id is not None or not answered,
-                          notice_key=request.args.get("notice"), **data)
+                          notice_key=request.args.get("notice"), **seen.conversation(data))
 
     @bp.get("/api/conversations/<conversation_id:int>")
     @console_route()
     async def conversation_api(request: Request, principal: Principal,
                                conversation_id: int) -> HTTPResponse:
-        after = request.args.get("after", "0")
-        after_id = int(after) if after.isdigit() else 0
-        data = await gateway.pool.read(
-            lambda s: views.conversation_page(s, conversation_id, after_id))
+        """The conversation as JSON; ?after=ID only the messages after that one (0 or
+        absent: all). A full read is audited; an incremental one (console.js after a
+        reconnect, or looking again for a photo) only when the same user has no audited
+        view of the conversation within a session's lifetime, so polling writes nothing."""
+        after = request.args.get("after", "").strip()
+        after_id = 0 if after in ("", "0") else ids.parse_id(after)
+        if after_id is None:
+            return auth.refuse(request, 400, "bad_after", access_text.notice("bad_after"))
+        target = f"conversation:{conversation_id}"
+        since = gateway.clock.now() - timedelta(hours=gateway.settings.session_hours)
+
+        def read(session):
+            data = views.conversation_page(session, conversation_id, after_id)
+            seen_before = (after_id > 0 and data is not None
+                           and accounts.viewed_since(session, principal.user_id, target, since))
+            return data, seen_before
+
+        data, seen_before = await gateway.pool.read(read)
         if data is None:
             return auth.refuse(request, 404, "not_found")
-        return response.json(data)
+        seen = sight(principal)
+        if not seen_before:
+            await record("view_conversation", principal, target,
+                         {"via": "api", "masked": seen.masked})
+        return response.json(seen.conversation(data))
 
     def conversation_url(conversation_id: int) -> str:
         return f"/console/conversations/{conversation_id}"
@@ -340,6 +398,41 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     async def audit_log(request: Request, principal: Principal) -> HTTPResponse:
         entries = await gateway.pool.read(views.audit_view)
         return await page("audit.html", principal, entries=entries)
+
+    # ------------------------------------------------------------------ locked accounts
+
+    @bp.get("/accounts/locks")
+    @console_route(admin=True)
+    async def account_locks(request: Request, principal: Principal) -> HTTPResponse:
+        """账号锁定: accounts locked after too many failed logins, each with 解除锁定."""
+        locks = await gateway.pool.read(accounts.account_locks)
+        key = request.args.get("notice", "")
+        return await page("account_locks.html", principal, locks=locks,
+                          notice_text=access_text.NOTICES.get(key) if key in
+                          ("unlocked", "not_locked") else None,
+                          notice_error=key == "not_locked")
+
+    @bp.post("/accounts/<user_id:int>/unlock")
+    @console_route(admin=True)
+    async def unlock_account(request: Request, principal: Principal,
+                             user_id: int) -> HTTPResponse:
+        now = gateway.clock.now()
+        limits = gateway.settings.login_limits
+
+        def lift(session):
+            username = accounts.lift_lock(session, user_id, now, limits)
+            accounts.audit(session, now, "unlock_account" if username else
+                           "unlock_account_refused", principal, f"user:{user_id}",
+                           {"username": username} if username else None)
+            return username
+
+        username = await gateway.complete(gateway.pool.write(lift))
+        key = "unlocked" if username else "not_locked"
+        if auth.wants_json(request):
+            return response.json({"ok": bool(username), "notice": key,
+                                  "message": access_text.notice(key)},
+                                 status=200 if username else 409)
+        return response.redirect(f"/console/accounts/locks?notice={key}", status=303)
 
     # ------------------------------------------------------------------ members' media
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 DEFAULT_ACCOUNT_FREE = 5
 DEFAULT_ADDRESS_FREE = 20
@@ -51,9 +51,6 @@ class LoginLimits:
     window_minutes: float = DEFAULT_WINDOW_MINUTES
     delay_seconds: float = DEFAULT_DELAY_SECONDS  # the first delay; it doubles
     lockout: int = DEFAULT_LOCKOUT  # failures per username that lock the account
-    # Proxies whose X-Forwarded-For is believed (comma-separated addresses); none: the
-    # socket's peer address is the client's.
-    trusted_proxies: tuple = ()
 
     @property
     def window(self) -> timedelta:
@@ -61,7 +58,6 @@ class LoginLimits:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "LoginLimits":
-        proxies = environ.get("HM_CONSOLE_TRUSTED_PROXIES", "")
         return cls(
             account_free=_positive(environ, "HM_CONSOLE_LOGIN_ACCOUNT_FREE",
                                    DEFAULT_ACCOUNT_FREE, int),
@@ -72,7 +68,6 @@ class LoginLimits:
             delay_seconds=_positive(environ, "HM_CONSOLE_LOGIN_DELAY_SECONDS",
                                     DEFAULT_DELAY_SECONDS),
             lockout=_positive(environ, "HM_CONSOLE_LOGIN_LOCKOUT", DEFAULT_LOCKOUT, int),
-            trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
         )
 
 
@@ -123,14 +118,3 @@ def locks_now(account_failures: int, limits: LoginLimits) -> bool:
     """After recording a failure: does this one lock the account?"""
     return account_failures >= limits.lockout
 
-
-def client_address(peer: str, forwarded_for: Optional[str], limits: LoginLimits) -> str:
-    """The client's address: the socket's peer, unless the peer is a trusted proxy; then
-    the right-most X-Forwarded-For entry that is not itself a trusted proxy (entries to
-    its left are whatever the client wrote)."""
-    if not limits.trusted_proxies or peer not in limits.trusted_proxies or not forwarded_for:
-        return peer
-    for hop in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
-        if hop not in limits.trusted_proxies:
-            return hop[:64]
-    return peer

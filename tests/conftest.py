@@ -315,7 +315,11 @@ def start_gateway(name: str, rasa_url: str, backends: Backends,
     db_url = fresh_gateway_db(name)
     server = start_gateway_server(TEST_VAR / "logs", {
         "HM_GATEWAY_DB": db_url, "HM_RASA_URL": rasa_url, "HM_NOW": now,
-        "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": backends.token, **(env or {}),
+        "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": backends.token,
+        # Demo members; every test's client is 127.0.0.1, so no per-address limits
+        # (tests/security/test_chat_limits.py tests them on gateways of its own).
+        "HM_DEMO": "1", "HM_CHAT_START_RATE": "off", "HM_CHAT_ADDRESS_RATE": "off",
+        **(env or {}),
     }, name=name)
     return GatewayProcess(server, db_url)
 

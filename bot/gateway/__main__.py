@@ -3,6 +3,7 @@
     python -m bot.gateway migrate   # upgrade the gateway database to the latest migration
     python -m bot.gateway serve     # migrate, then serve on HM_GATEWAY_PORT (8080)
     python -m bot.gateway wechat-refresh-token   # the access token leaked: replace it now
+    python -m bot.gateway chat-link WEB_ID [--hours 24]   # a member's signed web chat link
 
 Settings come from the environment (bot/gateway/settings.py, docs/gateway.md)."""
 from __future__ import annotations
@@ -20,7 +21,11 @@ logger = logging.getLogger("bot.gateway")
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.gateway",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("migrate", "serve", "wechat-refresh-token"))
+    parser.add_argument("command", choices=("migrate", "serve", "wechat-refresh-token",
+                                            "chat-link"))
+    parser.add_argument("member", nargs="?", help="chat-link: the member's web id")
+    parser.add_argument("--hours", type=float, default=24.0,
+                        help="chat-link: how long the link is valid (default 24)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,6 +38,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     if args.command == "wechat-refresh-token":
         return refresh_wechat_token(settings)
+    if args.command == "chat-link":
+        return print_chat_link(settings, args.member, args.hours)
 
     from bot.clock import Clock
     from bot.db import Database
@@ -53,6 +60,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logger.info("web chat %s/chat, console %s/console (rasa %s, clock: %s)",
                 settings.public_url, settings.public_url, settings.rasa_url, clock)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False)
+    return 0
+
+
+def print_chat_link(settings: Settings, member: Optional[str], hours: float) -> int:
+    """Print `/chat?t=...`: the member's web chat, signed with HM_GATEWAY_LINK_SECRET,
+    valid for `hours` from now (HM_NOW in tests and demos). Prepend the gateway's
+    public address; whoever holds the link is the member until it expires."""
+    from bot.clock import Clock
+    from bot.gateway import links
+
+    secret = settings.access.link_secret
+    if secret is None:
+        print("bot.gateway: HM_GATEWAY_LINK_SECRET is needed to sign web chat links "
+              "(the same value the gateway runs with)", file=sys.stderr)
+        return 2
+    if not member or not links.WEB_ID.fullmatch(member):
+        print("bot.gateway: chat-link needs the member's web id (1-64 letters, digits, "
+              "'-' or '_')", file=sys.stderr)
+        return 2
+    if not 0 < hours <= 24 * 31:
+        print("bot.gateway: --hours must be more than 0 and at most 744 (31 days)",
+              file=sys.stderr)
+        return 2
+    print(links.issue(secret, member, Clock.from_env().now(), hours))
     return 0
 
 

@@ -1,15 +1,19 @@
-"""The web chat: a mobile-sized Chinese page at /chat for trying the product locally
-and for the browser tests.
+"""The web chat: a mobile-sized Chinese page at /chat.
 
-Inbound: the page starts a conversation (POST /chat/api/start, optionally as a demo
-member's web id) and gets a conversation token it keeps in localStorage; it sends
-messages with that token (POST /chat/api/messages) and reloads the history from the
-server (GET /chat/api/history). Outbound: replies (the bot's, a manager's, the gateway's)
-are pushed to the page over Server-Sent Events (GET /chat/api/events)."""
+Inbound: the page starts a conversation (POST /chat/api/start) as a guest, as the
+member a signed link names (`/chat?t=...`, links.py), or, in demo mode only (HM_DEMO=1),
+as a demo member's web id; it gets a conversation token it keeps in localStorage; it
+sends messages with that token (POST /chat/api/messages) and reloads the history from
+the server (GET /chat/api/history). Starts per address and messages per conversation
+and per address are rate limited (ratelimit.py): over a limit the request is refused
+with 429 and Retry-After before anything is stored, and the page keeps the text.
+Outbound: replies (the bot's, a manager's, the gateway's) are pushed to the page over
+Server-Sent Events (GET /chat/api/events)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from pathlib import Path
@@ -19,14 +23,24 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from bot.gateway import store
+from bot import redflags
+from bot.gateway import links, store
 from bot.gateway.channels.base import ChannelAdapter, MemberMessage, OutgoingMessage
 from bot.gateway.live import Hub, stream
 from bot.gateway.models import WebChatToken
+from bot.gateway.ratelimit import (
+    SLOW_DOWN,
+    TOO_MANY_STARTS,
+    Limiter,
+    client_address,
+    retry_after,
+)
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
     from bot.gateway.service import Gateway
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -41,8 +55,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# What a member reads when a start is refused (403).
+DEMO_ONLY = "演示会员仅在演示环境中可用，请使用管家发给您的专属链接进入。"
+LINK_REFUSED = "该链接无效或已过期，请联系您的私人健康管家重新获取链接。"
+
+
 def _error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+def _too_fast(wait: float, message: str) -> HTTPResponse:
+    """429: refused before anything was stored; the page keeps what the member typed."""
+    seconds = retry_after(wait)
+    return response.json({"error": message, "retry_after": seconds}, status=429,
+                         headers={"Retry-After": str(seconds)})
 
 
 class WebChat(ChannelAdapter):
@@ -61,6 +87,36 @@ class WebChat(ChannelAdapter):
     def blueprint(self, gateway: "Gateway") -> Blueprint:
         bp = Blueprint("web_chat", url_prefix="/chat")
         bp.static("/static", str(STATIC_DIR), name="static")
+        access = gateway.settings.access
+        # In this process's memory: each replica limits on its own (ratelimit.py).
+        limiter = Limiter({"start": access.chat_starts, "message": access.chat_messages,
+                           "address": access.chat_address})
+
+        def address_of(request: Request) -> str:
+            return client_address(request.ip, request.headers.get("x-forwarded-for"),
+                                  access.trusted_proxies)
+
+        def identity(body: dict) -> "str | HTTPResponse":
+            """The web id this start is for: a signed link's member, a demo member (demo
+            mode only), or a new guest."""
+            link = str(body.get("link") or "").strip()
+            member = str(body.get("member") or "").strip()
+            if link:
+                if access.link_secret is None:
+                    logger.warning("web chat link refused: HM_GATEWAY_LINK_SECRET is not set")
+                    return _error(403, LINK_REFUSED)
+                try:
+                    return links.verify(access.link_secret, link, gateway.clock.now())
+                except links.LinkRefused as refused:
+                    logger.info("web chat link refused: %s", refused.reason)
+                    return _error(403, LINK_REFUSED)
+            if member:
+                if not access.demo:
+                    return _error(403, DEMO_ONLY)
+                if not MEMBER_ID.fullmatch(member):
+                    return _error(400, "会员编号格式不正确")
+                return member
+            return f"guest-{secrets.token_hex(6)}"
 
         async def conversation_of(token: Optional[str]) -> Optional[ConversationRef]:
             if not token:
@@ -83,15 +139,17 @@ class WebChat(ChannelAdapter):
 
         @bp.get("")
         async def page(request: Request) -> HTTPResponse:
-            return gateway.render("chat.html")
+            return gateway.render("chat.html", demo=access.demo)
 
         @bp.post("/api/start")
         async def start(request: Request) -> HTTPResponse:
+            wait = limiter.admit(("start", address_of(request)))
+            if wait:
+                return _too_fast(wait, TOO_MANY_STARTS)
             body = request.json if isinstance(request.json, dict) else {}
-            member = str(body.get("member") or "").strip()
-            if member and not MEMBER_ID.fullmatch(member):
-                return _error(400, "会员编号格式不正确")
-            external_id = member or f"guest-{secrets.token_hex(6)}"
+            external_id = identity(body)
+            if isinstance(external_id, HTTPResponse):
+                return external_id
             token = secrets.token_urlsafe(32)
             now = gateway.clock.now()
 
@@ -128,6 +186,13 @@ class WebChat(ChannelAdapter):
                 return _error(400, "消息不能为空")
             if len(text) > store.MAX_MEMBER_TEXT:
                 return _error(400, "消息太长了，请分几条发送")
+            # An emergency is never refused for the member's own pace (the address
+            # limit still holds): the bot's 120 instruction is the point of it.
+            urgent = redflags.detect(text) is not None
+            wait = limiter.admit(*([] if urgent else [("message", conversation.id)]),
+                                 ("address", address_of(request)))
+            if wait:
+                return _too_fast(wait, SLOW_DOWN)
             client_id = str(body.get("client_id") or "")
             payload = body.get("payload")
             receipt = await gateway.complete(gateway.router.receive(MemberMessage(

@@ -1,13 +1,19 @@
 // The member's web chat: a conversation token kept in localStorage, history reloaded
 // from the server, replies (the bot's, a manager's) pushed over Server-Sent Events.
 // Everything anyone wrote is put into the page with textContent, never as HTML.
+// A message the gateway refused (too fast: 429, or any failure) is never lost: its
+// bubble says 未发送, the text goes back into the input, and sending it again reuses its
+// client id (the gateway drops a retry of a message it did store).
 (function () {
   "use strict";
   var STORE = "hm_chat";
-  var session = null;  // {token, member}
+  var DEMO = document.body.dataset.demo === "1";
+  var session = null;  // {token, member, wanted}
   var source = null;
   var shown = {};      // message id -> node
   var lastButtons = null;
+  var unsent = null;   // {text, payload, id, node}: the last message refused
+  var coolingUntil = 0;  // Date.now() before which sending waits (Retry-After)
   var AUTHORS = { bot: "智能助手", system: "系统消息", manager: "健康管家" };
 
   function $(id) { return document.getElementById(id); }
@@ -19,9 +25,15 @@
     return node;
   }
 
-  function status(text) {
+  function status(text, gentle) {
     $("status").textContent = text || "";
     $("status").hidden = !text;
+    $("status").classList.toggle("gentle", !!gentle);
+  }
+
+  function startStatus(text) {
+    $("start-status").textContent = text || "";
+    $("start-status").hidden = !text;
   }
 
   function api(method, path, body) {
@@ -31,8 +43,13 @@
     return fetch(path, { method: method, headers: headers,
                          body: body ? JSON.stringify(body) : undefined })
       .then(function (response) {
-        return response.json().then(function (data) {
-          if (!response.ok) { var error = new Error(data.error || "请求失败"); error.status = response.status; throw error; }
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) {
+            var error = new Error(data.error || "请求失败");
+            error.status = response.status;
+            error.retryAfter = data.retry_after || Number(response.headers.get("Retry-After")) || 0;
+            throw error;
+          }
           return data;
         });
       });
@@ -88,16 +105,33 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
   }
 
+  // Too fast (429): sending waits for Retry-After, counted down under the messages.
+  function coolDown(seconds, message) {
+    coolingUntil = Date.now() + Math.max(1, seconds) * 1000;
+    $("send").disabled = true;
+    (function tick() {
+      var left = Math.ceil((coolingUntil - Date.now()) / 1000);
+      if (left <= 0) { $("send").disabled = false; status(""); return; }
+      status(message + "（" + left + "秒后可以再发，您的消息还在输入框里）", true);
+      setTimeout(tick, 1000);
+    })();
+  }
+
   function send(text, payload) {
     text = (text || "").trim();
     if (!text) return;
+    var again = unsent && unsent.text === text ? unsent : null;
+    if (again && again.node.parentNode) again.node.remove();
+    var id = again ? again.id : clientId();
+    payload = payload || (again ? again.payload : null);
+    unsent = null;
     var pending = bubble({ author: "member", text: text });
     pending.classList.add("pending");
     $("messages").appendChild(pending);
     $("messages").scrollTop = $("messages").scrollHeight;
     renderQuickReplies(null);
     $("send").disabled = true;
-    api("POST", "/chat/api/messages", { text: text, payload: payload || null, client_id: clientId() })
+    api("POST", "/chat/api/messages", { text: text, payload: payload, client_id: id })
       .then(function (data) {
         pending.classList.remove("pending");
         pending.dataset.id = data.message_id;
@@ -105,17 +139,31 @@
         data.replies.forEach(show);
         status("");
       }, function (error) {
+        // Refused, not lost: marked 未发送 and put back in the input for sending again.
+        pending.classList.remove("pending");
         pending.classList.add("failed");
-        status(error.status === 401 ? "会话已失效，请点右上角「重新开始」。" : "发送失败，请检查网络后重试。");
+        pending.appendChild(el("div", "note", "未发送"));
+        unsent = { text: text, payload: payload, id: id, node: pending };
+        if (!$("text").value) $("text").value = text;
+        renderQuickReplies(lastButtons);
+        if (error.status === 429) { coolDown(error.retryAfter, error.message); return; }
+        status(error.status === 401 ? "会话已失效，请点右上角「重新开始」。"
+          : error.status === 400 ? error.message : "发送失败，请检查网络后重试。");
       })
-      .then(function () { $("send").disabled = false; });
+      .then(function () { if (Date.now() >= coolingUntil) $("send").disabled = false; });
   }
 
-  function begin(member) {
-    return api("POST", "/chat/api/start", { member: member || null }).then(function (data) {
-      session = { token: data.token, member: data.member, wanted: member || "" };
+  // Who the session is for: {link} (a signed link from a manager), {member} (demo
+  // mode only: the gateway refuses it otherwise, with a sentence we show) or a guest.
+  function begin(who, wanted) {
+    startStatus("");
+    return api("POST", "/chat/api/start", who).then(function (data) {
+      session = { token: data.token, member: data.member, wanted: wanted };
       localStorage.setItem(STORE, JSON.stringify(session));
       return open();
+    }, function (error) {
+      restart();
+      startStatus(error.message);
     });
   }
 
@@ -141,19 +189,32 @@
 
   $("composer").addEventListener("submit", function (event) {
     event.preventDefault();
+    if (Date.now() < coolingUntil) return;  // the text stays in the input
     var text = $("text").value;
     $("text").value = "";
     send(text);
   });
-  $("start-button").addEventListener("click", function () { begin($("member").value); });
+  $("start-button").addEventListener("click", function () {
+    var member = DEMO && $("member") ? $("member").value : "";
+    begin(member ? { member: member } : {}, member);
+  });
   $("restart").addEventListener("click", restart);
 
-  var wanted = new URLSearchParams(window.location.search).get("member");
+  var query = new URLSearchParams(window.location.search);
+  var link = query.get("t");
+  var member = query.get("member");
+  var wanted = link !== null ? "link:" + link : member;
+  if (link !== null && window.history.replaceState) {
+    // The link is a credential: not left in the address bar or the history.
+    window.history.replaceState(null, "", window.location.pathname);
+  }
   try { session = JSON.parse(localStorage.getItem(STORE) || "null"); } catch (e) { session = null; }
   if (session && (wanted === null || wanted === session.wanted)) {
     open();
-  } else if (wanted !== null) {
-    begin(wanted);
+  } else if (link !== null) {
+    begin({ link: link }, wanted);
+  } else if (member !== null) {
+    begin({ member: member }, member);
   } else {
     restart();
   }

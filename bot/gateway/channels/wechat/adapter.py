@@ -8,7 +8,12 @@ Order on every POST: verify (signature, freshness, msg_signature), de-duplicate,
 durably, answer `success` (WeChat drops the connection after 5 s and retries), and only
 then the rest, in the background: the member's action opens a reply window, held
 replies are released, photos are downloaded, and the message goes to the bot (with the
-typing indicator when it takes a while) or to the manager who has the conversation."""
+typing indicator when it takes a while) or to the manager who has the conversation.
+
+Rate limits (per openid and per callback address, ratelimit.py) never refuse a
+callback: WeChat would not resend a message we turned away. Over a limit, the message
+is still stored and answered `success`, and shown to managers (routed_to `limited`), but
+it gets no bot turn; the member gets one polite notice per window instead."""
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot import redflags
 from bot.gateway import media, messages, store
 from bot.gateway.channels.base import (
     ChannelAdapter,
@@ -46,6 +52,7 @@ from bot.gateway.channels.wechat.sender import Sender, is_release_request
 from bot.gateway.channels.wechat.settings import WeChatSettings
 from bot.gateway.outbox import conversation_topic
 from bot.gateway.rasa import RasaUnavailable
+from bot.gateway.ratelimit import WECHAT_SLOW_DOWN, Limiter, Rate, client_address
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
@@ -63,6 +70,8 @@ ENVELOPE_FIELDS = {"ToUserName", "FromUserName", "CreateTime", "MsgType", "Event
 # Events that are only recorded (no reply): WeChat opens no window for them, or they
 # are delivery reports.
 RECORDED_EVENTS = {"scan", "location", "templatesendjobfinish", "subscribe_msg_popup_event"}
+# routed_to of a message kept over the rate limit (shown to managers, no bot turn).
+LIMITED = "limited"
 
 
 def _success() -> HTTPResponse:
@@ -118,6 +127,7 @@ class WeChat(ChannelAdapter):
                            "stored but cannot be sent (marked undeliverable)")
         self.sender: Optional[Sender] = None  # needs the gateway: made in blueprint()
         self.gateway: Optional["Gateway"] = None
+        self.limiter = Limiter({})  # the gateway's limits: set in blueprint()
 
     @classmethod
     def name(cls) -> str:
@@ -159,6 +169,12 @@ class WeChat(ChannelAdapter):
 
     def _attach(self, gateway: "Gateway") -> None:
         self.gateway = gateway
+        access = gateway.settings.access
+        # The notice's window is the member limit's period (else the address limit's).
+        window = access.wechat_member or access.wechat_address
+        self.limiter = Limiter({
+            "member": access.wechat_member, "address": access.wechat_address,
+            "notice": Rate(1, window.period, 1) if window is not None else None})
 
         def changed(conversation_id: int) -> None:
             gateway.background(self._publish_deliveries(gateway, conversation_id),
@@ -197,6 +213,8 @@ class WeChat(ChannelAdapter):
         @bp.post("", stream=True)
         async def callback(request: Request) -> HTTPResponse:
             query = Query.of(request.args)
+            address = client_address(request.ip, request.headers.get("x-forwarded-for"),
+                                     gateway.settings.access.trusted_proxies)
             try:
                 verify_query(token, query)
                 check_fresh(query.timestamp or "", gateway.clock.now().timestamp(),
@@ -226,7 +244,7 @@ class WeChat(ChannelAdapter):
                 self.key_in_use[inbound.openid] = decrypted.key
                 if decrypted.key != "current":
                     logger.info("wechat message decrypted with the previous EncodingAESKey")
-            await gateway.complete(self._accept(gateway, inbound))
+            await gateway.complete(self._accept(gateway, inbound, address))
             return _success()
 
         return bp
@@ -248,14 +266,26 @@ class WeChat(ChannelAdapter):
                          "HM_WECHAT_AES_KEY / HM_WECHAT_AES_KEY_PREVIOUS and HM_WECHAT_APPID.",
                          reason)
 
-    async def _accept(self, gateway: "Gateway", inbound: Inbound) -> None:
+    async def _accept(self, gateway: "Gateway", inbound: Inbound, address: str) -> None:
         """De-duplicate and store (before `success` is answered); queue the rest."""
         if inbound.is_event:
-            await self._accept_event(gateway, inbound)
+            await self._accept_event(gateway, inbound, address)
         else:
-            await self._accept_message(gateway, inbound)
+            await self._accept_message(gateway, inbound, address)
 
-    async def _accept_message(self, gateway: "Gateway", inbound: Inbound) -> None:
+    def _over_limit(self, openid: str, address: str, text: str) -> bool:
+        """Whether a new (stored) message is over the member's or the address's limit.
+        An emergency never is: the bot's 120 instruction is what it needs."""
+        if text and redflags.detect(text) is not None:
+            return False
+        return self.limiter.admit(("member", openid), ("address", address)) > 0
+
+    def _notice_due(self, openid: str) -> bool:
+        """One notice per window per member, however many messages are over."""
+        return self.limiter.once_per("notice", openid)
+
+    async def _accept_message(self, gateway: "Gateway", inbound: Inbound,
+                              address: str) -> None:
         kind = inbound.msg_type
         heard = recognition(inbound) if kind == "voice" else None
         if kind == "text":
@@ -277,15 +307,20 @@ class WeChat(ChannelAdapter):
             return
         logger.info("wechat %s message stored as message %s", kind, stored.message_id)
         media_id = inbound.fields.get("MediaId") if kind in MEDIA_KINDS else None
+        limited = self._over_limit(inbound.openid, address, text if readable else "")
+        notice = limited and self._notice_due(inbound.openid)
         gateway.background(self._after_message(gateway, stored, message, readable,
-                                               str(media_id) if media_id else None),
+                                               str(media_id) if media_id else None,
+                                               limited, notice),
                            "wechat message")
 
     async def _after_message(self, gateway: "Gateway", stored: store.Inbound,
                              message: MemberMessage, readable: bool,
-                             media_id: Optional[str]) -> None:
+                             media_id: Optional[str], limited: bool = False,
+                             notice: bool = False) -> None:
         """After `success`: the member's message opened a window (48 h, 5 messages);
-        what was held goes first; then the message's own handling."""
+        what was held goes first; then the message's own handling (over the rate
+        limit: kept for the managers, no bot turn)."""
         conversation_id = stored.conversation.id
         assert self.sender is not None
         await self.sender.opened(conversation_id, "message")
@@ -297,6 +332,9 @@ class WeChat(ChannelAdapter):
             view = await gateway.pool.write(
                 lambda s: store.mark_routed(s, stored.message_id, "outbox"))
             gateway.outbox.member_message(stored.conversation, view)
+            return
+        if limited:
+            await self._limited(gateway, stored, notice)
             return
         if not readable:
             await self._unreadable(gateway, stored, message.metadata["wechat_msg_type"])
@@ -375,6 +413,22 @@ class WeChat(ChannelAdapter):
         logger.info("wechat %s of message %s stored (%d bytes)", kind, stored.message_id,
                     len(data))
 
+    async def _limited(self, gateway: "Gateway", stored: store.Inbound, notice: bool) -> None:
+        """Over the rate limit: the message stays stored and reaches the console
+        (routed_to `limited`) but not the bot; while the bot has the conversation the
+        member is told once per window (a person who has it sees the messages)."""
+        view = await gateway.pool.write(
+            lambda s: store.mark_routed(s, stored.message_id, LIMITED))
+        conversation = await gateway.pool.read(
+            lambda s: store.conversation(s, stored.conversation.id))
+        if conversation is None:  # purged meanwhile (unsubscribe)
+            return
+        gateway.outbox.member_message(conversation, view)
+        logger.info("wechat message %s over the rate limit: kept, no bot turn%s",
+                    stored.message_id, " (member notified)" if notice else "")
+        if notice and not conversation.paused:
+            await gateway.outbox.say(conversation, "system", [{"text": WECHAT_SLOW_DOWN}])
+
     async def _unreadable(self, gateway: "Gateway", stored: store.Inbound, kind: str) -> None:
         """Kept for the managers; while the bot has the conversation, the member is
         told it was kept and asked to type (a person who has it answers themselves)."""
@@ -389,7 +443,8 @@ class WeChat(ChannelAdapter):
         if not conversation.paused:
             await gateway.outbox.say(conversation, "system", [{"text": messages.unreadable(kind)}])
 
-    async def _accept_event(self, gateway: "Gateway", inbound: Inbound) -> None:
+    async def _accept_event(self, gateway: "Gateway", inbound: Inbound,
+                            address: str) -> None:
         event = inbound.event or "unknown"
         openid = inbound.openid
         now = gateway.clock.now()
@@ -408,8 +463,10 @@ class WeChat(ChannelAdapter):
                                     metadata={"wechat_msg_type": "event", "event": "CLICK"})
             stored = await gateway.router.store(message)
             if not stored.duplicate:
-                gateway.background(self._after_click(gateway, stored, message),
-                                   "wechat menu click")
+                limited = self._over_limit(openid, address, "")
+                notice = limited and self._notice_due(openid)
+                gateway.background(self._after_click(gateway, stored, message, limited,
+                                                     notice), "wechat menu click")
             return
         if event == "unsubscribe":
             def purge(session) -> Optional[str]:
@@ -455,11 +512,15 @@ class WeChat(ChannelAdapter):
         await gateway.outbox.say(conversation, "system", [{"text": messages.welcome()}])
 
     async def _after_click(self, gateway: "Gateway", stored: store.Inbound,
-                           message: MemberMessage) -> None:
+                           message: MemberMessage, limited: bool = False,
+                           notice: bool = False) -> None:
         """A click menu tap opens 1 minute with 3 messages, then goes to the bot."""
         assert self.sender is not None
         await self.sender.opened(stored.conversation.id, "click")
         await self.sender.release(stored.conversation.id, message.external_id)
+        if limited:
+            await self._limited(gateway, stored, notice)
+            return
         await self._route_with_typing(gateway, stored, message)
 
     async def _forget(self, gateway: "Gateway", openid: str, sender: Optional[str]) -> None:

@@ -55,8 +55,10 @@ DEFAULT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s - %(message)s"
 
 # Escapes a dump writes for a character: \uXXXX (JSON, ensure_ascii), \xNN (the repr of
 # bytes, UTF-8), \n \r \t \b \f (so that "\n13912345678" is not read as n + digits).
-# Any number of backslashes: a JSON dump inside a JSON string doubles them.
-_ESCAPE = re.compile(r"(\\+)(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([nrtbf]))")
+# Any number of backslashes: a JSON dump inside a JSON string doubles them. And terminal
+# colours (coloredlogs colours a warning's message: ESC[33m13912345678), read as nothing.
+_ESCAPE = re.compile(r"(\\+)(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([nrtbf]))"
+                     r"|\x1b\[[0-9;?]*[ -/]*[@-~]")
 _CONTROL = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -103,7 +105,7 @@ class _Unescaped:
                     pending = match.end()
             elif unicode is not None:
                 add(chr(int(unicode, 16)), match.start(), match.end(), slashes + "u")
-            else:
+            elif control is not None:
                 add(_CONTROL[control], match.start(), match.end(), slashes + control)
             last = match.end()
         flush_bytes(last)
@@ -144,7 +146,7 @@ class _Unescaped:
 def _masked(text: str, limit: Optional[int]) -> str:
     whole = limit is None or len(text) <= limit
     window = text if whole else text[:limit + _MARGIN]
-    view = _Unescaped(window) if "\\" in window else None
+    view = _Unescaped(window) if "\\" in window or "\x1b" in window else None
     spans = privacy.find(view.text if view else window)
     places = [view.span(s.start, s.end) if view else (s.start, s.end) for s in spans]
     cut = len(window) if whole else limit

@@ -132,6 +132,12 @@ def test_bytes_written_as_escapes_are_masked(capture) -> None:
     assert PHONE_MASKED in line
 
 
+def test_a_coloured_line_is_masked_and_keeps_its_colours() -> None:
+    formatter = MaskingFormatter("\x1b[33m%(message)s\x1b[0m")  # coloredlogs colours warnings
+    record = logging.LogRecord("rasa", logging.WARNING, __file__, 1, "%s 我叫%s", (PHONE, NAME), None)
+    assert formatter.format(record) == f"\x1b[33m{PHONE_MASKED} 我叫{NAME_MASKED}\x1b[0m"
+
+
 def tracker_line(size: int) -> str:
     events, turn = [], 0
     while len(json.dumps(events)) < size:

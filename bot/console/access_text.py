@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 NOTICES = {
-    "login_wait": "尝试次数过多，请 {seconds} 秒后再试。",
+    "login_wait": "尝试次数过多，请{seconds}秒后再试。",
     "login_locked": "该账号因多次密码错误已被锁定，请联系管理员解锁。",
     "no_such_item": "找不到该内容，请检查链接。",
     "bad_after": "参数 after 无效：应为 0 或消息编号。",

@@ -374,7 +374,7 @@ def test_thirty_wrong_passwords_are_throttled_then_lock_the_account_until_an_adm
             break
     assert answers == [401] * 9 + [423] * 21
     assert throttled
-    assert re.search(r"尝试次数过多，请 \d+ 秒后再试。", throttled[0].text)
+    assert re.search(r"尝试次数过多，请\d+秒后再试。", throttled[0].text)
     assert int(throttled[0].headers["Retry-After"]) >= 1
 
     refused = log_in(login_gateway, username, CONSOLE_PASSWORD, new_address())

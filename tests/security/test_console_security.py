@@ -136,6 +136,17 @@ def test_a_reviewer_reads_the_conversation_page_masked_a_manager_in_clear(consol
         assert all(value in clear for value in IN_CLEAR)
 
 
+def test_a_reviewer_reads_the_member_profile_masked_a_manager_in_clear(console_gateway):
+    member = console_gateway.member("demo-ready")  # 陈静, ZAHM2026000001, ZADP880000000001
+    path = f"/console/conversations/{member.conversation_id}"
+    masked = console_gateway.console("zhao").get(path).text
+    profile = masked[masked.index("会员资料"):masked.index("内部备注")]
+    assert "陈*" in profile and "ZAHM******0001" in profile and "ZADP********0001" in profile
+    assert not any(value in profile for value in ("陈静", "ZAHM2026000001", "ZADP880000000001"))
+    clear = console_gateway.console("wang").get(path).text
+    assert all(value in clear for value in ("陈静", "ZAHM2026000001", "ZADP880000000001"))
+
+
 def test_every_view_of_a_conversation_is_audited_with_who_and_how(console_gateway, personal):
     zhao = console_gateway.console("zhao")
     before = len(views_of(console_gateway, "zhao", personal))

@@ -71,8 +71,9 @@ def test_2000_messages_under_the_previous_key_all_decrypt_with_it() -> None:
         decrypted = keys.decrypt(encrypted)
         assert decrypted.key == "previous"
         assert decrypted.xml == xml.encode("utf-8")
-    # The run covered the failure that used to escape (and every failure is one we know).
-    assert raised.get(struct.error, 0) > 10, raised
+    # The run covered the failure that used to escape (a padding byte of 0 empties the
+    # plaintext: about 1 in 256 here; seed 13 gives 4) and every failure is one we know.
+    assert raised.get(struct.error, 0) >= 1, raised
     assert None not in raised
     assert all(issubclass(error, DECRYPT_ERRORS) for error in raised), raised
 

@@ -193,7 +193,8 @@ _BANK_CARD = re.compile(
 # A bare region (我在上海, 浦东) has no number and is never matched.
 _FUNCTION_CHARS = "在住是到址于从去往来回寄送搬查找的我你他她想要问叫和与及或了吗呢吧啊呀就也都还请帮您"
 _PLACE = rf"(?:(?![{_FUNCTION_CHARS}])[\u4e00-\u9fff])"
-_NUM = r"(?:[0-9]+|[一二三四五六七八九十百零〇两]+)"
+_NUM_CHARS = "一二三四五六七八九十百零〇两"
+_NUM = rf"(?:[0-9]+|[{_NUM_CHARS}]+)"
 # 号 that numbers a house, not a metro line, an exit, a bed or a telephone
 _HAO = r"号(?![线口床码位门窗诊])"
 _REGION = (rf"(?P<region>(?:(?:北京|上海|天津|重庆)(?!市)"
@@ -233,6 +234,7 @@ _SURNAMES = (
 )
 _RELATIVES = (r"老公|老婆|爱人|先生|太太|妻子|丈夫|媳妇|爸爸|妈妈|爸|妈|父亲|母亲|儿子|女儿|孩子"
               r"|宝宝|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|哥哥|姐姐|弟弟|妹妹")
+# _CUE, below, is what these start with: keep it in step.
 _STRONG_CUE = rf"我叫|我名叫|(?:我的)?名字[是叫]|姓名[是为]?|我的?(?:{_RELATIVES})(?:的名字)?(?:叫做?|名叫)"
 _WEAK_CUE = r"我是|本人是?|患者是?|病人是?|被保险?人是?|投保人是?|联系人是?"
 _NAME = re.compile(
@@ -396,47 +398,52 @@ def _names(text: str) -> Iterator[Span]:
             yield Span(start, start + len(name), NAME, name)
 
 
-# Most certain first: where two finds overlap, the earlier in this list wins. An
-# 18-digit ID with its right check character is an ID even if it passes Luhn; one with a
-# wrong check character (a typo) is an ID unless it passes Luhn, then it is a bank card.
-_FINDERS = (
-    _numbers(POLICY_NUMBER, _POLICY_NUMBER, None),
-    _numbers(CARD_NUMBER, _CARD_NUMBER, None),
-    _numbers(ID_NUMBER, _ID_NUMBER, is_valid_id_number),
-    _numbers(BANK_CARD, _BANK_CARD, luhn_valid),
-    _numbers(ID_NUMBER, _ID_NUMBER, is_plausible_id_number),
-    _phones,
-    _addresses,
-    _names,
-)
-
-
 def _is_placeholder(span: Span) -> bool:
     if span.kind == ADDRESS:
         return _PLACEHOLDER_ADDRESS_MARK in span.value
     return span.value == PLACEHOLDERS[span.kind]
 
 
-# What every find needs, searched first so that text without it (most log lines) costs
-# one scan: ZAHM / ZADP, eleven digits (as few as a phone has; written or spoken) with at
-# most the separators a phone allows between them, a road or compound word followed by a
-# number, or a name cue.
+# What each finder needs, searched for first, so that text without it (most log lines)
+# costs a scan or two: eleven digits (as few as a phone has; written or spoken) with at
+# most the separators a phone allows between them; ZAHM / ZADP; a road or compound word
+# (its last character) followed by a number; the first character of a name cue.
 _DIGIT_CHARS = "0-9" + "".join(chr(code) for code in _SPOKEN_DIGITS)
-_MAY_HOLD = re.compile(
-    rf"(?i:za(?:hm|dp))|[{_DIGIT_CHARS}](?:[ \-.\u2010-\u2015\u2212]{{0,4}}[{_DIGIT_CHARS}]){{10}}"
-    rf"|(?:{_ROAD_WORDS}|{_COMPOUND_WORDS}){_NUM}|{_STRONG_CUE}|{_WEAK_CUE}"
+_DIGIT_RUN = re.compile(
+    rf"[{_DIGIT_CHARS}](?:[ \-.\u2010-\u2015\u2212]{{0,4}}[{_DIGIT_CHARS}]){{10}}")
+_PREFIXED = re.compile(r"[Zz][Aa](?:[Hh][Mm]|[Dd][Pp])")
+_PLACE_WORD_ENDS = "".join(sorted({
+    word[-1] for word in re.sub(r"\(\?<!\[[^]]*\]\)", "", f"{_ROAD_WORDS}|{_COMPOUND_WORDS}").split("|")
+}))
+_PLACE_NUMBER = re.compile(rf"[{_PLACE_WORD_ENDS}][0-9{_NUM_CHARS}]")
+# what each cue of _NAME starts with (keep in step with _STRONG_CUE and _WEAK_CUE)
+_CUE = re.compile(rf"我(?:[叫名是的]|{_RELATIVES})|名字|姓名|本人|患者|病人|被保|投保人|联系人")
+
+# Most certain first: where two finds overlap, the earlier in this list wins. An
+# 18-digit ID with its right check character is an ID even if it passes Luhn; one with a
+# wrong check character (a typo) is an ID unless it passes Luhn, then it is a bank card.
+# Each finder runs only where what it needs is in the text.
+_FINDERS: Tuple[Tuple[Pattern[str], Callable[[str], Iterator[Span]]], ...] = (
+    (_PREFIXED, _numbers(POLICY_NUMBER, _POLICY_NUMBER, None)),
+    (_PREFIXED, _numbers(CARD_NUMBER, _CARD_NUMBER, None)),
+    (_DIGIT_RUN, _numbers(ID_NUMBER, _ID_NUMBER, is_valid_id_number)),
+    (_DIGIT_RUN, _numbers(BANK_CARD, _BANK_CARD, luhn_valid)),
+    (_DIGIT_RUN, _numbers(ID_NUMBER, _ID_NUMBER, is_plausible_id_number)),
+    (_DIGIT_RUN, _phones),
+    (_PLACE_NUMBER, _addresses),
+    (_CUE, _names),
 )
+_NEEDS = tuple(dict.fromkeys(need for need, _ in _FINDERS))
 
 
 def find(text: str) -> List[Span]:
     """The personal data in `text`, in order, never overlapping; the training
     placeholders (PLACEHOLDERS) are not reported."""
     folded = _fold(text)
-    if not _MAY_HOLD.search(folded):
-        return []
+    needs = {need: need.search(folded) is not None for need in _NEEDS}
     chosen: List[Span] = []
-    for finder in _FINDERS:
-        for span in finder(folded):
+    for need, finder in _FINDERS:
+        for span in finder(folded) if needs[need] else ():
             if all(span.end <= other.start or span.start >= other.end for other in chosen):
                 chosen.append(span)
     return sorted((s for s in chosen if not _is_placeholder(s)), key=lambda s: s.start)

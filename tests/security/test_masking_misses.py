@@ -7,9 +7,13 @@ from __future__ import annotations
 import pytest
 
 from bot.privacy import (
+    ADDRESS,
     BANK_CARD,
+    CARD_NUMBER,
     ID_NUMBER,
+    NAME,
     PHONE,
+    POLICY_NUMBER,
     PLACEHOLDERS,
     contains_personal_data,
     find,
@@ -168,6 +172,28 @@ def test_an_id_with_the_right_check_character_wins_over_luhn() -> None:
                 if luhn_valid(f"62010519900307{n:03d}{c}")
                 and is_valid_id_number(f"62010519900307{n:03d}{c}"))
     assert [(s.kind, s.value) for s in find(both)] == [(ID_NUMBER, both)]
+
+
+@pytest.mark.parametrize("text,kind,covered", [
+    # find() runs each finder only where what it needs is in the text: these pin that
+    # every cue, number and place still reaches its finder
+    ("我的名字叫王芳", NAME, "王芳"),
+    ("我爸爸叫王建国", NAME, "王建国"),
+    ("病人是王芳", NAME, "王芳"),
+    ("被保险人是李建国", NAME, "李建国"),
+    ("被保人李建国", NAME, "李建国"),
+    ("投保人王芳", NAME, "王芳"),
+    ("联系人是赵磊", NAME, "赵磊"),
+    ("我名叫赵磊", NAME, "赵磊"),
+    ("我住在阳光小区五栋", ADDRESS, "阳光小区五栋"),
+    ("寄到人民大道200号", ADDRESS, "人民大道200号"),
+    ("家住南京西路1266弄3号", ADDRESS, "南京西路1266弄3号"),
+    ("保单ZAHM2026000001", POLICY_NUMBER, "ZAHM2026000001"),
+    ("ZaDp202600000001", CARD_NUMBER, "ZaDp202600000001"),
+])
+def test_each_cue_number_and_place_reaches_its_finder(text: str, kind: str, covered: str) -> None:
+    spans = find(text)
+    assert [(s.kind, text[s.start:s.end]) for s in spans] == [(kind, covered)]
 
 
 def test_a_sentence_with_every_miss_masks_them_all() -> None:

@@ -149,7 +149,7 @@ _AFTER = r"(?![0-9A-Za-z])"
 # written whole, in groups of 3-4-4, 3-8 or 7-4, or with a separator between every
 # digit (1 3 9 1 2 ...); one kind of separator throughout: spaces, a hyphen or dash
 # (139—1234—5678), or dots in the 3-4-4 shape only (139.1234.5678; 139.12345678 reads
-# as a decimal). Digits may be spelt out (一三九…, 幺 for 1, 〇/零 for 0, _SPOKEN_DIGITS).
+# as a decimal); spaces and hyphens may mix in the groups (139 1234-5678). Digits may be spelt out (一三九…, 幺 for 1, 〇/零 for 0, _SPOKEN_DIGITS).
 # Landlines (021-64041990, 010-82951332) and service numbers (952299, 1010-9955, 12356,
 # 4009-999-595) never have that shape; nor do dates (2026.12.15) or IP addresses
 # (139.224.123.45: groups of 3-3-3-2).
@@ -310,10 +310,12 @@ def _numbers(kind: str, pattern: Pattern[str],
 
 def _phone_shaped(number: str) -> bool:
     """Groups of digits a member writes a mobile number in (_PHONE_GROUPS), one kind of
-    separator between them."""
+    separator between them (spaces and hyphens may mix between groups)."""
     groups = tuple(len(run) for run in re.findall(r"[0-9]+", number))
     kinds = {separator.strip() or " " for separator in re.findall(r"[^0-9]+", number)}
-    if len(kinds) > 1 or ("." in kinds and groups not in _PHONE_DOTTED_GROUPS):
+    if len(kinds) > 1 and not (kinds <= {" ", "-"} and len(groups) <= 3):
+        return False
+    if "." in kinds and groups not in _PHONE_DOTTED_GROUPS:
         return False
     return groups in _PHONE_GROUPS
 

@@ -2,7 +2,8 @@
 with what the bot understood and how replies fared on the channel, the member's photos,
 the member's profile, reply with canned answers, notes, hand back, close), live updates,
 the operator alerts, the audit log and the review dashboard; the reviewers' other pages
-are in review_routes.py. Every action and every view of a photo is audited."""
+are in review_routes.py. Every action and every view of a conversation or a photo is
+audited; reviewers read conversations masked (disclosure.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ from sanic.response import HTTPResponse
 from bot.console import access_text, accounts, alerts, auth, ids, review_routes, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
-from bot.console.disclosure import SeenHub, sight
 from bot.console.canned import canned_replies
+from bot.console.disclosure import SeenHub, sight
+from bot.console.throttle import InFlight
 from bot.gateway import media, messages, store
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
 from bot.gateway.live import stream
@@ -148,10 +150,52 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         return page
 
     hasher = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="console-hash")
+    checking = InFlight()
 
     @bp.listener("after_server_stop")
     async def stop_hasher(app, loop) -> None:
         hasher.shutdown(wait=False)
+
+    def wait_page(request: Request, seconds: int) -> HTTPResponse:
+        refused = login_page(request, access_text.notice("login_wait", seconds=seconds), 429)
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
+
+    async def check_login(request: Request, username: str, password: str,
+                          address: str) -> Any:
+        """The session's token, or the page that refuses the login. One check at a time
+        per username (a few per address) in this process: parallel tries would all read
+        the failures before any is written (throttle.InFlight)."""
+        if not checking.enter(username, address):
+            return wait_page(request, 1)
+        try:
+            return await checked_login(request, username, password, address)
+        finally:
+            checking.leave(username, address)
+
+    async def checked_login(request: Request, username: str, password: str,
+                            address: str) -> Any:
+        limits = gateway.settings.login_limits
+        now = gateway.clock.now()
+        state = await gateway.pool.read(
+            lambda s: accounts.login_state(s, username, address, limits, now))
+        if state.verdict.locked:
+            return login_page(request, access_text.notice("login_locked"), 423)
+        if not state.verdict.may_try:
+            return wait_page(request, state.verdict.wait_label)
+        ok = await asyncio.get_running_loop().run_in_executor(
+            hasher, accounts.password_matches, state, password)
+        now = gateway.clock.now()
+        if not ok:
+            locked = await gateway.pool.write(lambda s: accounts.login_failed(
+                s, username, address, state.user_id, limits, now))
+            if locked:
+                if state.user_id is not None:
+                    logger.warning("console user %s locked after failed logins", state.user_id)
+                return login_page(request, access_text.notice("login_locked"), 423)
+            return login_page(request, messages.notice("login_failed"), 401)
+        return await gateway.pool.write(lambda s: accounts.login_succeeded(
+            s, state.user_id, now, gateway.settings.session_hours, limits))
 
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
@@ -164,32 +208,11 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             return login_page(request, messages.notice("csrf"), 403)
         username = auth.form_value(request, "username").strip()[:60]
         password = auth.form_value(request, "password")
-        limits = gateway.settings.login_limits
         address = auth.client_address(request, gateway.settings.access.trusted_proxies)
         hours = gateway.settings.session_hours
-        now = gateway.clock.now()
-        state = await gateway.pool.read(
-            lambda s: accounts.login_state(s, username, address, limits, now))
-        if state.verdict.locked:
-            return login_page(request, access_text.notice("login_locked"), 423)
-        if not state.verdict.may_try:
-            wait = state.verdict.wait_label
-            refused = login_page(request, access_text.notice("login_wait", seconds=wait), 429)
-            refused.headers["Retry-After"] = str(wait)
-            return refused
-        ok = await asyncio.get_running_loop().run_in_executor(
-            hasher, accounts.password_matches, state, password)
-        now = gateway.clock.now()
-        if not ok:
-            locked = await gateway.complete(gateway.pool.write(lambda s: accounts.login_failed(
-                s, username, address, state.user_id, limits, now)))
-            if locked:
-                if state.user_id is not None:
-                    logger.warning("console user %s locked after failed logins", state.user_id)
-                return login_page(request, access_text.notice("login_locked"), 423)
-            return login_page(request, messages.notice("login_failed"), 401)
-        token = await gateway.pool.write(lambda s: accounts.login_succeeded(
-            s, state.user_id, now, hours, limits))
+        token = await gateway.complete(check_login(request, username, password, address))
+        if isinstance(token, HTTPResponse):
+            return token
         page = response.redirect(safe_next(auth.form_value(request, "next")), status=303)
         auth.set_session_cookie(page, token, gateway.settings.secure_cookies, hours * 3600)
         return page

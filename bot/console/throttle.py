@@ -118,3 +118,32 @@ def locks_now(account_failures: int, limits: LoginLimits) -> bool:
     """After recording a failure: does this one lock the account?"""
     return account_failures >= limits.lockout
 
+
+
+class InFlight:
+    """The password checks running in this process, per username and per address. The
+    failures are read before a check and written after it, so tries sent in parallel
+    would all read the same count: while a username is being checked, another try for
+    it is refused (as a wait of a second), and an address has at most a few at once
+    (managers behind one office address may log in together). Several replicas each
+    allow as many: a burst is bounded by the replica count, not by the attacker."""
+
+    def __init__(self, per_account: int = 1, per_address: int = 4) -> None:
+        self._limits = {"account": per_account, "address": per_address}
+        self._running: dict = {}
+
+    def enter(self, username: str, address: str) -> bool:
+        keys = (("account", username), ("address", address))
+        if any(self._running.get(key, 0) >= self._limits[key[0]] for key in keys):
+            return False
+        for key in keys:
+            self._running[key] = self._running.get(key, 0) + 1
+        return True
+
+    def leave(self, username: str, address: str) -> None:
+        for key in (("account", username), ("address", address)):
+            left = self._running.get(key, 0) - 1
+            if left > 0:
+                self._running[key] = left
+            else:
+                self._running.pop(key, None)

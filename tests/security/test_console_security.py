@@ -425,6 +425,34 @@ def test_an_address_is_throttled_across_usernames(login_gateway):
     assert log_in(login_gateway, "wang", CONSOLE_PASSWORD, new_address()).status_code == 303
 
 
+def test_a_burst_of_parallel_tries_gets_no_more_guesses_than_the_lockout(login_gateway):
+    """Thirty wrong passwords at once, from thirty addresses, twice: the failures are
+    read before a check and written after it, so without one check at a time per
+    username every try of a burst would read the same count."""
+    username = new_account(login_gateway)
+
+    def burst() -> List[int]:
+        with ThreadPoolExecutor(30) as pool:
+            return list(pool.map(lambda _: log_in(login_gateway, username, "wrong-password!",
+                                                  new_address()).status_code, range(30)))
+
+    answers = burst() + burst()
+    assert set(answers) <= {401, 423, 429}
+    failures = in_db(login_gateway, lambda s: len(s.execute(select(LoginFailure.id).where(
+        LoginFailure.username == username)).all()))
+    assert failures <= LIMITS.lockout
+
+
+def test_one_check_at_a_time_per_username_and_a_few_per_address():
+    running = throttle.InFlight(per_account=1, per_address=2)
+    assert running.enter("wang", "10.0.0.1")
+    assert not running.enter("wang", "10.0.0.2")  # the same username
+    assert running.enter("li", "10.0.0.1")
+    assert not running.enter("zhao", "10.0.0.1")  # a third at the same address
+    running.leave("wang", "10.0.0.1")
+    assert running.enter("wang", "10.0.0.2") and running.enter("zhao", "10.0.0.1")
+
+
 def test_the_forwarded_address_is_not_believed_without_a_trusted_proxy(console_gateway):
     username = f"nobody-{uuid.uuid4().hex[:8]}"
     assert log_in(console_gateway, username, "wrong-password!", "203.0.113.77").status_code == 401

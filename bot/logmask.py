@@ -67,7 +67,6 @@ class _Unescaped:
     from in `text` and how it was escaped ("" as written, else backslashes + u or x)."""
 
     def __init__(self, text: str) -> None:
-        self.source = text
         chars: List[str] = []
         self.starts: List[int] = []
         self.ends: List[int] = []
@@ -171,7 +170,7 @@ def _masked(text: str, limit: Optional[int]) -> str:
 def _scrubbed(text: str, limit: Optional[int]) -> str:
     """When masking itself fails: no digit and no Chinese character left."""
     head = text if limit is None else text[:limit]
-    return re.sub(r"[0-9\u3400-\u9fff]", "*", head) + " [masking failed: digits and Chinese hidden]"
+    return re.sub(r"[\d\u3400-\u9fff]", "*", head) + " [masking failed: digits and Chinese hidden]"
 
 
 def mask_text(text: Any, limit: Optional[int] = None) -> str:

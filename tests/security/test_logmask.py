@@ -207,6 +207,17 @@ def test_mask_text_masks_anything_and_never_raises() -> None:
     assert mask_text("a" * 10, limit=4) == "aaaa… [truncated 6 characters]"
 
 
+def test_when_masking_fails_no_digit_or_chinese_character_is_written(capture, monkeypatch) -> None:
+    def broken(text: str) -> list:
+        raise RuntimeError("a bug in the finder")
+
+    monkeypatch.setattr(logmask.privacy, "find", broken)
+    logger, stream = capture
+    logger.info("我叫%s %s", NAME, PHONE)
+    assert "[masking failed" in stream.getvalue() and holds_no_clear_value(stream.getvalue())
+    assert NAME not in stream.getvalue()
+
+
 def test_a_value_at_the_cut_is_cut_whole() -> None:
     text = "，" * (LIMIT - 5) + PHONE + "，" * 500
     masked = mask_text(text, LIMIT)

@@ -20,7 +20,16 @@ import requests
 from sqlalchemy import create_engine, text
 
 from bot.gateway.channels.wechat.protocol import url_signature
-from bot.gateway.ratelimit import SLOW_DOWN, TOO_MANY_STARTS, WECHAT_SLOW_DOWN
+from bot.gateway.ratelimit import (
+    SLOW_DOWN,
+    TOO_MANY_STARTS,
+    WECHAT_SLOW_DOWN,
+    Buckets,
+    Rate,
+    admit,
+    client_address,
+    parse_networks,
+)
 from bot.processes import ROOT, VENV_BIN, free_port
 from tests.conftest import TEST_NOW, Backends, GatewayProcess, start_gateway
 
@@ -99,6 +108,46 @@ def wait_for(check, timeout: float = 15.0):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.1)
+
+
+# ------------------------------------------------------------------ pure parts
+
+@pytest.mark.parametrize("peer, forwarded, proxies, expected", [
+    ("203.0.113.9", "1.2.3.4", "", "203.0.113.9"),  # no proxy trusted: the header is ignored
+    ("203.0.113.9", "1.2.3.4", "10.0.0.0/8", "203.0.113.9"),  # not from our proxy
+    ("10.0.0.2", "1.2.3.4", "10.0.0.0/8", "1.2.3.4"),
+    ("10.0.0.2", "6.6.6.6, 1.2.3.4", "10.0.0.0/8", "1.2.3.4"),  # the client wrote 6.6.6.6
+    ("10.0.0.2", "1.2.3.4, 10.0.0.7", "10.0.0.0/8", "1.2.3.4"),  # two of our proxies
+    ("10.0.0.2", "not-an-ip", "10.0.0.0/8", "10.0.0.2"),
+    ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
+    ("::1", "2001:db8::5", "::1", "2001:db8::5"),
+])
+def test_the_client_address_believes_forwarded_for_only_from_trusted_proxies(
+        peer, forwarded, proxies, expected) -> None:
+    assert client_address(peer, forwarded, parse_networks(proxies)) == expected
+
+
+@pytest.mark.parametrize("text, rate", [
+    ("10/600", Rate(10, 600, 10)), ("20/60:8", Rate(20, 60, 8)), ("off", None),
+])
+def test_rates_are_written_count_per_seconds_with_an_optional_burst(text, rate) -> None:
+    assert Rate.parse(text) == rate
+
+
+@pytest.mark.parametrize("text", ["20", "20/0", "-1/60", "a/b", "20/60:0"])
+def test_a_malformed_rate_is_refused(text) -> None:
+    with pytest.raises(ValueError):
+        Rate.parse(text)
+
+
+def test_a_bucket_spends_its_burst_then_refills_evenly_and_a_refusal_spends_nothing() -> None:
+    member, address = Buckets(Rate(20, 60, 3)), Buckets(Rate(100, 60, 100))
+    checks = [(member, "m"), (address, "a")]
+    assert [admit(checks, 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert admit(checks, 0.0) == pytest.approx(3.0)  # one token every 3 s
+    assert address.wait("a", 0.0) == 0 and address._tokens("a", 0.0) == 97
+    assert admit(checks, 2.9) > 0
+    assert admit(checks, 3.0) == 0.0
 
 
 # ------------------------------------------------------------------ web chat: limits

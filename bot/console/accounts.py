@@ -78,21 +78,22 @@ class LoginState:
     user_id: Optional[int]
     password_hash: str  # DUMMY_HASH without an account: the check costs the same
     verdict: throttle.Verdict
+    account_id: Optional[int] = None  # the account of that name, active or not (its lock)
 
 
 def login_state(session: Session, username: str, address: str,
                 limits: throttle.LoginLimits, now: datetime) -> LoginState:
-    user = session.execute(
-        select(User).where(User.username == username, User.active.is_(True))
-    ).scalar_one_or_none()
+    account = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = account if account is not None and account.active else None
     account_failures = list(session.execute(select(LoginFailure.at).where(
         LoginFailure.username == username, LoginFailure.cleared.is_(False))).scalars())
     address_failures = list(session.execute(select(LoginFailure.at).where(
         LoginFailure.address == address, LoginFailure.at > now - limits.window)).scalars())
-    locked = user is not None and session.execute(
-        select(AccountLock.id).where(AccountLock.user_id == user.id)).first() is not None
+    locked = account is not None and session.execute(
+        select(AccountLock.id).where(AccountLock.user_id == account.id)).first() is not None
     return LoginState(user.id if user else None, user.password_hash if user else DUMMY_HASH,
-                      throttle.verdict(account_failures, address_failures, locked, limits, now))
+                      throttle.verdict(account_failures, address_failures, locked, limits, now),
+                      account.id if account else None)
 
 
 def password_matches(state: LoginState, password: str) -> bool:

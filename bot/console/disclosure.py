@@ -59,8 +59,11 @@ class Sight:
                     if isinstance(e, dict) else e for e in view.get("entities") or []]
         slots = {name: masked_value(name, value)
                  for name, value in (view.get("slots") or {}).items()}
-        shown = {**view, "text": _text(view.get("text")), "entities": entities,
-                 "slots": slots}
+        shown = {**view, "text": _text(view.get("text"))}
+        if "entities" in view:
+            shown["entities"] = entities
+        if "slots" in view:
+            shown["slots"] = slots
         if view.get("understanding") is not None:
             shown["understanding"] = messages.understanding(
                 view.get("intent"), view.get("confidence"), entities, slots,

@@ -188,10 +188,11 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         now = gateway.clock.now()
         if not ok:
             locked = await gateway.pool.write(lambda s: accounts.login_failed(
-                s, username, address, state.user_id, limits, now))
+                s, username, address, state.account_id, limits, now))
             if locked:
-                if state.user_id is not None:
-                    logger.warning("console user %s locked after failed logins", state.user_id)
+                if state.account_id is not None:
+                    logger.warning("console user %s locked after failed logins",
+                                   state.account_id)
                 return login_page(request, access_text.notice("login_locked"), 423)
             return login_page(request, messages.notice("login_failed"), 401)
         return await gateway.pool.write(lambda s: accounts.login_succeeded(

@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.console import accounts, throttle
 from bot.db import Database
 from bot.gateway.models import AuditEntry, Conversation, LoginFailure, Message, User
+from bot.gateway.store import migrate
 from bot.processes import free_port
 from tests.conftest import CONSOLE_PASSWORD, TEST_NOW, GatewayProcess, start_gateway
 from tests.test_console import read_events, waiting_member
@@ -328,6 +329,46 @@ def test_an_address_waits_after_twenty_failures():
 def test_the_delay_never_passes_the_window():
     waited = throttle.wait_seconds(seconds_ago(*[0] * 60), 5, LIMITS, NOW)
     assert waited == LIMITS.window.total_seconds()
+
+
+# ------------------------------------------------------------------ login limits (stored)
+
+def test_failures_lock_an_account_and_a_lift_or_a_success_clears_them_on_each_engine(
+        empty_database):
+    """The stored half on SQLite and PostgreSQL: ten failures lock (one lock row), a lock
+    is lifted once, a success clears the account's failures but not the address's."""
+    migrate(empty_database)
+    limits, address = throttle.LoginLimits(), "192.0.2.1"
+
+    def state(username: str = "wang") -> accounts.LoginState:
+        with empty_database.reading() as session:
+            return accounts.login_state(session, username, address, limits, NOW)
+
+    with empty_database.writing() as session:
+        user_id = accounts.create_user(session, "wang", CONSOLE_PASSWORD, "manager", "王芳",
+                                       NOW).id
+    locked = []
+    for number in range(limits.lockout):
+        with empty_database.writing() as session:
+            locked.append(accounts.login_failed(session, "wang", address, user_id, limits,
+                                                NOW - timedelta(hours=1)))
+    assert locked == [False] * 9 + [True]
+    assert state().verdict.locked and state().account_id == user_id
+    assert not state("nobody").verdict.locked
+    with empty_database.writing() as session:
+        assert [lock["user_id"] for lock in accounts.account_locks(session)] == [user_id]
+        assert accounts.lift_lock(session, user_id, NOW, limits) == "wang"
+        assert accounts.lift_lock(session, user_id, NOW, limits) is None
+    assert state().verdict.may_try
+    with empty_database.writing() as session:
+        for _ in range(3):
+            accounts.login_failed(session, "wang", address, user_id, limits, NOW)
+        accounts.login_succeeded(session, user_id, NOW, 12, limits)
+    with empty_database.reading() as session:
+        counted = session.execute(select(LoginFailure.cleared).where(
+            LoginFailure.address == address, LoginFailure.at > NOW - limits.window)).scalars()
+        assert sorted(counted) == [True, True, True]
+    assert state().verdict.may_try
 
 
 # ------------------------------------------------------------------ login limits (served)

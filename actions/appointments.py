@@ -19,6 +19,7 @@ from actions.backend import (
     utter_backend_down,
     utter_member_not_found,
     utter_refused,
+    verified_member_id,
 )
 from actions.visits import find_visit, pick_offered, slot_as_time
 from bot import wording
@@ -141,7 +142,7 @@ class ValidateChangeForm(FormValidationAction):
             return {"time": value}
         slot = appointment["slot"]
         return await find_visit(
-            dispatcher, value, member_id=tracker.get_slot("member_id"),
+            dispatcher, value, tracker=tracker,
             hospital_id=slot["hospital"]["id"], department_id=slot["department"]["id"],
             doctor_id=(slot.get("doctor") or {}).get("id"),
             accidental_injury=bool(appointment.get("accidental_injury")))
@@ -178,7 +179,11 @@ class ActionChangeAppointment(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
         appointment = tracker.get_slot("appointment")
-        member_id = tracker.get_slot("member_id")
+        try:
+            member_id = await verified_member_id(tracker) if appointment else None
+        except BackendUnavailable:
+            utter_backend_down(dispatcher)
+            return []
         if not appointment or member_id is None:
             dispatcher.utter_message(response="utter_booking_lost")
             return reset(CHANGE_SLOTS)

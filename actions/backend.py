@@ -3,6 +3,7 @@ the idempotency key of the member's request, and the honest apology when the bac
 cannot help."""
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
@@ -14,11 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.availability import clock, utter_who_is_available
 from actions.handoff import request_handoff
 from bot.clients import BackendRefused, BackendSettings, BackendsClient, idempotency_key
+from bot.identity import IdentityError, secret_from_env, verified_identity
 
-# The gateway puts the channel and the member's id on that channel into the message
-# metadata; without it (rasa shell, the REST channel used directly) the conversation id
-# is taken as the member's web-chat id.
-DEFAULT_CHANNEL = "web"
+logger = logging.getLogger(__name__)
+
 # A form takes a free-text reply as the answer to its question unless the message is
 # clearly something else: leaving the form, an emergency, or a question with its own rule.
 NOT_AN_ANSWER = frozenset({
@@ -34,15 +34,42 @@ def client() -> BackendsClient:
     return BackendsClient(BackendSettings.from_env())
 
 
-def member_identity(tracker: Tracker) -> Tuple[str, str]:
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    channel = str(metadata.get("channel") or DEFAULT_CHANNEL)
-    external_id = str(metadata.get("member") or tracker.sender_id)
-    return channel, external_id
+@lru_cache(maxsize=1)
+def identity_secret() -> Optional[bytes]:
+    try:
+        return secret_from_env()
+    except IdentityError as error:
+        # The server still runs (emergency advice never depends on it); nobody is
+        # recognised as a member until the secret is set.
+        logger.error("%s: no member can be recognised", error)
+        return None
+
+
+def member_identity(tracker: Tracker) -> Optional[Tuple[str, str]]:
+    """(channel, the member's id on it) as the gateway signed it in this conversation
+    (bot.identity); None when no message of it carries the gateway's signature. Never
+    read from a slot or from unsigned metadata: whoever reaches this server cannot name
+    a member (docs/security.md)."""
+    secret = identity_secret()
+    if secret is None:
+        return None
+    identity = verified_identity(secret, tracker.sender_id, tracker.events)
+    return None if identity is None else (identity.channel, identity.external_id)
 
 
 async def find_member(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    return await client().member_by_channel(*member_identity(tracker))
+    """The member behind the conversation's signed identity, or None."""
+    identity = member_identity(tracker)
+    if identity is None:
+        return None
+    return await client().member_by_channel(*identity)
+
+
+async def verified_member_id(tracker: Tracker) -> Optional[int]:
+    """The member id for a backends call, looked up again from the signed identity: the
+    `member_id` slot only remembers it for the wording, it is never trusted for a call."""
+    member = await find_member(tracker)
+    return None if member is None else int(member["id"])
 
 
 def request_key(tracker: Tracker, action: str, *parts: Any) -> str:

@@ -23,6 +23,7 @@ from actions.backend import (
     utter_backend_down,
     utter_member_not_found,
     utter_refused,
+    verified_member_id,
 )
 from actions.visits import find_visit, pick_offered, resolve_hospital, slot_as_time
 from bot import wording
@@ -148,7 +149,7 @@ class ValidateBookingForm(FormValidationAction):
             return {"time": value}  # checked once hospital and department are known
         doctor = await self._doctor(dispatcher, tracker, hospital_id, department_id)
         result = await find_visit(
-            dispatcher, value, member_id=tracker.get_slot("member_id"),
+            dispatcher, value, tracker=tracker,
             hospital_id=hospital_id, department_id=department_id,
             doctor_id=doctor.get("doctor_id"),
             accidental_injury=bool(tracker.get_slot("accidental_injury")))
@@ -198,7 +199,11 @@ class ActionBookAppointment(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
         slot = tracker.get_slot("visit_slot") or {}
-        member_id = tracker.get_slot("member_id")
+        try:
+            member_id = await verified_member_id(tracker) if slot else None
+        except BackendUnavailable:
+            utter_backend_down(dispatcher)
+            return []
         if not slot or member_id is None:
             dispatcher.utter_message(response="utter_booking_lost")
             return reset(BOOKING_SLOTS)

@@ -28,8 +28,13 @@ class ActionEmergencyFollowup(Action):
 
     async def _record(self, dispatcher: CollectingDispatcher, tracker: Tracker, now) -> None:
         """The notice the handbook asks for within 48 hours: this message is it. A member
-        not bound to a policy is recorded by their chat identity."""
-        channel, external_id = member_identity(tracker)
+        not bound to a policy is recorded by their chat identity; a conversation the
+        gateway did not sign (only `rasa shell`) names nobody, so nothing is filed."""
+        identity = member_identity(tracker)
+        if identity is None:
+            dispatcher.utter_message(response="utter_emergency_not_recorded")
+            return
+        channel, external_id = identity
         text = (tracker.latest_message or {}).get("text") or ""
         try:
             member = await client().member_by_channel(channel, external_id)

@@ -22,6 +22,7 @@ from actions.backend import (
     request_key,
     reset,
     utter_backend_down,
+    utter_member_not_found,
     utter_refused,
 )
 from bot import wording
@@ -139,7 +140,11 @@ class ActionLinkPolicy(Action):
         if not policy_number or not phone_last4:
             dispatcher.utter_message(response="utter_booking_lost")
             return reset(LINK_SLOTS)
-        channel, external_id = member_identity(tracker)
+        identity = member_identity(tracker)
+        if identity is None:  # only a conversation the gateway did not sign
+            utter_member_not_found(dispatcher)
+            return reset(LINK_SLOTS)
+        channel, external_id = identity
         key = request_key(tracker, self.name(), channel, external_id, policy_number, phone_last4)
         try:
             answer = await client().link_member(key, channel, external_id, policy_number,

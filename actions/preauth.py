@@ -23,6 +23,7 @@ from actions.backend import (
     utter_backend_down,
     utter_member_not_found,
     utter_refused,
+    verified_member_id,
 )
 from actions.handoff import request_handoff
 from actions.visits import resolve_hospital
@@ -239,8 +240,12 @@ class ActionSubmitPreauth(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        member_id = tracker.get_slot("member_id")
         planned = planned_day(tracker)
+        try:
+            member_id = await verified_member_id(tracker) if planned else None
+        except BackendUnavailable:
+            utter_backend_down(dispatcher)
+            return []
         if member_id is None or planned is None:
             dispatcher.utter_message(response="utter_booking_lost")
             return reset(PREAUTH_SLOTS)

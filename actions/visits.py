@@ -8,7 +8,9 @@ from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import buttons, client, utter_backend_down, utter_refused
+from actions.backend import (
+    buttons, client, utter_backend_down, utter_refused, verified_member_id,
+)
 from bot import wording
 from bot.choices import parse_choice
 from bot.clients import BackendRefused, BackendUnavailable
@@ -46,7 +48,7 @@ async def find_visit(
     dispatcher: CollectingDispatcher,
     time_value: Any,
     *,
-    member_id: Optional[int],
+    tracker: Tracker,
     hospital_id: str,
     department_id: str,
     doctor_id: Optional[int] = None,
@@ -59,6 +61,7 @@ async def find_visit(
         return {"time": None}
     start, end = booking_window(time_value)
     try:
+        member_id = await verified_member_id(tracker)
         answer = await client().availability(
             member_id=member_id, hospital_id=hospital_id, department_id=department_id,
             doctor_id=doctor_id, start=start.isoformat(), end=end.isoformat(),

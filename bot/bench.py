@@ -25,11 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
+from bot import identity
 from bot.evaluate import latest_model
 from bot.processes import (
     ROOT,
     VENV_BIN,
     Server,
+    local_secret,
     start_action_server,
     start_backends_server,
     start_gateway_server,
@@ -171,6 +173,7 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
     log_dir = ROOT / "var" / "bench"
     backends = start_bench_backends("bench-backends-for-rasa")
     env = {"HM_NOW": BENCH_NOW, "HM_BACKENDS_URL": backends.url, "HM_BACKENDS_TOKEN": BENCH_TOKEN}
+    identity_secret = local_secret(identity.SECRET_ENV).encode()
     starts, rasa_rss, action_rss, parse_ms, rest_ms = [], [], [], [], []
     gateway_rss, gateway_ms, callback_ms, wechat_ms = [], [], [], []
     for run in range(runs):
@@ -191,9 +194,14 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
                 answered, replied = wechat_turn(sim, f"oBENCH{run}_{i}", text)
                 callback_ms.append(answered)
                 wechat_ms.append(replied)
-                parse_ms.append(post_ms(f"{rasa.url}/model/parse", {"text": text}))
-                rest_ms.append(post_ms(f"{rasa.url}/webhooks/rest/webhook",
-                                       {"sender": uuid.uuid4().hex, "message": text}))
+                parse_ms.append(post_ms(
+                    f"{rasa.url}/model/parse?token={local_secret('HM_RASA_TOKEN')}",
+                    {"text": text}))
+                sender = uuid.uuid4().hex
+                rest_ms.append(post_ms(f"{rasa.url}/webhooks/rest/webhook", {
+                    "sender": sender, "message": text,
+                    "metadata": identity.sign(identity_secret, sender, text,
+                                              {"channel": "web", "member": sender})}))
                 # The same message as a member sends it: web chat, stored, routed, stored.
                 _, started = timed_request(f"{gateway.url}/chat/api/start", {})
                 gateway_ms.append(timed_request(

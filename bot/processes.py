@@ -17,6 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
+# The secrets between the processes (docs/security.md) for the servers the tests and
+# benchmarks start on this machine: fixed values, unless the environment sets its own.
+LOCAL_SECRETS = {
+    "HM_IDENTITY_SECRET": "local-test-identity-secret-not-for-production",
+    "HM_ACTIONS_TOKEN": "local-test-actions-token",
+    "HM_RASA_TOKEN": "local-test-rasa-token",
+}
+
+
+def local_secret(name: str) -> str:
+    return os.environ.get(name) or LOCAL_SECRETS[name]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,9 +73,11 @@ def start_server(
     http://127.0.0.1:port{ready_path} answers 200."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**LOCAL_SECRETS, **os.environ, **(env or {})}
     full_env["PATH"] = f"{VENV_BIN}{os.pathsep}{full_env.get('PATH', '')}"
-    log = open(log_path, "w")
+    # Logs are the service's own: readable by this account only (docs/security.md).
+    log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
+    os.chmod(log_path, 0o600)
     process = subprocess.Popen(
         [str(VENV_BIN / args[0]), *args[1:]],
         cwd=ROOT,
@@ -84,7 +99,7 @@ def start_server(
 def start_action_server(log_dir: Path, env: Optional[Mapping[str, str]] = None) -> Server:
     port = free_port()
     return start_server(
-        "actions", ["rasa", "run", "actions", "--port", str(port)], port, "/health",
+        "actions", ["python", "-m", "bot.actionserver", "--port", str(port)], port, "/health",
         log_dir, env, timeout=90,
     )
 
@@ -96,12 +111,17 @@ def start_rasa_server(
     port = free_port()
     endpoints = log_dir / "endpoints.yml"
     log_dir.mkdir(parents=True, exist_ok=True)
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n')
+    # Rasa reads the action server's token from the environment (HM_ACTIONS_TOKEN): it
+    # replaces ${...} in plain, unquoted YAML values only.
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n'
+                         '  headers:\n    Authorization: Bearer ${HM_ACTIONS_TOKEN}\n')
+    token = {**LOCAL_SECRETS, **os.environ, **(env or {})}.get("HM_RASA_TOKEN", "")
     return start_server(
         "rasa",
-        ["rasa", "run", "--enable-api", "--port", str(port), "--model", str(model),
+        ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+         "--model", str(model), *(["--auth-token", token] if token else []),
          "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-        port, "/status", log_dir, env, timeout=240,
+        port, f"/status?token={token}" if token else "/status", log_dir, env, timeout=240,
     )
 
 

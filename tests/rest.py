@@ -6,7 +6,8 @@ import urllib.request
 import uuid
 from typing import Any, Dict, List, Optional
 
-from bot.processes import Server
+from bot import identity
+from bot.processes import Server, local_secret
 
 
 def post(url: str, body: dict, headers: Optional[Dict[str, str]] = None) -> Any:
@@ -23,14 +24,27 @@ def get(url: str, headers: Optional[Dict[str, str]] = None) -> Any:
         return json.loads(response.read())
 
 
+def signed_body(sender: str, text: str, metadata: Dict[str, Any]) -> Dict[str, Any]:
+    """A message for Rasa's channel as the gateway sends it: signed (bot/identity.py)."""
+    secret = local_secret(identity.SECRET_ENV).encode()
+    return {"sender": sender, "message": text,
+            "metadata": identity.sign(secret, sender, text, metadata)}
+
+
+def rasa_api(server: Server, path: str) -> str:
+    """A URL of Rasa's HTTP API, with the token it requires."""
+    separator = "&" if "?" in path else "?"
+    return f"{server.url}{path}{separator}token={local_secret('HM_RASA_TOKEN')}"
+
+
 def send(server: Server, text: str, sender: Optional[str] = None,
-         member: Optional[str] = None) -> List[Dict[str, Any]]:
+         member: Optional[str] = None, channel: str = "web") -> List[Dict[str, Any]]:
     """One member message through Rasa's REST channel; the bot's replies, with buttons.
-    `member` is the member's web-chat id, passed in the metadata as the gateway does."""
-    body: Dict[str, Any] = {"sender": sender or uuid.uuid4().hex, "message": text}
-    if member:
-        body["metadata"] = {"channel": "web", "member": member}
-    return post(f"{server.url}/webhooks/rest/webhook", body)
+    `member` is the member's id on the channel, signed in the metadata as the gateway
+    does; without one the conversation id stands for it (a guest)."""
+    sender = sender or uuid.uuid4().hex
+    metadata = {"channel": channel, "member": member or sender}
+    return post(f"{server.url}/webhooks/rest/webhook", signed_body(sender, text, metadata))
 
 
 def chat(server: Server, text: str, sender: Optional[str] = None,
@@ -39,7 +53,7 @@ def chat(server: Server, text: str, sender: Optional[str] = None,
 
 
 def parse(server: Server, text: str) -> dict:
-    return post(f"{server.url}/model/parse", {"text": text})
+    return post(rasa_api(server, "/model/parse"), {"text": text})
 
 
 def entity_values(parsed: dict, name: str) -> list:

@@ -32,9 +32,7 @@ class Member:
         self.last_text = ""
 
     def says(self, text: str) -> str:
-        replies = post(f"{self.rasa.url}/webhooks/rest/webhook", {
-            "sender": self.sender, "message": text,
-            "metadata": {"channel": self.channel, "member": self.member}})
+        replies = send(self.rasa, text, self.sender, self.member, self.channel)
         self.last_buttons = [b for r in replies for b in r.get("buttons") or []]
         self.last_text = "\n".join(r.get("text", "") for r in replies)
         return self.last_text

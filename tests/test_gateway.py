@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.gateway.models import CallbackTicket, Conversation
+from bot.processes import local_secret
 from tests.conftest import GatewayProcess
 from tests.rest import get
 
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 def tracker(rasa_url: str, member) -> dict:
-    return get(f"{rasa_url}/conversations/{quote('web:' + member.external_id, safe=':')}/tracker")
+    return get(f"{rasa_url}/conversations/{quote('web:' + member.external_id, safe=':')}"
+               f"/tracker?token={local_secret('HM_RASA_TOKEN')}")
 
 
 def row(gateway: GatewayProcess, conversation_id: int) -> Conversation:

@@ -20,6 +20,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from bot.wechat_simulator import WeChatSimulator
+from bot.processes import local_secret
 from tests.conftest import (
     TEST_NOW,
     Backends,
@@ -155,7 +156,7 @@ def test_a_retry_storm_gives_one_rasa_turn_and_one_reply(stack, rasa_server) -> 
         AND m.text = '理赔需要什么材料'""")
     assert stored[0][0] == 1
     tracker = requests.get(f"{rasa_server.url}/conversations/wechat:oE2E_storm/tracker",
-                           timeout=10).json()
+                           params={"token": local_secret("HM_RASA_TOKEN")}, timeout=10).json()
     turns = [e for e in tracker["events"] if e.get("event") == "user"
              and e.get("text") == "理赔需要什么材料"]
     assert len(turns) == 1
@@ -340,7 +341,7 @@ def test_a_follower_links_the_policy_and_an_unfollow_purges_everything(
 
     def forgotten():
         tracker = requests.get(f"{rasa_server.url}/conversations/wechat:{openid}/tracker",
-                               timeout=10).json()
+                               params={"token": local_secret("HM_RASA_TOKEN")}, timeout=10).json()
         return not [e for e in tracker["events"] if e.get("event") == "user"]
     assert wait_for(forgotten)
     assert wait_for(lambda: requests.get(lookup, params=params, headers=auth,

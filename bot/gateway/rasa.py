@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot import identity
+
 logger = logging.getLogger(__name__)
 
 HANDBACK_INTENT = "EXTERNAL_handback"
@@ -75,10 +77,14 @@ class Understanding:
 
 
 class RasaClient:
-    def __init__(self, url: str, timeout: float, token: Optional[str] = None) -> None:
+    def __init__(self, url: str, timeout: float, token: Optional[str] = None,
+                 identity_secret: Optional[bytes] = None) -> None:
         self.url = url.rstrip("/")
+        # Signs who the member is on each message (bot/identity.py): Rasa's channel
+        # refuses what the gateway did not sign, the actions trust only what it signed.
+        self._secret = identity_secret
         self.timeout = aiohttp.ClientTimeout(total=timeout)
-        # Rasa's HTTP API token (`rasa run --auth-token`); the REST channel needs none.
+        # Rasa's HTTP API token (`rasa run --auth-token`); the channel checks signatures.
         self._params = {"token": token} if token else {}
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -111,10 +117,16 @@ class RasaClient:
     async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """One member message through the REST channel; the bot's replies."""
         replies = await self._call("POST", "/webhooks/rest/webhook",
-                                   {"sender": sender, "message": text, "metadata": metadata})
+                                   {"sender": sender, "message": text,
+                                    "metadata": self._signed(sender, text, metadata)})
         if not isinstance(replies, list):
             raise RasaUnavailable(f"REST channel answered {type(replies).__name__}, not a list")
         return replies
+
+    def _signed(self, sender: str, text: str, metadata: Dict[str, Any]) -> Dict[str, Any]:
+        if self._secret is None:
+            return metadata
+        return identity.sign(self._secret, sender, text, metadata)
 
     async def parse(self, text: str) -> Dict[str, Any]:
         return await self._call("POST", "/model/parse", {"text": text})
@@ -123,8 +135,16 @@ class RasaClient:
         return await self._call("GET", self._conversation(sender) + "/tracker")
 
     async def append(self, sender: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
-        """Append events (no prediction); the tracker after them."""
+        """Append events (no prediction); the tracker after them. A member's message
+        appended while a manager has the conversation is signed like any other."""
+        events = [self._signed_event(sender, event) for event in events]
         return await self._call("POST", self._conversation(sender) + "/tracker/events", events)
+
+    def _signed_event(self, sender: str, event: Dict[str, Any]) -> Dict[str, Any]:
+        if event.get("event") != "user" or not isinstance(event.get("metadata"), dict):
+            return event
+        return {**event, "metadata": self._signed(sender, str(event.get("text") or ""),
+                                                  event["metadata"])}
 
     async def forget(self, sender: str) -> None:
         """Replace the conversation's events with none: what the bot remembered of a

@@ -22,7 +22,8 @@ from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
 from bot.gateway.router import Router
-from bot.gateway.settings import Settings
+from bot.gateway.settings import Settings, SettingsError
+from bot.identity import SECRET_ENV
 
 logger = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -53,7 +54,11 @@ class Gateway:
         self.clock = clock
         self.pool = DatabasePool(db, name="gateway-db")
         self.hub = Hub()
-        self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
+        if settings.identity_secret is None:
+            raise SettingsError(f"{SECRET_ENV} is required: Rasa accepts only messages the "
+                                "gateway signed (docs/security.md)")
+        self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token,
+                               settings.identity_secret)
         self.members = Members(BackendsClient(settings.backends))
         adapters = list(channels) if channels is not None else default_channels(settings,
                                                                                  self.hub)

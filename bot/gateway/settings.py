@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from bot import identity
 from bot.clients import BackendSettings
 from bot.console.throttle import LimitsError, LoginLimits
 from bot.gateway.access import AccessSettings
@@ -56,6 +57,15 @@ def _wechat(environ: Mapping[str, str]) -> Optional[WeChatSettings]:
         raise SettingsError(str(error)) from None
 
 
+def _identity_secret(environ: Mapping[str, str]) -> Optional[bytes]:
+    if not environ.get(identity.SECRET_ENV, ""):
+        return None
+    try:
+        return identity.secret_from_env(environ)
+    except identity.IdentityError as error:
+        raise SettingsError(str(error)) from None
+
+
 def _login_limits(environ: Mapping[str, str]) -> LoginLimits:
     try:
         return LoginLimits.from_env(environ)
@@ -79,6 +89,9 @@ class Settings:
     port: int = DEFAULT_PORT
     rasa_timeout: float = DEFAULT_RASA_TIMEOUT
     rasa_token: Optional[str] = None  # `rasa run --auth-token`, when the API has one
+    # Signs who the member is on every message to Rasa (bot/identity.py); the gateway
+    # refuses to serve without it (Rasa's channel refuses unsigned messages).
+    identity_secret: Optional[bytes] = None
     session_hours: int = DEFAULT_SESSION_HOURS
     # Send console cookies over HTTPS only (set behind TLS in production).
     secure_cookies: bool = False
@@ -104,6 +117,7 @@ class Settings:
             port=_number(environ, "HM_GATEWAY_PORT", DEFAULT_PORT, int),
             rasa_timeout=_number(environ, "HM_RASA_TIMEOUT", DEFAULT_RASA_TIMEOUT),
             rasa_token=environ.get("HM_RASA_TOKEN", "").strip() or None,
+            identity_secret=_identity_secret(environ),
             session_hours=_number(environ, "HM_CONSOLE_SESSION_HOURS", DEFAULT_SESSION_HOURS, int),
             secure_cookies=_flag(environ, "HM_CONSOLE_SECURE_COOKIES"),
             wechat=_wechat(environ),

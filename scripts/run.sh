@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
+# Databases, logs and secrets are readable by this account only (docs/security.md).
+umask 077
 mkdir -p var/log
+chmod -R go-rwx var 2>/dev/null || true
 
 python -m bot.nlu_resources --check || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
@@ -30,8 +33,11 @@ secret() {
 }
 secret HM_BACKENDS_TOKEN backends.token   # between the action server / gateway and the backends
 secret HM_RASA_TOKEN rasa.token           # the Rasa HTTP API the gateway pauses and resumes
+secret HM_ACTIONS_TOKEN actions.token     # Rasa calling the action server, nobody else
+secret HM_IDENTITY_SECRET identity.key    # the gateway signs who the member is (bot/identity.py)
 secret HM_GATEWAY_API_TOKEN gateway-api.token  # services posting notices to members (reminders, pre-auth results)
-secret HM_CONSOLE_PASSWORD console-password
+password_given="${HM_CONSOLE_PASSWORD:+yes}"
+secret HM_CONSOLE_PASSWORD console-password  # never printed: it stays in its file
 export HM_BACKENDS_URL="${HM_BACKENDS_URL:-http://127.0.0.1:8000}"
 export HM_RASA_URL="${HM_RASA_URL:-http://127.0.0.1:5005}"
 export HM_GATEWAY_PORT="${HM_GATEWAY_PORT:-8080}"
@@ -74,7 +80,12 @@ python -m bot.wait_http "$HM_RASA_URL/status?token=$HM_RASA_TOKEN" 300  # model 
 member="${HM_DEMO_MEMBER:-}"
 echo
 echo "Web chat (members):       $gateway/chat${member:+?member=$member}"
-echo "Manager console:          $gateway/console   (user: manager, password: $HM_CONSOLE_PASSWORD)"
+if [ -n "$password_given" ]; then
+  password_hint="the password in HM_CONSOLE_PASSWORD"
+else
+  password_hint="password: cat var/secrets/console-password"
+fi
+echo "Manager console:          $gateway/console   (user: manager, $password_hint)"
 echo "Backends API:             $HM_BACKENDS_URL (description: $HM_BACKENDS_URL/openapi.yaml)"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   python -m bot.wait_http "$HM_WECHAT_API_BASE/_sim/" 30

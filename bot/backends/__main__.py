@@ -12,6 +12,7 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from bot import runtime
 from bot.backends.settings import Settings, SettingsError
 
 logger = logging.getLogger("bot.backends")
@@ -21,7 +22,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.backends", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("migrate", "seed", "serve"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime.prepare()  # private files, masked logs (docs/security.md)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
@@ -50,6 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from bot.backends.app import create_app
     from bot.backends.service import Backend
 
+    runtime.check_bind("backends", settings.host)
     app = create_app(Backend(db, clock, calendar, catalog), token)
     logger.info("serving on http://%s:%d (clock: %s)", settings.host, settings.port, clock)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False)

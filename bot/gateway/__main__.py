@@ -13,6 +13,7 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from bot import runtime
 from bot.gateway.settings import Settings, SettingsError
 
 logger = logging.getLogger("bot.gateway")
@@ -27,8 +28,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--hours", type=float, default=24.0,
                         help="chat-link: how long the link is valid (default 24)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime.prepare()  # private files, masked logs (docs/security.md)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
@@ -55,6 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from bot.gateway.app import create_app
     from bot.gateway.service import Gateway
 
+    runtime.check_bind("gateway", settings.host)
     clock = Clock.from_env()
     app = create_app(Gateway(settings, clock, db))
     logger.info("web chat %s/chat, console %s/console (rasa %s, clock: %s)",

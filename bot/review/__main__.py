@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from bot import runtime
 from bot.review.filters import PERIODS, FilterError, InboxFilter
 
 RETRY_SECONDS = 60  # a failed scheduled purge is tried again this soon
@@ -82,6 +83,8 @@ def _confidence(value: Optional[float]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    # Private files and masked logs for every command (docs/security.md).
+    runtime.prepare(fmt="%(asctime)s %(name)s %(message)s")
 
     from bot.clock import Clock
     from bot.db import Database
@@ -198,7 +201,6 @@ def _purge(db, args) -> int:
         return 0
     from bot.gateway.store import migrate
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     while True:  # the run command's scheduler: one process, one purge a period
         try:
             # The gateway migrates at start too: on a fresh database the two may race,

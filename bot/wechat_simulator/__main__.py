@@ -9,6 +9,7 @@ import signal
 import threading
 from typing import List, Optional
 
+from bot import runtime
 from bot.wechat_simulator.messages import MODES
 from bot.wechat_simulator.server import WeChatSimulator
 
@@ -37,7 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    runtime.prepare(fmt="%(asctime)s %(levelname)s %(message)s")
     extra = {"original_id": args.original_id} if args.original_id else {}
     sim = WeChatSimulator(
         app_id=args.app_id, app_secret=args.app_secret, token=args.token, mode=args.mode,

@@ -583,7 +583,11 @@ def test_applying_for_preauth_lists_what_is_missing(api: Api, ready: dict) -> No
     assert case["materials_missing"] == ["outpatient_records", "prescription"]
     assert case["timely"] is True and case["warning"] is None
     assert case["decision_due"] == "2026-11-26"
-    assert api.get(f"/v1/preauth-cases/{case['reference']}").json() == case
+    assert api.get(f"/v1/preauth-cases/{case['reference']}", member_id=ready["id"]).json() == case
+    # Another member's case does not exist for them, whoever asks.
+    refused = api.get(f"/v1/preauth-cases/{case['reference']}", member_id=ready["id"] + 1)
+    assert refused.status_code == 404
+    assert api.get(f"/v1/preauth-cases/{case['reference']}").status_code == 400
     listed = api.get(f"/v1/members/{ready['id']}/preauth-cases").json()["preauth_cases"]
     assert listed[0]["id"] == case["id"]
 

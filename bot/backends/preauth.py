@@ -126,6 +126,15 @@ def find_case(ctx: Context, key: str, for_update: bool = False) -> PreauthCase:
     return case
 
 
+def members_case(ctx: Context, key: str, member_id: int) -> PreauthCase:
+    """The case, when it is this member's; otherwise not found (its existence is not
+    another member's business)."""
+    case = find_case(ctx, key)
+    if case.member_id != member_id:
+        raise errors.not_found(None, preauth_case=key)
+    return case
+
+
 def set_status(ctx: Context, key: str, status: str, note: Optional[str]) -> PreauthCase:
     case = find_case(ctx, key, for_update=True)
     require_transition(case.status, status, CASE_TRANSITIONS, messages.PREAUTH_STATUS_LABELS)

@@ -295,8 +295,12 @@ async def preauth_case_create(request: Request) -> HTTPResponse:
 
 
 async def preauth_case_detail(request: Request, key: str) -> HTTPResponse:
+    # A member's case is read on that member's behalf only: another member's case is
+    # not found, whoever asks (docs/security.md).
+    member_id = _check_member_id(Fields.query(request.args).integer("member_id"))
     return respond(await _backend(request).read(
-        lambda ctx: serialize.preauth_case(preauth.find_case(ctx, key), ctx.today, ctx.catalog)
+        lambda ctx: serialize.preauth_case(preauth.members_case(ctx, key, member_id),
+                                           ctx.today, ctx.catalog)
     ))
 
 

@@ -18,30 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 DEFAULT_ACCOUNT_FREE = 5
 DEFAULT_ADDRESS_FREE = 20
 DEFAULT_WINDOW_MINUTES = 15.0
 DEFAULT_DELAY_SECONDS = 1.0
 DEFAULT_LOCKOUT = 10
-
-
-class LimitsError(ValueError):
-    """A login limit setting is malformed; the message names it."""
-
-
-def _positive(environ: Mapping[str, str], name: str, default, kind=float):
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise LimitsError(f"{name} must be a number, got {raw!r}") from None
-    if not value > 0 or (kind is float and not math.isfinite(value)):
-        raise LimitsError(f"{name} must be positive, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -57,17 +40,19 @@ class LoginLimits:
         return timedelta(minutes=self.window_minutes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "LoginLimits":
+    def from_env(cls, environ: Mapping[str, str], number: Callable[..., Any]) -> "LoginLimits":
+        """`number(environ, name, default, kind)`: the settings' reader of a positive
+        number, which names a malformed one (bot.gateway.settings)."""
         return cls(
-            account_free=_positive(environ, "HM_CONSOLE_LOGIN_ACCOUNT_FREE",
-                                   DEFAULT_ACCOUNT_FREE, int),
-            address_free=_positive(environ, "HM_CONSOLE_LOGIN_ADDRESS_FREE",
-                                   DEFAULT_ADDRESS_FREE, int),
-            window_minutes=_positive(environ, "HM_CONSOLE_LOGIN_WINDOW_MINUTES",
-                                     DEFAULT_WINDOW_MINUTES),
-            delay_seconds=_positive(environ, "HM_CONSOLE_LOGIN_DELAY_SECONDS",
-                                    DEFAULT_DELAY_SECONDS),
-            lockout=_positive(environ, "HM_CONSOLE_LOGIN_LOCKOUT", DEFAULT_LOCKOUT, int),
+            account_free=number(environ, "HM_CONSOLE_LOGIN_ACCOUNT_FREE",
+                                DEFAULT_ACCOUNT_FREE, int),
+            address_free=number(environ, "HM_CONSOLE_LOGIN_ADDRESS_FREE",
+                                DEFAULT_ADDRESS_FREE, int),
+            window_minutes=number(environ, "HM_CONSOLE_LOGIN_WINDOW_MINUTES",
+                                  DEFAULT_WINDOW_MINUTES),
+            delay_seconds=number(environ, "HM_CONSOLE_LOGIN_DELAY_SECONDS",
+                                 DEFAULT_DELAY_SECONDS),
+            lockout=number(environ, "HM_CONSOLE_LOGIN_LOCKOUT", DEFAULT_LOCKOUT, int),
         )
 
 

@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 
 from bot import identity
 from bot.clients import BackendSettings
-from bot.console.throttle import LimitsError, LoginLimits
+from bot.console.throttle import LoginLimits
 from bot.gateway.access import AccessSettings
 from bot.gateway.channels.wechat.settings import WeChatSettings, WeChatSettingsError
 from bot.processes import ROOT
@@ -66,13 +66,6 @@ def _identity_secret(environ: Mapping[str, str]) -> Optional[bytes]:
         raise SettingsError(str(error)) from None
 
 
-def _login_limits(environ: Mapping[str, str]) -> LoginLimits:
-    try:
-        return LoginLimits.from_env(environ)
-    except LimitsError as error:
-        raise SettingsError(str(error)) from None
-
-
 def _access(environ: Mapping[str, str]) -> AccessSettings:
     try:
         return AccessSettings.from_env(environ)
@@ -127,7 +120,7 @@ class Settings:
             review_stories_dir=Path(environ.get("HM_REVIEW_STORIES_DIR", "").strip()
                                     or DEFAULT_REVIEW_STORIES_DIR),
             access=_access(environ),
-            login_limits=_login_limits(environ),
+            login_limits=LoginLimits.from_env(environ, _number),
         )
 
     @property

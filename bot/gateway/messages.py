@@ -22,6 +22,15 @@ def bot_unavailable(call_center_open: bool) -> str:
             f"{contact}紧急情况请立即拨打120或去最近的医院急诊。")
 
 
+# Who may start a web chat, and how fast members may write (gateway/ratelimit.py).
+SLOW_DOWN = "您发送得太快了，请稍等一会儿再发。"
+TOO_MANY_STARTS = "开始对话的次数太多了，请稍等一会儿再试。"
+WECHAT_SLOW_DOWN = ("您发送得太快了，请稍等一会儿再发。这段时间的消息已为您保存，"
+                    "智能助手暂未逐条回复，如仍需解答，请稍后再发一次。")
+DEMO_ONLY = "演示会员仅在演示环境中可用，请使用管家发给您的专属链接进入。"
+LINK_REFUSED = "该链接无效或已过期，请联系您的私人健康管家重新获取链接。"
+
+
 # What the bot cannot read yet (photos, video, locations, links, unknown kinds): kept
 # for the managers, and the member is asked to type.
 UNREADABLE = {
@@ -194,7 +203,8 @@ CANNED = {
 
 
 ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助手暂停）",
-          "unrouted": "智能助手不可用，消息已保存", "outbox": "会员查看剩余内容（已发出待发送消息）"}
+          "unrouted": "智能助手不可用，消息已保存", "outbox": "会员查看剩余内容（已发出待发送消息）",
+          "limited": "发送过快，已保存，未交给智能助手"}
 
 
 def _value(value: Any) -> str:

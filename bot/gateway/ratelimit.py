@@ -23,12 +23,6 @@ from typing import Callable, Dict, Hashable, Iterable, Optional, Sequence, Tuple
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-# What members read when they are refused (web chat 429, WeChat's one notice per window).
-SLOW_DOWN = "您发送得太快了，请稍等一会儿再发。"
-TOO_MANY_STARTS = "开始对话的次数太多了，请稍等一会儿再试。"
-WECHAT_SLOW_DOWN = ("您发送得太快了，请稍等一会儿再发。这段时间的消息已为您保存，"
-                    "智能助手暂未逐条回复，如仍需解答，请稍后再发一次。")
-
 # A bucket idle this long past full is forgotten; far more keys than this are pruned.
 MAX_KEYS = 100_000
 

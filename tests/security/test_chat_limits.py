@@ -17,13 +17,10 @@ from typing import Dict, Iterator, Optional
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from bot.gateway.channels.wechat.protocol import url_signature
+from bot.gateway.messages import SLOW_DOWN, TOO_MANY_STARTS, WECHAT_SLOW_DOWN
 from bot.gateway.ratelimit import (
-    SLOW_DOWN,
-    TOO_MANY_STARTS,
-    WECHAT_SLOW_DOWN,
     Buckets,
     Rate,
     admit,
@@ -31,7 +28,14 @@ from bot.gateway.ratelimit import (
     parse_networks,
 )
 from bot.processes import ROOT, VENV_BIN, free_port
-from tests.conftest import TEST_NOW, Backends, GatewayProcess, start_gateway
+from tests.conftest import (
+    TEST_NOW,
+    Backends,
+    GatewayProcess,
+    gateway_rows as rows,
+    start_gateway,
+    wait_for,
+)
 
 LINK_SECRET = "test-link-secret-" + "k" * 32
 WECHAT_TOKEN = "limits-test-token"
@@ -92,22 +96,6 @@ def assert_polite_429(answer: requests.Response, sentence: str) -> None:
     assert seconds >= 1 and answer.json()["retry_after"] == seconds
 
 
-def rows(gateway: GatewayProcess, sql: str, **params) -> list:
-    engine = create_engine(gateway.db_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
-
-
-def wait_for(check, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 # ------------------------------------------------------------------ pure parts

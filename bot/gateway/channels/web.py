@@ -28,13 +28,8 @@ from bot.gateway import links, store
 from bot.gateway.channels.base import ChannelAdapter, MemberMessage, OutgoingMessage
 from bot.gateway.live import Hub, stream
 from bot.gateway.models import WebChatToken
-from bot.gateway.ratelimit import (
-    SLOW_DOWN,
-    TOO_MANY_STARTS,
-    Limiter,
-    client_address,
-    retry_after,
-)
+from bot.gateway.messages import DEMO_ONLY, LINK_REFUSED, SLOW_DOWN, TOO_MANY_STARTS
+from bot.gateway.ratelimit import Limiter, client_address, retry_after
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
@@ -56,8 +51,6 @@ def token_hash(token: str) -> str:
 
 
 # What a member reads when a start is refused (403).
-DEMO_ONLY = "演示会员仅在演示环境中可用，请使用管家发给您的专属链接进入。"
-LINK_REFUSED = "该链接无效或已过期，请联系您的私人健康管家重新获取链接。"
 
 
 def _error(status: int, message: str) -> HTTPResponse:

@@ -52,7 +52,7 @@ from bot.gateway.channels.wechat.sender import Sender, is_release_request
 from bot.gateway.channels.wechat.settings import WeChatSettings
 from bot.gateway.outbox import conversation_topic
 from bot.gateway.rasa import RasaUnavailable
-from bot.gateway.ratelimit import WECHAT_SLOW_DOWN, Limiter, Rate, client_address
+from bot.gateway.ratelimit import Limiter, Rate, client_address
 from bot.gateway.store import ConversationRef
 
 if TYPE_CHECKING:
@@ -427,7 +427,7 @@ class WeChat(ChannelAdapter):
         logger.info("wechat message %s over the rate limit: kept, no bot turn%s",
                     stored.message_id, " (member notified)" if notice else "")
         if notice and not conversation.paused:
-            await gateway.outbox.say(conversation, "system", [{"text": WECHAT_SLOW_DOWN}])
+            await gateway.outbox.say(conversation, "system", [{"text": messages.WECHAT_SLOW_DOWN}])
 
     async def _unreadable(self, gateway: "Gateway", stored: store.Inbound, kind: str) -> None:
         """Kept for the managers; while the bot has the conversation, the member is

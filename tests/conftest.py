@@ -297,6 +297,30 @@ class ConsoleUser:
         return answer.json()
 
 
+def gateway_rows(gateway: GatewayProcess, sql: str, **params) -> list:
+    """What the gateway stored, read straight from its database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(gateway.db_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def wait_for(check, timeout: float = 30.0):
+    """check()'s first true value, or its last value when the time is up."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
 def fresh_gateway_db(name: str) -> str:
     """A new gateway SQLite file for this run, with the test console users in it."""
     url = fresh_sqlite_url(name)

@@ -12,12 +12,19 @@ from typing import Dict, Iterator
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 from wechatpy.crypto import WeChatCrypto
 
 from bot.gateway.channels.wechat.protocol import message_signature, url_signature
 from bot.processes import free_port, start_gateway_server
-from tests.conftest import TEST_NOW, TEST_VAR, Backends, GatewayProcess, fresh_gateway_db
+from tests.conftest import (
+    TEST_NOW,
+    TEST_VAR,
+    Backends,
+    GatewayProcess,
+    fresh_gateway_db,
+    gateway_rows as rows,
+    wait_for,
+)
 from tests.conftest import SHARED_DIR
 
 SHARED = SHARED_DIR / "wechat"
@@ -70,14 +77,6 @@ def safe_gateway(backends_server: Backends) -> Iterator[GatewayProcess]:
     gateway.server.stop()
 
 
-def rows(gateway: GatewayProcess, sql: str, **params) -> list:
-    engine = create_engine(gateway.db_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
-
 
 def count(gateway: GatewayProcess, table: str) -> int:
     return rows(gateway, f"SELECT COUNT(*) FROM {table}")[0][0]
@@ -92,14 +91,6 @@ def post(gateway: GatewayProcess, params: Dict[str, str], body: bytes) -> reques
     return requests.post(f"{gateway.url}/wechat", params=params, data=body, timeout=10,
                          headers={"Content-Type": "text/xml"})
 
-
-def wait_for(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 # ------------------------------------------------------------------ plaintext mode

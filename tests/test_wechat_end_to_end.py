@@ -26,6 +26,7 @@ from tests.conftest import (
     Backends,
     GatewayProcess,
     start_gateway,
+    wait_for,
 )
 
 TOKEN = "e2e-wechat-token"
@@ -79,14 +80,6 @@ def texts(sim: WeChatSimulator, openid: str) -> List[str]:
     return [entry["text"]["content"] for entry in sim.inbox(openid)
             if entry.get("msgtype") == "text"]
 
-
-def wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def settle(sim: WeChatSimulator, openid: str, quiet: float = 0.8, timeout: float = 30.0) -> list:

@@ -12,7 +12,6 @@ from typing import Iterator, Optional, Tuple
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot.gateway.channels.wechat.protocol import (
@@ -24,7 +23,14 @@ from bot.gateway.channels.wechat.protocol import (
 )
 from bot.processes import free_port, start_gateway_server
 from bot.wechat_simulator import crypto as simulated
-from tests.conftest import TEST_NOW, TEST_VAR, Backends, GatewayProcess, fresh_gateway_db
+from tests.conftest import (
+    TEST_NOW,
+    TEST_VAR,
+    Backends,
+    GatewayProcess,
+    fresh_gateway_db,
+    gateway_rows as rows,
+)
 
 TOKEN = "rotation-test-token"
 APP_ID = "wx0123456789abcdef"
@@ -114,14 +120,6 @@ def rotating_gateway(backends_server: Backends) -> Iterator[GatewayProcess]:
     yield gateway
     server.stop()
 
-
-def rows(gateway: GatewayProcess, sql: str, **params) -> list:
-    engine = create_engine(gateway.db_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
 
 
 def post_encrypted(gateway: GatewayProcess, encrypted: str, openid: str) -> requests.Response:

@@ -36,6 +36,10 @@ secret HM_RASA_TOKEN rasa.token           # the Rasa HTTP API the gateway pauses
 secret HM_ACTIONS_TOKEN actions.token     # Rasa calling the action server, nobody else
 secret HM_IDENTITY_SECRET identity.key    # the gateway signs who the member is (bot/identity.py)
 secret HM_GATEWAY_API_TOKEN gateway-api.token  # services posting notices to members (reminders, pre-auth results)
+secret HM_GATEWAY_LINK_SECRET chat-link.key    # signed web chat links (python -m bot.gateway chat-link)
+# The embedded default is a demo: the web chat offers the demo members (docs/security.md;
+# HM_DEMO=0 make run behaves as production: a signed link or a guest).
+export HM_DEMO="${HM_DEMO:-1}"
 password_given="${HM_CONSOLE_PASSWORD:+yes}"
 secret HM_CONSOLE_PASSWORD console-password  # never printed: it stays in its file
 export HM_BACKENDS_URL="${HM_BACKENDS_URL:-http://127.0.0.1:8000}"

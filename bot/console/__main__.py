@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from typing import Optional, Sequence
 
+from bot import runtime
 from bot.gateway.models import ROLES
 
 PASSWORD_ENV = "HM_CONSOLE_PASSWORD"
@@ -39,6 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     create.add_argument("--if-missing", action="store_true",
                         help="do nothing when the user exists")
     args = parser.parse_args(argv)
+    runtime.prepare(logging.WARNING)  # a private database, masked logs (docs/security.md)
 
     from bot.clock import Clock
     from bot.console import accounts

@@ -57,7 +57,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     runtime.check_bind("gateway", settings.host)
     clock = Clock.from_env()
-    app = create_app(Gateway(settings, clock, db))
+    try:
+        gateway = Gateway(settings, clock, db)
+    except SettingsError as error:
+        print(f"bot.gateway: {error}", file=sys.stderr)
+        return 2
+    app = create_app(gateway)
     logger.info("web chat %s/chat, console %s/console (rasa %s, clock: %s)",
                 settings.public_url, settings.public_url, settings.rasa_url, clock)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False)

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.processes import (
+    LOCAL_SECRETS,
     ROOT,
     VENV_BIN,
     Server,
@@ -26,6 +27,10 @@ from bot.processes import (
 )
 
 TEST_VAR = ROOT / "var" / "test"
+# The secrets between the processes (docs/security.md): the servers the fixtures start get
+# these, and so do the actions the unit tests run in this process.
+for _name, _value in LOCAL_SECRETS.items():
+    os.environ.setdefault(_name, _value)
 # ../shared (the time corpus, WeChat's published vectors) sits beside the repository, on
 # CI too; HM_SHARED_DIR overrides it for a checkout elsewhere.
 SHARED_DIR = Path(os.environ.get("HM_SHARED_DIR", ROOT.parent / "shared"))

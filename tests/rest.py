@@ -31,6 +31,19 @@ def signed_body(sender: str, text: str, metadata: Dict[str, Any]) -> Dict[str, A
             "metadata": identity.sign(secret, sender, text, metadata)}
 
 
+def member_tracker(latest: Dict[str, Any], slots: Dict[str, Any],
+                   sender: str = "conversation-1") -> Any:
+    """A tracker as Rasa hands it to the actions: the latest message is a user event the
+    gateway signed, so the actions find its member (actions/backend.py)."""
+    from rasa_sdk import Tracker
+
+    metadata = signed_body(sender, latest.get("text") or "", latest.get("metadata") or {}
+                           )["metadata"]
+    latest = {**latest, "metadata": metadata}
+    event = {"event": "user", "text": latest.get("text"), "metadata": metadata}
+    return Tracker(sender, slots, latest, [event], False, None, None, "action_listen")
+
+
 def rasa_api(server: Server, path: str) -> str:
     """A URL of Rasa's HTTP API, with the token it requires."""
     separator = "&" if "?" in path else "?"

@@ -18,6 +18,7 @@ from actions.booking import ActionBookAppointment, ActionStartBooking
 from actions.emergency import ActionEmergencyFollowup
 from actions.visits import find_visit
 from bot.processes import free_port
+from tests.rest import member_tracker
 
 SLOT = {"id": 7, "start": "2026-11-26T09:00:00+08:00",
         "hospital": {"id": "ruijin", "name": "瑞金医院", "unit": "国际医疗部"},
@@ -27,7 +28,7 @@ SLOT = {"id": 7, "start": "2026-11-26T09:00:00+08:00",
 def tracker(text: str = "确认", intent: str = "affirm", **slots) -> Tracker:
     latest = {"text": text, "intent": {"name": intent}, "entities": [], "message_id": "m1",
               "metadata": {"channel": "web", "member": "demo-ready"}}
-    return Tracker("conversation-1", slots, latest, [], False, None, None, "action_listen")
+    return member_tracker(latest, slots)
 
 
 def responses(dispatcher: CollectingDispatcher) -> List[str]:
@@ -115,7 +116,7 @@ async def test_checking_a_time_does_not_pretend_it_is_free(broken_backends):
     dispatcher = CollectingDispatcher()
     result = await find_visit(
         dispatcher, {"start": "2026-11-26T09:00:00+08:00", "end": None},
-        member_id=1, hospital_id="ruijin", department_id="dermatology")
+        tracker=tracker(), hospital_id="ruijin", department_id="dermatology")
     assert result == {"time": None}
     assert responses(dispatcher)[0] == "utter_backend_unavailable"
 

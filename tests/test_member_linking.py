@@ -26,6 +26,7 @@ from bot.clock import SHANGHAI
 from bot.processes import free_port
 from tests.conftest import Backends, start_backends
 from tests.test_backends_api import Api, assert_error
+from tests.rest import member_tracker
 from tests.test_backends_app import _json_schema
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
@@ -312,7 +313,7 @@ def tracker(text: str, intent: str = "inform", entities: tuple = (), **slots) ->
     latest = {"text": text, "intent": {"name": intent}, "message_id": uuid.uuid4().hex,
               "entities": [{"entity": name} for name in entities],
               "metadata": {"channel": "wechat", "member": slots.pop("member", openid())}}
-    return Tracker("conversation-1", slots, latest, [], False, None, None, "action_listen")
+    return member_tracker(latest, slots)
 
 
 def said(dispatcher: CollectingDispatcher) -> list:

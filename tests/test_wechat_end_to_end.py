@@ -82,15 +82,21 @@ def texts(sim: WeChatSimulator, openid: str) -> List[str]:
 
 
 
-def settle(sim: WeChatSimulator, openid: str, quiet: float = 0.8, timeout: float = 30.0) -> list:
-    """The inbox once nothing new has arrived for `quiet` seconds."""
-    deadline = time.monotonic() + timeout
-    seen, since = -1, time.monotonic()
+def settle(sim: WeChatSimulator, openid: str, quiet: float = 0.8, timeout: float = 30.0,
+           first: float = 10.0) -> list:
+    """The inbox once nothing new has arrived for `quiet` seconds, after something new
+    arrived (or `first` seconds passed with nothing): a loaded machine may take longer
+    than `quiet` to answer at all."""
+    started = time.monotonic()
+    deadline = started + timeout
+    initial = len(sim.inbox(openid))
+    seen, since = initial, started
     while time.monotonic() < deadline:
         count = len(sim.inbox(openid))
         if count != seen:
             seen, since = count, time.monotonic()
-        elif time.monotonic() - since >= quiet:
+        elif (seen != initial or time.monotonic() - started >= first) \
+                and time.monotonic() - since >= quiet:
             break
         time.sleep(0.05)
     return texts(sim, openid)

@@ -14,11 +14,25 @@ umask 077
 mkdir -p var/log
 chmod -R go-rwx var 2>/dev/null || true
 
+# A second start would print its clock and URLs while the first instance kept serving
+# with its old settings: refuse, and say which port is held.
+ports="8000 5055 5005 ${HM_GATEWAY_PORT:-8080}"
+[ "${HM_WECHAT_DEMO:-}" = 1 ] && ports="$ports ${HM_WECHAT_SIM_PORT:-8090}"
+python - $ports <<'PY' || exit 1
+import socket, sys
+held = [port for port in sys.argv[1:] if socket.socket().connect_ex(("127.0.0.1", int(port))) == 0]
+if held:
+    sys.exit(f"Already in use on 127.0.0.1: port {', '.join(held)}. Another `make run` (or a "
+             "service left from one) is still running: stop it first.")
+PY
+
 python -m bot.nlu_resources --check || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
   exit 1
 }
 rasa train --quiet --domain domain --out models
+# Rasa loads the newest model; keep two older ones to go back to (each about 60 MB).
+ls -1t models/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
 
 # A secret from the environment, or made once and kept in an untracked file.
 secret() {
@@ -71,9 +85,15 @@ if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   processes="$processes wechat"
 fi
 
-honcho start --no-colour --procfile Procfile --app-root . $processes >var/log/run.log 2>&1 &
+# honcho in a session of its own: a closed terminal (SIGHUP) reaches this script, which
+# stops honcho and so every service, instead of killing honcho and orphaning them.
+setsid honcho start --no-colour --procfile Procfile --app-root . $processes >var/log/run.log 2>&1 &
 honcho_pid=$!
-trap 'kill "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true' EXIT INT TERM
+stop() { kill -TERM "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true; }
+trap stop EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap 'stop; exit 129' HUP
 echo "Starting the backends, action server, Rasa (about a minute to load) and gateway;"
 echo "logs: var/log/run.log"
 python -m bot.wait_http "$HM_BACKENDS_URL/health" 60

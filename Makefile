@@ -12,7 +12,7 @@ setup:
 	scripts/setup.sh
 
 train: setup
-	.venv/bin/rasa train --domain domain --out models
+	.venv/bin/python -m bot.train
 
 evaluate: setup
 	.venv/bin/python -m bot.evaluate

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole product on its embedded defaults: set up, train if the data or config
-# changed (rasa train skips an unchanged model), then start everything in the Procfile
+# The whole product on its embedded defaults: set up, train if the data, config or
+# custom components changed (bot/train.py), then start everything in the Procfile
 # with honcho: the backends (SQLite under var/, seeded with the demo members on first
 # start), the action server, the Rasa server (REST channel and HTTP API) and the gateway
 # with the web chat and the manager console. Prints the URLs once they answer; Ctrl-C
@@ -30,9 +30,9 @@ python -m bot.nlu_resources --check || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
   exit 1
 }
-rasa train --quiet --domain domain --out models
-# Rasa loads the newest model; keep two older ones to go back to (each about 60 MB).
-ls -1t models/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
+# Trains only when config, domain, data or the custom components changed since the
+# newest model, and keeps the three newest models (bot/train.py).
+python -m bot.train
 
 # A secret from the environment, or made once and kept in an untracked file.
 secret() {

@@ -1,0 +1,119 @@
+"""Train the production model only when what it is trained from changed
+(`python -m bot.train`, used by `make run` and `make train`).
+
+`rasa train` writes a new model file on every call, and retrains every component from
+scratch whenever its cache under .rasa/ was evicted (the test suite's smaller models
+share that cache). So the decision is made here, from a fingerprint of the inputs:
+config.yml, domain/, data/, the custom components (bot/nlu/), the catalog they read
+(bot/data/) and the locked dependency set. The fingerprint is kept beside each model as
+`<model>.fingerprint`. When the newest model's matches, nothing is trained. Only the
+newest `KEEP` models are kept (each is about 60 MB).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+
+from bot.processes import ROOT, VENV_BIN
+
+INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/data", "requirements/lock.txt")
+KEEP = 3
+SUFFIX = ".fingerprint"
+
+
+def _files(root: Path, inputs: Iterable[str]) -> List[Path]:
+    found = []
+    for name in inputs:
+        path = root / name
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(p for p in path.rglob("*")
+                         if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(found)
+
+
+def fingerprint(root: Path = ROOT, inputs: Iterable[str] = INPUTS) -> str:
+    """One hash over every input file's path and content."""
+    digest = hashlib.sha256()
+    for path in _files(root, inputs):
+        digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def models(directory: Path) -> List[Path]:
+    """The models in `directory`, newest first."""
+    return sorted(directory.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _fingerprint_file(model: Path) -> Path:
+    return model.with_name(model.name[:-len(".tar.gz")] + SUFFIX)
+
+
+def up_to_date(directory: Path, current: str) -> Optional[Path]:
+    """The newest model, when it was trained from exactly these inputs."""
+    found = models(directory)
+    if not found:
+        return None
+    recorded = _fingerprint_file(found[0])
+    if recorded.is_file() and recorded.read_text().strip() == current:
+        return found[0]
+    return None
+
+
+def prune(directory: Path, keep: int = KEEP) -> List[Path]:
+    """Remove all but the newest `keep` models (and their fingerprints); what went."""
+    gone = models(directory)[keep:]
+    for model in gone:
+        model.unlink()
+        _fingerprint_file(model).unlink(missing_ok=True)
+    for orphan in directory.glob("*" + SUFFIX):
+        if not orphan.with_name(orphan.name[:-len(SUFFIX)] + ".tar.gz").exists():
+            orphan.unlink()
+    return gone
+
+
+def rasa_train(directory: Path) -> None:
+    subprocess.run([str(VENV_BIN / "rasa"), "train", "--quiet", "--domain", "domain",
+                    "--out", str(directory)], cwd=ROOT, check=True)
+
+
+def ensure_model(directory: Path, root: Path = ROOT,
+                 train: Callable[[Path], None] = rasa_train, force: bool = False
+                 ) -> Tuple[Path, bool]:
+    """The model to serve, and whether it was trained now: the newest when its inputs are
+    unchanged, else a new one."""
+    current = fingerprint(root)
+    if not force:
+        model = up_to_date(directory, current)
+        if model is not None:
+            return model, False
+    directory.mkdir(parents=True, exist_ok=True)
+    before = set(models(directory))
+    train(directory)
+    new = [m for m in models(directory) if m not in before]
+    if not new:
+        raise RuntimeError(f"training wrote no model into {directory}")
+    _fingerprint_file(new[0]).write_text(current + "\n")
+    prune(directory)
+    return new[0], True
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.train",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "models")
+    parser.add_argument("--force", action="store_true", help="train even when nothing changed")
+    args = parser.parse_args(argv)
+    model, trained = ensure_model(args.out, force=args.force)
+    print(f"Model {'trained' if trained else 'unchanged, serving'}: {model}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

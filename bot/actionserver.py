@@ -15,7 +15,6 @@ tracker that reached this server some other way still names nobody.
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import os
 from typing import Mapping, Optional
@@ -34,12 +33,6 @@ DEFAULT_PORT = 5055
 PUBLIC_PATHS = frozenset({"/health"})
 
 
-def bearer_matches(header: Optional[str], token: str) -> bool:
-    scheme, _, given = (header or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                              token.encode())
-
-
 def create_app(token: str, package: str = "actions") -> Sanic:
     from rasa_sdk import endpoint
 
@@ -51,7 +44,7 @@ def create_app(token: str, package: str = "actions") -> Sanic:
     async def only_rasa(request: Request) -> Optional[HTTPResponse]:
         if request.path in PUBLIC_PATHS:
             return None
-        if not bearer_matches(request.headers.get("authorization"), token):
+        if not runtime.bearer_matches(request.headers.get("authorization"), token):
             return response.json({"error": "unauthorized"}, status=401)
         return None
 

@@ -5,6 +5,7 @@ only where docs/security.md allows. The Rasa server gets the same formatter thro
 logging configuration file (config/logging.yml)."""
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import os
@@ -32,6 +33,13 @@ def prepare(level: int = logging.INFO, fmt: str = LOG_FORMAT) -> None:
     from bot import logmask  # imported here: bot.privacy loads the catalog once
 
     logmask.install()
+
+
+def bearer_matches(header: Optional[str], token: str) -> bool:
+    """An internal service's one check of `Authorization: Bearer <token>`, constant time."""
+    scheme, _, given = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"),
+                                                              token.encode("utf-8"))
 
 
 def is_loopback(host: str) -> bool:

@@ -3,7 +3,6 @@ requirement, JSON errors, request logging and the routes (bot/backends/routes.py
 wired in one factory. Nothing happens at import."""
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from bot.backends import routes
 from bot.backends.errors import ApiError
 from bot.backends.service import Backend
 from bot.backends.validation import check_idempotency_key
+from bot.runtime import bearer_matches
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ async def authenticate(request: Request) -> Optional[HTTPResponse]:
     request.ctx.started = time.perf_counter()
     if not request.path.startswith(API_PREFIX):
         return None
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    expected = request.app.ctx.token.encode("utf-8")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("utf-8"), expected):
+    if not bearer_matches(request.headers.get("authorization"), request.app.ctx.token):
         return error_response(ApiError(401, "unauthorized"), {"WWW-Authenticate": "Bearer"})
     return None
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import access_text, accounts, ids
+from bot.console import accounts, ids
 from bot.console.accounts import Principal
 from bot.gateway import messages, ratelimit
 from bot.gateway.ratelimit import IPNetwork
@@ -104,7 +104,7 @@ def console_route(act: bool = False, admin: bool = False) -> Callable[[Handler],
                     return response.redirect(f"/console/login?next={quote(request.path)}")
                 return refuse(request, 401, "login_required")
             if ids.bad_route_ids(kwargs):
-                return refuse(request, 404, "no_such_item", access_text.notice("no_such_item"))
+                return refuse(request, 404, "no_such_item", messages.notice("no_such_item"))
             if request.method in STATE_CHANGING and not csrf_ok(request, principal):
                 return refuse(request, 403, "csrf")
             if (act and not principal.can_act) or (admin and not principal.is_admin):

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import access_text, accounts, alerts, auth, ids, review_routes, views
+from bot.console import accounts, alerts, auth, ids, review_routes, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies
@@ -157,7 +157,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         hasher.shutdown(wait=False)
 
     def wait_page(request: Request, seconds: int) -> HTTPResponse:
-        refused = login_page(request, access_text.notice("login_wait", seconds=seconds), 429)
+        refused = login_page(request, messages.notice("login_wait", seconds=seconds), 429)
         refused.headers["Retry-After"] = str(seconds)
         return refused
 
@@ -180,7 +180,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         state = await gateway.pool.read(
             lambda s: accounts.login_state(s, username, address, limits, now))
         if state.verdict.locked:
-            return login_page(request, access_text.notice("login_locked"), 423)
+            return login_page(request, messages.notice("login_locked"), 423)
         if not state.verdict.may_try:
             return wait_page(request, state.verdict.wait_label)
         ok = await asyncio.get_running_loop().run_in_executor(
@@ -193,7 +193,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                 if state.account_id is not None:
                     logger.warning("console user %s locked after failed logins",
                                    state.account_id)
-                return login_page(request, access_text.notice("login_locked"), 423)
+                return login_page(request, messages.notice("login_locked"), 423)
             return login_page(request, messages.notice("login_failed"), 401)
         return await gateway.pool.write(lambda s: accounts.login_succeeded(
             s, state.user_id, now, gateway.settings.session_hours, limits))
@@ -307,7 +307,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         after = request.args.get("after", "").strip()
         after_id = 0 if after in ("", "0") else ids.parse_id(after)
         if after_id is None:
-            return auth.refuse(request, 400, "bad_after", access_text.notice("bad_after"))
+            return auth.refuse(request, 400, "bad_after", messages.notice("bad_after"))
         target = f"conversation:{conversation_id}"
         since = gateway.clock.now() - timedelta(hours=gateway.settings.session_hours)
 
@@ -432,7 +432,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         locks = await gateway.pool.read(accounts.account_locks)
         key = request.args.get("notice", "")
         return await page("account_locks.html", principal, locks=locks,
-                          notice_text=access_text.NOTICES.get(key) if key in
+                          notice_text=messages.notice(key) if key in
                           ("unlocked", "not_locked") else None,
                           notice_error=key == "not_locked")
 
@@ -454,7 +454,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         key = "unlocked" if username else "not_locked"
         if auth.wants_json(request):
             return response.json({"ok": bool(username), "notice": key,
-                                  "message": access_text.notice(key)},
+                                  "message": messages.notice(key)},
                                  status=200 if username else 409)
         return response.redirect(f"/console/accounts/locks?notice={key}", status=303)
 

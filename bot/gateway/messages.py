@@ -186,6 +186,13 @@ NOTICES = {
     "media_missing": "找不到该文件，或尚未下载完成。",
     "alert_resolved": "已标记为已处理。",
     "alert_gone": "该提醒不存在或已处理。",
+    # Access: login limits, locked accounts, ids that name nothing (docs/console.md).
+    "login_wait": "尝试次数过多，请{seconds}秒后再试。",
+    "login_locked": "该账号因多次密码错误已被锁定，请联系管理员解锁。",
+    "no_such_item": "找不到该内容，请检查链接。",
+    "bad_after": "参数 after 无效：应为 0 或消息编号。",
+    "unlocked": "已解除锁定，该账号可以重新登录。",
+    "not_locked": "该账号未被锁定。",
 }
 
 # Canned replies: the handbook's answers, read from the domain's responses by name.
@@ -229,8 +236,9 @@ def understanding(intent: Optional[str], confidence: Optional[float],
     return " · ".join(parts)
 
 
-def notice(key: Optional[str]) -> Optional[str]:
-    return NOTICES.get(key or "")
+def notice(key: Optional[str], **values: Any) -> Optional[str]:
+    text = NOTICES.get(key or "")
+    return text.format(**values) if text is not None and values else text
 
 
 def waited(minutes: float) -> str:

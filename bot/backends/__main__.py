@@ -2,6 +2,7 @@
 
     python -m bot.backends migrate   # upgrade the database to the latest migration
     python -m bot.backends seed      # migrate, then add reference data and demo members
+    python -m bot.backends seed --load-members 3000   # and members for the load benchmark
     python -m bot.backends serve     # migrate, seed an empty database, serve the API
 
 Settings come from the environment (bot/backends/settings.py, docs/backends.md)."""
@@ -21,6 +22,9 @@ logger = logging.getLogger("bot.backends")
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.backends", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("migrate", "seed", "serve"))
+    parser.add_argument("--load-members", type=int, default=0, metavar="N",
+                        help="with seed: also members load-00001..N, ready to book "
+                             "(WeChat oLOAD_00001..; for bot.loadtest)")
     args = parser.parse_args(argv)
     runtime.prepare()  # private files, masked logs (docs/security.md)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -32,7 +36,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
 
     from bot.backends.db import Database, migrate
-    from bot.backends.seed import is_seeded, seed
+    from bot.backends.seed import is_seeded, seed, seed_load_members
     from bot.catalog import load_catalog
     from bot.clock import Clock, default_calendar
 
@@ -46,6 +50,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "seed" or not is_seeded(db):
         logger.info(seed(db, clock.now(), calendar, catalog).summary())
     if args.command == "seed":
+        if args.load_members > 0:
+            added = seed_load_members(db, clock.now(), calendar, catalog, args.load_members)
+            logger.info("load-test members: %d added, %d wanted", added, args.load_members)
         return 0
 
     from bot.backends.app import create_app

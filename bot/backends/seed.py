@@ -1,6 +1,7 @@
 """Seed data: the catalog's hospitals and departments, the timetable's doctors
 (bot/backends/schedule.py) and four demo members whose dates are relative to the
-clock (HM_NOW), so a demo works on any date. Idempotent: what exists is left alone."""
+clock (HM_NOW), so a demo works on any date; on request, many members ready to book for
+the load benchmark (bot/loadtest). Idempotent: what exists is left alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -81,6 +82,15 @@ DEMO_MEMBERS: Tuple[DemoMember, ...] = (
                visits=(DemoVisit("fd_cancer", "oncology", 4, time(10, 0), "confirmed"),),
                preauth_chemotherapy=True),
 )
+
+
+def load_member(index: int) -> DemoMember:
+    """The `index`th load-test member (1, 2, ...): web id `load-00001`, WeChat openid
+    `oLOAD_00001`, ready to book (policy since 200 days, waiting period over, nothing
+    booked). Every number is fictional and unique to the index."""
+    return DemoMember(f"load-{index:05d}", f"oLOAD_{index:05d}", "压测会员",
+                      f"LT{index:016d}", f"1398{index:07d}", f"ZAHM9{index:09d}",
+                      f"ZADP99{index:010d}", policy_started_days_ago=200)
 
 
 @dataclass
@@ -240,3 +250,13 @@ def seed(db: Database, now: datetime, calendar: WorkingCalendar, catalog: Catalo
                     f"{demo.web_id} ({mask_name(member.name)}, {mask_digits(member.phone)})"
                 )
     return report
+
+
+def seed_load_members(db: Database, now: datetime, calendar: WorkingCalendar,
+                      catalog: Catalog, count: int) -> int:
+    """Load-test members 1..`count` (`load_member`), in one transaction; those that
+    exist are left alone. Returns how many were added."""
+    with db.writing() as session:
+        ctx = Context(session, now, calendar, catalog)
+        return sum(seed_demo_member(ctx, load_member(index)) is not None
+                   for index in range(1, count + 1))

@@ -191,5 +191,11 @@ def upgrade(db: Database, section: str, script_location: Path) -> None:
 
     config = alembic_config(db.url, section, script_location)
     with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on an empty database would each create the
+            # tables: one waits here for the other's transaction, then finds the schema
+            # at head. The lock ends with the transaction.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
+                                       {"key": f"alembic:{section}"})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

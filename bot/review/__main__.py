@@ -184,8 +184,7 @@ def _gate(db, now, args) -> int:
 
 
 def _purge(db, args) -> int:
-    from bot.clock import Clock
-    from bot.review.retention import RetentionError, RetentionSettings, parse_every, purge
+    from bot.review.retention import RetentionError, RetentionSettings, parse_every
 
     logger = logging.getLogger("bot.review.retention")
     try:
@@ -195,9 +194,11 @@ def _purge(db, args) -> int:
         print(f"bot.review: {error}", file=sys.stderr)
         return 2
     if every is None:
-        with db.writing() as session:
-            report = purge(session, Clock.from_env().now(), days, args.dry_run)
+        report, trackers = _purge_once(db, days, args.dry_run)
         print(report.as_text())
+        if trackers is not None:
+            print(f"Rasa 会话记录（tracker store）：{'将删除' if args.dry_run else '已删除'} "
+                  f"{trackers} 个")
         return 0
     from bot.gateway.store import migrate
 
@@ -207,14 +208,30 @@ def _purge(db, args) -> int:
             # so a failure is retried soon rather than ending the process (which would
             # make honcho stop everything).
             migrate(db)
-            with db.writing() as session:
-                report = purge(session, Clock.from_env().now(), days, args.dry_run)
-            logger.info("retention %s days: %s", days, report.as_json())
+            report, trackers = _purge_once(db, days, args.dry_run)
+            logger.info("retention %s days: %s", days,
+                        {**report.as_json(), "rasa_conversations": trackers})
             pause = every
         except Exception:  # noqa: BLE001 - keep the schedule
             logger.exception("retention purge failed; retrying in a minute")
             pause = min(every, RETRY_SECONDS)
         time.sleep(pause)
+
+
+def _purge_once(db, days: int, dry_run: bool):
+    """The gateway's conversations, then Rasa's tracker store when it is a database
+    (HM_RASA_TRACKER_DB, the production profile; None otherwise): the same rule."""
+    import os
+
+    from bot.clock import Clock
+    from bot.review.retention import purge, purge_tracker_store
+
+    now = Clock.from_env().now()
+    with db.writing() as session:
+        report = purge(session, now, days, dry_run)
+    tracker_db = os.environ.get("HM_RASA_TRACKER_DB", "").strip()
+    trackers = purge_tracker_store(tracker_db, now, days, dry_run) if tracker_db else None
+    return report, trackers
 
 
 def _story(db, now, args) -> int:

@@ -7,8 +7,11 @@ One conversation is one channel identity (conversations are unique per channel a
 external id), so purging it is the gateway's own `store.purge_member`: messages, media,
 the outbox and reply window, notes, handoffs, callback tickets, web chat tokens, tags
 (ON DELETE CASCADE) and the identity's recorded channel events and alerts. The audit
-log keeps ids, never member text. Rasa's tracker store is in memory (endpoints.yml has
-none configured): it forgets on restart, and `make run` restarts it.
+log keeps ids, never member text. Rasa's tracker store is in memory in the embedded
+default (endpoints.yml has none configured): it forgets on restart, and `make run`
+restarts it. In the production profile it is PostgreSQL (HM_RASA_TRACKER_DB), which
+keeps everything: `purge_tracker_store` applies the same rule there, by the time of each
+conversation's last event.
 """
 from __future__ import annotations
 
@@ -104,6 +107,37 @@ def purge(session: Session, now: datetime, days: int = DEFAULT_RETENTION_DAYS,
             store.purge_member(session, *conversation)
         session.expire_all()
     return PurgeReport(cutoff, dry_run, len(ids), messages, decisions)
+
+
+# Conversations (sender ids) of Rasa's SQL tracker store whose last event is older than
+# the cutoff; Rasa stamps events with Unix seconds.
+_EXPIRED_TRACKERS = ("SELECT sender_id FROM events GROUP BY sender_id "
+                     "HAVING max(timestamp) < :cutoff")
+
+
+def purge_tracker_store(url: str, now: datetime, days: int = DEFAULT_RETENTION_DAYS,
+                        dry_run: bool = False) -> int:
+    """Delete the conversations of Rasa's SQL tracker store at `url` whose last event is
+    more than `days` before `now`; how many conversations (none are named: sender ids
+    are channel identities)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    if days < 1:
+        raise RetentionError("days must be >= 1")
+    cutoff = (now - timedelta(days=days)).timestamp()
+    engine = create_engine(url, future=True)
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0  # Rasa has not started on this database yet
+        with engine.begin() as connection:
+            count = connection.execute(text(f"SELECT count(*) FROM ({_EXPIRED_TRACKERS}) AS t"),
+                                       {"cutoff": cutoff}).scalar_one()
+            if count and not dry_run:
+                connection.execute(text(f"DELETE FROM events WHERE sender_id IN "
+                                        f"({_EXPIRED_TRACKERS})"), {"cutoff": cutoff})
+        return count
+    finally:
+        engine.dispose()
 
 
 _EVERY = re.compile(r"(\d+)\s*([smhd])")

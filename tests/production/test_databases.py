@@ -1,0 +1,64 @@
+"""PostgreSQL in the production profile, without Rasa: replicas migrating one database
+at once, and retention reaching Rasa's tracker store."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from sqlalchemy import create_engine, text
+
+from bot.clock import SHANGHAI
+from bot.db import Database
+from bot.gateway.store import migrate
+from bot.review.retention import purge_tracker_store
+from tests.conftest import throwaway_postgres_database
+
+
+def test_gateway_replicas_starting_together_migrate_an_empty_database_once() -> None:
+    with throwaway_postgres_database() as url:
+        databases = [Database.from_url(url) for _ in range(3)]
+        try:
+            with ThreadPoolExecutor(3) as pool:
+                list(pool.map(migrate, databases))  # none raises
+            with databases[0].engine.connect() as connection:
+                versions = connection.execute(
+                    text("SELECT count(*) FROM alembic_version_gateway")).scalar_one()
+            assert versions == 1
+        finally:
+            for db in databases:
+                db.dispose()
+
+
+def test_retention_deletes_rasa_conversations_whose_last_event_is_past_the_limit() -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    day = 86400
+    with throwaway_postgres_database() as url:
+        engine = create_engine(url)
+        try:
+            SQLTrackerStore.Base.metadata.create_all(engine)  # Rasa's own table
+            events = [("web:old", now.timestamp() - 400 * day),
+                      ("web:old", now.timestamp() - 366 * day),
+                      ("web:recent", now.timestamp() - 400 * day),
+                      ("web:recent", now.timestamp() - 10 * day)]
+            with engine.begin() as connection:
+                for sender, stamp in events:
+                    connection.execute(text(
+                        "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                        "VALUES (:s, 'user', :t, '{}')"), {"s": sender, "t": stamp})
+
+            assert purge_tracker_store(url, now, 365, dry_run=True) == 1
+            assert purge_tracker_store(url, now, 365) == 1
+            with engine.connect() as connection:
+                left = connection.execute(text(
+                    "SELECT DISTINCT sender_id FROM events")).scalars().all()
+            assert left == ["web:recent"]
+        finally:
+            engine.dispose()
+
+
+def test_retention_of_a_tracker_store_rasa_never_used_finds_nothing() -> None:
+    with throwaway_postgres_database() as url:
+        assert purge_tracker_store(url, datetime.now(SHANGHAI)) == 0

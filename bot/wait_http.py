@@ -9,17 +9,27 @@ import urllib.error
 import urllib.request
 
 
+def probe(url: str, timeout: float = 2.0) -> object:
+    """True when GET url answers 200 now; otherwise what went wrong."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200 or f"HTTP {response.status}"
+    except (urllib.error.URLError, OSError) as error:
+        return error
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    return probe(url, timeout) is True
+
+
 def wait_http(url: str, timeout: float = 60.0, interval: float = 0.25) -> None:
     """Return once GET url answers 200; raise TimeoutError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last_error: object = None
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as error:
-            last_error = error
+        last_error = probe(url)
+        if last_error is True:
+            return
         time.sleep(interval)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s ({last_error})")
 

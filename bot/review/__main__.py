@@ -93,7 +93,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     db = Database.from_url(db_url_from_env())
     if args.command == "purge" and args.every:
-        try:  # a long-running process under honcho: it migrates (and retries) itself
+        try:  # a long-running process under supervisord: it migrates (and retries) itself
             return _purge(db, args)
         finally:
             db.dispose()
@@ -205,8 +205,8 @@ def _purge(db, args) -> int:
     while True:  # the run command's scheduler: one process, one purge a period
         try:
             # The gateway migrates at start too: on a fresh database the two may race,
-            # so a failure is retried soon rather than ending the process (which would
-            # make honcho stop everything).
+            # so a failure is retried soon rather than ending the process (which
+            # supervisord would count towards a crash storm).
             migrate(db)
             report, trackers = _purge_once(db, days, args.dry_run)
             logger.info("retention %s days: %s", days,

@@ -12,9 +12,12 @@ newest `KEEP` models are kept (each is about 60 MB).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
@@ -78,14 +81,21 @@ def prune(directory: Path, keep: int = KEEP) -> List[Path]:
     return gone
 
 
-def rasa_train(directory: Path) -> None:
-    subprocess.run([str(VENV_BIN / "rasa"), "train", "--quiet", "--domain", "domain",
-                    "--out", str(directory)], cwd=ROOT, check=True)
+def rasa_train(directory: Path, log: Optional[Path] = None) -> None:
+    """`rasa train`; its output (TensorFlow's warnings and all) into `log` when given."""
+    command = [str(VENV_BIN / "rasa"), "train", "--quiet", "--domain", "domain",
+               "--out", str(directory)]
+    if log is None:
+        subprocess.run(command, cwd=ROOT, check=True)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as output:
+        subprocess.run(command, cwd=ROOT, check=True, stdout=output, stderr=subprocess.STDOUT)
 
 
 def ensure_model(directory: Path, root: Path = ROOT,
-                 train: Callable[[Path], None] = rasa_train, force: bool = False
-                 ) -> Tuple[Path, bool]:
+                 train: Callable[[Path], None] = rasa_train, force: bool = False,
+                 before_training: Callable[[], None] = lambda: None) -> Tuple[Path, bool]:
     """The model to serve, and whether it was trained now: the newest when its inputs are
     unchanged, else a new one."""
     current = fingerprint(root)
@@ -93,6 +103,7 @@ def ensure_model(directory: Path, root: Path = ROOT,
         model = up_to_date(directory, current)
         if model is not None:
             return model, False
+    before_training()
     directory.mkdir(parents=True, exist_ok=True)
     before = set(models(directory))
     train(directory)
@@ -109,9 +120,43 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "models")
     parser.add_argument("--force", action="store_true", help="train even when nothing changed")
+    parser.add_argument("--log", type=Path,
+                        help="write rasa's output here and print only the progress (make run)")
     args = parser.parse_args(argv)
-    model, trained = ensure_model(args.out, force=args.force)
-    print(f"Model {'trained' if trained else 'unchanged, serving'}: {model}")
+    if args.log is None:
+        model, trained = ensure_model(args.out, force=args.force)
+        print(f"Model {'trained' if trained else 'unchanged, serving'}: {model}")
+        return 0
+    return _train_quietly(args.out, args.log, args.force)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _train_quietly(out: Path, log: Path, force: bool) -> int:
+    """`make run`'s training: one line before, one after, the rest in the log."""
+    log = log.resolve()
+    began = time.monotonic()
+
+    def announce() -> None:
+        print("  … training the model: the data, config or custom components changed. The "
+              "first training\n    takes a few minutes (about 4 on two cores); rasa's output: "
+              f"{_shown(log)}", flush=True)
+
+    try:
+        model, trained = ensure_model(out, force=force, before_training=announce,
+                                      train=functools.partial(rasa_train, log=log))
+    except (subprocess.CalledProcessError, RuntimeError) as error:
+        tail = log.read_text(errors="replace").splitlines()[-12:] if log.exists() else []
+        print(f"  ✗ training failed ({error}). The end of {_shown(log)}:", file=sys.stderr)
+        print("\n".join("    " + line for line in tail), file=sys.stderr)
+        return 1
+    if trained:
+        took = time.monotonic() - began
+        print(f"  ✓ model trained in {int(took // 60)} min {int(took % 60)} s: {_shown(model)}")
+    else:
+        print(f"  ✓ model up to date (nothing changed since it was trained): {_shown(model)}")
     return 0
 
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole product on its embedded defaults: set up, train if the data, config or
-# custom components changed (bot/train.py), then start everything in the Procfile
-# with honcho: the backends (SQLite under var/, seeded with the demo members on first
-# start), the action server, the Rasa server (REST channel and HTTP API) and the gateway
-# with the web chat and the manager console. Prints the URLs once they answer; Ctrl-C
-# stops everything. The logs are in var/log/run.log.
+# custom components changed (bot/train.py), then start every service under supervisord
+# (bot/supervision): the backends (SQLite under var/, seeded with the demo members on
+# first start), the action server, the Rasa server (REST channel and HTTP API), the
+# gateway with the web chat and the manager console, and the daily purge job. A service
+# that crashes is restarted (and left stopped after a storm of crashes). Shows one line
+# per step and the URLs once everything answers; Ctrl-C, a closed terminal or TERM stop
+# everything. Each service's full output is in var/log/<service>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "Setting up:"
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 # Databases, logs and secrets are readable by this account only (docs/security.md).
@@ -26,13 +29,14 @@ if held:
              "service left from one) is still running: stop it first.")
 PY
 
-python -m bot.nlu_resources --check || {
+python -m bot.nlu_resources --check >/dev/null || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
   exit 1
 }
 # Trains only when config, domain, data or the custom components changed since the
 # newest model, and keeps the three newest models (bot/train.py).
-python -m bot.train
+echo "The model:"
+python -m bot.train --log var/log/train.log
 
 # A secret from the environment, or made once and kept in an untracked file.
 secret() {
@@ -62,7 +66,7 @@ export HM_GATEWAY_PORT="${HM_GATEWAY_PORT:-8080}"
 gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 
 # The first manager account (kept when it exists: its password is not reset).
-python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing
+python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing >/dev/null
 
 processes="backends actions rasa gateway retention"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
@@ -85,21 +89,29 @@ if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   processes="$processes wechat"
 fi
 
-# honcho in a session of its own: a closed terminal (SIGHUP) reaches this script, which
-# stops honcho and so every service, instead of killing honcho and orphaning them.
-setsid honcho start --no-colour --procfile Procfile --app-root . $processes >var/log/run.log 2>&1 &
-honcho_pid=$!
-stop() { kill -TERM "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true; }
+# supervisord (bot/supervision/programs.py lists the services; the configuration made
+# from it names settings, which supervisord reads from this environment, and holds no
+# secret). It runs in a session of its own: a closed terminal (SIGHUP, which supervisord
+# would take as "reload") reaches this script, which stops supervisord and so every
+# service, process groups and all.
+python -m bot.supervision config $processes >/dev/null
+setsid supervisord -c var/run/supervisord.conf >>var/log/supervisord.log 2>&1 &
+supervisord_pid=$!
+follow_pid=
+stop() {
+  if [ -n "$follow_pid" ]; then kill "$follow_pid" 2>/dev/null || true; fi
+  kill -TERM "$supervisord_pid" 2>/dev/null || true
+  wait "$supervisord_pid" 2>/dev/null || true
+}
 trap stop EXIT
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap 'stop; exit 129' HUP
-echo "Starting the backends, action server, Rasa (about a minute to load) and gateway;"
-echo "logs: var/log/run.log"
-python -m bot.wait_http "$HM_BACKENDS_URL/health" 60
-python -m bot.wait_http "$gateway/health" 60
-python -m bot.wait_http http://127.0.0.1:5055/health 90
-python -m bot.wait_http "$HM_RASA_URL/status?token=$HM_RASA_TOKEN" 300  # model loaded
+echo "Starting the services (each one's output: var/log/<service>.log):"
+if ! python -m bot.supervision wait --pid "$supervisord_pid" $processes; then
+  echo "Stopping the other services. Fix the failure above and run \`make run\` again." >&2
+  exit 1
+fi
 
 member="${HM_DEMO_MEMBER:-}"
 echo
@@ -112,7 +124,6 @@ fi
 echo "Manager console:          $gateway/console   (user: manager, $password_hint)"
 echo "Backends API:             $HM_BACKENDS_URL (description: $HM_BACKENDS_URL/openapi.yaml)"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
-  python -m bot.wait_http "$HM_WECHAT_API_BASE/_sim/" 30
   sim="$HM_WECHAT_API_BASE/_sim"
   echo "Simulated WeChat:         $sim/  (a member: oDEMO_ready is 陈静, linked to her policy)"
   echo "  curl -X POST $sim/members/oDEMO_ready/add"
@@ -120,4 +131,8 @@ if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   echo "  curl $sim/members/oDEMO_ready/inbox"
 fi
 echo "Clock: ${HM_NOW:-real time}. Ctrl-C stops everything."
-wait "$honcho_pid"
+echo "Restarts and crashes are shown here (and kept in var/log/supervision.log);"
+echo "services: .venv/bin/supervisorctl -c var/run/supervisord.conf status"
+tail -n 0 -F var/log/supervision.log 2>/dev/null &
+follow_pid=$!
+wait "$supervisord_pid"

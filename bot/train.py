@@ -5,7 +5,9 @@
 scratch whenever its cache under .rasa/ was evicted (the test suite's smaller models
 share that cache). So the decision is made here, from a fingerprint of the inputs:
 config.yml, domain/, data/, the custom components (bot/nlu/), the catalog they read
-(bot/data/) and the locked dependency set. The fingerprint is kept beside each model as
+(bot/data/) and the installed versions of what training runs on (Rasa, jieba, jionlp,
+chinese-calendar and everything they require: not the whole lock, so a test-only
+dependency does not cost a training). The fingerprint is kept beside each model as
 `<model>.fingerprint`. When the newest model's matches, nothing is trained. Only the
 newest `KEEP` models are kept (each is about 60 MB).
 """
@@ -15,6 +17,7 @@ import argparse
 import functools
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,7 +26,8 @@ from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 from bot.processes import ROOT, VENV_BIN
 
-INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/data", "requirements/lock.txt")
+INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/data")
+TRAINING_PACKAGES = ("rasa", "jieba", "jionlp", "chinese-calendar")
 KEEP = 3
 SUFFIX = ".fingerprint"
 
@@ -40,12 +44,40 @@ def _files(root: Path, inputs: Iterable[str]) -> List[Path]:
     return sorted(found)
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_versions(names: Iterable[str] = TRAINING_PACKAGES) -> List[str]:
+    """`name==version` of these installed packages and all they require, sorted. Extras
+    are left out; other markers are not evaluated (an extra package only costs a
+    training when its version changes)."""
+    from importlib import metadata
+
+    installed = {_canonical(d.metadata["Name"] or ""): d for d in metadata.distributions()}
+    found = {}
+    todo = list(names)
+    while todo:
+        name = _canonical(todo.pop())
+        distribution = installed.get(name)
+        if name in found or distribution is None:  # None: not needed on this platform
+            continue
+        found[name] = distribution.version
+        for line in distribution.requires or []:
+            requirement, _, marker = line.partition(";")
+            if "extra" not in marker:
+                todo.append(re.match(r"[A-Za-z0-9._-]+", requirement.strip()).group())
+    return sorted(f"{name}=={version}" for name, version in found.items())
+
+
 def fingerprint(root: Path = ROOT, inputs: Iterable[str] = INPUTS) -> str:
-    """One hash over every input file's path and content."""
+    """One hash over every input file's path and content, and the training packages'
+    versions."""
     digest = hashlib.sha256()
     for path in _files(root, inputs):
         digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update("\n".join(installed_versions()).encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -54,8 +54,8 @@ def test_a_storm_of_one_service_leaves_the_others_alone(tmp_path: Path) -> None:
     assert stopped == []
     keeper.handle(guard.EXITED, {"processname": "backends", "pid": "12", "from_state": "RUNNING"})
     assert stopped == ["backends"]
-    assert "supervisord restarts it now" in lines[0]
-    assert "tries again in 1 s" in lines[1]
+    assert "backends exited unexpectedly (pid 11): restarting it now (failure 1;" in lines[0]
+    assert "rasa failed to start (try 1): trying again in 1 s" in lines[1]
     assert "backends is running again (pid 12)" in lines[2]
     assert "GAVE UP on backends" in lines[3] and "supervisorctl" in lines[3]
 
@@ -240,7 +240,7 @@ def test_a_service_that_cannot_start_is_named_with_its_log(tmp_path: Path) -> No
             assert str(running.layout.log("backends")) in running.started
             assert running.info("backends")["statename"] == "FATAL"
             log = running.log("supervision")
-            assert "backends failed to start (try 1); supervisord tries again in 1 s" in log
+            assert "backends failed to start (try 1): trying again in 1 s" in log
             assert "GAVE UP on backends: it failed to start several times" in log
 
 

@@ -88,3 +88,10 @@ def test_compiled_files_do_not_count(project: Path) -> None:
     cache.mkdir(exist_ok=True)
     (cache / "components.cpython-310.pyc").write_bytes(b"\x00compiled")
     assert train.fingerprint(project) == before
+
+
+def test_the_fingerprint_follows_what_training_runs_on_not_the_test_tools() -> None:
+    versions = {line.split("==")[0]: line.split("==")[1] for line in train.installed_versions()}
+    assert versions["rasa"] == "3.6.21" and "tensorflow" in versions and "jieba" in versions
+    # Adding or bumping a test-only dependency in the lock must not cost a training.
+    assert not {"pytest", "playwright", "supervisor"} & set(versions)

@@ -91,8 +91,7 @@ class Guard:
         count = self.storms.failed(name, self.clock())
         limit, window = self.storms.crashes, _minutes(self.storms.window)
         if event == EXITED:
-            what = (f"{name} exited unexpectedly (pid {fields.get('pid', '?')}, "
-                    f"was {fields.get('from_state', '?')})")
+            what = f"{name} exited unexpectedly (pid {fields.get('pid', '?')})"
         else:
             tries = int(fields.get("tries", "0") or 0)
             what = f"{name} failed to start (try {tries})"
@@ -104,15 +103,15 @@ class Guard:
                      f"crash storm), so it stays stopped; the other services keep running. "
                      f"Its log: {self._log(name)}. {self._restart_hint(name)}")
             return
-        self.recovering.add(name)
         if event == EXITED:
-            again = "supervisord restarts it now"
+            again = "restarting it now"
         elif tries <= START_RETRIES:
-            again = f"supervisord tries again in {tries} s"
+            again = f"trying again in {tries} s"
         else:
             return  # supervisord gives up now: the FATAL event says so
-        self.say(f"{what}; {again} (failure {count}, it stays stopped at {limit} within "
-                 f"{window}). Its log: {self._log(name)}")
+        self.recovering.add(name)
+        self.say(f"{what}: {again} (failure {count}; {limit} within {window} leave it "
+                 f"stopped). Log: {self._log(name)}")
 
     def _restart_hint(self, name: str) -> str:
         return (f"Start it again: .venv/bin/supervisorctl -c {shown(self.config)} "

@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import logmask
+from bot import logmask, rasa_tuning
 from bot.identity import IdentityError, secret_from_env, verify
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class SignedRestInput(RestInput):
         # Rasa builds its channels once its own logging is set up: the moment to put the
         # masking formatter on every handler of this process (bot.logmask).
         logmask.install()
+        rasa_tuning.install()  # per-turn costs Rasa pays for nothing (bot/rasa_tuning.py)
         # The secret comes from the environment, never from credentials.yml (in git).
         return cls(secret_from_env())
 

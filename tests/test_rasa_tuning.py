@@ -1,0 +1,33 @@
+"""bot/rasa_tuning.py keeps what Rasa does: valid action server answers pass, invalid
+ones fail with Rasa's own error."""
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from bot import rasa_tuning
+
+VALID = {"events": [{"event": "slot", "name": "hospital", "value": "华山医院"}],
+         "responses": [{"response": "utter_greet", "buttons": []}]}
+
+
+@pytest.fixture(scope="module")
+def action():
+    rasa_tuning.install()
+    rasa_tuning.install()  # a second install changes nothing
+    return RemoteAction("action_start_booking", None)
+
+
+def test_a_valid_answer_passes(action):
+    assert action._validate_action_result(VALID) is True
+    assert action._validate_action_result({}) is True
+
+
+@pytest.mark.parametrize("answer", [
+    {"events": "not a list"},
+    {"events": [{"no_event_key": 1}]},
+    {"responses": [1]},
+])
+def test_an_invalid_answer_gets_rasas_own_error(action, answer):
+    with pytest.raises(ValidationError) as raised:
+        action._validate_action_result(answer)
+    assert "Failed to validate Action server response" in raised.value.message

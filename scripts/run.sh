@@ -103,10 +103,17 @@ stop() {
   kill -TERM "$supervisord_pid" 2>/dev/null || true
   wait "$supervisord_pid" 2>/dev/null || true
 }
+# Stopping by a signal says so (quietly failing when the terminal is already gone).
+stop_on() {
+  printf '\nStopping every service...\n' 2>/dev/null || true
+  stop
+  printf 'Stopped.\n' 2>/dev/null || true
+  exit "$1"
+}
 trap stop EXIT
-trap 'stop; exit 130' INT
-trap 'stop; exit 143' TERM
-trap 'stop; exit 129' HUP
+trap 'stop_on 130' INT
+trap 'stop_on 143' TERM
+trap 'stop_on 129' HUP
 echo "Starting the services (each one's output: var/log/<service>.log):"
 if ! python -m bot.supervision wait --pid "$supervisord_pid" $processes; then
   echo "Stopping the other services. Fix the failure above and run \`make run\` again." >&2

@@ -129,6 +129,7 @@ def render(programs: Sequence[Program], layout: Layout, environ: Mapping[str, st
             ("autorestart", "true"),
             # The listener's stdout is its conversation with supervisord; what it tells
             # people goes to stderr, kept in var/log/supervision.log.
+            ("stdout_logfile", "NONE"),
             ("stderr_logfile", _literal(str(layout.log("supervision")))),
             ("stderr_logfile_maxbytes", LOG_MAX_BYTES), ("stderr_logfile_backups", LOG_BACKUPS),
         ]),

@@ -1,12 +1,17 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run test setup train evaluate bench lock nlu-resources seed console-user review-gate
+.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate
 
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh
+
+# The production profile on this machine: two replicas each of the gateway, Rasa and the
+# action server behind nginx, PostgreSQL and Redis (docs/operations.md).
+run-production:
+	scripts/run-production.sh
 
 setup:
 	scripts/setup.sh

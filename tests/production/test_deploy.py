@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
 import yaml
 
@@ -14,7 +13,8 @@ from bot.processes import ROOT
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 KUBERNETES_VERSION = "1.28.0"
 # kubernetes-validate 1.28 (the last release that works with Rasa's jsonschema < 4.18)
-# reads its schemas through pkg_resources and names a draft jsonschema 4.17 warns about.
+# reads its schemas through pkg_resources (deprecated, and noisy about other packages'
+# namespaces) and names a draft jsonschema 4.17 warns about.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 MANIFESTS = sorted(p for p in KUBERNETES.glob("*.yaml") if p.name != "kustomization.yaml")
 
@@ -29,6 +29,8 @@ def by_kind(kind: str) -> dict:
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
 def test_every_manifest_is_a_valid_kubernetes_object(path: Path) -> None:
+    import kubernetes_validate  # here: importing it imports pkg_resources (warnings above)
+
     found = objects(path)
     assert found
     for resource in found:
@@ -61,3 +63,27 @@ def test_every_secret_comes_from_the_operators_secret_never_from_a_manifest() ->
         for line in path.read_text().splitlines():
             if any(w in line for w in ("TOKEN", "SECRET", "PASSWORD")) and "value:" in line:
                 pytest.fail(f"{path.name}: a secret written as a value: {line.strip()}")
+
+
+def test_the_one_machine_profile_writes_a_valid_nginx_and_supervisord_configuration(
+        tmp_path: Path) -> None:
+    """What `make run-production` writes before it starts anything (bot/production.py)."""
+    import subprocess
+
+    from bot.production import NGINX, Layout, supervised, write_nginx
+    from bot.supervision import config
+
+    layout = Layout()
+    conf = write_nginx(tmp_path, tmp_path / "log", layout)
+    checked = subprocess.run([NGINX, "-t", "-p", f"{tmp_path}/", "-c", conf.name,
+                              "-e", str(tmp_path / "log" / "check.log")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    programs = supervised(layout, tmp_path, tmp_path / "log")
+    text = config.render(programs, config.Layout(tmp_path, tmp_path / "log"),
+                         {"HM_RASA_TOKEN": "t"})
+    names = [p.name for p in programs]
+    assert names == ["backends", "actions1", "actions2", "rasa1", "rasa2", "gateway1",
+                     "gateway2", "retention", "nginx"]
+    assert text.count("deploy/rasa-endpoints.yml") == 2
+    assert "server 127.0.0.1:8282 max_fails=1 fail_timeout=5s backup;" in conf.read_text()

@@ -1,0 +1,159 @@
+"""The production profile against real PostgreSQL, Redis and nginx (docs/operations.md):
+conversations through nginx, two Rasa replicas on one shared tracker store with one lock
+store, a Rasa restart, a gateway failing over, forgetting a conversation."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import List
+
+import requests
+from sqlalchemy import create_engine, text
+
+from bot.processes import local_secret
+from tests.production.conftest import ProductionStack, start_member
+from tests.rest import signed_body
+
+
+def tracker_rows(stack: ProductionStack, sender: str) -> List[tuple]:
+    """(type_name, text or action) of a conversation's events, as Rasa stored them."""
+    import json
+
+    engine = create_engine(stack.database("HM_RASA_TRACKER_DB"))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT type_name, action_name, data FROM events WHERE sender_id = :s "
+                "ORDER BY id"), {"s": sender}).all()
+    finally:
+        engine.dispose()
+    return [(t, json.loads(d).get("text") if t == "user" else a) for t, a, d in rows]
+
+
+def user_texts(rows: List[tuple]) -> List[str]:
+    return [value for kind, value in rows if kind == "user"]
+
+
+def rasa_message(base_url: str, sender: str, text_: str) -> list:
+    body = signed_body(sender, text_, {"channel": "web", "member": sender})
+    answer = requests.post(f"{base_url}/webhooks/rest/webhook", json=body, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def rasa_api(base_url: str, path: str) -> str:
+    return f"{base_url}{path}?token={local_secret('HM_RASA_TOKEN')}"
+
+
+def test_a_member_conversation_through_nginx_is_stored_in_postgresql_in_order(
+        production_stack: ProductionStack) -> None:
+    member = start_member(production_stack)
+    said = ["你好", "直付是什么", "我约了哪些号", "谢谢"]
+    for line in said:
+        member.say(line)
+
+    history = member.history()
+    assert [m["text"] for m in history if m["author"] == "member"] == said
+    # Each message is answered before the next one is stored.
+    authors = [m["author"] for m in history]
+    assert authors[0] == "member" and authors[-1] == "bot"
+    assert all(authors[i + 1] == "bot" for i, a in enumerate(authors[:-1])
+               if a == "member"), authors
+    # What Rasa remembered is in its tracker store, in PostgreSQL.
+    assert user_texts(tracker_rows(production_stack, "web:demo-ready")) == said
+
+
+def test_two_rasa_replicas_take_one_conversation_one_message_at_a_time(
+        production_stack: ProductionStack) -> None:
+    """Six messages of one conversation at once, three to each replica: the Redis lock
+    store lets one replica at a time handle the conversation, so every message is stored
+    once, each followed by its own answer, in the order the answers came back."""
+    sender = f"lock-{uuid.uuid4().hex[:8]}"
+    replicas = [production_stack.servers["rasa1"].url, production_stack.servers["rasa2"].url]
+    lines = ["你好", "您好", "在吗", "哈喽", "早上好", "下午好"]
+    finished: List[str] = []
+    errors: List[BaseException] = []
+    start = threading.Barrier(len(lines))
+
+    def send(i: int) -> None:
+        try:
+            start.wait()
+            rasa_message(replicas[i % 2], sender, lines[i])
+            finished.append(lines[i])
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(lines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert not errors
+    rows = tracker_rows(production_stack, sender)
+    assert user_texts(rows) == finished
+    # No interleaving: after each user event the bot answers and listens again before
+    # the next user event.
+    kinds = [(kind, value) for kind, value in rows if kind in ("user", "action")]
+    for i, (kind, _) in enumerate(kinds):
+        if kind == "user" and i > 0:
+            assert kinds[i - 1] == ("action", "action_listen"), kinds
+
+
+def test_a_conversation_survives_a_rasa_restart_and_moves_between_replicas(
+        production_stack: ProductionStack) -> None:
+    sender = f"restart-{uuid.uuid4().hex[:8]}"
+    rasa1 = production_stack.servers["rasa1"].url
+    assert rasa_message(rasa1, sender, "你好")
+
+    production_stack.stop("rasa1")
+    # Meanwhile nginx sends everything to the other replica.
+    assert rasa_message(production_stack.layout.rasa_url, sender, "直付是什么")
+    rasa1 = production_stack.start("rasa1").url
+
+    tracker = requests.get(rasa_api(rasa1, f"/conversations/{sender}/tracker"),
+                           timeout=30).json()
+    said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert said == ["你好", "直付是什么"]
+    assert rasa_message(rasa1, sender, "谢谢")
+    assert user_texts(tracker_rows(production_stack, sender)) == ["你好", "直付是什么", "谢谢"]
+
+
+def test_forgetting_a_conversation_deletes_it_from_the_tracker_store(
+        production_stack: ProductionStack) -> None:
+    """What the gateway does when a WeChat member unsubscribes (bot/gateway/rasa.py
+    forget): Rasa's own SQL store would keep every row (bot/tracker_store.py)."""
+    sender = f"forget-{uuid.uuid4().hex[:8]}"
+    rasa = production_stack.layout.rasa_url
+    rasa_message(rasa, sender, "我叫王明，电话13812345678")
+    assert tracker_rows(production_stack, sender)
+
+    answer = requests.put(rasa_api(rasa, f"/conversations/{sender}/tracker/events"),
+                          json=[], timeout=30)
+    assert answer.status_code == 200
+    assert tracker_rows(production_stack, sender) == []
+    # The conversation starts afresh when the member comes back.
+    assert rasa_message(rasa, sender, "你好")
+    assert user_texts(tracker_rows(production_stack, sender)) == ["你好"]
+
+
+def test_the_standby_gateway_takes_over_a_member_conversation(
+        production_stack: ProductionStack) -> None:
+    """The second gateway is nginx's backup (the live hub is in-process until it moves
+    to Redis): when the first stops, the member goes on with the same session."""
+    member = start_member(production_stack, "demo-waiting")
+    member.say("你好")
+    production_stack.stop("gateway1")
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # nginx marks the stopped gateway down on its first refused connection
+            try:
+                member.say("直付是什么")
+                break
+            except requests.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+        texts = [m["text"] for m in member.history() if m["author"] == "member"]
+        assert texts == ["你好", "直付是什么"]
+    finally:
+        production_stack.start("gateway1")

@@ -30,6 +30,17 @@ def local_secret(name: str) -> str:
     return os.environ.get(name) or LOCAL_SECRETS[name]
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (owned by anyone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,6 +20,7 @@ from bot.processes import (
     VENV_BIN,
     Server,
     free_port,
+    process_alive,
     start_action_server,
     start_backends_server,
     start_gateway_server,
@@ -121,16 +122,6 @@ class Backends:
         return headers
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def fresh_sqlite_url(name: str) -> str:
     """A new SQLite file for this test run (named by process, so two runs at once do
     not share it); files left by finished runs are removed."""
@@ -139,7 +130,7 @@ def fresh_sqlite_url(name: str) -> str:
     pattern = re.compile(rf"{re.escape(name)}-(\d+)\.sqlite3(-wal|-shm|-journal)?")
     for old in directory.iterdir():
         match = pattern.fullmatch(old.name)
-        if match and (int(match[1]) == os.getpid() or not _process_alive(int(match[1]))):
+        if match and (int(match[1]) == os.getpid() or not process_alive(int(match[1]))):
             old.unlink(missing_ok=True)
     return f"sqlite:///{directory / f'{name}-{os.getpid()}.sqlite3'}"
 

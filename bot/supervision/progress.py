@@ -4,12 +4,12 @@ which one failed and the end of its log. Readiness is the service's own URL answ
 giving up on it (FATAL), the storm guard stopping it, or its time running out."""
 from __future__ import annotations
 
-import os
 import time
 import xmlrpc.client
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, TextIO
 
+from bot.processes import process_alive
 from bot.supervision.config import Layout
 from bot.supervision.guard import shown
 from bot.supervision.programs import Program
@@ -37,18 +37,6 @@ def states(layout: Layout) -> Optional[Dict[str, str]]:
                 for info in control(layout).supervisor.getAllProcessInfo()}
     except (OSError, xmlrpc.client.Error):
         return None
-
-
-def _alive(pid: Optional[int]) -> bool:
-    if pid is None:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def log_tail(path: Path, lines: int = LOG_LINES) -> str:
@@ -82,7 +70,7 @@ def wait(programs: Sequence[Program], layout: Layout, environ: Mapping[str, str]
         elapsed = clock() - began
         current = states(layout)
         if current is None:
-            if not _alive(supervisord_pid) or elapsed > SUPERVISORD_TIMEOUT:
+            if (supervisord_pid is not None and not process_alive(supervisord_pid)) or elapsed > SUPERVISORD_TIMEOUT:
                 log = layout.log("supervisord")
                 say(f"  ✗ supervisord did not start. Its log, {shown(log)}, ends with:\n"
                     f"{log_tail(log)}")

@@ -19,7 +19,12 @@ chmod -R go-rwx var 2>/dev/null || true
 
 # A second start would print its clock and URLs while the first instance kept serving
 # with its old settings: refuse, and say which port is held.
-ports="8000 5055 5005 ${HM_GATEWAY_PORT:-8080}"
+pid=$(cat var/run/supervisord.pid 2>/dev/null || true)
+if [ -n "$pid" ] && ps -o args= -p "$pid" 2>/dev/null | grep -q supervisord; then
+  echo "Another \`make run\` is still running (supervisord, pid $pid): stop it first." >&2
+  exit 1
+fi
+ports="${HM_BACKENDS_PORT:-8000} 5055 5005 ${HM_GATEWAY_PORT:-8080}"
 [ "${HM_WECHAT_DEMO:-}" = 1 ] && ports="$ports ${HM_WECHAT_SIM_PORT:-8090}"
 python - $ports <<'PY' || exit 1
 import socket, sys

@@ -83,7 +83,7 @@ def production_stack(test_model: Path, tmp_path_factory) -> Iterator[ProductionS
         stack.callback(stop_all)
 
         # The backends migrate first and alone (one replica); the rest start together,
-        # as in the Procfile (the gateways' migrations wait on each other, bot/db.py).
+        # as under make run (the gateways' migrations wait on each other, bot/db.py).
         production.start("backends")
         with ThreadPoolExecutor(len(definitions)) as pool:
             list(pool.map(production.start, [n for n in definitions if n != "backends"]))

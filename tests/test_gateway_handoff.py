@@ -14,13 +14,14 @@ from sqlalchemy import select
 from bot.clock import SHANGHAI, Clock
 from bot.db import Database, DatabasePool
 from bot.gateway import queue, store
-from bot.gateway.channels.base import ChannelAdapter, OutgoingMessage
+from bot.gateway.channels.base import ChannelAdapter
 from bot.gateway.handoff import Actor, HandoffRequest, Handoffs, split_replies
 from bot.gateway.live import Hub
 from bot.gateway.models import CallbackTicket, Conversation, Handoff, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
-from bot.gateway.store import ConversationRef, migrate
+from bot.gateway.store import migrate
+from bot.gateway.types import ConversationRef, OutgoingMessage
 from bot.processes import free_port
 
 
@@ -34,7 +35,7 @@ class RecordingChannel(ChannelAdapter):
     def name(cls) -> str:
         return "web"
 
-    def blueprint(self, gateway):  # pragma: no cover - not served here
+    def blueprint(self, inbox):  # pragma: no cover - not served here
         raise NotImplementedError
 
     async def send(self, conversation, messages) -> None:
@@ -55,7 +56,8 @@ class Parts:
         self.clock = Clock(at(now))
         self.pool = DatabasePool(self.db)
         self.channel = RecordingChannel()
-        self.outbox = Outbox(self.pool, self.clock, Hub(), {"web": self.channel})
+        self.outbox = Outbox(self.pool, self.clock, Hub())
+        self.outbox.register(self.channel)
         self.rasa = RasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
         self.handoffs = Handoffs(self.pool, self.clock, self.rasa, self.outbox)
 
@@ -67,7 +69,7 @@ class Parts:
         with self.db.writing() as session:
             row = store.get_or_create_conversation(session, "web", external_id, self.clock.now())
             session.flush()
-            return ConversationRef.of(row)
+            return store.ref(row)
 
     def manager(self, username: str) -> Actor:
         with self.db.writing() as session:

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import bot.gateway.channels.wechat.models  # noqa: F401 - its tables are the gateway's too
 from bot.db import Database, alembic_config
 from bot.gateway.models import Base
 from bot.gateway.store import ALEMBIC_SECTION, MIGRATIONS_DIR, VERSION_TABLE, migrate

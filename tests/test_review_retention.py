@@ -13,16 +13,15 @@ from sqlalchemy import func, select
 from bot.clock import SHANGHAI
 from bot.db import Database
 from bot.gateway import store
+from bot.gateway.channels.wechat.models import Delivery, ReplyWindow
 from bot.gateway.models import (
     CallbackTicket,
     Conversation,
     ConversationTag,
-    Delivery,
     Handoff,
     Media,
     Message,
     Note,
-    ReplyWindow,
     ReviewDecision,
     User,
     WebChatToken,
@@ -162,7 +161,7 @@ def test_the_command_line(tmp_path, monkeypatch, capsys) -> None:
 
 
 def test_the_scheduled_purge_runs_each_period_and_logs_counts_only(tmp_path) -> None:
-    """`purge --every` (the Procfile's retention process): migrates a fresh database
+    """`purge --every` (the retention program `make run` supervises): migrates a fresh database
     itself, purges, logs the counts, and again after the period."""
     import os
     import subprocess

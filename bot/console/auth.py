@@ -84,9 +84,9 @@ async def load_principal(request: Request) -> Optional[Principal]:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    gateway = request.app.ctx.gateway
-    now = gateway.clock.now()
-    return await gateway.pool.read(lambda s: accounts.load_session(s, token, now))
+    parts = request.app.ctx.console  # the console's parts (bot/console/parts.py)
+    now = parts.clock.now()
+    return await parts.pool.read(lambda s: accounts.load_session(s, token, now))
 
 
 def console_route(act: bool = False, admin: bool = False) -> Callable[[Handler], Handler]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.console import auth, ids, review_text
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
+from bot.console.parts import ConsoleParts
 from bot.gateway import messages
 from bot.review import clusters, conversations, decisions, export, inbox, metrics, stories
 from bot.review.decisions import REVIEW_ROLES, TRAINED_ENTITIES, ReviewError
@@ -29,8 +30,6 @@ from bot.review.filters import PERIODS, ConversationFilter, FilterError, InboxFi
 
 if TYPE_CHECKING:
     from jinja2 import Environment
-
-    from bot.gateway.service import Gateway
 
 T = TypeVar("T")
 Page = Callable[..., Awaitable[HTTPResponse]]
@@ -132,7 +131,7 @@ def decision_json(view: Optional[decisions.DecisionView]) -> Optional[Dict[str, 
 
 
 # ---------------------------------------------------------------- the routes
-def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) -> None:
+def register(bp: Blueprint, parts: ConsoleParts, env: "Environment", page: Page) -> None:
     """The review pages on the console's blueprint."""
     env.globals.update(REVIEW_TEXT=review_text, PERIODS=PERIODS, REVIEW_VIEWS=VIEWS,
                        ENTITY_TYPES=TRAINED_ENTITIES)
@@ -154,18 +153,18 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
                       ) -> Tuple[Optional[T], Optional[ReviewError]]:
         """Run review work in one transaction, to the end even if the browser goes away;
         a refusal rolls it back and is audited in a new one."""
-        now = gateway.clock.now()
+        now = parts.clock.now()
 
         async def run() -> Tuple[Optional[T], Optional[ReviewError]]:
             try:
-                return await gateway.pool.write(lambda s: work(s, now)), None
+                return await parts.pool.write(lambda s: work(s, now)), None
             except ReviewError as error:
                 refusal = error
-            await gateway.pool.write(
+            await parts.pool.write(
                 lambda s: decisions.audit_refusal(s, now, principal.user_id, refusal))
             return None, refusal
 
-        return await gateway.complete(run())
+        return await parts.tasks.complete(run())
 
     def refused(request: Request, error: ReviewError, back: str) -> HTTPResponse:
         status = REFUSAL_STATUS.get(error.key, 400)
@@ -240,8 +239,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
         offset = request.args.get("offset", "")
         start = 0 if offset == "0" else ids.parse_id(offset)
         start = min((number - 1) * PER_PAGE if start is None else start, MAX_PAGE * PER_PAGE)
-        items, total, saved, channels = await gateway.pool.read(
-            read_inbox(principal, filters, focus_id, start, gateway.clock.now()))
+        items, total, saved, channels = await parts.pool.read(
+            read_inbox(principal, filters, focus_id, start, parts.clock.now()))
         query = filters.as_query()
         if focus_id is not None:
             query = {**query, "message": focus_id}
@@ -266,8 +265,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
             filters = inbox_filter(request)
         except FilterError as error:
             return bad_request(request, "bad_filter", detail=error)
-        now = gateway.clock.now()
-        found = await gateway.pool.read(lambda s: inbox.inbox(
+        now = parts.clock.now()
+        found = await parts.pool.read(lambda s: inbox.inbox(
             s, now, filters, page_number(request), PER_PAGE))
         return response.json(found.as_json())
 
@@ -364,7 +363,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
     async def review_delete_filter(request: Request, principal: Principal,
                                    filter_id: int) -> HTTPResponse:
         back = VIEWS.get(str(body_of(request).get("view") or ""), VIEWS["inbox"])
-        gone = await gateway.pool.write(
+        gone = await parts.pool.write(
             lambda s: conversations.delete_filter(s, principal.user_id, filter_id))
         if not gone:
             if auth.wants_json(request):
@@ -385,7 +384,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
         else:
             problem = None
         number = page_number(request)
-        now = gateway.clock.now()
+        now = parts.clock.now()
 
         def read(session: Session):
             found = (conversations.list_conversations(session, now, filters, number,
@@ -394,7 +393,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
                                                         "conversations"),
                     conversations.tag_counts(session), metrics.channels(session))
 
-        found, saved, tag_counts, channels = await gateway.pool.read(read)
+        found, saved, tag_counts, channels = await parts.pool.read(read)
         query = filters.as_query()
         here = f"/console/review/conversations?{query_string(query, page=number)}"
         return await review_page(
@@ -411,8 +410,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
             filters = ConversationFilter.from_query(filter_args(request, ConversationFilter))
         except FilterError as error:
             return bad_request(request, "bad_filter", detail=error)
-        now = gateway.clock.now()
-        found = await gateway.pool.read(lambda s: conversations.list_conversations(
+        now = parts.clock.now()
+        found = await parts.pool.read(lambda s: conversations.list_conversations(
             s, now, filters, page_number(request), PER_PAGE))
         return response.json(found.as_json())
 
@@ -451,8 +450,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
         HM_REVIEW_STORIES_DIR)."""
         back = back_to(str(body_of(request).get("back") or ""),
                        "/console/review/conversations")
-        now = gateway.clock.now()
-        target = gateway.settings.review_stories_dir
+        now = parts.clock.now()
+        target = parts.settings.review_stories_dir
 
         def save(session: Session):
             try:
@@ -460,8 +459,8 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
             except stories.StoryError as error:
                 return None, str(error)
 
-        path, problem = await gateway.complete(gateway.pool.write(save))
-        await gateway.pool.write(lambda s: decisions.audit(
+        path, problem = await parts.tasks.complete(parts.pool.write(save))
+        await parts.pool.write(lambda s: decisions.audit(
             s, now, principal.user_id, "review_story_saved" if path else "review_story_refused",
             f"conversation:{conversation_id}", {"file": path.name if path else None}))
         if path is None:
@@ -482,7 +481,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
     async def review_faq(request: Request, principal: Principal) -> HTTPResponse:
         """Managers' answers in handed-off conversations, grouped by similar questions:
         candidates for new FAQ responses (masked)."""
-        found = await gateway.pool.read(lambda s: stories.faq_candidates(s))
+        found = await parts.pool.read(lambda s: stories.faq_candidates(s))
         return await review_page("review_faq.html", request, principal, candidates=found)
 
     # ------------------------------------------------------------ clusters
@@ -513,9 +512,9 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
         threshold = values["threshold"]
         similarity = clusters.DEFAULT_THRESHOLD if values["similarity"] is None \
             else values["similarity"]
-        now = gateway.clock.now()
+        now = parts.clock.now()
         filters = InboxFilter(unreviewed=False, period=period or None)
-        items = await gateway.pool.read(lambda s: inbox.unrecognised(s, now, threshold, filters))
+        items = await parts.pool.read(lambda s: inbox.unrecognised(s, now, threshold, filters))
         found = clusters.cluster([i.text for i in items], [i.count for i in items],
                                  similarity)
         groups = [{"cluster": c, "examples": [items[i] for i in c.indices[:clusters.MAX_EXAMPLES]]}
@@ -529,11 +528,11 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
     async def export_page(request: Request, principal: Principal,
                           report: Optional[export.ExportReport], status: int = 200,
                           error: Optional[str] = None) -> HTTPResponse:
-        data_dir = gateway.settings.review_data_dir
-        now = gateway.clock.now()
-        preview = await gateway.pool.read(lambda s: export.export(
+        data_dir = parts.settings.review_data_dir
+        now = parts.clock.now()
+        preview = await parts.pool.read(lambda s: export.export(
             s, now, principal.user_id, data_dir=data_dir, dry_run=True))
-        past = await gateway.pool.read(export.exports)
+        past = await parts.pool.read(export.exports)
         return await review_page("review_export.html", request, principal, status,
                                  error=error, report=report, preview=preview, past=past,
                                  gate=gate_available(), gate_run=gate_run)
@@ -554,17 +553,17 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
             return response.redirect("/console/review/export?notice=gate_running", status=303)
         from bot.review.gate import GateSettings, Project, run_gate
 
-        now = gateway.clock.now()
-        settings = GateSettings(project=Project(data_dir=gateway.settings.review_data_dir))
+        now = parts.clock.now()
+        settings = GateSettings(project=Project(data_dir=parts.settings.review_data_dir))
         lines: deque = deque(maxlen=40)
         gate_run.update(running=True, lines=lines, result=None, started_at=now,
                         by=principal.display_name)
-        await gateway.pool.write(lambda s: decisions.audit(
+        await parts.pool.write(lambda s: decisions.audit(
             s, now, principal.user_id, "review_gate_started"))
 
         def work() -> None:
             try:
-                result = run_gate(gateway.pool.db, gateway.clock.now(), settings,
+                result = run_gate(parts.pool.db, parts.clock.now(), settings,
                                   say=lines.append)
                 gate_run["result"] = result.as_json()
             except Exception as error:  # noqa: BLE001 - shown on the page, and logged
@@ -573,7 +572,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
             finally:
                 gate_run["running"] = False
 
-        gateway.background(asyncio.get_running_loop().run_in_executor(None, work),
+        parts.tasks.background(asyncio.get_running_loop().run_in_executor(None, work),
                            "review gate")
         return done(request, "gate_started", "/console/review/export")
 
@@ -586,7 +585,7 @@ def register(bp: Blueprint, gateway: "Gateway", env: "Environment", page: Page) 
     @bp.post("/review/export")
     @reviewers
     async def review_export(request: Request, principal: Principal) -> HTTPResponse:
-        data_dir = gateway.settings.review_data_dir
+        data_dir = parts.settings.review_data_dir
 
         def work(session: Session, now: Any) -> export.ExportReport:
             return export.export(session, now, principal.user_id, data_dir=data_dir)

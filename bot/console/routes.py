@@ -12,7 +12,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request, response
@@ -23,17 +23,15 @@ from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies
 from bot.console.disclosure import SeenHub, sight
+from bot.console.parts import ConsoleParts
 from bot.console.throttle import InFlight
 from bot.gateway import media, messages, store
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
 from bot.gateway.live import stream
 from bot.gateway.outbox import conversation_topic
 from bot.gateway.queue import QueueConflict
-from bot.gateway.service import templates
+from bot.gateway.templating import templates
 from bot.review import metrics
-
-if TYPE_CHECKING:
-    from bot.gateway.service import Gateway
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,7 +62,7 @@ def safe_next(target: str) -> str:
     return "/console/"
 
 
-def blueprint(gateway: "Gateway") -> Blueprint:
+def blueprint(parts: ConsoleParts) -> Blueprint:
     bp = Blueprint("console", url_prefix="/console")
     bp.static("/static", str(STATIC_DIR), name="static")
     env = templates(TEMPLATES_DIR)
@@ -89,14 +87,14 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                    **context) -> HTTPResponse:
         """A logged-in page; admins see the number of unresolved operator alerts."""
         if principal.is_admin:
-            context["alert_count"] = await gateway.pool.read(alerts.unresolved_count)
+            context["alert_count"] = await parts.pool.read(alerts.unresolved_count)
         return render(name, status, me=principal, **context)
 
     async def record(action: str, principal: Optional[Principal] = None,
                      target: Optional[str] = None, detail: Optional[Dict[str, Any]] = None,
                      username: Optional[str] = None) -> None:
-        now = gateway.clock.now()
-        await gateway.pool.write(lambda s: accounts.audit(
+        now = parts.clock.now()
+        await parts.pool.write(lambda s: accounts.audit(
             s, now, action, principal, target, detail, username))
 
     def outcome(request: Request, ok: bool, key: str, back: str, status: int = 200,
@@ -122,7 +120,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             await record(action, principal, target, detail)
             return None
 
-        conflict = await gateway.complete(attempt())
+        conflict = await parts.tasks.complete(attempt())
         if conflict is not None:
             return outcome(request, False, conflict.key, lost_back or back, 409,
                            owner=conflict.owner)
@@ -175,9 +173,9 @@ def blueprint(gateway: "Gateway") -> Blueprint:
 
     async def checked_login(request: Request, username: str, password: str,
                             address: str) -> Any:
-        limits = gateway.settings.login_limits
-        now = gateway.clock.now()
-        state = await gateway.pool.read(
+        limits = parts.settings.login_limits
+        now = parts.clock.now()
+        state = await parts.pool.read(
             lambda s: accounts.login_state(s, username, address, limits, now))
         if state.verdict.locked:
             return login_page(request, messages.notice("login_locked"), 423)
@@ -185,9 +183,9 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             return wait_page(request, state.verdict.wait_label)
         ok = await asyncio.get_running_loop().run_in_executor(
             hasher, accounts.password_matches, state, password)
-        now = gateway.clock.now()
+        now = parts.clock.now()
         if not ok:
-            locked = await gateway.pool.write(lambda s: accounts.login_failed(
+            locked = await parts.pool.write(lambda s: accounts.login_failed(
                 s, username, address, state.account_id, limits, now))
             if locked:
                 if state.account_id is not None:
@@ -195,8 +193,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                                    state.account_id)
                 return login_page(request, messages.notice("login_locked"), 423)
             return login_page(request, messages.notice("login_failed"), 401)
-        return await gateway.pool.write(lambda s: accounts.login_succeeded(
-            s, state.user_id, now, gateway.settings.session_hours, limits))
+        return await parts.pool.write(lambda s: accounts.login_succeeded(
+            s, state.user_id, now, parts.settings.session_hours, limits))
 
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
@@ -209,25 +207,25 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             return login_page(request, messages.notice("csrf"), 403)
         username = auth.form_value(request, "username").strip()[:60]
         password = auth.form_value(request, "password")
-        address = auth.client_address(request, gateway.settings.access.trusted_proxies)
-        hours = gateway.settings.session_hours
-        token = await gateway.complete(check_login(request, username, password, address))
+        address = auth.client_address(request, parts.settings.access.trusted_proxies)
+        hours = parts.settings.session_hours
+        token = await parts.tasks.complete(check_login(request, username, password, address))
         if isinstance(token, HTTPResponse):
             return token
         page = response.redirect(safe_next(auth.form_value(request, "next")), status=303)
-        auth.set_session_cookie(page, token, gateway.settings.secure_cookies, hours * 3600)
+        auth.set_session_cookie(page, token, parts.settings.secure_cookies, hours * 3600)
         return page
 
     @bp.post("/logout")
     @console_route()
     async def logout(request: Request, principal: Principal) -> HTTPResponse:
-        now = gateway.clock.now()
+        now = parts.clock.now()
 
         def end(session):
             accounts.end_session(session, principal.session_id)
             accounts.audit(session, now, "logout", principal)
 
-        await gateway.pool.write(end)
+        await parts.pool.write(end)
         page = response.redirect("/console/login?notice=logged_out", status=303)
         auth.clear_session_cookie(page)
         return page
@@ -237,16 +235,16 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @bp.get("/")
     @console_route()
     async def queue_page(request: Request, principal: Principal) -> HTTPResponse:
-        now = gateway.clock.now()
-        data = await gateway.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
+        now = parts.clock.now()
+        data = await parts.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
         return await page("queue.html", principal, notice_key=request.args.get("notice"),
                           **sight(principal).queue(data))
 
     @bp.get("/api/queue")
     @console_route()
     async def queue_api(request: Request, principal: Principal) -> HTTPResponse:
-        now = gateway.clock.now()
-        data = await gateway.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
+        now = parts.clock.now()
+        data = await parts.pool.read(lambda s: views.queue_page(s, principal.user_id, now))
         return response.json(sight(principal).queue(data))
 
     @bp.get("/events")
@@ -260,13 +258,13 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         wanted = request.args.get("conversation", "")
         if wanted:
             conversation_id = ids.parse_id(wanted)
-            if conversation_id is None or not await gateway.pool.read(
+            if conversation_id is None or not await parts.pool.read(
                     lambda s: store.conversation(s, conversation_id) is not None):
                 return auth.refuse(request, 404, "not_found")
             await record("view_conversation", principal, f"conversation:{conversation_id}",
                          {"via": "live", "masked": seen.masked})
             topics.append(conversation_topic(conversation_id))
-        await stream(request, SeenHub(gateway.hub, seen), *topics)
+        await stream(request, SeenHub(parts.hub, seen), *topics)
         return None
 
     # ------------------------------------------------------------------ a conversation
@@ -275,23 +273,23 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @console_route()
     async def conversation_view(request: Request, principal: Principal,
                                 conversation_id: int) -> HTTPResponse:
-        data = await gateway.pool.read(lambda s: views.conversation_page(s, conversation_id))
+        data = await parts.pool.read(lambda s: views.conversation_page(s, conversation_id))
         if data is None:
             return await page("missing.html", principal, 404)
         summary = data["conversation"]
         member_id, answered = summary["member_id"], True
         if member_id is None:
-            member_id, answered = await gateway.members.identify(summary["channel"],
+            member_id, answered = await parts.members.identify(summary["channel"],
                                                                  summary["external_id"])
             if member_id is not None:
-                await gateway.pool.write(
+                await parts.pool.write(
                     lambda s: store.set_member_id(s, conversation_id, member_id))
-        profile = await gateway.members.profile(member_id) if member_id is not None else None
+        profile = await parts.members.profile(member_id) if member_id is not None else None
         seen = sight(principal)
         await record("view_conversation", principal, f"conversation:{conversation_id}",
                      {"via": "page", "masked": seen.masked})
         return await page("conversation.html", principal, canned=canned,
-                          profile=seen.profile(views.profile_view(profile, gateway.clock.today())),
+                          profile=seen.profile(views.profile_view(profile, parts.clock.today())),
                           # Unknown when the backends did not answer: "unavailable", not "unbound".
                           member_bound=member_id is not None or not answered,
                           notice_key=request.args.get("notice"), **seen.conversation(data))
@@ -309,7 +307,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         if after_id is None:
             return auth.refuse(request, 400, "bad_after", messages.notice("bad_after"))
         target = f"conversation:{conversation_id}"
-        since = gateway.clock.now() - timedelta(hours=gateway.settings.session_hours)
+        since = parts.clock.now() - timedelta(hours=parts.settings.session_hours)
 
         def read(session):
             data = views.conversation_page(session, conversation_id, after_id)
@@ -317,7 +315,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                            and accounts.viewed_since(session, principal.user_id, target, since))
             return data, seen_before
 
-        data, seen_before = await gateway.pool.read(read)
+        data, seen_before = await parts.pool.read(read)
         if data is None:
             return auth.refuse(request, 404, "not_found")
         seen = sight(principal)
@@ -335,7 +333,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                     conversation_id: int) -> HTTPResponse:
         return await act(request, principal, "claim", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: gateway.handoffs.claim(conversation_id, actor(principal)),
+                         lambda: parts.handoffs.claim(conversation_id, actor(principal)),
                          "claimed", lost_back="/console/")
 
     @bp.post("/tickets/<ticket_id:int>/claim")
@@ -345,7 +343,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         claimed: Dict[str, int] = {}
 
         async def work() -> None:
-            conversation = await gateway.handoffs.claim_ticket(ticket_id, actor(principal))
+            conversation = await parts.handoffs.claim_ticket(ticket_id, actor(principal))
             claimed["id"] = conversation.id
 
         result = await act(request, principal, "claim_ticket", f"ticket:{ticket_id}",
@@ -373,7 +371,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         canned_name = auth.form_value(request, "canned") or None
         return await act(request, principal, "reply", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: gateway.handoffs.reply(conversation_id, actor(principal), text),
+                         lambda: parts.handoffs.reply(conversation_id, actor(principal), text),
                          "replied", {"length": len(text), "canned": canned_name})
 
     @bp.post("/conversations/<conversation_id:int>/notes")
@@ -383,7 +381,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         text, problem = checked_text(request)
         if problem:
             return outcome(request, False, problem, conversation_url(conversation_id), 400)
-        now = gateway.clock.now()
+        now = parts.clock.now()
 
         async def work() -> None:
             def write(session):
@@ -391,8 +389,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                     raise QueueConflict("not_found")
                 return accounts.note_view(
                     accounts.add_note(session, conversation_id, principal.user_id, text, now))
-            view = await gateway.pool.write(write)
-            gateway.hub.publish(conversation_topic(conversation_id), {"type": "note", "note": view})
+            view = await parts.pool.write(write)
+            parts.hub.publish(conversation_topic(conversation_id), {"type": "note", "note": view})
 
         return await act(request, principal, "note", f"conversation:{conversation_id}",
                          conversation_url(conversation_id), work, "note_saved")
@@ -403,7 +401,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                         conversation_id: int) -> HTTPResponse:
         return await act(request, principal, "hand_back", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: gateway.handoffs.hand_back(conversation_id, actor(principal)),
+                         lambda: parts.handoffs.hand_back(conversation_id, actor(principal)),
                          "handed_back")
 
     @bp.post("/conversations/<conversation_id:int>/close")
@@ -412,7 +410,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                     conversation_id: int) -> HTTPResponse:
         return await act(request, principal, "close", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: gateway.handoffs.close(conversation_id, actor(principal)),
+                         lambda: parts.handoffs.close(conversation_id, actor(principal)),
                          "closed")
 
     # ------------------------------------------------------------------ audit
@@ -420,7 +418,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @bp.get("/audit")
     @console_route(admin=True)
     async def audit_log(request: Request, principal: Principal) -> HTTPResponse:
-        entries = await gateway.pool.read(views.audit_view)
+        entries = await parts.pool.read(views.audit_view)
         return await page("audit.html", principal, entries=entries)
 
     # ------------------------------------------------------------------ locked accounts
@@ -429,7 +427,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @console_route(admin=True)
     async def account_locks(request: Request, principal: Principal) -> HTTPResponse:
         """账号锁定: accounts locked after too many failed logins, each with 解除锁定."""
-        locks = await gateway.pool.read(accounts.account_locks)
+        locks = await parts.pool.read(accounts.account_locks)
         key = request.args.get("notice", "")
         return await page("account_locks.html", principal, locks=locks,
                           notice_text=messages.notice(key) if key in
@@ -440,8 +438,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @console_route(admin=True)
     async def unlock_account(request: Request, principal: Principal,
                              user_id: int) -> HTTPResponse:
-        now = gateway.clock.now()
-        limits = gateway.settings.login_limits
+        now = parts.clock.now()
+        limits = parts.settings.login_limits
 
         def lift(session):
             username = accounts.lift_lock(session, user_id, now, limits)
@@ -450,7 +448,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                            {"username": username} if username else None)
             return username
 
-        username = await gateway.complete(gateway.pool.write(lift))
+        username = await parts.tasks.complete(parts.pool.write(lift))
         key = "unlocked" if username else "not_locked"
         if auth.wants_json(request):
             return response.json({"ok": bool(username), "notice": key,
@@ -466,7 +464,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         """A member's photo, voice note or video: personal health data (pre-auth
         materials), so every view is audited and nothing is cached. Whoever may read the
         conversation (every console role) may open its media."""
-        found = await gateway.pool.read(lambda s: media.stored_file(s, media_id))
+        found = await parts.pool.read(lambda s: media.stored_file(s, media_id))
         if found is None:
             return auth.refuse(request, 404, "media_missing")
         await record("view_media", principal, f"media:{media_id}",
@@ -479,7 +477,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @bp.get("/alerts")
     @console_route(admin=True)
     async def alerts_view(request: Request, principal: Principal) -> HTTPResponse:
-        data = await gateway.pool.read(alerts.alerts_page)
+        data = await parts.pool.read(alerts.alerts_page)
         return await page("alerts.html", principal, notice_key=request.args.get("notice"),
                           **data)
 
@@ -487,11 +485,11 @@ def blueprint(gateway: "Gateway") -> Blueprint:
     @console_route(admin=True)
     async def resolve_alert(request: Request, principal: Principal,
                             alert_id: int) -> HTTPResponse:
-        now = gateway.clock.now()
+        now = parts.clock.now()
         detail: Dict[str, Any] = {}
 
         async def work() -> None:
-            kind = await gateway.pool.write(lambda s: alerts.resolve(s, alert_id, now))
+            kind = await parts.pool.write(lambda s: alerts.resolve(s, alert_id, now))
             if kind is None:
                 raise QueueConflict("alert_gone")
             detail["kind"] = kind
@@ -506,7 +504,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
 
     def dashboard_period(request: Request) -> metrics.Period:
         return metrics.parse_period(request.args.get("from"), request.args.get("to"),
-                                    request.args.get("channel"), gateway.clock.today())
+                                    request.args.get("channel"), parts.clock.today())
 
     @bp.get("/review/dashboard")
     @console_route()
@@ -514,8 +512,8 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         """审核看板. Aggregates only, no member's words: viewing it is not audited."""
         if principal.role not in REVIEW_ROLES:
             return auth.refuse(request, 403, "forbidden")
-        today = gateway.clock.today()
-        known_channels = await gateway.pool.read(metrics.channels)
+        today = parts.clock.today()
+        known_channels = await parts.pool.read(metrics.channels)
         try:
             period = dashboard_period(request)
         except metrics.PeriodError as error:
@@ -524,7 +522,7 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             return await page("review_dashboard.html", principal, 400, board=None,
                               error=error.message, form=typed, channels=known_channels,
                               shortcuts=metrics.shortcuts(today, None))
-        board = await gateway.pool.read(lambda s: metrics.dashboard(s, period))
+        board = await parts.pool.read(lambda s: metrics.dashboard(s, period))
         chosen = {"first": period.first.isoformat(), "last": period.last.isoformat(),
                   "channel": period.channel or ""}
         return await page("review_dashboard.html", principal, board=board, error=None,
@@ -544,11 +542,11 @@ def blueprint(gateway: "Gateway") -> Blueprint:
         except metrics.PeriodError as error:
             return response.json({"ok": False, "notice": error.key, "message": error.message},
                                  status=400)
-        board = await gateway.pool.read(lambda s: metrics.dashboard(s, period))
+        board = await parts.pool.read(lambda s: metrics.dashboard(s, period))
         return response.json(metrics.as_json(board))
 
     # ------------------------------------------------------------------ review pages
-    review_routes.register(bp, gateway, env, page)
+    review_routes.register(bp, parts, env, page)
     return bp
 
 

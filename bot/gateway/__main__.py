@@ -52,8 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "migrate":
         return 0
 
-    from bot.gateway.app import create_app
-    from bot.gateway.service import Gateway
+    from bot.gateway.app import Gateway, create_app
 
     runtime.check_bind("gateway", settings.host)
     clock = Clock.from_env()

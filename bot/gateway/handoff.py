@@ -24,11 +24,10 @@ from bot.clock import (
 )
 from bot.db import DatabasePool
 from bot.gateway import messages, queue, store
-from bot.gateway.channels.base import OutgoingMessage
 from bot.gateway.models import HANDOFF_REASONS, Conversation
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable
-from bot.gateway.store import ConversationRef
+from bot.gateway.types import ConversationRef, OutgoingMessage
 from bot.gateway.waits import WaitEstimate, estimate_wait
 
 logger = logging.getLogger(__name__)

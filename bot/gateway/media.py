@@ -1,4 +1,4 @@
-"""Media members send (WeChat photos, voice notes, videos): recorded with the message,
+"""Media members send (photos, voice notes, videos): recorded with the message,
 downloaded once, kept for the managers. Synchronous functions of a session."""
 from __future__ import annotations
 

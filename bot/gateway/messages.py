@@ -55,7 +55,8 @@ def unreadable_label(kind: str, detail: str = "") -> str:
     return f"{label} {detail}".strip()
 
 
-# WeChat quick replies and the outbox (a member message lets 5 replies through).
+# WeChat quick replies and the outbox (a member message lets 5 replies through); the
+# rules themselves are in bot/gateway/channels/wechat/.
 WECHAT_NOT_CONFIGURED = "未配置公众号AppSecret（HM_WECHAT_APPSECRET），无法通过微信发送"
 NOTICE_KINDS = {"appointment_reminder": "就诊提醒", "preauth_result": "预授权结果"}
 
@@ -70,12 +71,9 @@ OPTIONS_PROMPT = "回复数字即可选择："
 OUTBOX_MORE = "内容较多，回复任意内容查看剩余内容。"
 # The window's last message while a manager has the conversation (more may follow).
 OUTBOX_LAST_SLOT = "如管家还有后续回复，您回复任意内容即可收到。"
-# A message that only asks for the rest: released, not sent to the bot.
-OUTBOX_RELEASE_WORDS = frozenset({
-    "继续", "查看", "查看剩余", "剩余", "剩余内容", "更多", "还有呢", "还有吗", "下一条", "继续看",
-    "好", "好的", "嗯", "ok", "。"})
-
-
+# For operators (an alert): the official account's customer-service messages ran out.
+WECHAT_DAILY_QUOTA = ("公众号今日客服消息额度已用完（45009），暂停发送，次日恢复；待发送的消息保存在"
+                      "待发送队列。")
 def welcome() -> str:
     """A new follower (关注): what the assistant does and that personal answers need
     the policy linked (linking itself comes with the member login)."""
@@ -252,7 +250,8 @@ def waited(minutes: float) -> str:
     return f"{hours}小时" if hours else f"{rest}分钟"
 
 
-# What became of a reply on WeChat (bot.gateway.models.DELIVERY_STATES), for the console.
+# What became of a reply on a channel that reports it (Message.delivery_state), for the
+# console.
 DELIVERY_STATES = {
     "pending": "发送中",
     "sending": "发送中",

@@ -22,13 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.db import NAMING, ShanghaiDateTime, one_of
+from bot.gateway.types import CONVERSATION_STATES
 
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
-# bot: Rasa answers; queued: waiting for a manager (Rasa paused); human: a manager owns
-# it (Rasa paused); closed: ended by a manager (the next member message reopens it).
-CONVERSATION_STATES = ("bot", "queued", "human", "closed")
-PAUSED_STATES = ("queued", "human")
 AUTHORS = ("member", "bot", "manager", "system")
 DIRECTIONS = ("in", "out")
 # Why a conversation went to a person (the custom payload's reason).
@@ -38,12 +35,6 @@ HANDOFF_REASONS = ("request_human", "fallback", "emergency", "complaint", "preau
 HANDOFF_OUTCOMES = ("handed_back", "closed", "superseded")
 TICKET_STATUSES = ("open", "claimed", "done")
 ROLES = ("manager", "reviewer", "admin")
-# What became of a reply on a channel that sends through an API (WeChat): pending (just
-# stored), sending (claimed by a sender), sent, held (in the outbox until the member's
-# next message opens a new window), undeliverable (the channel refused for good:
-# window passed, unfollowed, invalid openid) or uncertain (timed out after the request
-# went out: it may have arrived; never resent, the send API has no idempotency key).
-DELIVERY_STATES = ("pending", "sending", "sent", "held", "undeliverable", "uncertain")
 MEDIA_STATES = ("pending", "stored", "failed")
 # What a reviewer decided about a member message (bot/review/decisions.py): accept the
 # bot's intent, relabel it, out of scope (no intent fits; never exported), skip.
@@ -232,9 +223,9 @@ class WebChatToken(Base):
 
 
 class ChannelEvent(Base):
-    """A channel event that is not a member message (WeChat follow, QR scan, menu click,
-    location report, template delivery ...): recorded once per channel key, so a retried
-    delivery is recognised by every gateway replica."""
+    """A channel event that is not a member message (a follow, a QR scan, a template
+    delivery report ...): recorded once per channel key, so a retried delivery is
+    recognised by every gateway replica."""
 
     __tablename__ = "channel_events"
     __table_args__ = (UniqueConstraint("channel", "dedup_key"),)
@@ -249,7 +240,7 @@ class ChannelEvent(Base):
 
 
 class OperatorAlert(Base):
-    """Something an operator must look at: e.g. a WeChat body that passed its signature
+    """Something an operator must look at: e.g. a channel body that passed its signature
     but no key decrypts (kept, still encrypted, as undeliverable)."""
 
     __tablename__ = "operator_alerts"
@@ -265,46 +256,9 @@ class OperatorAlert(Base):
     resolved_at = Column(ShanghaiDateTime)
 
 
-class Delivery(Base):
-    """One message as an API channel sends it: consecutive replies packed together, or
-    one part of a long reply (WeChat: at most 2048 bytes each). Every delivery counts
-    against the member's reply window, so the outbox keeps what the window cannot take."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        CheckConstraint(one_of("state", DELIVERY_STATES), name="state"),
-        Index("ix_deliveries_conversation_state", "conversation_id", "state"),
-    )
-    id = Column(Integer, primary_key=True)
-    conversation_id = Column(ForeignKey("conversations.id"), nullable=False)
-    message_ids = Column(JSON, nullable=False)  # the stored messages it carries, in order
-    text = Column(Text, nullable=False)
-    state = Column(String(20), nullable=False, default="pending")
-    errcode = Column(Integer)  # the channel's last error code
-    error = Column(Text)
-    attempts = Column(Integer, nullable=False, default=0)
-    created_at = Column(ShanghaiDateTime, nullable=False)
-    sent_at = Column(ShanghaiDateTime)
-
-
-class ReplyWindow(Base):
-    """The reply window the member's latest action opened (WeChat: a message opens 48 h
-    with 5 messages; a menu click, a follow or a QR scan 1 minute with 3). Shared by
-    every gateway replica: a slot is taken with one conditional UPDATE."""
-
-    __tablename__ = "reply_windows"
-    conversation_id = Column(ForeignKey("conversations.id"), primary_key=True)
-    action = Column(String(20), nullable=False)
-    opened_at = Column(ShanghaiDateTime, nullable=False)
-    closes_at = Column(ShanghaiDateTime, nullable=False)
-    quota = Column(Integer, nullable=False)
-    used = Column(Integer, nullable=False, default=0)
-
-
 class Media(Base):
-    """A photo, voice note or video a member sent (WeChat: pre-auth materials arrive as
-    photos), downloaded promptly through the channel's temporary-media API (kept there
-    3 days) and kept for the managers."""
+    """A photo, voice note or video a member sent (pre-auth materials arrive as photos),
+    downloaded promptly through the channel's media API and kept for the managers."""
 
     __tablename__ = "media"
     __table_args__ = (

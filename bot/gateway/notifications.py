@@ -13,38 +13,23 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.clock import Clock
+from bot.db import DatabasePool
 from bot.gateway import store
-from bot.gateway.store import ConversationRef
-
-if TYPE_CHECKING:
-    from bot.gateway.service import Gateway
+from bot.gateway.outbox import Outbox
+from bot.gateway.tasks import Tasks
+from bot.gateway.types import Notice
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("appointment_reminder", "preauth_result")
 MAX_TEXT = 1000
 MAX_FIELD = 200
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str
-    reference: str
-    text: str  # what the member reads (the transcript and customer-service message)
-    template_data: Dict[str, str] = field(default_factory=dict)  # template keywords
-    url: Optional[str] = None
-
-    @property
-    def key(self) -> str:
-        """Stable per kind + reference: the de-duplication key and WeChat's
-        client_msg_id (a repeat within 10 minutes is dropped there too)."""
-        return hashlib.sha256(f"{self.kind}\n{self.reference}".encode("utf-8")).hexdigest()[:32]
 
 
 class Invalid(ValueError):
@@ -92,9 +77,10 @@ def parse(raw: bytes) -> tuple:
     return channel, external_id, notice
 
 
-def blueprint(gateway: "Gateway") -> Blueprint:
+def blueprint(token: Optional[str], pool: DatabasePool, clock: Clock, outbox: Outbox,
+              tasks: Tasks) -> Blueprint:
+    """`token`: HM_GATEWAY_API_TOKEN (None: the API answers 503)."""
     bp = Blueprint("notifications", url_prefix="/api/v1")
-    token = gateway.settings.api_token
 
     def error(status: int, code: str, message: str, field_name: Optional[str] = None):
         return response.json({"error": {"code": code, "message": message,
@@ -112,10 +98,9 @@ def blueprint(gateway: "Gateway") -> Blueprint:
             channel, external_id, notice = parse(request.body)
         except Invalid as invalid:
             return error(400, "invalid", str(invalid), invalid.field)
-        adapter = gateway.channels.get(channel)
-        if adapter is None:
+        if not outbox.serves(channel):
             return error(400, "invalid", f"未开启的渠道：{channel}", "channel")
-        now = gateway.clock.now()
+        now = clock.now()
 
         def record(session):
             dedup = f"notice:{notice.key}:{hashlib.sha256(external_id.encode()).hexdigest()[:16]}"
@@ -123,18 +108,18 @@ def blueprint(gateway: "Gateway") -> Blueprint:
                                               f"notice:{notice.kind}", notice.reference,
                                               None, now):
                 return None
-            conversation = ConversationRef.of(
+            conversation = store.ref(
                 store.get_or_create_conversation(session, channel, external_id, now))
             replies = store.record_replies(session, conversation.id, "system",
                                            [{"text": notice.text}], now)
             return conversation, replies
 
-        recorded = await gateway.complete(gateway.pool.write(record))
+        recorded = await tasks.complete(pool.write(record))
         if recorded is None:
             return response.json({"status": "duplicate"}, status=200)
         conversation, replies = recorded
-        await gateway.complete(gateway.outbox.deliver(conversation, replies, notice))
-        state = await gateway.pool.read(lambda s: store.delivery_of(s, replies[0].id))
+        await tasks.complete(outbox.deliver(conversation, replies, notice))
+        state = await pool.read(lambda s: store.delivery_of(s, replies[0].id))
         return response.json({"status": "accepted", "conversation_id": conversation.id,
                               "message_id": replies[0].id, **state}, status=202)
 

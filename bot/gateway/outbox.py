@@ -1,19 +1,17 @@
 """Where every reply leaves: stored first, then delivered through the adapter of the
-channel the member came in on, and shown live in the console."""
+channel the member came in on, and shown live in the console (what managers see of a
+conversation as it happens goes out from here too)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.clock import Clock
 from bot.db import DatabasePool
 from bot.gateway import store
-from bot.gateway.channels.base import ChannelAdapter, ChannelError, OutgoingMessage
+from bot.gateway.channels.base import ChannelAdapter, ChannelError
 from bot.gateway.live import Hub
-from bot.gateway.store import ConversationRef
-
-if TYPE_CHECKING:
-    from bot.gateway.notifications import Notice
+from bot.gateway.types import ConversationRef, Notice, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +21,18 @@ def conversation_topic(conversation_id: int) -> str:
 
 
 class Outbox:
-    def __init__(self, pool: DatabasePool, clock: Clock, hub: Hub,
-                 channels: Mapping[str, ChannelAdapter]) -> None:
+    def __init__(self, pool: DatabasePool, clock: Clock, hub: Hub) -> None:
         self.pool = pool
         self.clock = clock
         self.hub = hub
-        self.channels = channels
+        self.channels: Dict[str, ChannelAdapter] = {}
+
+    def register(self, adapter: ChannelAdapter) -> None:
+        """A channel replies go out through (the wiring module registers each)."""
+        self.channels[adapter.name()] = adapter
+
+    def serves(self, channel: str) -> bool:
+        return channel in self.channels
 
     async def say(self, conversation: ConversationRef, author: str,
                   replies: Sequence[Dict[str, Any]],
@@ -43,7 +47,7 @@ class Outbox:
         return messages
 
     async def deliver(self, conversation: ConversationRef,
-                      messages: List[OutgoingMessage], notice: Optional["Notice"] = None) -> None:
+                      messages: List[OutgoingMessage], notice: Optional[Notice] = None) -> None:
         """Through the conversation's channel; a notice (reminder, pre-auth result) may
         take the channel's out-of-window route."""
         for message in messages:
@@ -74,3 +78,12 @@ class Outbox:
         """The conversation's state changed (queued, claimed, handed back, closed)."""
         self.hub.publish(conversation_topic(conversation_id), {"type": "state"})
         self.hub.publish("queue", {"type": "queue"})
+
+    async def delivery_changed(self, conversation_id: int) -> None:
+        """A channel's delivery states moved (sent, held, undeliverable): the console
+        shows each reply's state as it changes."""
+        views = await self.pool.read(
+            lambda s: store.recent_outbound_views(s, conversation_id))
+        for view in views:
+            self.hub.publish(conversation_topic(conversation_id),
+                             {"type": "message", "message": view})

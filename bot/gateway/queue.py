@@ -11,7 +11,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.gateway.models import CallbackTicket, Conversation, Handoff, Message, User
-from bot.gateway.store import ConversationRef
+from bot.gateway.store import ref
+from bot.gateway.types import ConversationRef
 from bot.gateway.waits import HISTORY_CLAIMS, HISTORY_WINDOW, Claim
 
 
@@ -82,7 +83,7 @@ def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
     if conversation.state in ("queued", "human"):
         handoff = active_handoff(session, conversation_id)
         _escalate(conversation, handoff, reason, priority)
-        return Enqueued(ConversationRef.of(conversation), handoff.id if handoff else 0, True)
+        return Enqueued(ref(conversation), handoff.id if handoff else 0, True)
     # An overnight request still open is covered by this one: one queue item.
     earlier = active_handoff(session, conversation_id)
     if earlier is not None:
@@ -101,7 +102,7 @@ def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
     conversation.owner_id = None
     conversation.claimed_at = None
     session.flush()
-    return Enqueued(ConversationRef.of(conversation), handoff.id, False)
+    return Enqueued(ref(conversation), handoff.id, False)
 
 
 def file_callback(session: Session, conversation_id: int, reason: str, priority: int,
@@ -183,7 +184,7 @@ def claim(session: Session, conversation_id: int, user_id: int, now: datetime) -
     handoff = active_handoff(session, conversation_id)
     if handoff is not None:
         handoff.claimed_by, handoff.claimed_at = user_id, now
-    return ConversationRef.of(conversation)
+    return ref(conversation)
 
 
 def claim_ticket(session: Session, ticket_id: int, user_id: int, now: datetime) -> ConversationRef:
@@ -212,7 +213,7 @@ def claim_ticket(session: Session, ticket_id: int, user_id: int, now: datetime) 
     handoff = session.get(Handoff, ticket.handoff_id)
     handoff.claimed_by, handoff.claimed_at = user_id, now
     session.flush()
-    return ConversationRef.of(conversation)
+    return ref(conversation)
 
 
 def require_owner(session: Session, conversation_id: int, user_id: int) -> ConversationRef:
@@ -222,7 +223,7 @@ def require_owner(session: Session, conversation_id: int, user_id: int) -> Conve
         raise QueueConflict("not_found")
     if conversation.state != "human" or conversation.owner_id != user_id:
         raise QueueConflict("not_owner", _owner_name(session, conversation))
-    return ConversationRef.of(conversation)
+    return ref(conversation)
 
 
 def release(session: Session, conversation_id: int, user_id: int, may_override: bool,
@@ -250,7 +251,7 @@ def release(session: Session, conversation_id: int, user_id: int, may_override: 
     session.execute(update(CallbackTicket).where(
         CallbackTicket.conversation_id == conversation_id,
         CallbackTicket.status == "claimed").values(status="done"))
-    return ConversationRef.of(conversation)
+    return ref(conversation)
 
 
 def _last_member_words(session: Session, conversation_id: int) -> str:
@@ -284,7 +285,7 @@ def waiting(session: Session) -> List[QueueItem]:
 
 
 def owned_by(session: Session, user_id: int) -> List[ConversationRef]:
-    return [ConversationRef.of(c) for c in session.execute(
+    return [ref(c) for c in session.execute(
         select(Conversation).where(Conversation.state == "human",
                                    Conversation.owner_id == user_id)
         .order_by(Conversation.claimed_at)).scalars()]

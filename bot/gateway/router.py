@@ -1,23 +1,29 @@
 """Where a member message goes: stored first (never dropped), then to Rasa's REST channel
 while the bot has the conversation, or to the manager who has it (Rasa paused; the
-message still reaches its tracker for context). Replies leave through the outbox."""
+message still reaches its tracker for context). Replies leave through the outbox.
+The router is the channels' inbox (channels/base.py: receive, accept and route, forget)."""
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from bot.clock import Clock, call_center_open
 from bot.db import DatabasePool
 from bot.gateway import messages, store
-from bot.gateway.channels.base import MemberMessage, OutgoingMessage
 from bot.gateway.handoff import HandoffRequest, Handoffs, split_replies
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable, Understanding
-from bot.gateway.store import ConversationRef, Inbound
+from bot.gateway.tasks import Tasks
+from bot.gateway.types import (
+    ConversationRef,
+    MemberMessage,
+    OutgoingMessage,
+    Receipt,
+    StoredMessage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +46,6 @@ def linked_member(replies: List[Dict[str, Any]]) -> Optional[int]:
     return None
 
 
-@dataclass
-class Receipt:
-    """What became of one member message."""
-
-    conversation: ConversationRef
-    message_id: int
-    duplicate: bool = False
-    replies: List[OutgoingMessage] = field(default_factory=list)
-
-
 def text_for_rasa(text: str) -> str:
     """Typed text is never a command: Rasa reads "/intent" as an intent, so a leading
     slash becomes a full-width one (only buttons the bot offered send payloads)."""
@@ -59,13 +55,14 @@ def text_for_rasa(text: str) -> str:
 
 class Router:
     def __init__(self, pool: DatabasePool, clock: Clock, rasa: RasaClient, outbox: Outbox,
-                 handoffs: Handoffs, members: Members) -> None:
+                 handoffs: Handoffs, members: Members, tasks: Tasks) -> None:
         self.pool = pool
         self.clock = clock
         self.rasa = rasa
         self.outbox = outbox
         self.handoffs = handoffs
         self.members = members
+        self.tasks = tasks
         # One message at a time per conversation, in arrival order.
         self._lock = KeyedLocks()
         self._unbound: Dict[int, float] = {}  # conversation id -> when last asked
@@ -74,12 +71,12 @@ class Router:
         """Store the message, then route it (the web chat waits for both)."""
         lock = self._lock((message.channel, message.external_id))
         async with lock:
-            inbound = await self.store(message)
-            if inbound.duplicate:
-                return Receipt(inbound.conversation, inbound.message_id, True)
-            return await self._route(inbound, message)
+            stored = await self.accept(message)
+            if stored.duplicate:
+                return Receipt(stored.conversation, stored.message_id, True)
+            return await self._route(stored, message)
 
-    async def store(self, message: MemberMessage) -> Inbound:
+    async def accept(self, message: MemberMessage) -> StoredMessage:
         """Store a member message durably (or find the retried one): a channel that
         must answer within a deadline (WeChat: 5 s) answers after this, then calls
         `route` in the background."""
@@ -87,24 +84,24 @@ class Router:
         return await self.pool.write(lambda s: store.record_member_message(
             s, message.channel, message.external_id, message.text, message.message_id, now))
 
-    async def route(self, inbound: Inbound, message: MemberMessage) -> Receipt:
-        """Route a message stored by `store`, in arrival order per member; the
+    async def route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
+        """Route a message stored by `accept`, in arrival order per member; the
         conversation's state is read again (an earlier message may have changed it)."""
         lock = self._lock((message.channel, message.external_id))
         async with lock:
             current = await self.pool.read(
-                lambda s: store.conversation(s, inbound.conversation.id))
+                lambda s: store.conversation(s, stored.conversation.id))
             if current is None:  # purged meanwhile (WeChat unsubscribe)
-                return Receipt(inbound.conversation, inbound.message_id)
-            return await self._route(Inbound(current, inbound.message_id, False), message)
+                return Receipt(stored.conversation, stored.message_id)
+            return await self._route(StoredMessage(current, stored.message_id, False), message)
 
-    async def _route(self, inbound: Inbound, message: MemberMessage) -> Receipt:
-        receipt = Receipt(inbound.conversation, inbound.message_id, inbound.duplicate)
-        conversation = await self._identify(inbound.conversation)
+    async def _route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
+        receipt = Receipt(stored.conversation, stored.message_id, stored.duplicate)
+        conversation = await self._identify(stored.conversation)
         if conversation.paused:
-            receipt.replies = await self._hold(conversation, inbound, message)
+            receipt.replies = await self._hold(conversation, stored, message)
         else:
-            receipt.replies = await self._ask_bot(conversation, inbound, message)
+            receipt.replies = await self._ask_bot(conversation, stored, message)
         return receipt
 
     async def _identify(self, conversation: ConversationRef) -> ConversationRef:
@@ -124,11 +121,11 @@ class Router:
         await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
         return ConversationRef(**{**conversation.__dict__, "member_id": member_id})
 
-    def _metadata(self, conversation: ConversationRef, inbound: Inbound,
+    def _metadata(self, conversation: ConversationRef, stored: StoredMessage,
                   message: MemberMessage) -> Dict[str, Any]:
         return {**message.metadata, "channel": conversation.channel,
                 "member": conversation.external_id,
-                "message_id": message.message_id or f"gw-{inbound.message_id}"}
+                "message_id": message.message_id or f"gw-{stored.message_id}"}
 
     async def _rasa_text(self, conversation: ConversationRef, message: MemberMessage) -> str:
         if message.intent:
@@ -138,15 +135,15 @@ class Router:
             return message.payload
         return text_for_rasa(message.text)
 
-    async def _ask_bot(self, conversation: ConversationRef, inbound: Inbound,
+    async def _ask_bot(self, conversation: ConversationRef, stored: StoredMessage,
                        message: MemberMessage) -> List[OutgoingMessage]:
         text = await self._rasa_text(conversation, message)
         try:
             replies = await self.rasa.send(conversation.rasa_sender, text,
-                                           self._metadata(conversation, inbound, message))
+                                           self._metadata(conversation, stored, message))
         except RasaUnavailable:
             view = await self.pool.write(
-                lambda s: store.mark_routed(s, inbound.message_id, "unrouted"))
+                lambda s: store.mark_routed(s, stored.message_id, "unrouted"))
             self.outbox.member_message(conversation, view)
             apology = messages.bot_unavailable(call_center_open(self.clock.now()))
             return await self.outbox.say(conversation, "system", [{"text": apology}])
@@ -157,7 +154,7 @@ class Router:
         texts, handoff = split_replies(replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
         sent = await self.outbox.say(conversation, "bot", texts)
-        await self._record_understanding(conversation, inbound.message_id)
+        await self._record_understanding(conversation, stored.message_id)
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent
@@ -173,7 +170,7 @@ class Router:
             lambda s: store.mark_routed(s, message_id, "bot", understanding))
         self.outbox.member_message(conversation, view)
 
-    async def _hold(self, conversation: ConversationRef, inbound: Inbound,
+    async def _hold(self, conversation: ConversationRef, stored: StoredMessage,
                     message: MemberMessage) -> List[OutgoingMessage]:
         """A person has (or is about to have) the conversation: the bot stays silent,
         except that an emergency always gets the bot's 120 instruction first."""
@@ -184,19 +181,19 @@ class Router:
         except RasaUnavailable:
             pass
         if parse and (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT:
-            return await self._emergency_while_paused(conversation, inbound, message)
+            return await self._emergency_while_paused(conversation, stored, message)
         understanding = None
         if parse is not None:
             event = {"event": "user", "text": text, "parse_data": parse,
                      "input_channel": conversation.channel,
-                     "metadata": self._metadata(conversation, inbound, message)}
+                     "metadata": self._metadata(conversation, stored, message)}
             try:
                 tracker = await self.rasa.append(conversation.rasa_sender, [event])
                 understanding = Understanding.from_parse(parse, tracker.get("slots") or {})
             except RasaUnavailable:
                 understanding = Understanding.from_parse(parse, {})
         view = await self.pool.write(
-            lambda s: store.mark_routed(s, inbound.message_id, "manager", understanding))
+            lambda s: store.mark_routed(s, stored.message_id, "manager", understanding))
         self.outbox.member_message(conversation, view)
         if (conversation.state == "queued" and understanding is not None
                 and understanding.intent == REQUEST_HUMAN_INTENT):
@@ -204,8 +201,9 @@ class Router:
             return await self.handoffs.request(conversation, HandoffRequest("request_human", 1))
         return []
 
-    async def _emergency_while_paused(self, conversation: ConversationRef, inbound: Inbound,
-                                      message: MemberMessage) -> List[OutgoingMessage]:
+    async def _emergency_while_paused(
+            self, conversation: ConversationRef, stored: StoredMessage,
+            message: MemberMessage) -> List[OutgoingMessage]:
         """Resume Rasa for this one message (its safety rule answers it and asks for an
         emergency handoff, which moves the conversation to the top), then pause again."""
         sender = conversation.rasa_sender
@@ -214,9 +212,32 @@ class Router:
         except RasaUnavailable:
             pass  # _ask_bot apologises; the manager still sees the message
         try:
-            return await self._ask_bot(conversation, inbound, message)
+            return await self._ask_bot(conversation, stored, message)
         finally:
             try:
                 await self.rasa.pause(sender)
             except RasaUnavailable as error:
                 logger.warning("could not pause %s again: %s", sender, error)
+
+    async def forget(self, channel: str, external_id: str) -> None:
+        """Delete what the gateway holds of this channel identity now; then, in the
+        background, the bot's memory of the conversation and the policy link."""
+        def purge(session) -> Optional[str]:
+            found = store.find_conversation(session, channel, external_id)
+            store.purge_member(session, channel, external_id)
+            return found.rasa_sender if found is not None else None
+
+        sender = await self.pool.write(purge)
+        self.tasks.background(self._forget_elsewhere(channel, external_id, sender),
+                              f"{channel} member forgotten")
+
+    async def _forget_elsewhere(self, channel: str, external_id: str,
+                                sender: Optional[str]) -> None:
+        if sender is not None:
+            try:
+                await self.rasa.forget(sender)
+            except RasaUnavailable as error:
+                logger.error("the bot's tracker of a purged %s member was not cleared (%s); "
+                             "clear it by hand", channel, error)
+        await self.members.unlink(channel, external_id)
+        logger.info("%s member data purged", channel)

@@ -3,7 +3,6 @@ session (the caller runs them in bot.db.DatabasePool and owns the transaction), 
 plain values so nothing lazy escapes the transaction."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -14,21 +13,19 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database, upgrade
 from bot.gateway import messages
-from bot.gateway.channels.base import OutgoingMessage
 from bot.gateway.models import (
     CallbackTicket,
     ChannelEvent,
     Conversation,
-    Delivery,
     Handoff,
     Media,
     Message,
     Note,
     OperatorAlert,
-    ReplyWindow,
     User,
     WebChatToken,
 )
+from bot.gateway.types import ConversationRef, OutgoingMessage, StoredMessage
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_SECTION = "gateway"
@@ -42,42 +39,10 @@ def migrate(db: Database) -> None:
     upgrade(db, ALEMBIC_SECTION, MIGRATIONS_DIR)
 
 
-@dataclass(frozen=True)
-class ConversationRef:
-    """A conversation as the router and the adapters see it."""
-
-    id: int
-    channel: str
-    external_id: str
-    member_id: Optional[int]
-    state: str
-    owner_id: Optional[int]
-    priority: int
-    handoff_reason: Optional[str]
-
-    @property
-    def rasa_sender(self) -> str:
-        return f"{self.channel}:{self.external_id}"
-
-    @property
-    def paused(self) -> bool:
-        """A person has it, or is about to: the bot stays silent."""
-        return self.state in ("queued", "human")
-
-    @classmethod
-    def of(cls, c: Conversation) -> "ConversationRef":
-        return cls(c.id, c.channel, c.external_id, c.member_id, c.state, c.owner_id,
-                   c.priority, c.handoff_reason)
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A member message as stored: its conversation, its row id, and whether it is a
-    channel retry of one already stored."""
-
-    conversation: ConversationRef
-    message_id: int
-    duplicate: bool
+def ref(c: Conversation) -> ConversationRef:
+    """A conversation row as plain data (nothing lazy escapes the transaction)."""
+    return ConversationRef(c.id, c.channel, c.external_id, c.member_id, c.state, c.owner_id,
+                           c.priority, c.handoff_reason)
 
 
 def iso(value: Optional[datetime]) -> Optional[str]:
@@ -137,7 +102,7 @@ def get_or_create_conversation(session: Session, channel: str, external_id: str,
 
 
 def record_member_message(session: Session, channel: str, external_id: str, text: str,
-                          channel_message_id: Optional[str], now: datetime) -> Inbound:
+                          channel_message_id: Optional[str], now: datetime) -> StoredMessage:
     """Store a member message (never dropped); a closed conversation reopens to the bot."""
     conversation = get_or_create_conversation(session, channel, external_id, now)
     if channel_message_id:
@@ -146,7 +111,7 @@ def record_member_message(session: Session, channel: str, external_id: str, text
                                      Message.channel_message_id == channel_message_id)
         ).scalar_one_or_none()
         if earlier is not None:
-            return Inbound(ConversationRef.of(conversation), earlier, True)
+            return StoredMessage(ref(conversation), earlier, True)
     if conversation.state == "closed":
         conversation.state = "bot"
     message = Message(conversation_id=conversation.id, direction="in", author="member",
@@ -155,7 +120,7 @@ def record_member_message(session: Session, channel: str, external_id: str, text
     session.add(message)
     conversation.last_message_at = now
     session.flush()
-    return Inbound(ConversationRef.of(conversation), message.id, False)
+    return StoredMessage(ref(conversation), message.id, False)
 
 
 def record_replies(session: Session, conversation_id: int, author: str,
@@ -217,7 +182,7 @@ def set_member_id(session: Session, conversation_id: int, member_id: Optional[in
 
 def conversation(session: Session, conversation_id: int) -> Optional[ConversationRef]:
     found = session.get(Conversation, conversation_id)
-    return None if found is None else ConversationRef.of(found)
+    return None if found is None else ref(found)
 
 
 def transcript(session: Session, conversation_id: int, after_id: int = 0) -> List[Message]:
@@ -299,14 +264,13 @@ def record_alert(session: Session, channel: str, kind: str, dedup_key: str,
 def purge_member(session: Session, channel: str, external_id: str) -> int:
     """Delete what the gateway holds for one channel identity (WeChat: on unsubscribe
     the member's information must be deleted): the conversation and its messages,
-    media, the outbox and reply window, notes, handoffs, callback tickets and tokens,
-    and the identity on recorded events.
+    media, notes, handoffs, callback tickets and tokens, the channel's own rows (they
+    go with the conversation: ON DELETE CASCADE), and the identity on recorded events.
     The audit log keeps who did what (targets are ids, not member data). Returns the
     number of conversations deleted."""
     ids = list(session.execute(select(Conversation.id).where(
         Conversation.channel == channel, Conversation.external_id == external_id)).scalars())
-    for model in (Media, Delivery, ReplyWindow, Message, Note, CallbackTicket,
-                  WebChatToken):
+    for model in (Media, Message, Note, CallbackTicket, WebChatToken):
         session.execute(delete(model).where(model.conversation_id.in_(ids))
                         .execution_options(synchronize_session=False))
     session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids))

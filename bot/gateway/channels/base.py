@@ -1,53 +1,46 @@
-"""The one interface every chat channel implements (web chat now, WeChat next).
+"""The one interface every chat channel implements (web chat, WeChat), and the narrow
+inbox through which a channel hands members' messages to the gateway.
 
-Inbound: the adapter's blueprint turns a channel request into a `MemberMessage` and hands
-it to the gateway (`await gateway.router.receive(message)`); nothing about the channel's
-wire format leaves the adapter. Outbound: `send(conversation, messages)` delivers the
-bot's, the managers' and the gateway's replies to the member, the way the channel does
-it (the web chat's live stream, WeChat's customer-service API ...)."""
+Like Rasa's own channels (`InputChannel.blueprint(on_new_message)`), an adapter's
+`blueprint(inbox)` turns channel requests into `MemberMessage`s and gives them to the
+inbox; nothing of the channel's wire format leaves the adapter, and the adapter sees
+nothing of the gateway but the inbox and what its constructor was given. Outbound:
+`send(conversation, messages)` delivers the bot's, the managers' and the gateway's
+replies to the member, the way the channel does it (the web chat's live stream,
+WeChat's customer-service API ...)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import List, Protocol
 
 from sanic import Blueprint
 
-if TYPE_CHECKING:
-    from bot.gateway.notifications import Notice
-    from bot.gateway.service import Gateway
-    from bot.gateway.store import ConversationRef
+from bot.gateway.types import (
+    ConversationRef,
+    MemberMessage,
+    Notice,
+    OutgoingMessage,
+    Receipt,
+    StoredMessage,
+)
 
 
-@dataclass(frozen=True)
-class MemberMessage:
-    """One message from a member, channel-neutral."""
+class Inbox(Protocol):
+    """What a channel may tell the gateway (bot/gateway/router.py implements it)."""
 
-    channel: str
-    external_id: str  # the member's id on that channel (web id, WeChat openid)
-    text: str  # what the member wrote (or the title of the button they pressed)
-    message_id: Optional[str] = None  # the channel's id, to drop retried deliveries
-    payload: Optional[str] = None  # a quick-reply button's payload, when pressed
-    # An intent the channel itself vouches for (a WeChat menu click), sent as "/intent".
-    intent: Optional[str] = None
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    async def receive(self, message: MemberMessage) -> Receipt:
+        """Store the message, then route it, and wait for both (the web chat)."""
 
+    async def accept(self, message: MemberMessage) -> StoredMessage:
+        """Store the message durably (or find the retried one) and return at once: a
+        channel with a deadline (WeChat: 5 s) answers after this, then calls `route`."""
 
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One stored reply on its way to the member."""
+    async def route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
+        """Route a message `accept` stored, in arrival order per member."""
 
-    id: int
-    author: str  # bot / manager / system
-    text: str
-    buttons: Sequence[Dict[str, Any]] = ()
-    author_name: Optional[str] = None  # the manager's display name
-    created_at: str = ""  # ISO time
-
-    def as_json(self) -> Dict[str, Any]:
-        return {"id": self.id, "author": self.author, "text": self.text,
-                "buttons": list(self.buttons), "author_name": self.author_name,
-                "created_at": self.created_at}
+    async def forget(self, channel: str, external_id: str) -> None:
+        """The member left the channel and must be forgotten (WeChat unfollow): what
+        the gateway holds is deleted now, the bot's memory and the policy link next."""
 
 
 class ChannelError(Exception):
@@ -63,16 +56,16 @@ class ChannelAdapter(ABC):
         """The channel's name, stored on conversations ("web", "wechat")."""
 
     @abstractmethod
-    def blueprint(self, gateway: "Gateway") -> Blueprint:
+    def blueprint(self, inbox: Inbox) -> Blueprint:
         """The routes through which members' messages arrive."""
 
     @abstractmethod
-    async def send(self, conversation: "ConversationRef",
+    async def send(self, conversation: ConversationRef,
                    messages: List[OutgoingMessage]) -> None:
         """Deliver replies to the member; raise ChannelError when the channel refuses."""
 
-    async def notify(self, conversation: "ConversationRef", messages: List[OutgoingMessage],
-                     notice: "Notice") -> None:
+    async def notify(self, conversation: ConversationRef, messages: List[OutgoingMessage],
+                     notice: Notice) -> None:
         """A service notice outside the conversation (appointment reminder, pre-auth
         result): by default like any reply. WeChat uses a template message when the
         member's reply window has no room."""

@@ -17,27 +17,30 @@ import logging
 import re
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import List, Optional
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from bot import redflags
+from bot.clock import Clock
+from bot.db import DatabasePool
 from bot.gateway import links, store
-from bot.gateway.channels.base import ChannelAdapter, MemberMessage, OutgoingMessage
+from bot.gateway.access import AccessSettings
+from bot.gateway.channels.base import ChannelAdapter, Inbox
 from bot.gateway.live import Hub, stream
-from bot.gateway.models import WebChatToken
 from bot.gateway.messages import DEMO_ONLY, LINK_REFUSED, SLOW_DOWN, TOO_MANY_STARTS
+from bot.gateway.models import WebChatToken
 from bot.gateway.ratelimit import Limiter, client_address, retry_after
-from bot.gateway.store import ConversationRef
-
-if TYPE_CHECKING:
-    from bot.gateway.service import Gateway
+from bot.gateway.tasks import Tasks
+from bot.gateway.templating import templates
+from bot.gateway.types import ConversationRef, MemberMessage, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
@@ -65,8 +68,14 @@ def _too_fast(wait: float, message: str) -> HTTPResponse:
 
 
 class WebChat(ChannelAdapter):
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, pool: DatabasePool, clock: Clock, hub: Hub, access: AccessSettings,
+                 tasks: Tasks) -> None:
+        self.pool = pool
+        self.clock = clock
         self.hub = hub
+        self.access = access
+        self.tasks = tasks
+        self.templates = templates(TEMPLATES_DIR)
 
     @classmethod
     def name(cls) -> str:
@@ -77,10 +86,10 @@ class WebChat(ChannelAdapter):
             self.hub.publish(member_topic(conversation.id),
                              {"type": "message", "message": message.as_json()})
 
-    def blueprint(self, gateway: "Gateway") -> Blueprint:
+    def blueprint(self, inbox: Inbox) -> Blueprint:
         bp = Blueprint("web_chat", url_prefix="/chat")
         bp.static("/static", str(STATIC_DIR), name="static")
-        access = gateway.settings.access
+        access = self.access
         # In this process's memory: each replica limits on its own (ratelimit.py).
         limiter = Limiter({"start": access.chat_starts, "message": access.chat_messages,
                            "address": access.chat_address})
@@ -99,7 +108,7 @@ class WebChat(ChannelAdapter):
                     logger.warning("web chat link refused: HM_GATEWAY_LINK_SECRET is not set")
                     return _error(403, LINK_REFUSED)
                 try:
-                    return links.verify(access.link_secret, link, gateway.clock.now())
+                    return links.verify(access.link_secret, link, self.clock.now())
                 except links.LinkRefused as refused:
                     logger.info("web chat link refused: %s", refused.reason)
                     return _error(403, LINK_REFUSED)
@@ -124,7 +133,7 @@ class WebChat(ChannelAdapter):
                     return None
                 return store.conversation(session, row.conversation_id)
 
-            return await gateway.pool.read(find)
+            return await self.pool.read(find)
 
         def bearer(request: Request) -> Optional[str]:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -132,7 +141,8 @@ class WebChat(ChannelAdapter):
 
         @bp.get("")
         async def page(request: Request) -> HTTPResponse:
-            return gateway.render("chat.html", demo=access.demo)
+            page = self.templates.get_template("chat.html").render(demo=access.demo)
+            return response.html(page)
 
         @bp.post("/api/start")
         async def start(request: Request) -> HTTPResponse:
@@ -144,7 +154,7 @@ class WebChat(ChannelAdapter):
             if isinstance(external_id, HTTPResponse):
                 return external_id
             token = secrets.token_urlsafe(32)
-            now = gateway.clock.now()
+            now = self.clock.now()
 
             def create(session):
                 conversation = store.get_or_create_conversation(session, self.name(),
@@ -154,7 +164,7 @@ class WebChat(ChannelAdapter):
                 session.flush()
                 return conversation.id
 
-            conversation_id = await gateway.pool.write(create)
+            conversation_id = await self.pool.write(create)
             return response.json({"token": token, "conversation_id": conversation_id,
                                   "member": external_id})
 
@@ -163,7 +173,7 @@ class WebChat(ChannelAdapter):
             conversation = await conversation_of(bearer(request))
             if conversation is None:
                 return _error(401, "会话已失效，请重新开始")
-            rows = await gateway.pool.read(lambda s: [
+            rows = await self.pool.read(lambda s: [
                 store.member_view(m) for m in store.transcript(s, conversation.id)])
             return response.json({"conversation_id": conversation.id,
                                   "member": conversation.external_id, "messages": rows})
@@ -188,7 +198,7 @@ class WebChat(ChannelAdapter):
                 return _too_fast(wait, SLOW_DOWN)
             client_id = str(body.get("client_id") or "")
             payload = body.get("payload")
-            receipt = await gateway.complete(gateway.router.receive(MemberMessage(
+            receipt = await self.tasks.complete(inbox.receive(MemberMessage(
                 channel=self.name(), external_id=conversation.external_id, text=text,
                 message_id=f"web-{client_id}" if CLIENT_ID.fullmatch(client_id) else None,
                 payload=str(payload) if payload else None)))

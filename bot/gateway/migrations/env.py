@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.gateway.channels.wechat.models  # noqa: F401 - the channel's tables are in the schema
 from bot.db import ShanghaiDateTime, create_db_engine
 from bot.gateway.models import Base
 from bot.gateway.settings import db_url_from_env

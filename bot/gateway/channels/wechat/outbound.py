@@ -198,3 +198,15 @@ def fit_quota(messages: Sequence[str], remaining: int, more_hint: str) -> Batch:
         held.insert(0, send.pop())
         send.append(more_hint)
     return Batch(send, held)
+
+
+# What a member types to get the rest (回复任意内容查看剩余内容): the held replies are
+# released, and the message is not a new question for the bot.
+RELEASE_WORDS = frozenset({
+    "继续", "查看", "查看剩余", "剩余", "剩余内容", "更多", "还有呢", "还有吗", "下一条", "继续看",
+    "好", "好的", "嗯", "ok", "。"})
+
+
+def is_release_request(text: str) -> bool:
+    """The member only asks for the rest: not a new question."""
+    return text.strip().lower() in RELEASE_WORDS

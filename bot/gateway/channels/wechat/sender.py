@@ -16,8 +16,8 @@ from typing import Awaitable, Callable, Optional, Sequence
 
 from bot.clock import Clock
 from bot.db import DatabasePool
-from bot.gateway import deliveries, messages, store
-from bot.gateway.channels.base import OutgoingMessage
+from bot.gateway import messages, store
+from bot.gateway.channels.wechat import deliveries
 from bot.gateway.channels.wechat.api import WeChatApi, WeChatApiError
 from bot.gateway.channels.wechat.outbound import (
     append_hint,
@@ -26,10 +26,11 @@ from bot.gateway.channels.wechat.outbound import (
     window_for,
     with_options,
 )
+from bot.gateway.channels.wechat.settings import CHANNEL
 from bot.gateway.locks import KeyedLocks
+from bot.gateway.types import OutgoingMessage
 
 logger = logging.getLogger(__name__)
-CHANNEL = "wechat"
 
 
 class Sender:
@@ -152,8 +153,7 @@ class Sender:
             if kind == "daily_quota":
                 store.record_alert(
                     s, CHANNEL, "daily_quota", deliveries.daily_quota_key(now), None,
-                    "公众号今日客服消息额度已用完（45009），暂停发送，次日恢复；待发送的消息保存在待发送队列。",
-                    None, now)
+                    messages.WECHAT_DAILY_QUOTA, None, now)
             deliveries.settle_waiting(s, conversation_id, "held", error.errcode, reason)
 
         await self.pool.write(record)
@@ -175,8 +175,8 @@ class Sender:
             await self.drain(conversation_id, openid)
         return held
 
-
-def is_release_request(text: str) -> bool:
-    """The member only asks for the rest (回复任意内容查看剩余内容): not a new question."""
-    return text.strip().lower() in messages.OUTBOX_RELEASE_WORDS
-
+    async def member_acted(self, conversation_id: int, openid: str, action: str) -> bool:
+        """A member action (message, menu click, follow, QR scan) opened a window: what
+        was held goes first. True if anything was."""
+        await self.opened(conversation_id, action)
+        return await self.release(conversation_id, openid)

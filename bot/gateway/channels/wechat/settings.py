@@ -14,6 +14,7 @@ from bot.gateway.channels.wechat.protocol import (
     MODES,
 )
 
+CHANNEL = "wechat"  # the channel's name on conversations and channel rows
 # Menu keys (CLICK EventKey, set when the menu is created) -> the intent they trigger.
 DEFAULT_MENU_INTENTS: Dict[str, str] = {
     "预约就诊": "book_appointment",

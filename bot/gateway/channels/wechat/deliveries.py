@@ -1,6 +1,6 @@
-"""The outbox of channels that send through an API with a reply window (WeChat): the
-window each member action opens, the deliveries waiting for it, and what became of
-each stored reply. Synchronous functions of a session, like bot.gateway.store."""
+"""WeChat's outbox in the database: the reply window each member action opens, the
+deliveries waiting for it, and what became of each stored reply. Synchronous functions
+of a session, like bot.gateway.store."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +10,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.gateway.models import Delivery, Message, OperatorAlert, ReplyWindow
+from bot.gateway.channels.wechat.models import Delivery, ReplyWindow
+from bot.gateway.models import Message, OperatorAlert
 
 # The order in which a reply's state is reported when its parts differ: the least
 # advanced part wins ("held" if any part still waits).

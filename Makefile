@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate
+.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate loadtest
 
 run:
 	scripts/run.sh
@@ -29,6 +29,11 @@ review-gate: setup
 
 bench: setup
 	.venv/bin/python -m bot.bench
+
+# Simulated members through the gateway against a stock `rasa init` assistant, 1-64 at
+# once (docs/performance.md); a quick one: make loadtest ARGS="--levels 1,8 --messages 60".
+loadtest: setup
+	.venv/bin/python -m bot.loadtest $(ARGS)
 
 # Create the backends' tables, reference data and demo members (once; re-running changes nothing).
 seed: setup

@@ -133,7 +133,7 @@ def supervised(layout: Layout, directory: Path, log_dir: Path) -> Tuple["Program
         command = ("env", *assignments, *args) if assignments else tuple(args)
         ready = (f"http://127.0.0.1:{process.port}{process.ready_path}"
                  if process.port else None)
-        if args[0] == "rasa":
+        if process.args[0] == "rasa":
             found.append(Supervised(process.name, command, f"Rasa replica {process.name[-1]}",
                                     ready=f"{ready}?token={{HM_RASA_TOKEN}}", startsecs=60,
                                     stopwaitsecs=20, timeout=400,
@@ -246,6 +246,7 @@ http {{
 
     server {{
         listen 127.0.0.1:{layout.rasa_front};
+        access_log off;  # the paths name the conversation (the member's channel id)
         location / {{
             proxy_pass http://rasa;
             proxy_read_timeout 60s;  # the gateway gives up after HM_RASA_TIMEOUT (30 s)
@@ -254,6 +255,7 @@ http {{
 
     server {{
         listen 127.0.0.1:{layout.actions_front};
+        access_log off;  # Rasa's calls, one path: nothing to learn
         location / {{
             proxy_pass http://actions;
             proxy_read_timeout 30s;

@@ -22,7 +22,7 @@ ensure_nginx
 
 refuse_held_ports "make run-production" 8280 5205 5255 8200 8281 8282 5206 5207 5256 5257
 
-python -m bot.nlu_resources --check || {
+python -m bot.nlu_resources --check >/dev/null || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
   exit 1
 }

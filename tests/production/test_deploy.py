@@ -86,4 +86,7 @@ def test_the_one_machine_profile_writes_a_valid_nginx_and_supervisord_configurat
     assert names == ["backends", "actions1", "actions2", "rasa1", "rasa2", "gateway1",
                      "gateway2", "retention", "nginx"]
     assert text.count("deploy/rasa-endpoints.yml") == 2
+    # Rasa counts as started once its model is loaded (its status needs the token).
+    assert [p.ready for p in programs if p.name.startswith("rasa")] == [
+        f"http://127.0.0.1:{port}/status?token={{HM_RASA_TOKEN}}" for port in layout.rasas]
     assert "server 127.0.0.1:8282 max_fails=1 fail_timeout=5s backup;" in conf.read_text()

@@ -3,7 +3,8 @@
 Measures, as medians over several runs on this machine: training time (optional), Rasa
 server cold start, resident memory of the Rasa, action and backends servers, NLU parse
 latency, full REST-channel round trips and the same turn through the gateway's web
-chat (stored, routed, understood, stored), the backends API (start-up, availability,
+chat (stored, routed, understood, stored), both again as the later turns of 20-message
+conversations, the backends API (start-up, availability,
 booking, idempotent replay), and the rule modules' per-call cost.
 `--only backends` measures the backends alone (seconds, no model needed). Prints a report and
 keeps it as JSON under reports/bench/. Figures go into docs/performance.md by hand.
@@ -42,6 +43,9 @@ MESSAGES = [
     "直付是什么意思", "化疗要预授权吗", "管家几点上班", "明天下午三点约瑞金皮肤科",
     "理赔要什么材料", "电子直付卡在哪里看", "我爸突然说话不利索", "你好",
 ]
+# A conversation's later turns (its tracker grows): messages that keep the bot talking
+# (an emergency would hand the web chat to a manager).
+CONVERSATION_TURNS = 20
 BENCH_NOW = "2026-11-24T10:00:00+08:00"
 BENCH_TOKEN = "bench-token"
 BENCH_VAR = ROOT / "var" / "bench"
@@ -176,6 +180,7 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
     identity_secret = local_secret(identity.SECRET_ENV).encode()
     starts, rasa_rss, action_rss, parse_ms, rest_ms = [], [], [], [], []
     gateway_rss, gateway_ms, callback_ms, wechat_ms = [], [], [], []
+    rest_later_ms, gateway_later_ms = [], []
     for run in range(runs):
         actions = start_action_server(log_dir, env)
         began = time.perf_counter()
@@ -184,8 +189,12 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         gateway_db = BENCH_VAR / f"bench-gateway-{run}.sqlite3"
         for old in BENCH_VAR.glob(f"{gateway_db.name}*"):
             old.unlink()
+        # One client address starts every session: no per-address limits here.
         gateway = start_gateway_server(log_dir, {**env, "HM_RASA_URL": rasa.url,
-                                                 "HM_GATEWAY_DB": f"sqlite:///{gateway_db}"},
+                                                 "HM_GATEWAY_DB": f"sqlite:///{gateway_db}",
+                                                 "HM_CHAT_START_RATE": "off",
+                                                 "HM_CHAT_ADDRESS_RATE": "off",
+                                                 "HM_CHAT_MESSAGE_RATE": "off"},
                                        name="bench-gateway")
         sim, wechat = start_wechat_bench(log_dir, {**env, "HM_RASA_URL": rasa.url}, run)
         try:
@@ -207,6 +216,10 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
                 gateway_ms.append(timed_request(
                     f"{gateway.url}/chat/api/messages", {"text": text},
                     {"Authorization": f"Bearer {started['token']}"})[0])
+            rest_later, gateway_later = conversation_turns(rasa.url, gateway.url,
+                                                           identity_secret, requests)
+            rest_later_ms += rest_later
+            gateway_later_ms += gateway_later
             rasa_rss.append(rss_mib(rasa.process.pid))
             action_rss.append(rss_mib(actions.process.pid))
             gateway_rss.append(rss_mib(gateway.process.pid))
@@ -225,6 +238,9 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         "rest_round_trip_ms": percentiles(rest_ms),
         "gateway_rss_mib": round(statistics.median(gateway_rss)),
         "web_chat_turn_ms": percentiles(gateway_ms),
+        # Turns 1 to CONVERSATION_TURNS of the same conversations, REST and web chat.
+        "rest_conversation_turn_ms": percentiles(rest_later_ms),
+        "web_chat_conversation_turn_ms": percentiles(gateway_later_ms),
         # WeChat in safe mode through the simulator: until the gateway answers `success`
         # (WeChat's deadline is 5 s), and until the bot's reply reaches the member.
         "wechat_callback_answer_ms": percentiles(callback_ms),
@@ -232,6 +248,30 @@ def bench_servers(model: Path, runs: int, requests: int) -> Dict[str, object]:
         "runs": runs,
         "requests_per_run": requests,
     }
+
+
+def conversation_turns(rasa_url: str, gateway_url: str, identity_secret: bytes,
+                       requests: int) -> Tuple[List[float], List[float]]:
+    """`requests` turns in conversations of CONVERSATION_TURNS messages each, through
+    Rasa's REST channel and as a member through the web chat: what a member's later
+    messages cost (ms)."""
+    from bot import redflags
+
+    texts = [text for text in MESSAGES if redflags.detect(text) is None]
+    rest_ms, web_ms = [], []
+    for _ in range(max(1, requests // CONVERSATION_TURNS)):
+        sender = uuid.uuid4().hex
+        _, started = timed_request(f"{gateway_url}/chat/api/start", {})
+        for turn in range(CONVERSATION_TURNS):
+            text = texts[turn % len(texts)]
+            rest_ms.append(post_ms(f"{rasa_url}/webhooks/rest/webhook", {
+                "sender": sender, "message": text,
+                "metadata": identity.sign(identity_secret, sender, text,
+                                          {"channel": "web", "member": sender})}))
+            web_ms.append(timed_request(
+                f"{gateway_url}/chat/api/messages", {"text": text},
+                {"Authorization": f"Bearer {started['token']}"})[0])
+    return rest_ms, web_ms
 
 
 BENCH_WECHAT = {"token": "bench-token", "app_id": "wx0000000000bench0",

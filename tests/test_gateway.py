@@ -5,6 +5,8 @@ for a person queues and pauses the bot, a manager takes over and hands back, and
 bot carries on; at 21:00 the member gets the out-of-hours answer and a callback ticket."""
 from __future__ import annotations
 
+import json
+import threading
 from urllib.parse import quote
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.gateway.models import CallbackTicket, Conversation
 from bot.processes import local_secret
-from tests.conftest import GatewayProcess
+from tests.conftest import ConsoleUser, GatewayProcess, wait_for
 from tests.rest import get
 
 pytestmark = pytest.mark.slow
@@ -37,6 +39,36 @@ def authors(answer: dict) -> list:
     return [reply["author"] for reply in answer["replies"]]
 
 
+class LiveView:
+    """A manager's live view of one conversation (the console's /console/events), read
+    on a thread: the message events in the order they arrive."""
+
+    def __init__(self, manager: ConsoleUser, conversation_id: int) -> None:
+        self.messages: list = []
+        self._ready = threading.Event()
+        self._answer = manager.http.get(
+            f"{manager.url}/console/events?conversation={conversation_id}", stream=True,
+            timeout=(5, 60), headers={"Accept": "text/event-stream"})
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self._ready.wait(10), "the live view did not open"
+
+    def _read(self) -> None:
+        kind = None
+        try:
+            for line in self._answer.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    kind = line[len("event: "):]
+                elif line.startswith("data: ") and kind == "ready":
+                    self._ready.set()
+                elif line.startswith("data: ") and kind == "message":
+                    self.messages.append(json.loads(line[len("data: "):])["message"])
+        except Exception:  # noqa: BLE001 - closed by the test
+            pass
+
+    def close(self) -> None:
+        self._answer.close()
+
+
 def test_a_member_message_goes_to_the_bot_with_the_member_in_the_metadata(
         gateway_server, rasa_server):
     member = gateway_server.member("demo-ready")
@@ -53,6 +85,21 @@ def test_a_member_message_goes_to_the_bot_with_the_member_in_the_metadata(
     assert (said["text"], said["intent"], said["routed_to"]) == ("你好", "greet", "bot")
     assert 0 < said["confidence"] <= 1
     assert row(gateway_server, member.conversation_id).member_id is not None
+
+
+def test_a_managers_live_view_shows_the_question_before_the_answer(gateway_server,
+                                                                   rasa_server):
+    member = gateway_server.member()
+    view = LiveView(gateway_server.console("wang"), member.conversation_id)
+    try:
+        answer = member.say("直付是什么意思")
+        assert authors(answer)
+        shown = wait_for(lambda: len(view.messages) > len(answer["replies"]) and view.messages)
+    finally:
+        view.close()
+    assert [(m["author"], m["id"]) for m in shown] == \
+        [("member", answer["message_id"])] + [("bot", r["id"]) for r in answer["replies"]]
+    assert shown[0]["intent"] == "ask_direct_billing"  # what the bot understood, with it
 
 
 def test_asking_for_a_person_queues_pauses_the_bot_and_a_manager_hands_back(

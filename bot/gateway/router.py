@@ -152,9 +152,10 @@ class Router:
             self._unbound.pop(conversation.id, None)
             await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
         texts, handoff = split_replies(replies)
+        # The member's message reaches the console before the answer to it.
+        await self._record_understanding(conversation, stored.message_id)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
         sent = await self.outbox.say(conversation, "bot", texts)
-        await self._record_understanding(conversation, stored.message_id)
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent

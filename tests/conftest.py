@@ -39,7 +39,7 @@ SHARED_DIR = Path(os.environ.get("HM_SHARED_DIR", ROOT.parent / "shared"))
 TEST_NOW = "2026-11-24T10:00:00+08:00"
 # Fewer epochs than production: the suite must stay fast on two cores, and what it checks
 # is behaviour, not the last point of accuracy (`make evaluate` measures that).
-TEST_EPOCHS = {"DIETClassifier": 30, "TEDPolicy": 20}
+TEST_EPOCHS = {"DIETClassifier": 30}
 
 
 def small_config() -> Path:

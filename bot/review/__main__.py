@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--dry-run", action="store_true",
                       help="只在临时副本里评估，不改训练数据和数据库")
     gate.add_argument("--config", type=Path, help="训练配置（默认 config.yml）")
-    gate.add_argument("--epochs", type=int, help="DIET 和 TED 的训练轮数（默认按配置）")
+    gate.add_argument("--epochs", type=int, help="DIET 的训练轮数（默认按配置）")
     gate.add_argument("--keep-models", action="store_true",
                       help="把两个模型和评测报告留在 var/review/gate/<导出编号>/")
     gate.add_argument("--data-dir", type=Path, help="训练数据目录（默认 data/）")
@@ -176,7 +176,7 @@ def _gate(db, now, args) -> int:
 
     project = Project(data_dir=args.data_dir or DATA_DIR,
                       **({"config": args.config} if args.config else {}))
-    epochs = {"DIETClassifier": args.epochs, "TEDPolicy": args.epochs} if args.epochs else None
+    epochs = {"DIETClassifier": args.epochs} if args.epochs else None
     result = run_gate(db, now, GateSettings(project=project, epochs=epochs,
                                             keep_models=args.keep_models,
                                             dry_run=args.dry_run))

@@ -68,7 +68,7 @@ class Project:
 @dataclass(frozen=True)
 class GateSettings:
     project: Project = field(default_factory=Project)
-    # Epochs per component name (DIETClassifier, TEDPolicy) replacing the config's: the
+    # Epochs per component name (DIETClassifier) replacing the config's: the
     # tests train tiny models. None: the config as it is (production).
     epochs: Optional[Mapping[str, int]] = None
     # How far a figure may fall and still count as "not worse". 0 in production; the

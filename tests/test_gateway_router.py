@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.gateway import store
 from bot.gateway.rasa import Understanding
 from bot.gateway.router import text_for_rasa
+from bot.gateway.types import ConversationGone
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
 
@@ -43,6 +44,25 @@ def test_only_the_latest_offered_buttons_send_payloads(tmp_path: Path):
             {"text": "选哪个？", "buttons": [{"title": "1", "payload": "1"}]}], NOW)
     with db.reading() as session:
         assert not store.offered_payload(session, conversation_id, "/book_appointment")
+    db.dispose()
+
+
+def test_a_message_goes_into_the_conversation_the_channel_names(tmp_path: Path):
+    db = Database.from_url(f"sqlite:///{tmp_path / 'gw.sqlite3'}")
+    store.migrate(db)
+    with db.writing() as session:
+        conversation = store.get_or_create_conversation(session, "web", "m1", NOW)
+        session.flush()
+        known = conversation.id
+    with db.writing() as session:
+        stored = store.record_member_message(session, "web", "m1", "你好", "web-1", NOW, known)
+    assert (stored.conversation.id, stored.duplicate) == (known, False)
+    with db.writing() as session:  # purged meanwhile: refused, never made again
+        with pytest.raises(ConversationGone):
+            store.record_member_message(session, "web", "m1", "在吗", "web-2", NOW, known + 1)
+    with db.reading() as session:
+        assert store.find_conversation(session, "web", "m1").id == known
+        assert [m.text for m in store.transcript(session, known)] == ["你好"]
     db.dispose()
 
 

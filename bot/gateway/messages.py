@@ -28,6 +28,11 @@ TOO_MANY_STARTS = "开始对话的次数太多了，请稍等一会儿再试。"
 WECHAT_SLOW_DOWN = ("您发送得太快了，请稍等一会儿再发。这段时间的消息已为您保存，"
                     "智能助手暂未逐条回复，如仍需解答，请稍后再发一次。")
 DEMO_ONLY = "演示会员仅在演示环境中可用，请使用管家发给您的专属链接进入。"
+# The web chat's own refusals (the page shows them).
+SESSION_EXPIRED = "会话已失效，请重新开始"
+EMPTY_MESSAGE = "消息不能为空"
+MESSAGE_TOO_LONG = "消息太长了，请分几条发送"
+BAD_MEMBER_ID = "会员编号格式不正确"
 LINK_REFUSED = "该链接无效或已过期，请联系您的私人健康管家重新获取链接。"
 
 

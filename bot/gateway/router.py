@@ -67,22 +67,27 @@ class Router:
         self._lock = KeyedLocks()
         self._unbound: Dict[int, float] = {}  # conversation id -> when last asked
 
-    async def receive(self, message: MemberMessage) -> Receipt:
-        """Store the message, then route it (the web chat waits for both)."""
+    async def receive(self, message: MemberMessage,
+                      conversation: Optional[ConversationRef] = None) -> Receipt:
+        """Store the message, then route it (the web chat waits for both); the
+        conversation the channel already knows is not looked up again."""
         lock = self._lock((message.channel, message.external_id))
         async with lock:
-            stored = await self.accept(message)
+            stored = await self.accept(message, conversation)
             if stored.duplicate:
                 return Receipt(stored.conversation, stored.message_id, True)
             return await self._route(stored, message)
 
-    async def accept(self, message: MemberMessage) -> StoredMessage:
+    async def accept(self, message: MemberMessage,
+                     conversation: Optional[ConversationRef] = None) -> StoredMessage:
         """Store a member message durably (or find the retried one): a channel that
         must answer within a deadline (WeChat: 5 s) answers after this, then calls
         `route` in the background."""
         now = self.clock.now()
+        known = conversation.id if conversation is not None else None
         return await self.pool.write(lambda s: store.record_member_message(
-            s, message.channel, message.external_id, message.text, message.message_id, now))
+            s, message.channel, message.external_id, message.text, message.message_id, now,
+            known))
 
     async def route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
         """Route a message stored by `accept`, in arrival order per member; the

@@ -25,7 +25,12 @@ from bot.gateway.models import (
     User,
     WebChatToken,
 )
-from bot.gateway.types import ConversationRef, OutgoingMessage, StoredMessage
+from bot.gateway.types import (
+    ConversationGone,
+    ConversationRef,
+    OutgoingMessage,
+    StoredMessage,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_SECTION = "gateway"
@@ -102,9 +107,18 @@ def get_or_create_conversation(session: Session, channel: str, external_id: str,
 
 
 def record_member_message(session: Session, channel: str, external_id: str, text: str,
-                          channel_message_id: Optional[str], now: datetime) -> StoredMessage:
-    """Store a member message (never dropped); a closed conversation reopens to the bot."""
-    conversation = get_or_create_conversation(session, channel, external_id, now)
+                          channel_message_id: Optional[str], now: datetime,
+                          conversation_id: Optional[int] = None) -> StoredMessage:
+    """Store a member message (never dropped); a closed conversation reopens to the bot.
+    `conversation_id`: the channel already knows the conversation (the web chat's
+    token), so it is not looked up again by channel and id; ConversationGone when it was
+    purged meanwhile."""
+    if conversation_id is None:
+        conversation = get_or_create_conversation(session, channel, external_id, now)
+    else:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise ConversationGone(conversation_id)
     if channel_message_id:
         earlier = session.execute(
             select(Message.id).where(Message.conversation_id == conversation.id,

@@ -68,6 +68,10 @@ class ConversationRef:
         return self.state in PAUSED_STATES
 
 
+class ConversationGone(Exception):
+    """The conversation a channel named is no longer there (purged meanwhile)."""
+
+
 @dataclass(frozen=True)
 class StoredMessage:
     """A member message as stored: its conversation, its row id, and whether it is a

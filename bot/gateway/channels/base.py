@@ -11,7 +11,7 @@ WeChat's customer-service API ...)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import List, Protocol
+from typing import List, Optional, Protocol
 
 from sanic import Blueprint
 
@@ -28,8 +28,11 @@ from bot.gateway.types import (
 class Inbox(Protocol):
     """What a channel may tell the gateway (bot/gateway/router.py implements it)."""
 
-    async def receive(self, message: MemberMessage) -> Receipt:
-        """Store the message, then route it, and wait for both (the web chat)."""
+    async def receive(self, message: MemberMessage,
+                      conversation: Optional[ConversationRef] = None) -> Receipt:
+        """Store the message, then route it, and wait for both (the web chat). A channel
+        that already knows the conversation passes it: it is not looked up again
+        (ConversationGone when it was purged meanwhile)."""
 
     async def accept(self, message: MemberMessage) -> StoredMessage:
         """Store the message durably (or find the retried one) and return at once: a

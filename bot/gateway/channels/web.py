@@ -30,12 +30,26 @@ from bot.gateway import links, store
 from bot.gateway.access import AccessSettings
 from bot.gateway.channels.base import ChannelAdapter, Inbox
 from bot.gateway.live import Hub, stream
-from bot.gateway.messages import DEMO_ONLY, LINK_REFUSED, SLOW_DOWN, TOO_MANY_STARTS
+from bot.gateway.messages import (
+    BAD_MEMBER_ID,
+    DEMO_ONLY,
+    EMPTY_MESSAGE,
+    LINK_REFUSED,
+    MESSAGE_TOO_LONG,
+    SESSION_EXPIRED,
+    SLOW_DOWN,
+    TOO_MANY_STARTS,
+)
 from bot.gateway.models import WebChatToken
 from bot.gateway.ratelimit import Limiter, client_address, retry_after
 from bot.gateway.tasks import Tasks
 from bot.gateway.templating import templates
-from bot.gateway.types import ConversationRef, MemberMessage, OutgoingMessage
+from bot.gateway.types import (
+    ConversationGone,
+    ConversationRef,
+    MemberMessage,
+    OutgoingMessage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +65,6 @@ def member_topic(conversation_id: int) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-# What a member reads when a start is refused (403).
 
 
 def _error(status: int, message: str) -> HTTPResponse:
@@ -116,7 +127,7 @@ class WebChat(ChannelAdapter):
                 if not access.demo:
                     return _error(403, DEMO_ONLY)
                 if not MEMBER_ID.fullmatch(member):
-                    return _error(400, "会员编号格式不正确")
+                    return _error(400, BAD_MEMBER_ID)
                 return member
             return f"guest-{secrets.token_hex(6)}"
 
@@ -172,7 +183,7 @@ class WebChat(ChannelAdapter):
         async def history(request: Request) -> HTTPResponse:
             conversation = await conversation_of(bearer(request))
             if conversation is None:
-                return _error(401, "会话已失效，请重新开始")
+                return _error(401, SESSION_EXPIRED)
             rows = await self.pool.read(lambda s: [
                 store.member_view(m) for m in store.transcript(s, conversation.id)])
             return response.json({"conversation_id": conversation.id,
@@ -182,13 +193,13 @@ class WebChat(ChannelAdapter):
         async def receive(request: Request) -> HTTPResponse:
             conversation = await conversation_of(bearer(request))
             if conversation is None:
-                return _error(401, "会话已失效，请重新开始")
+                return _error(401, SESSION_EXPIRED)
             body = request.json if isinstance(request.json, dict) else {}
             text = str(body.get("text") or "").strip()
             if not text:
-                return _error(400, "消息不能为空")
+                return _error(400, EMPTY_MESSAGE)
             if len(text) > store.MAX_MEMBER_TEXT:
-                return _error(400, "消息太长了，请分几条发送")
+                return _error(400, MESSAGE_TOO_LONG)
             # An emergency is never refused for the member's own pace (the address
             # limit still holds): the bot's 120 instruction is the point of it.
             urgent = redflags.detect(text) is not None
@@ -198,10 +209,15 @@ class WebChat(ChannelAdapter):
                 return _too_fast(wait, SLOW_DOWN)
             client_id = str(body.get("client_id") or "")
             payload = body.get("payload")
-            receipt = await self.tasks.complete(inbox.receive(MemberMessage(
+            message = MemberMessage(
                 channel=self.name(), external_id=conversation.external_id, text=text,
                 message_id=f"web-{client_id}" if CLIENT_ID.fullmatch(client_id) else None,
-                payload=str(payload) if payload else None)))
+                payload=str(payload) if payload else None)
+            try:
+                # The token named the conversation: the inbox need not look for it.
+                receipt = await self.tasks.complete(inbox.receive(message, conversation))
+            except ConversationGone:
+                return _error(401, SESSION_EXPIRED)
             return response.json({
                 "message_id": receipt.message_id,
                 "duplicate": receipt.duplicate,
@@ -214,7 +230,7 @@ class WebChat(ChannelAdapter):
             # (the request log never records query strings).
             conversation = await conversation_of(request.args.get("token"))
             if conversation is None:
-                return _error(401, "会话已失效，请重新开始")
+                return _error(401, SESSION_EXPIRED)
             await stream(request, self.hub, member_topic(conversation.id))
             return None
 

@@ -4,9 +4,10 @@ message still reaches its tracker for context). Replies leave through the outbox
 The router is the channels' inbox (channels/base.py: receive, accept and route, forget)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Dict, List, Optional, Tuple
 
 from bot.clock import Clock, call_center_open
 from bot.db import DatabasePool
@@ -32,6 +33,7 @@ REQUEST_HUMAN_INTENT = "request_human"
 # A chat identity the backends did not know is asked about again after this long (a
 # guest may bind a policy later), not on every message.
 UNBOUND_RECHECK_SECONDS = 600.0
+MAX_UNBOUND = 10_000  # conversations remembered as bound to nobody (the oldest go first)
 # The custom payload actions send when a chat identity was just linked to a policy
 # (actions/link.py): {"member_linked": {"member_id": 12}}.
 MEMBER_LINKED = "member_linked"
@@ -82,49 +84,63 @@ class Router:
                      conversation: Optional[ConversationRef] = None) -> StoredMessage:
         """Store a member message durably (or find the retried one): a channel that
         must answer within a deadline (WeChat: 5 s) answers after this, then calls
-        `route` in the background."""
+        `route` in the background. A pressed button's payload is checked in the same
+        transaction."""
         now = self.clock.now()
         known = conversation.id if conversation is not None else None
         return await self.pool.write(lambda s: store.record_member_message(
             s, message.channel, message.external_id, message.text, message.message_id, now,
-            known))
+            known, message.payload))
 
     async def route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
         """Route a message stored by `accept`, in arrival order per member; the
-        conversation's state is read again (an earlier message may have changed it)."""
+        conversation's state is read again (an earlier message may have changed it),
+        with the payload a channel found meanwhile (a WeChat digit) in the same read."""
+        def read(session) -> Tuple[Optional[ConversationRef], bool]:
+            current = store.conversation(session, stored.conversation.id)
+            offered = (current is not None and message.payload is not None
+                       and store.offered_payload(session, current.id, message.payload))
+            return current, offered
+
         lock = self._lock((message.channel, message.external_id))
         async with lock:
-            current = await self.pool.read(
-                lambda s: store.conversation(s, stored.conversation.id))
+            current, offered = await self.pool.read(read)
             if current is None:  # purged meanwhile (WeChat unsubscribe)
                 return Receipt(stored.conversation, stored.message_id)
-            return await self._route(StoredMessage(current, stored.message_id, False), message)
+            return await self._route(StoredMessage(current, stored.message_id, False, offered),
+                                     message)
 
     async def _route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
         receipt = Receipt(stored.conversation, stored.message_id, stored.duplicate)
-        conversation = await self._identify(stored.conversation)
-        if conversation.paused:
-            receipt.replies = await self._hold(conversation, stored, message)
+        # Who the member is, asked of the backends while the bot thinks (written with
+        # the answer): the first time a conversation is seen, and for a guest now and
+        # then.
+        member = self._identify(stored.conversation)
+        if stored.conversation.paused:
+            receipt.replies = await self._hold(stored, message, member)
         else:
-            receipt.replies = await self._ask_bot(conversation, stored, message)
+            receipt.replies = await self._ask_bot(stored, message, member)
         return receipt
 
-    async def _identify(self, conversation: ConversationRef) -> ConversationRef:
-        """Bind the conversation to the backends' member the first time it is seen."""
+    def _identify(self, conversation: ConversationRef) -> Optional[asyncio.Future]:
+        """The backends' member of a conversation not yet bound to one, being looked up;
+        None when there is nothing to ask."""
         if conversation.member_id is not None:
-            return conversation
+            return None
         asked = self._unbound.get(conversation.id)
         if asked is not None and time.monotonic() - asked < UNBOUND_RECHECK_SECONDS:
-            return conversation
+            return None
+        return asyncio.ensure_future(self._look_up(conversation))
+
+    async def _look_up(self, conversation: ConversationRef) -> Optional[int]:
         member_id, answered = await self.members.identify(conversation.channel,
                                                           conversation.external_id)
-        if member_id is None:
-            if answered:
-                self._unbound[conversation.id] = time.monotonic()
-            return conversation
         self._unbound.pop(conversation.id, None)
-        await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
-        return ConversationRef(**{**conversation.__dict__, "member_id": member_id})
+        if member_id is None and answered:
+            self._unbound[conversation.id] = time.monotonic()
+            while len(self._unbound) > MAX_UNBOUND:  # the oldest first: memory stays flat
+                del self._unbound[next(iter(self._unbound))]
+        return member_id
 
     def _metadata(self, conversation: ConversationRef, stored: StoredMessage,
                   message: MemberMessage) -> Dict[str, Any]:
@@ -132,54 +148,64 @@ class Router:
                 "member": conversation.external_id,
                 "message_id": message.message_id or f"gw-{stored.message_id}"}
 
-    async def _rasa_text(self, conversation: ConversationRef, message: MemberMessage) -> str:
+    @staticmethod
+    def _rasa_text(stored: StoredMessage, message: MemberMessage) -> str:
         if message.intent:
             return f"/{message.intent}"
-        if message.payload and await self.pool.read(
-                lambda s: store.offered_payload(s, conversation.id, message.payload)):
+        if message.payload and stored.payload_offered:
             return message.payload
         return text_for_rasa(message.text)
 
-    async def _ask_bot(self, conversation: ConversationRef, stored: StoredMessage,
-                       message: MemberMessage) -> List[OutgoingMessage]:
-        text = await self._rasa_text(conversation, message)
-        try:
-            replies = await self.rasa.send(conversation.rasa_sender, text,
-                                           self._metadata(conversation, stored, message))
-        except RasaUnavailable:
-            view = await self.pool.write(
-                lambda s: store.mark_routed(s, stored.message_id, "unrouted"))
-            self.outbox.member_message(conversation, view)
-            apology = messages.bot_unavailable(call_center_open(self.clock.now()))
-            return await self.outbox.say(conversation, "system", [{"text": apology}])
-        member_id = linked_member(replies)
-        if member_id is not None and member_id != conversation.member_id:
+    async def _answer(self, stored: StoredMessage, routed_to: str,
+                      understanding: Optional[Understanding], author: str,
+                      replies: List[Dict[str, Any]], member: Optional[Awaitable[Optional[int]]],
+                      linked: Optional[int] = None) -> List[OutgoingMessage]:
+        """One transaction for the answer: where the message went and what the bot
+        understood of it, the member if just learnt, the replies. Then the member's
+        message reaches the console before the answer to it, and the replies leave."""
+        conversation = stored.conversation
+        member_id = await member if member is not None else None
+        if linked is not None and linked != conversation.member_id:
             self._unbound.pop(conversation.id, None)
-            await self.pool.write(lambda s: store.set_member_id(s, conversation.id, member_id))
-        texts, handoff = split_replies(replies)
-        # The member's message reaches the console before the answer to it.
-        await self._record_understanding(conversation, stored.message_id)
-        # The bot's own words first (the 120 instruction always leads), then the handoff.
-        sent = await self.outbox.say(conversation, "bot", texts)
-        if handoff is not None:
-            sent += await self.handoffs.request(conversation, handoff)
+            member_id = linked
+        now = self.clock.now()
+        view, sent = await self.pool.write(lambda s: store.record_turn(
+            s, stored.message_id, routed_to, understanding, author, replies, now, member_id))
+        self.outbox.member_message(conversation, view)
+        if sent:
+            await self.outbox.deliver(conversation, sent)
         return sent
 
-    async def _record_understanding(self, conversation: ConversationRef, message_id: int) -> None:
+    async def _ask_bot(self, stored: StoredMessage, message: MemberMessage,
+                       member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
+        conversation = stored.conversation
+        try:
+            replies = await self.rasa.send(conversation.rasa_sender,
+                                           self._rasa_text(stored, message),
+                                           self._metadata(conversation, stored, message))
+        except RasaUnavailable:
+            apology = messages.bot_unavailable(call_center_open(self.clock.now()))
+            return await self._answer(stored, "unrouted", None, "system", [{"text": apology}],
+                                      member)
         understanding = None
         try:
             understanding = Understanding.from_tracker(
                 await self.rasa.tracker(conversation.rasa_sender))
         except RasaUnavailable:
             pass  # the console shows the message without the bot's reading
-        view = await self.pool.write(
-            lambda s: store.mark_routed(s, message_id, "bot", understanding))
-        self.outbox.member_message(conversation, view)
+        texts, handoff = split_replies(replies)
+        # The bot's own words first (the 120 instruction always leads), then the handoff.
+        sent = await self._answer(stored, "bot", understanding, "bot", texts, member,
+                                  linked_member(replies))
+        if handoff is not None:
+            sent += await self.handoffs.request(conversation, handoff)
+        return sent
 
-    async def _hold(self, conversation: ConversationRef, stored: StoredMessage,
-                    message: MemberMessage) -> List[OutgoingMessage]:
+    async def _hold(self, stored: StoredMessage, message: MemberMessage,
+                    member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
         """A person has (or is about to have) the conversation: the bot stays silent,
         except that an emergency always gets the bot's 120 instruction first."""
+        conversation = stored.conversation
         text = f"/{message.intent}" if message.intent else text_for_rasa(message.text)
         parse: Optional[Dict[str, Any]] = None
         try:
@@ -187,7 +213,7 @@ class Router:
         except RasaUnavailable:
             pass
         if parse and (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT:
-            return await self._emergency_while_paused(conversation, stored, message)
+            return await self._emergency_while_paused(stored, message, member)
         understanding = None
         if parse is not None:
             event = {"event": "user", "text": text, "parse_data": parse,
@@ -198,9 +224,7 @@ class Router:
                 understanding = Understanding.from_parse(parse, tracker.get("slots") or {})
             except RasaUnavailable:
                 understanding = Understanding.from_parse(parse, {})
-        view = await self.pool.write(
-            lambda s: store.mark_routed(s, stored.message_id, "manager", understanding))
-        self.outbox.member_message(conversation, view)
+        await self._answer(stored, "manager", understanding, "system", [], member)
         if (conversation.state == "queued" and understanding is not None
                 and understanding.intent == REQUEST_HUMAN_INTENT):
             # "还要等多久？人呢？": still waiting, so say the place and the wait again.
@@ -208,17 +232,17 @@ class Router:
         return []
 
     async def _emergency_while_paused(
-            self, conversation: ConversationRef, stored: StoredMessage,
-            message: MemberMessage) -> List[OutgoingMessage]:
+            self, stored: StoredMessage, message: MemberMessage,
+            member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
         """Resume Rasa for this one message (its safety rule answers it and asks for an
         emergency handoff, which moves the conversation to the top), then pause again."""
-        sender = conversation.rasa_sender
+        sender = stored.conversation.rasa_sender
         try:
             await self.rasa.resume(sender)
         except RasaUnavailable:
             pass  # _ask_bot apologises; the manager still sees the message
         try:
-            return await self._ask_bot(conversation, stored, message)
+            return await self._ask_bot(stored, message, member)
         finally:
             try:
                 await self.rasa.pause(sender)

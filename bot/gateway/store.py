@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -108,17 +108,20 @@ def get_or_create_conversation(session: Session, channel: str, external_id: str,
 
 def record_member_message(session: Session, channel: str, external_id: str, text: str,
                           channel_message_id: Optional[str], now: datetime,
-                          conversation_id: Optional[int] = None) -> StoredMessage:
+                          conversation_id: Optional[int] = None,
+                          payload: Optional[str] = None) -> StoredMessage:
     """Store a member message (never dropped); a closed conversation reopens to the bot.
     `conversation_id`: the channel already knows the conversation (the web chat's
     token), so it is not looked up again by channel and id; ConversationGone when it was
-    purged meanwhile."""
+    purged meanwhile. `payload`: a pressed button's, checked in the same transaction
+    against the latest reply with buttons (`StoredMessage.payload_offered`)."""
     if conversation_id is None:
         conversation = get_or_create_conversation(session, channel, external_id, now)
     else:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             raise ConversationGone(conversation_id)
+    offered = payload is not None and offered_payload(session, conversation.id, payload)
     if channel_message_id:
         earlier = session.execute(
             select(Message.id).where(Message.conversation_id == conversation.id,
@@ -134,7 +137,7 @@ def record_member_message(session: Session, channel: str, external_id: str, text
     session.add(message)
     conversation.last_message_at = now
     session.flush()
-    return StoredMessage(ref(conversation), message.id, False)
+    return StoredMessage(ref(conversation), message.id, False, offered)
 
 
 def record_replies(session: Session, conversation_id: int, author: str,
@@ -171,6 +174,21 @@ def mark_routed(session: Session, message_id: int, routed_to: str,
         message.intent_ranking = understanding.intent_ranking or None
         message.slots = understanding.slots
     return console_view(message)
+
+
+def record_turn(session: Session, message_id: int, routed_to: str, understanding,
+                author: str, replies: Sequence[Dict[str, Any]], now: datetime,
+                member_id: Optional[int] = None
+                ) -> Tuple[Dict[str, Any], List[OutgoingMessage]]:
+    """A member message answered, in one transaction: where it went and what the bot
+    understood of it, the conversation's member when just learnt, and the replies from
+    `author` to deliver. (The member message as the console shows it, the replies.)"""
+    view = mark_routed(session, message_id, routed_to, understanding)
+    conversation_id = session.get(Message, message_id).conversation_id
+    if member_id is not None:
+        set_member_id(session, conversation_id, member_id)
+    sent = record_replies(session, conversation_id, author, replies, now) if replies else []
+    return view, sent
 
 
 def mark_undelivered(session: Session, message_ids: Sequence[int], reason: str) -> None:

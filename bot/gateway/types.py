@@ -80,6 +80,9 @@ class StoredMessage:
     conversation: ConversationRef
     message_id: int
     duplicate: bool
+    # The member pressed a button the latest reply with buttons offered (its payload
+    # may go to the bot; members cannot send arbitrary intents).
+    payload_offered: bool = False
 
 
 @dataclass

@@ -16,8 +16,10 @@ import hmac
 import logging
 import re
 import secrets
+import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TOKEN_CACHE_SIZE = 4096
+TOKEN_CACHE_SECONDS = 60.0
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
@@ -78,6 +82,37 @@ def _too_fast(wait: float, message: str) -> HTTPResponse:
                          headers={"Retry-After": str(seconds)})
 
 
+class TokenCache:
+    """The conversations of recently used web chat tokens, so that a member's next
+    message costs no database read to find its conversation: only the identity (id,
+    channel, member id, never the state) and only for TOKEN_CACHE_SECONDS, after which
+    the token is read again; a conversation purged meanwhile (by another process) is
+    noticed when the message is stored (ConversationGone). In this process's memory,
+    at most TOKEN_CACHE_SIZE tokens, the least recently used forgotten first."""
+
+    def __init__(self, size: int = TOKEN_CACHE_SIZE,
+                 seconds: float = TOKEN_CACHE_SECONDS) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._entries: OrderedDict[str, Tuple[float, ConversationRef]] = OrderedDict()
+
+    def get(self, digest: str) -> Optional[ConversationRef]:
+        entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] > self.seconds:
+            return None
+        self._entries.move_to_end(digest)
+        return entry[1]
+
+    def put(self, digest: str, conversation: ConversationRef) -> None:
+        self._entries[digest] = (time.monotonic(), conversation)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, digest: str) -> None:
+        self._entries.pop(digest, None)
+
+
 class WebChat(ChannelAdapter):
     def __init__(self, pool: DatabasePool, clock: Clock, hub: Hub, access: AccessSettings,
                  tasks: Tasks) -> None:
@@ -87,6 +122,7 @@ class WebChat(ChannelAdapter):
         self.access = access
         self.tasks = tasks
         self.templates = templates(TEMPLATES_DIR)
+        self.tokens = TokenCache()
 
     @classmethod
     def name(cls) -> str:
@@ -135,6 +171,9 @@ class WebChat(ChannelAdapter):
             if not token:
                 return None
             digest = token_hash(token)
+            known = self.tokens.get(digest)
+            if known is not None:
+                return known
 
             def find(session):
                 row = session.execute(select(WebChatToken).where(
@@ -144,7 +183,10 @@ class WebChat(ChannelAdapter):
                     return None
                 return store.conversation(session, row.conversation_id)
 
-            return await self.pool.read(find)
+            found = await self.pool.read(find)
+            if found is not None:
+                self.tokens.put(digest, found)
+            return found
 
         def bearer(request: Request) -> Optional[str]:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -217,6 +259,7 @@ class WebChat(ChannelAdapter):
                 # The token named the conversation: the inbox need not look for it.
                 receipt = await self.tasks.complete(inbox.receive(message, conversation))
             except ConversationGone:
+                self.tokens.drop(token_hash(bearer(request) or ""))
                 return _error(401, SESSION_EXPIRED)
             return response.json({
                 "message_id": receipt.message_id,

@@ -3,17 +3,26 @@ same address (/webhooks/rest/webhook), that accepts a message only when the gate
 signed it (bot.identity). An unsigned, altered or stale message is refused with 403
 before it reaches the model or a tracker, so nobody but the gateway can speak as a member.
 
+Asked with `?understanding=true` (the gateway does, bot/gateway/rasa.py), the channel
+answers `{"messages": [...], "understanding": {"parse_data", "slots"}}`: the replies and
+what the bot understood of the message (the latest user event's intent, ranking and
+entities, and the slots that hold something), read in this process from the tracker
+the turn just saved, so the gateway needs no second call for it. Without the argument
+the answer is Rasa's plain REST list, for every other client.
+
 `rasa shell` uses its own command-line channel and is unaffected: its conversations are
 anonymous (the actions find no signed member in them). Building this channel is also
 where the Rasa process's logs get the masking formatter (bot.logmask).
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -22,6 +31,24 @@ from bot import logmask, rasa_tuning
 from bot.identity import IdentityError, secret_from_env, verify
 
 logger = logging.getLogger(__name__)
+
+UNDERSTANDING_ARG = "understanding"  # the gateway's name for it too (bot/gateway/rasa.py)
+# What the gateway keeps of the parse (the console, review): not the text or metadata.
+PARSE_KEYS = ("intent", "entities", "intent_ranking")
+
+
+async def understanding(agent: Any, sender: str, text: str) -> Optional[Dict[str, Any]]:
+    """What the bot understood of `text`, the latest message in `sender`'s conversation,
+    from the tracker in this process's store; None when that message is not there (the
+    turn failed)."""
+    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    latest = tracker.latest_message if tracker is not None else None
+    if latest is None or latest.text != text or not latest.parse_data.get("intent"):
+        return None
+    parse = {key: latest.parse_data[key] for key in PARSE_KEYS if key in latest.parse_data}
+    slots = {name: value for name, value in tracker.current_slot_values().items()
+             if value not in (None, [], {}, "")}
+    return {"parse_data": parse, "slots": slots}
 
 
 class SignedRestInput(RestInput):
@@ -67,6 +94,19 @@ class SignedRestInput(RestInput):
         @webhook.middleware("request")
         async def signed_only(request: Request) -> Optional[HTTPResponse]:
             return self.refusal(request)
+
+        @webhook.middleware("response")
+        async def with_understanding(request: Request,
+                                     answer: HTTPResponse) -> Optional[HTTPResponse]:
+            """The replies, and what the bot understood, when the caller asks."""
+            if (request.method != "POST" or answer.status != 200
+                    or not bool_arg(request, UNDERSTANDING_ARG, default=False)
+                    or bool_arg(request, "stream", default=False)):
+                return None
+            replies = json.loads(answer.body or b"[]")
+            understood = await understanding(request.app.ctx.agent, request.json["sender"],
+                                             request.json["message"])
+            return response.json({"messages": replies, "understanding": understood})
 
         return webhook
 

@@ -1,5 +1,5 @@
 """What the router passes to Rasa: typed text is never an intent, and a payload only
-when the bot offered that button; what the bot understood, read from its tracker."""
+when the bot offered that button; what the bot understood, as Rasa's channel says it."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -66,25 +66,21 @@ def test_a_message_goes_into_the_conversation_the_channel_names(tmp_path: Path):
     db.dispose()
 
 
-def test_the_understanding_is_the_latest_member_message_and_the_known_slots():
-    tracker = {
-        "slots": {"hospital": "瑞金医院", "department": None, "time": {"text": "下周二上午"},
-                  "red_flag": None},
-        "events": [
-            {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet",
-                                                                       "confidence": 0.99}}},
-            {"event": "bot", "text": "您好"},
-            {"event": "user", "text": "约瑞金", "parse_data": {
-                "intent": {"name": "book_appointment", "confidence": 0.874},
-                "entities": [{"entity": "hospital", "value": "瑞金医院", "start": 1}]}},
-            {"event": "action", "name": "action_listen"},
-        ],
+def test_the_understanding_is_what_the_channel_says_with_the_known_slots():
+    answer = {
+        "parse_data": {"intent": {"name": "book_appointment", "confidence": 0.874},
+                       "entities": [{"entity": "hospital", "value": "瑞金医院", "start": 1}],
+                       "intent_ranking": [{"name": "book_appointment", "confidence": 0.874},
+                                          {"name": "nlu_fallback", "confidence": 0.3}]},
+        "slots": {"hospital": "瑞金医院", "department": None, "time": {"text": "下周二上午"}},
     }
-    understood = Understanding.from_tracker(tracker)
-    assert understood == Understanding(
+    assert Understanding.from_channel(answer) == Understanding(
         "book_appointment", 0.874, [{"entity": "hospital", "value": "瑞金医院"}],
-        {"hospital": "瑞金医院", "time": {"text": "下周二上午"}})
-    assert Understanding.from_tracker({"events": []}) is None
+        {"hospital": "瑞金医院", "time": {"text": "下周二上午"}},
+        [{"name": "book_appointment", "confidence": 0.874}])
+    # A channel that says nothing (Rasa's plain REST channel, a failed turn).
+    assert Understanding.from_channel(None) is None
+    assert Understanding.from_channel({"parse_data": None}) is None
 
 
 def test_the_console_line_says_what_the_bot_understood():

@@ -1,6 +1,7 @@
-"""The gateway's client for the Rasa server: the REST channel for member messages, and
-the HTTP API for pausing, resuming, context while paused, hand back and what the bot
-understood. One aiohttp session, an explicit timeout on every call; any failure is
+"""The gateway's client for the Rasa server: the REST channel for member messages (our
+channel, bot/rasa_channel.py, answers with what the bot understood as well as its
+replies), and the HTTP API for pausing, resuming, context while paused, hand back and
+forgetting. One aiohttp session, an explicit timeout on every call; any failure is
 RasaUnavailable, which the router turns into an apology (the message is kept)."""
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 HANDBACK_INTENT = "EXTERNAL_handback"
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier: the bot did not understand
 RANKING_SIZE = 5  # intents kept of the classifier's ranking
+# Asks our REST channel for what the bot understood with the replies (bot/rasa_channel.py).
+UNDERSTANDING_ARG = "understanding"
 
 
 class RasaUnavailable(Exception):
@@ -68,12 +71,22 @@ class Understanding:
                    entities, known, _ranking(parse_data))
 
     @classmethod
-    def from_tracker(cls, tracker: Dict[str, Any]) -> Optional["Understanding"]:
-        """The latest member message's parse data and the tracker's slots."""
-        for event in reversed(tracker.get("events") or []):
-            if event.get("event") == "user" and event.get("parse_data"):
-                return cls.from_parse(event["parse_data"], tracker.get("slots") or {})
-        return None
+    def from_channel(cls, answer: Any) -> Optional["Understanding"]:
+        """What our REST channel says the bot understood ({"parse_data", "slots"}:
+        bot/rasa_channel.py), or None when it says nothing."""
+        if not isinstance(answer, dict) or not isinstance(answer.get("parse_data"), dict):
+            return None
+        slots = answer.get("slots")
+        return cls.from_parse(answer["parse_data"], slots if isinstance(slots, dict) else {})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The bot's answer to one member message: its replies (the REST channel's list) and
+    what it understood (None when Rasa's channel did not say)."""
+
+    replies: List[Dict[str, Any]]
+    understanding: Optional[Understanding]
 
 
 class RasaClient:
@@ -96,12 +109,14 @@ class RasaClient:
             await self._session.close()
             self._session = None
 
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+    async def _call(self, method: str, path: str, body: Any = None,
+                    params: Optional[Dict[str, str]] = None) -> Any:
         if self._session is None:
             raise RuntimeError("RasaClient.start() was not awaited")
         try:
             async with self._session.request(method, self.url + path, json=body,
-                                             params=self._params) as response:
+                                             params={**self._params, **(params or {})}
+                                             ) as response:
                 if response.status >= 400:
                     detail = (await response.text())[:300]
                     raise RasaUnavailable(f"{method} {path}: HTTP {response.status} {detail}")
@@ -114,14 +129,20 @@ class RasaClient:
         # Rasa takes the id as the raw path (it does not decode %3A): keep ":" as it is.
         return f"/conversations/{quote(sender, safe=':@')}"
 
-    async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
-        """One member message through the REST channel; the bot's replies."""
-        replies = await self._call("POST", "/webhooks/rest/webhook",
-                                   {"sender": sender, "message": text,
-                                    "metadata": self._signed(sender, text, metadata)})
-        if not isinstance(replies, list):
-            raise RasaUnavailable(f"REST channel answered {type(replies).__name__}, not a list")
-        return replies
+    async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> Turn:
+        """One member message through the REST channel, in one call: the bot's replies
+        and what it understood (`?understanding=true`, bot/rasa_channel.py; a plain
+        REST channel answers the list alone, and the understanding is None)."""
+        answer = await self._call("POST", "/webhooks/rest/webhook",
+                                  {"sender": sender, "message": text,
+                                   "metadata": self._signed(sender, text, metadata)},
+                                  {UNDERSTANDING_ARG: "true"})
+        if isinstance(answer, list):
+            return Turn(answer, None)
+        if not isinstance(answer, dict) or not isinstance(answer.get("messages"), list):
+            raise RasaUnavailable(f"REST channel answered {type(answer).__name__}, not "
+                                  "the replies")
+        return Turn(answer["messages"], Understanding.from_channel(answer.get("understanding")))
 
     def _signed(self, sender: str, text: str, metadata: Dict[str, Any]) -> Dict[str, Any]:
         if self._secret is None:
@@ -130,9 +151,6 @@ class RasaClient:
 
     async def parse(self, text: str) -> Dict[str, Any]:
         return await self._call("POST", "/model/parse", {"text": text})
-
-    async def tracker(self, sender: str) -> Dict[str, Any]:
-        return await self._call("GET", self._conversation(sender) + "/tracker")
 
     async def append(self, sender: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
         """Append events (no prediction); the tracker after them. A member's message

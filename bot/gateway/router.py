@@ -180,23 +180,18 @@ class Router:
                        member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
         conversation = stored.conversation
         try:
-            replies = await self.rasa.send(conversation.rasa_sender,
-                                           self._rasa_text(stored, message),
-                                           self._metadata(conversation, stored, message))
+            # One call: the replies and what the bot understood (bot/rasa_channel.py).
+            turn = await self.rasa.send(conversation.rasa_sender,
+                                        self._rasa_text(stored, message),
+                                        self._metadata(conversation, stored, message))
         except RasaUnavailable:
             apology = messages.bot_unavailable(call_center_open(self.clock.now()))
             return await self._answer(stored, "unrouted", None, "system", [{"text": apology}],
                                       member)
-        understanding = None
-        try:
-            understanding = Understanding.from_tracker(
-                await self.rasa.tracker(conversation.rasa_sender))
-        except RasaUnavailable:
-            pass  # the console shows the message without the bot's reading
-        texts, handoff = split_replies(replies)
+        texts, handoff = split_replies(turn.replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
-        sent = await self._answer(stored, "bot", understanding, "bot", texts, member,
-                                  linked_member(replies))
+        sent = await self._answer(stored, "bot", turn.understanding, "bot", texts, member,
+                                  linked_member(turn.replies))
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent

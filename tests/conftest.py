@@ -239,6 +239,9 @@ class WebMember:
 
     def say(self, text: str, payload: Optional[str] = None,
             client_id: Optional[str] = None) -> dict:
+        """The POST's answer (the stored message's id, whether it was a retry) with
+        "replies": what the turn said to the member, as the page would load it after
+        its message (the page itself hears the replies on its stream)."""
         import requests
 
         answer = requests.post(f"{self.url}/chat/api/messages", headers=self.headers,
@@ -246,12 +249,15 @@ class WebMember:
                                      "client_id": client_id or uuid.uuid4().hex},
                                timeout=90)
         answer.raise_for_status()
-        return answer.json()
+        stored = answer.json()
+        later = [] if stored["duplicate"] else self.history(after=stored["message_id"])
+        return {**stored, "replies": [m for m in later if m["author"] != "member"]}
 
-    def history(self) -> list:
+    def history(self, after: int = 0) -> list:
         import requests
 
-        answer = requests.get(f"{self.url}/chat/api/history", headers=self.headers, timeout=10)
+        answer = requests.get(f"{self.url}/chat/api/history", headers=self.headers,
+                              params={"after": after}, timeout=10)
         answer.raise_for_status()
         return answer.json()["messages"]
 

@@ -57,6 +57,22 @@ def bubbles(page, author: str):
     return page.locator(f"#messages .msg-{author}")
 
 
+def page_ids(page) -> list:
+    """The message ids the page shows, in order."""
+    return page.evaluate(
+        "[...document.querySelectorAll('#messages .msg')].map(n => Number(n.dataset.id))")
+
+
+def history(page) -> list:
+    """What the server holds of the page's conversation (with the page's own token)."""
+    return page.evaluate("""async () => {
+        const session = JSON.parse(localStorage.getItem("hm_chat"));
+        const answer = await fetch("/chat/api/history",
+                                   {headers: {Authorization: "Bearer " + session.token}});
+        return (await answer.json()).messages;
+    }""")
+
+
 def log_in(browser, gateway: GatewayProcess, username: str):
     from playwright.sync_api import expect
 
@@ -99,6 +115,17 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
         re.compile("赵女士您好，化疗的预授权我来帮您跟进。"), timeout=WAIT_MS)
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text("化疗的预授权",
                                                                              timeout=WAIT_MS)
+    # A reply written while the member's page was offline arrives once it is back (its
+    # stream reconnects and loads what came after its last message), and only once.
+    member.context.set_offline(True)
+    manager.fill("#reply-text", "材料请拍照发给我。")
+    manager.click("#reply-form button[type=submit]")
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text("材料请拍照",
+                                                                             timeout=WAIT_MS)
+    member.context.set_offline(False)
+    expect(bubbles(member, "manager").last).to_have_text(re.compile("材料请拍照发给我。"),
+                                                         timeout=WAIT_MS)
+    expect(bubbles(member, "manager").filter(has_text="材料请拍照")).to_have_count(1)
 
     # The member's words reach the manager live; HTML stays text on both sides.
     attack = '<img src=x onerror="document.title=\'pwned\'">谢谢'
@@ -119,10 +146,17 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
     expect(bubbles(member, "bot")).to_have_count(answered + 1, timeout=WAIT_MS)
     expect(bubbles(member, "bot").last).to_contain_text("直付")
 
+    # Every message once: the page shows exactly what the server holds, each reply once
+    # though the stream and the reloads both carry it.
+    expect(member.locator("#messages .msg.pending")).to_have_count(0, timeout=WAIT_MS)
+    expect(member.locator("#messages .msg")).to_have_count(len(history(member)),
+                                                           timeout=WAIT_MS)
+    assert page_ids(member) == [m["id"] for m in history(member)]
     # History survives a reload: the token is in localStorage, the messages on the server.
     shown = member.locator("#messages .msg").count()
     member.reload()
     expect(member.locator("#messages .msg")).to_have_count(shown, timeout=WAIT_MS)
+    assert page_ids(member) == [m["id"] for m in history(member)]
 
 
 def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(

@@ -273,7 +273,8 @@ async def test_a_member_message_during_the_claim_reaches_the_transcript_and_the_
             events = await read_events(stream, lambda e: e["type"] == "message" and
                                        e["message"]["text"] == "我在等，麻烦快一点")
     assert claimed.status_code == 200
-    assert answer["replies"] == []  # the bot stays silent: a person has it
+    # The bot stays silent: a person has it (whose greeting may come after the message).
+    assert {r["author"] for r in answer["replies"]} <= {"manager"}
     transcript = wang.conversation(member.conversation_id)["messages"]
     held = [m for m in transcript if m["text"] == "我在等，麻烦快一点"]
     assert len(held) == 1 and held[0]["routed_to"] == "manager"
@@ -301,6 +302,34 @@ async def test_the_member_sees_the_manager_live_and_the_queue_updates_itself(con
     texts = [e["message"]["text"] for e in events if e["type"] == "message"]
     assert texts == ["您好，我是您的私人健康管家王芳，接下来由我为您服务。", "马上为您处理"]
     assert all("intent" not in e["message"] for e in events if e["type"] == "message")
+
+
+async def test_a_reply_reaches_the_page_once_by_its_stream(console_gateway):
+    member = console_gateway.member()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{console_gateway.url}/chat/api/events",
+                            params={"token": member.token}) as chat:
+            await read_events(chat, lambda e: e["type"] == "ready")
+            async with http.post(f"{console_gateway.url}/chat/api/messages",
+                                 headers=member.headers,
+                                 json={"text": "你好", "client_id": "once-1"}) as posted:
+                answer = await posted.json()
+            events = await read_events(chat, lambda e: e["type"] == "message")
+            # Nothing more comes: the apology was the turn's only reply.
+            with pytest.raises(asyncio.TimeoutError):
+                await read_events(chat, lambda e: e["type"] == "message", limit=1.0)
+    # The POST says the message is stored; the reply came once, by the stream.
+    assert set(answer) == {"message_id", "duplicate"}
+    replies = [e["message"] for e in events if e["type"] == "message"]
+    assert [r["author"] for r in replies] == ["system"]
+    # A page that (re)connects loads what came after the last message it has: the same
+    # reply, by the same id (the page shows it once), and its own message by client id.
+    everything = member.history()
+    assert [(m["author"], m["id"]) for m in everything] == [
+        ("member", answer["message_id"]), ("system", replies[0]["id"])]
+    assert everything[0]["client_id"] == "once-1" and "client_id" not in everything[1]
+    assert member.history(after=answer["message_id"]) == everything[1:]
+    assert member.history(after=replies[0]["id"]) == []
 
 
 async def test_a_member_stream_needs_the_member_token(console_gateway):

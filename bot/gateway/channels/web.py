@@ -4,11 +4,14 @@ Inbound: the page starts a conversation (POST /chat/api/start) as a guest, as th
 member a signed link names (`/chat?t=...`, links.py), or, in demo mode only (HM_DEMO=1),
 as a demo member's web id; it gets a conversation token it keeps in localStorage; it
 sends messages with that token (POST /chat/api/messages) and reloads the history from
-the server (GET /chat/api/history). Starts per address and messages per conversation
-and per address are rate limited (ratelimit.py): over a limit the request is refused
-with 429 and Retry-After before anything is stored, and the page keeps the text.
-Outbound: replies (the bot's, a manager's, the gateway's) are pushed to the page over
-Server-Sent Events (GET /chat/api/events)."""
+the server (GET /chat/api/history, `?after=` the last message it has). Starts per
+address and messages per conversation and per address are rate limited (ratelimit.py):
+over a limit the request is refused with 429 and Retry-After before anything is stored,
+and the page keeps the text.
+Outbound: replies (the bot's, a manager's, the gateway's) reach the page once, over
+Server-Sent Events (GET /chat/api/events); the POST of a message answers, once the
+turn is done, with the stored message's id only. A stream that (re)connects says `ready`, and the page then loads what came
+after its last message, so a reply is neither lost nor shown twice."""
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +22,7 @@ import secrets
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
@@ -42,7 +45,7 @@ from bot.gateway.messages import (
     SLOW_DOWN,
     TOO_MANY_STARTS,
 )
-from bot.gateway.models import WebChatToken
+from bot.gateway.models import Message, WebChatToken
 from bot.gateway.ratelimit import Limiter, client_address, retry_after
 from bot.gateway.tasks import Tasks
 from bot.gateway.templating import templates
@@ -61,10 +64,20 @@ MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TOKEN_CACHE_SIZE = 4096
 TOKEN_CACHE_SECONDS = 60.0
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+CLIENT_PREFIX = "web-"  # the page's client id, as the channel's message id
 
 
 def member_topic(conversation_id: int) -> str:
     return f"member:{conversation_id}"
+
+
+def history_view(m: Message) -> Dict[str, Any]:
+    """A message as the page reloads it; the member's own carry the page's client id,
+    so a message the page is still sending is recognised, not shown twice."""
+    view = store.member_view(m)
+    if m.author == "member" and (m.channel_message_id or "").startswith(CLIENT_PREFIX):
+        view["client_id"] = m.channel_message_id[len(CLIENT_PREFIX):]
+    return view
 
 
 def token_hash(token: str) -> str:
@@ -226,8 +239,10 @@ class WebChat(ChannelAdapter):
             conversation = await conversation_of(bearer(request))
             if conversation is None:
                 return _error(401, SESSION_EXPIRED)
+            after = request.args.get("after", "0")
+            after_id = int(after) if after.isdigit() else 0
             rows = await self.pool.read(lambda s: [
-                store.member_view(m) for m in store.transcript(s, conversation.id)])
+                history_view(m) for m in store.transcript(s, conversation.id, after_id)])
             return response.json({"conversation_id": conversation.id,
                                   "member": conversation.external_id, "messages": rows})
 
@@ -253,7 +268,8 @@ class WebChat(ChannelAdapter):
             payload = body.get("payload")
             message = MemberMessage(
                 channel=self.name(), external_id=conversation.external_id, text=text,
-                message_id=f"web-{client_id}" if CLIENT_ID.fullmatch(client_id) else None,
+                message_id=(CLIENT_PREFIX + client_id) if CLIENT_ID.fullmatch(client_id)
+                else None,
                 payload=str(payload) if payload else None)
             try:
                 # The token named the conversation: the inbox need not look for it.
@@ -261,11 +277,9 @@ class WebChat(ChannelAdapter):
             except ConversationGone:
                 self.tokens.drop(token_hash(bearer(request) or ""))
                 return _error(401, SESSION_EXPIRED)
-            return response.json({
-                "message_id": receipt.message_id,
-                "duplicate": receipt.duplicate,
-                "replies": [m.as_json() for m in receipt.replies],
-            })
+            # Stored (and answered): the replies reach the page once, by its live stream.
+            return response.json({"message_id": receipt.message_id,
+                                  "duplicate": receipt.duplicate})
 
         @bp.get("/api/events")
         async def events(request: Request) -> Optional[HTTPResponse]:

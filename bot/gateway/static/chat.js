@@ -1,5 +1,8 @@
 // The member's web chat: a conversation token kept in localStorage, history reloaded
-// from the server, replies (the bot's, a manager's) pushed over Server-Sent Events.
+// from the server, replies (the bot's, a manager's) pushed over Server-Sent Events: the
+// stream is the one way a reply reaches the page (the POST of a message says only that
+// it is stored). Each time the stream (re)connects, the page loads what came after the
+// last message it has, and shows each message once (by id; its own by client id).
 // Everything anyone wrote is put into the page with textContent, never as HTML.
 // A message the gateway refused (too fast: 429, or any failure) is never lost: its
 // bubble says 未发送, the text goes back into the input, and sending it again reuses its
@@ -11,6 +14,8 @@
   var session = null;  // {token, member, wanted}
   var source = null;
   var shown = {};      // message id -> node
+  var lastId = 0;      // the newest message the server sent (stream or history)
+  var sending = {};    // client id -> the bubble of a message being sent
   var lastButtons = null;
   var unsent = null;   // {text, payload, id, node}: the last message refused
   var coolingUntil = 0;  // Date.now() before which sending waits (Retry-After)
@@ -79,7 +84,14 @@
   }
 
   function show(m) {
+    if (m.id > lastId) lastId = m.id;
     if (m.id && shown[m.id]) return;
+    if (m.client_id && sending[m.client_id]) {
+      // A message of ours still being sent: its bubble is on the page already.
+      shown[m.id] = sending[m.client_id];
+      shown[m.id].dataset.id = m.id;
+      return;
+    }
     var node = bubble(m);
     if (m.id) shown[m.id] = node;
     $("messages").appendChild(node);
@@ -87,8 +99,9 @@
     if (m.author !== "member") { lastButtons = m; renderQuickReplies(m); }
   }
 
+  // What came after the last message the page has (all of it the first time).
   function loadHistory() {
-    return api("GET", "/chat/api/history").then(function (data) {
+    return api("GET", "/chat/api/history?after=" + lastId).then(function (data) {
       data.messages.forEach(show);
     });
   }
@@ -127,18 +140,25 @@
     unsent = null;
     var pending = bubble({ author: "member", text: text });
     pending.classList.add("pending");
+    sending[id] = pending;
     $("messages").appendChild(pending);
     $("messages").scrollTop = $("messages").scrollHeight;
     renderQuickReplies(null);
     $("send").disabled = true;
     api("POST", "/chat/api/messages", { text: text, payload: payload, client_id: id })
       .then(function (data) {
-        pending.classList.remove("pending");
-        pending.dataset.id = data.message_id;
-        shown[data.message_id] = pending;
-        data.replies.forEach(show);
+        // Stored; the replies come by the stream.
+        delete sending[id];
+        if (shown[data.message_id] && shown[data.message_id] !== pending) {
+          pending.remove();  // a resend of one the history showed already
+        } else {
+          pending.classList.remove("pending");
+          pending.dataset.id = data.message_id;
+          shown[data.message_id] = pending;
+        }
         status("");
       }, function (error) {
+        delete sending[id];
         // Refused, not lost: marked 未发送 and put back in the input for sending again.
         pending.classList.remove("pending");
         pending.classList.add("failed");
@@ -179,7 +199,7 @@
   function restart() {
     localStorage.removeItem(STORE);
     if (source) source.close();
-    session = null; shown = {};
+    session = null; shown = {}; sending = {}; lastId = 0;
     $("messages").replaceChildren();
     renderQuickReplies(null);
     $("composer").hidden = true;

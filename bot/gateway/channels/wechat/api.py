@@ -4,7 +4,8 @@ run on worker threads (never inline in a Sanic handler).
 
 The access token is the stable token (`POST /cgi-bin/stable_token`, normal mode): every
 caller gets the same token while it is valid and WeChat renews it 5 minutes early, so
-replicas sharing the cache (Redis) never invalidate each other. wechatpy's own
+replicas sharing the cache (Redis, token.py: one refresh at a time across replicas, this
+process's copy while Redis is down) never invalidate each other. wechatpy's own
 `fetch_access_token` is hard-wired to the classic `/cgi-bin/token` and its client
 refetches on 40001/40014/42001 without a lock, so both are replaced here: on those codes
 the cached token is dropped, fetched again once in normal mode and the call retried once.
@@ -32,7 +33,8 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
-from wechatpy.session.memorystorage import MemoryStorage
+
+from bot.gateway.channels.wechat.token import SharedTokens
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +125,15 @@ class StableTokenClient(WeChatClient):
     def access_token_key(self) -> str:
         return f"hm_wechat_{self.appid}_stable_token"
 
+    @property
+    def access_token(self) -> str:
+        """The shared token; when there is none, one replica fetches it (token.py).
+        Its lifetime is the storage's: the key expires before the token does."""
+        token = self.session.get(self.access_token_key)
+        if token:
+            return token
+        return self.session.refresh_once(self.access_token_key, self.fetch_access_token)
+
     def fetch_access_token(self, force_refresh: bool = False) -> Dict[str, Any]:
         """POST /cgi-bin/stable_token in normal mode. `force_refresh` only by an
         operator, when the token leaked (`python -m bot.gateway wechat-refresh-token`:
@@ -148,14 +159,9 @@ class StableTokenClient(WeChatClient):
         self.expires_at = None
 
 
-def token_storage(redis_url: Optional[str]):
+def token_storage(redis_url: Optional[str]) -> SharedTokens:
     """Redis (shared by every gateway replica) when HM_REDIS_URL is set, else memory."""
-    if not redis_url:
-        return MemoryStorage()
-    import redis
-    from wechatpy.session.redisstorage import RedisStorage
-
-    return RedisStorage(redis.Redis.from_url(redis_url), prefix="hm_wechat")
+    return SharedTokens(redis_url)
 
 
 class WeChatApi:

@@ -9,6 +9,8 @@
 # everything. Each service's full output is in var/log/<service>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# refuse_held_ports and secret (make each secret once, never printed).
+source scripts/services.sh
 echo "Setting up:"
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
@@ -26,14 +28,7 @@ if [ -n "$pid" ] && ps -o args= -p "$pid" 2>/dev/null | grep -q supervisord; the
 fi
 ports="${HM_BACKENDS_PORT:-8000} 5055 5005 ${HM_GATEWAY_PORT:-8080}"
 [ "${HM_WECHAT_DEMO:-}" = 1 ] && ports="$ports ${HM_WECHAT_SIM_PORT:-8090}"
-python - $ports <<'PY' || exit 1
-import socket, sys
-held = [port for port in sys.argv[1:] if socket.socket().connect_ex(("127.0.0.1", int(port))) == 0]
-if held:
-    sys.exit(f"Already in use on 127.0.0.1: port {', '.join(held)}. Another `make run` (or a "
-             "service left from one) is still running: stop it first.")
-PY
-
+refuse_held_ports "make run" $ports
 python -m bot.nlu_resources --check >/dev/null || {
   echo "data/ is out of date with bot/data/catalog.yml: run 'python -m bot.nlu_resources'." >&2
   exit 1
@@ -43,17 +38,6 @@ python -m bot.nlu_resources --check >/dev/null || {
 echo "The model:"
 python -m bot.train --log var/log/train.log
 
-# A secret from the environment, or made once and kept in an untracked file.
-secret() {
-  local name=$1 file=var/secrets/$2
-  if [ -z "${!name:-}" ]; then
-    mkdir -p var/secrets
-    if [ ! -s "$file" ]; then
-      (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(24))' >"$file")
-    fi
-    export "$name=$(cat "$file")"
-  fi
-}
 secret HM_BACKENDS_TOKEN backends.token   # between the action server / gateway and the backends
 secret HM_RASA_TOKEN rasa.token           # the Rasa HTTP API the gateway pauses and resumes
 secret HM_ACTIONS_TOKEN actions.token     # Rasa calling the action server, nobody else

@@ -1,4 +1,4 @@
-# Shell functions (sourced by scripts/test.sh and scripts/run-production.sh): start the
+# Shell functions (sourced by scripts/run.sh, scripts/test.sh and scripts/run-production.sh): start the
 # machine's PostgreSQL and Redis when they are not answering, install Debian's nginx when
 # it is missing (the same commands this kind of machine uses: docs/operations.md), refuse
 # to start over ports another instance holds, and make each secret once.

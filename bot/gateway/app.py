@@ -22,7 +22,7 @@ from bot.gateway import notifications
 from bot.gateway.channels.base import ChannelAdapter
 from bot.gateway.channels.web import WebChat
 from bot.gateway.handoff import Handoffs
-from bot.gateway.live import Hub
+from bot.gateway.live import make_hub
 from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
@@ -55,7 +55,7 @@ class Gateway:
         self.clock = clock
         self.pool = DatabasePool(db, name="gateway-db")
         self.tasks = Tasks()
-        self.hub = Hub()
+        self.hub = make_hub(settings.redis_url)  # across replicas when Redis is set
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token,
                                settings.identity_secret)
         self.members = Members(BackendsClient(settings.backends))
@@ -72,9 +72,11 @@ class Gateway:
     async def start(self) -> None:
         self.pool.start()
         await self.rasa.start()
+        await self.hub.start()
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        await self.hub.stop()
         await self.rasa.stop()
         self.pool.stop()
 

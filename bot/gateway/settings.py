@@ -99,6 +99,9 @@ class Settings:
     access: AccessSettings = AccessSettings()
     # Console login throttling and lockout (bot/console/throttle.py, docs/console.md).
     login_limits: LoginLimits = LoginLimits()
+    # Redis shared by the gateway replicas (HM_REDIS_URL): the live hub's relay and
+    # WeChat's access token. Unset (the embedded default): both stay in this process.
+    redis_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -121,6 +124,7 @@ class Settings:
                                     or DEFAULT_REVIEW_STORIES_DIR),
             access=_access(environ),
             login_limits=LoginLimits.from_env(environ, _number),
+            redis_url=environ.get("HM_REDIS_URL", "").strip() or None,
         )
 
     @property

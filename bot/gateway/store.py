@@ -122,22 +122,38 @@ def record_member_message(session: Session, channel: str, external_id: str, text
         if conversation is None:
             raise ConversationGone(conversation_id)
     offered = payload is not None and offered_payload(session, conversation.id, payload)
-    if channel_message_id:
-        earlier = session.execute(
-            select(Message.id).where(Message.conversation_id == conversation.id,
-                                     Message.channel_message_id == channel_message_id)
-        ).scalar_one_or_none()
-        if earlier is not None:
-            return StoredMessage(ref(conversation), earlier, True)
-    if conversation.state == "closed":
-        conversation.state = "bot"
+    earlier = _earlier_copy(session, conversation.id, channel_message_id)
+    if earlier is not None:
+        return StoredMessage(ref(conversation), earlier, True)
     message = Message(conversation_id=conversation.id, direction="in", author="member",
                       text=text[:MAX_MEMBER_TEXT], channel_message_id=channel_message_id,
                       created_at=now)
-    session.add(message)
-    conversation.last_message_at = now
-    session.flush()
+    try:
+        with session.begin_nested():
+            if conversation.state == "closed":
+                conversation.state = "bot"
+            session.add(message)
+            conversation.last_message_at = now
+    except IntegrityError:
+        # The same channel message stored meanwhile by another gateway replica (a
+        # WeChat retry that reached both): the unique constraint decides, this is the
+        # retry.
+        earlier = _earlier_copy(session, conversation.id, channel_message_id)
+        if earlier is None:
+            raise
+        return StoredMessage(ref(conversation), earlier, True)
     return StoredMessage(ref(conversation), message.id, False, offered)
+
+
+def _earlier_copy(session: Session, conversation_id: int,
+                  channel_message_id: Optional[str]) -> Optional[int]:
+    """The id of the message already stored under this channel message id, if any."""
+    if not channel_message_id:
+        return None
+    return session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.channel_message_id == channel_message_id)
+    ).scalar_one_or_none()
 
 
 def record_replies(session: Session, conversation_id: int, author: str,

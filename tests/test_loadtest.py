@@ -31,6 +31,8 @@ def test_booking_clinics_are_departments_their_hospitals_run() -> None:
         department = catalog.department_by_alias(department_alias)
         assert hospital is not None and department is not None, (hospital_alias, department_alias)
         assert department.id in schedule.offered_departments(hospital, catalog)
+        weekdays = {f"{day}{half}" for day in range(1, 6) for half in ("am", "pm")}
+        assert weekdays <= set(schedule.department_pattern(department.id))
 
 
 def test_the_mix_keeps_its_shares_and_is_the_same_for_a_seed() -> None:
@@ -45,6 +47,13 @@ def test_the_mix_keeps_its_shares_and_is_the_same_for_a_seed() -> None:
 def test_bookings_spread_over_clinics_and_days() -> None:
     first = {mix.booking(n).steps[0].text for n in range(len(mix.BOOKING_CLINICS) * 4)}
     assert len(first) == len(mix.BOOKING_CLINICS) * 4
+
+
+def test_a_members_own_bookings_fall_on_different_half_days() -> None:
+    for member in range(1, 50):
+        days = [mix.booking(7, member, earlier).steps[0].text for earlier in range(4)]
+        halves = [max((d for d in mix.BOOKING_DAYS if d in text), key=len) for text in days]
+        assert len(set(halves)) == 4, halves
 
 
 def test_a_handoff_step_is_answered_by_a_handoff_only() -> None:

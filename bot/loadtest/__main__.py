@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -85,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--soak-concurrency", type=int, default=16)
     p.add_argument("--now", default=DEFAULT_NOW,
                    help="the product's clock (HM_NOW), or 'real' (default: Tuesday 10:00)")
-    p.add_argument("--members", type=int, default=3000,
+    p.add_argument("--members", type=int, default=4000,
                    help="load members seeded in the embedded default's backends")
     p.add_argument("--first-member", type=int, default=1,
                    help="the first load member to use (a deployment used before: a later one)")
@@ -108,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
 
 EPILOG = """
 A running deployment (--gateway-url): its backends must hold the load members
-(python -m bot.backends seed --load-members 3000), its gateway must start sessions for
+(python -m bot.backends seed --load-members 4000), its gateway must start sessions for
 them (HM_DEMO=1, or HM_GATEWAY_LINK_SECRET in this environment to sign links) and let
 scripted members through (raise HM_CHAT_*_RATE and HM_WECHAT_*_RATE, or see 429s as
 errors). Memory: the processes listening on the given URLs' ports, and --watch.
@@ -160,11 +161,11 @@ class Bench:
         self.args = args
         self.now = None if args.now == "real" else args.now
         self.channels: Dict[str, Channel] = {}
-        self.identities = {"web": Identities(args.first_member, args.first_member
-                                             + args.members - 1),
-                           "wechat": Identities(args.first_member, args.first_member
-                                                + args.members - 1)}
+        # Each load member once per run, whatever the channel: the web id and the openid
+        # of a number are the same member in the backends, with the same bookings.
+        self.identities = Identities(args.first_member, args.first_member + args.members - 1)
         self.memory = MemorySampler()
+        self.bookings = itertools.count()  # one numbering for every booking of the run
         self.runs: List[Dict[str, Any]] = []
         self.stack: Optional[EmbeddedStack] = None
         self.stock: Optional[StockAssistant] = None
@@ -270,16 +271,12 @@ class Bench:
 
     def mix(self, target: str, salt: int) -> Mix:
         seed = self.args.seed * 1000 + salt
-        return stock_mix(seed) if target == "stock" else product_mix(seed)
-
-    def identities_for(self, target: str) -> Identities:
-        # The REST reference and the web chat name members by their web ids: one counter.
-        return self.identities["wechat" if target == "wechat" else "web"]
+        return stock_mix(seed) if target == "stock" else product_mix(seed, self.bookings)
 
     async def warm_up(self) -> None:
         for target, channel in self.channels.items():
             await drive(channel, target, self.mix(target, 999), 1, WARMUP_MESSAGES,
-                        self.identities_for(target), self.args.timeout)
+                        self.identities, self.args.timeout)
 
     async def run_levels(self) -> None:
         args = self.args
@@ -292,7 +289,7 @@ class Bench:
                 for target in order:
                     run = await drive(self.channels[target], target,
                                       self.mix(target, number * 100 + concurrency),
-                                      concurrency, args.messages, self.identities_for(target),
+                                      concurrency, args.messages, self.identities,
                                       args.timeout)
                     figures = report.run_figures(run)
                     figures["round"] = number
@@ -326,7 +323,7 @@ class Bench:
         began = time.perf_counter()
         runs = await asyncio.gather(*[
             drive(self.channels[t], t, self.mix(t, 7000 + i), share, args.soak // len(channels),
-                  self.identities_for(t), args.timeout, count)
+                  self.identities, args.timeout, count)
             for i, t in enumerate(channels)])
         series = self.memory.stop_series()
         figures = report.soak_figures(series, gateway)
@@ -337,10 +334,9 @@ class Bench:
         return figures
 
     def members_note(self) -> None:
-        for name, identities in self.identities.items():
-            if identities.wrapped:
-                self.notes.append(f"{name}: more members were needed than --members; "
-                                  "some were used twice")
+        if self.identities.wrapped:
+            self.notes.append("more members were needed than --members: some were used "
+                              "twice (their bookings may clash)")
 
 
 async def run(args: argparse.Namespace) -> Dict[str, Any]:
@@ -373,7 +369,8 @@ async def run(args: argparse.Namespace) -> Dict[str, Any]:
                      "targets": [t for t in args.targets if t in bench.channels],
                      "timeout_s": args.timeout, "now": args.now,
                      "deployment": args.gateway_url or "embedded default",
-                     "mix_seed": args.seed},
+                     "mix_seed": args.seed,
+                     "members_used": bench.identities.next - args.first_member},
         "notes": bench.notes,
         "runs": bench.runs,
         "summary": summary,

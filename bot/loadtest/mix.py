@@ -8,7 +8,7 @@ does. Shares (of scenarios; bookings are three messages, the rest mostly one):
 | kind | share | what |
 | --- | --- | --- |
 | handbook | 30% | direct billing, the card, visit rules, hours, claims, network hospitals |
-| booking | 20% | hospital + department + day in one message, the summary, 确认 (writes to the backends) |
+| booking | 20% | hospital + department + day in one message, the summary, 确认 (writes to the backends; 24 clinics, 20 half-days) |
 | preauth | 15% | does this treatment need pre-authorisation (the price in the question or asked for) |
 | health | 12% | health questions the assistant passes to the manager or a doctor |
 | appointments | 6% | what have I booked |
@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,20 @@ HANDOFFS = [
     Scenario("handoff", (Step("我爸突然说话不利索 嘴也歪了", handoff=True),)),
 ]
 
-# (how members name the hospital, the department): the department runs there
-# (tests/test_loadtest.py checks them against the catalog and timetable).
+# (how members name the hospital, the department): the department runs there every
+# weekday (tests/test_loadtest.py checks them against the catalog and the timetable).
+# Ordered so that neighbours are other departments.
 BOOKING_CLINICS = [
-    ("瑞金", "皮肤科"), ("华山", "皮肤科"), ("仁济", "心内科"), ("协和", "消化内科"),
-    ("六院", "骨科"), ("北医三院", "眼科"), ("同仁", "耳鼻喉科"), ("中日友好", "呼吸科"),
-    ("瑞金", "消化内科"), ("华山", "神经内科"), ("仁济", "妇科"), ("天坛", "神经内科"),
+    ("瑞金", "皮肤科"), ("仁济", "心内科"), ("协和", "消化内科"), ("六院", "骨科"),
+    ("北医三院", "眼科"), ("同仁", "耳鼻喉科"), ("中日友好", "呼吸科"), ("华山", "神经内科"),
+    ("仁济", "妇科"), ("瑞金", "内分泌科"), ("华山", "泌尿外科"), ("华山", "皮肤科"),
+    ("六院", "心内科"), ("瑞金", "消化内科"), ("华山", "骨科"), ("瑞金", "眼科"),
+    ("朝阳医院", "呼吸科"), ("天坛", "神经内科"), ("协和", "皮肤科"), ("安贞", "心内科"),
+    ("仁济", "消化内科"), ("北医三院", "骨科"), ("同仁", "眼科"), ("北大医院", "皮肤科"),
 ]
-BOOKING_DAYS = ["下周一上午", "下周二下午", "下周三上午", "下周四下午", "下周五上午",
-                "下周二上午", "下周三下午", "下周四上午"]
+# Twenty half-days, this week's and next week's weekdays from the member's point of view.
+BOOKING_DAYS = [f"{week}{day}{half}" for week in ("下周", "下下周")
+                for day in "一二三四五" for half in ("上午", "下午")]
 BOOKING_WORDING = [
     "帮我约下{hospital}{department} {day}",
     "想挂{hospital}{department}{day}的号",
@@ -128,13 +133,18 @@ BOOKING_WORDING = [
     "{day}去{hospital}看{department} 帮我预约",
 ]
 CONFIRMATIONS = ["确认", "确认的", "可以 确认", "对 确认", "确认"]
+# A member's own bookings fall on half-days this far apart: one member never holds two
+# at the same time (the backends refuse that, rightly), for up to four bookings.
+OWN_BOOKINGS_APART = 5
 
 
-def booking(number: int) -> Scenario:
-    """The `number`th booking: clinics, days and wordings go round at different paces,
-    so bookings spread over the timetable instead of filling one clinic."""
+def booking(number: int, member: int = 0, earlier: int = 0) -> Scenario:
+    """The `number`th booking of the run, for load member `member`, who has booked
+    `earlier` times before: clinics go round with `number`, days with the member, so
+    bookings spread over the timetable (a half-day clinic holds about 13) instead of
+    filling one clinic, and a member's own bookings never clash."""
     hospital, department = BOOKING_CLINICS[number % len(BOOKING_CLINICS)]
-    day = BOOKING_DAYS[(number // len(BOOKING_CLINICS)) % len(BOOKING_DAYS)]
+    day = BOOKING_DAYS[(member * 3 + earlier * OWN_BOOKINGS_APART) % len(BOOKING_DAYS)]
     wording = BOOKING_WORDING[(number + number // len(BOOKING_CLINICS)) % len(BOOKING_WORDING)]
     return Scenario("booking", (
         Step(wording.format(hospital=hospital, department=department, day=day),
@@ -164,29 +174,38 @@ STOCK = [
 
 
 class Mix:
-    """An endless, seeded sequence of scenarios in the given shares."""
+    """An endless, seeded sequence of scenarios in the given shares. `bookings` numbers
+    the bookings: share one counter between the mixes of a run, so that its bookings
+    spread over every clinic."""
 
-    def __init__(self, shares: dict, pools: dict, seed: int = 14) -> None:
+    def __init__(self, shares: dict, pools: dict, seed: int = 14,
+                 bookings: Optional[Iterator[int]] = None) -> None:
         self.kinds = list(shares)
         self.weights = [shares[k] for k in self.kinds]
         self.pools = pools
         self.rng = random.Random(seed)
         self.counters = {kind: itertools.count() for kind in self.kinds}
+        self.bookings = bookings if bookings is not None else itertools.count()
+
+    def draw(self, member: int = 0, earlier_bookings: int = 0) -> Scenario:
+        """The next scenario, for load member `member` (its bookings so far: see
+        `booking`)."""
+        kind = self.rng.choices(self.kinds, self.weights)[0]
+        number = next(self.counters[kind])
+        if kind == "booking":
+            return booking(next(self.bookings), member, earlier_bookings)
+        pool: List[Scenario] = self.pools[kind]
+        return pool[number % len(pool)]
 
     def __iter__(self) -> Iterator[Scenario]:
         return self
 
     def __next__(self) -> Scenario:
-        kind = self.rng.choices(self.kinds, self.weights)[0]
-        number = next(self.counters[kind])
-        if kind == "booking":
-            return booking(number)
-        pool: List[Scenario] = self.pools[kind]
-        return pool[number % len(pool)]
+        return self.draw()
 
 
-def product_mix(seed: int = 14) -> Mix:
-    return Mix(PRODUCT_SHARES, PRODUCT_POOLS, seed)
+def product_mix(seed: int = 14, bookings: Optional[Iterator[int]] = None) -> Mix:
+    return Mix(PRODUCT_SHARES, PRODUCT_POOLS, seed, bookings)
 
 
 def stock_mix(seed: int = 14) -> Mix:

@@ -48,10 +48,21 @@ def run_figures(run: LevelRun) -> Dict[str, Any]:
         "outcomes": {k: outcomes.get(k, 0) for k in OUTCOMES},
         "open_errors": len(run.open_errors),
         "kinds": dict(Counter(s.kind for s in run.samples)),
+        # Where the time goes by kind of message (bookings call the backends twice).
+        "p50_ms_by_kind": {kind: round(float(numpy.percentile(values, 50)), 1)
+                           for kind, values in _by_kind(run).items()},
         "error_examples": [{"outcome": s.outcome, "kind": s.kind, "text": s.text,
                             "reply": s.reply, "detail": s.detail} for s in errors[:5]]
                           + [{"outcome": "open", "detail": e} for e in run.open_errors[:3]],
     }
+
+
+def _by_kind(run: LevelRun) -> Dict[str, List[float]]:
+    found: Dict[str, List[float]] = {}
+    for sample in run.samples:
+        if sample.latency_ms is not None:
+            found.setdefault(sample.kind, []).append(sample.latency_ms)
+    return found
 
 
 def spread(values: Sequence[Optional[float]]) -> Optional[Dict[str, float]]:

@@ -286,8 +286,11 @@ def _add_once(session: Session, row: Any) -> bool:
             model.channel == row.channel, model.dedup_key == row.dedup_key)
     ).scalar_one_or_none() is not None:
         return False
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # another replica may be adding the same row
+            session.add(row)
+    except IntegrityError:
+        return False
     return True
 
 

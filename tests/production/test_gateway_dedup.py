@@ -1,6 +1,7 @@
-"""The same channel message stored by two gateway replicas at once, on one PostgreSQL
-database (bot/gateway/store.py, record_member_message): the unique constraint decides,
-the second replica's copy is recognised as the retry it is instead of failing."""
+"""The same channel message or event stored by two gateway replicas at once, on one
+PostgreSQL database (bot/gateway/store.py: record_member_message, record_channel_event):
+the unique constraint decides, the second replica's copy is recognised as the retry it
+is instead of failing."""
 from __future__ import annotations
 
 import threading
@@ -43,5 +44,33 @@ def test_two_replicas_storing_one_wechat_message_at_once_keep_one_copy() -> None
             with db.reading() as session:
                 conversation = store.find_conversation(session, "wechat", "oDEDUP")
                 assert len(store.transcript(session, conversation.id)) == 1
+        finally:
+            db.dispose()
+
+
+def test_two_replicas_recording_one_wechat_event_at_once_keep_one() -> None:
+    with throwaway_postgres_database() as url:
+        db = Database.from_url(url)
+        try:
+            store.migrate(db)
+            kept: Dict[str, bool] = {}
+
+            def record(session) -> bool:
+                return store.record_channel_event(session, "wechat", "event:oDEDUP:1:subscribe",
+                                                  "oDEDUP", "subscribe", None, None, NOW)
+            first_session = db.writer()
+            with first_session.begin():
+                assert record(first_session)
+
+                def other_replica() -> None:
+                    with db.writing() as session:
+                        kept["second"] = record(session)
+                thread = threading.Thread(target=other_replica)
+                thread.start()
+                thread.join(0.5)
+                assert thread.is_alive()
+            first_session.close()
+            thread.join(10)
+            assert kept["second"] is False
         finally:
             db.dispose()

@@ -150,8 +150,8 @@ def supervised(layout: Layout, directory: Path, log_dir: Path) -> Tuple["Program
 
 
 _TITLES = {"backends": "backends API", "actions1": "action server 1",
-           "actions2": "action server 2", "gateway1": "gateway 1 (serving)",
-           "gateway2": "gateway 2 (standby)", "retention": "daily purge job"}
+           "actions2": "action server 2", "gateway1": "gateway 1",
+           "gateway2": "gateway 2", "retention": "daily purge job"}
 
 
 def nginx_command(directory: Path, log_dir: Path) -> List[str]:
@@ -162,14 +162,12 @@ def nginx_command(directory: Path, log_dir: Path) -> List[str]:
 
 
 def nginx_conf(layout: Layout, directory: Path, log_dir: Path) -> str:
-    """The nginx configuration: the gateways on `front` (the second one a hot standby:
-    the live hub is in-process, docs/operations.md), the Rasa replicas on `rasa_front`
-    and the action servers on `actions_front`, all on 127.0.0.1."""
-    def servers(ports: Sequence[int], backup_after_first: bool = False) -> str:
-        return "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s"
-            f"{' backup' if backup_after_first and i else ''};"
-            for i, port in enumerate(ports))
+    """The nginx configuration: the gateways on `front` (both serving: the live hub and
+    WeChat's token are shared through Redis, docs/operations.md), the Rasa replicas on
+    `rasa_front` and the action servers on `actions_front`, all on 127.0.0.1."""
+    def servers(ports: Sequence[int]) -> str:
+        return "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"
+                         for port in ports)
 
     temp = "\n".join(f"    {kind}_temp_path {directory}/temp/{kind};"
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -206,12 +204,12 @@ http {{
     # never sent twice (nginx retries a POST only when it was not sent).
     proxy_next_upstream error timeout;
 
-    # The gateways. The live hub (web chat replies, the console's live views) is held in
-    # each gateway process until it moves to Redis: a manager's reply reaches a member's
-    # open page only when both are on the same gateway. So one gateway serves and the
-    # other takes over when it is down (its clients reconnect and reload).
+    # The gateways, both serving. A live event published on one (a manager's reply)
+    # reaches the streams held on the other through Redis (bot/gateway/live.py); the
+    # event streams are long requests, so `least_conn` spreads them rather than turns.
     upstream gateways {{
-{servers(layout.gateways, backup_after_first=True)}
+        least_conn;
+{servers(layout.gateways)}
         keepalive 16;
     }}
 

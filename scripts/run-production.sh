@@ -83,7 +83,7 @@ else
   password_hint="password: cat var/secrets/console-password"
 fi
 echo "Manager console:   http://127.0.0.1:8280/console   (user: manager, $password_hint)"
-echo "Behind nginx: gateways 8281 (8282 standby), Rasa 5206+5207, actions 5256+5257; backends 8200."
+echo "Behind nginx: gateways 8281+8282, Rasa 5206+5207, actions 5256+5257; backends 8200."
 echo "Processes: .venv/bin/supervisorctl -c var/production/supervisord.conf status"
 echo "Ctrl-C stops everything."
 wait "$supervisord_pid"

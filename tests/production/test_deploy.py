@@ -49,10 +49,11 @@ def test_rasa_gets_the_profiles_endpoints_and_the_credentials_word_for_word() ->
     assert files["credentials.yml"] == (ROOT / "credentials.yml").read_text()
 
 
-def test_rasa_and_the_action_server_run_two_replicas() -> None:
+def test_the_gateway_rasa_and_the_action_server_run_two_replicas() -> None:
     deployments = by_kind("Deployment")
     assert deployments["hm-rasa"]["spec"]["replicas"] == 2
     assert deployments["hm-actions"]["spec"]["replicas"] == 2
+    assert deployments["hm-gateway"]["spec"]["replicas"] == 2
 
 
 def test_every_secret_comes_from_the_operators_secret_never_from_a_manifest() -> None:
@@ -89,4 +90,6 @@ def test_the_one_machine_profile_writes_a_valid_nginx_and_supervisord_configurat
     # Rasa counts as started once its model is loaded (its status needs the token).
     assert [p.ready for p in programs if p.name.startswith("rasa")] == [
         f"http://127.0.0.1:{port}/status?token={{HM_RASA_TOKEN}}" for port in layout.rasas]
-    assert "server 127.0.0.1:8282 max_fails=1 fail_timeout=5s backup;" in conf.read_text()
+    # Both gateways serve (the live hub is relayed through Redis): no standby.
+    assert "server 127.0.0.1:8282 max_fails=1 fail_timeout=5s;" in conf.read_text()
+    assert "backup" not in conf.read_text()

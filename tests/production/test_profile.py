@@ -137,10 +137,10 @@ def test_forgetting_a_conversation_deletes_it_from_the_tracker_store(
     assert user_texts(tracker_rows(production_stack, sender)) == ["你好"]
 
 
-def test_the_standby_gateway_takes_over_a_member_conversation(
+def test_when_one_gateway_stops_the_other_carries_the_member_conversation(
         production_stack: ProductionStack) -> None:
-    """The second gateway is nginx's backup (the live hub is in-process until it moves
-    to Redis): when the first stops, the member goes on with the same session."""
+    """Both gateways serve: when the first stops, nginx sends the member to the second,
+    with the same session."""
     member = start_member(production_stack, "demo-waiting")
     member.say("你好")
     production_stack.stop("gateway1")

@@ -125,7 +125,7 @@ class RedisHub(Hub):
         message = json.dumps({"origin": self.origin, "topic": topic, "event": event},
                              ensure_ascii=False)
         try:
-            self._outgoing.put_nowait(message)
+            self._outgoing.put_nowait((topic, message))
         except asyncio.QueueFull:
             logger.warning("live hub: Redis is not keeping up; event of %s not relayed", topic)
 
@@ -134,8 +134,7 @@ class RedisHub(Hub):
         assert self._outgoing is not None
         failing = False
         while True:
-            message = await self._outgoing.get()
-            topic = json.loads(message)["topic"]
+            topic, message = await self._outgoing.get()
             try:
                 await self._client.publish(CHANNEL_PREFIX + topic, message)
                 if failing:

@@ -25,6 +25,7 @@ from bot.gateway.handoff import Handoffs
 from bot.gateway.live import make_hub
 from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
+from bot.gateway.pending import Retrier
 from bot.gateway.rasa import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.settings import Settings, SettingsError
@@ -63,6 +64,8 @@ class Gateway:
         self.handoffs = Handoffs(self.pool, clock, self.rasa, self.outbox)
         self.router = Router(self.pool, clock, self.rasa, self.outbox, self.handoffs,
                              self.members, self.tasks)
+        # Messages kept while Rasa was away, sent again once it answers (docs/gateway.md).
+        self.retrier = Retrier(self.pool, self.rasa.healthy, self.router.retry)
         self.channels = (channels or default_channels)(self)
         for adapter in self.channels:
             self.outbox.register(adapter)
@@ -72,9 +75,11 @@ class Gateway:
     async def start(self) -> None:
         self.pool.start()
         await self.rasa.start()
+        self.retrier.start()
         await self.hub.start()
 
     async def stop(self) -> None:
+        await self.retrier.stop()
         await self.tasks.stop()
         await self.hub.stop()
         await self.rasa.stop()

@@ -14,12 +14,20 @@ MANAGER_HOURS = "每天08:30–20:30"
 # ----------------------------------------------------------------- to members
 
 
-def bot_unavailable(call_center_open: bool) -> str:
-    """Rasa could not be reached: the message is kept, nothing is pretended."""
+def bot_unavailable(call_center_open: bool, manager_told: bool = False) -> str:
+    """Rasa is down or slow (once per episode): the message is kept and will be answered
+    when the assistant is back; the member need not send it again."""
+    told = "也已通知私人健康管家，" if manager_told else ""
     contact = (f"如需马上处理，可以致电{CALL_CENTER}（{CALL_CENTER_HOURS}）。"
                if call_center_open else "")
-    return ("抱歉，智能助手暂时无法回复，您的消息已经收到并保存，请稍后再试。"
+    return ("抱歉，智能助手暂时无法回复。您的消息已经收到并保存，"
+            f"{told}恢复后会按顺序回复您，无需重发。"
             f"{contact}紧急情况请立即拨打120或去最近的医院急诊。")
+
+
+# An emergency typed while the assistant cannot answer: the gateway's own instruction
+# (bot/redflags.py detects it), the same as the bot's utter_emergency_first.
+EMERGENCY_FIRST = "⚠️这可能是紧急情况：请立即拨打120急救电话，或马上去最近的医院急诊科，先救治！"
 
 
 # Who may start a web chat, and how fast members may write (gateway/ratelimit.py).
@@ -213,7 +221,8 @@ CANNED = {
 
 
 ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助手暂停）",
-          "unrouted": "智能助手不可用，消息已保存", "outbox": "会员查看剩余内容（已发出待发送消息）",
+          "unrouted": "智能助手不可用，消息已保存",
+          "pending": "智能助手暂不可用，已保存，恢复后自动回复", "outbox": "会员查看剩余内容（已发出待发送消息）",
           "limited": "发送过快，已保存，未交给智能助手"}
 
 

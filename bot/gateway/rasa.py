@@ -149,6 +149,42 @@ class RasaClient:
             return metadata
         return identity.sign(self._secret, sender, text, metadata)
 
+    async def healthy(self) -> bool:
+        """Whether Rasa answers at all (its version, no token needed): the retrier's
+        check before it sends the messages kept while Rasa was away."""
+        try:
+            answer = await self._call("GET", "/version")
+        except RasaUnavailable:
+            return False
+        return isinstance(answer, dict)
+
+    async def answered(self, sender: str, message_id: str) -> Optional[Turn]:
+        """The bot's answer to the member message `message_id` when Rasa did receive it
+        (the gateway lost the answer: a timeout, a restart): from the tracker, the user
+        event holding that id in its metadata and the bot's events after it. None when
+        Rasa never saw the message, so it may be sent again without being done twice."""
+        tracker = await self._call("GET", self._conversation(sender) + "/tracker")
+        events = list((tracker or {}).get("events") or [])
+        start = None
+        for index, event in enumerate(events):
+            if (event.get("event") == "user"
+                    and (event.get("metadata") or {}).get("message_id") == message_id):
+                start = index
+        if start is None:
+            return None
+        replies: List[Dict[str, Any]] = []
+        for event in events[start + 1:]:
+            if event.get("event") == "user":
+                break
+            if event.get("event") == "bot":
+                data = event.get("data") or {}
+                replies.append({"text": event.get("text"), "buttons": data.get("buttons"),
+                                "custom": data.get("custom")})
+        parse = events[start].get("parse_data") or {}
+        understood = (Understanding.from_parse(parse, tracker.get("slots") or {})
+                      if parse.get("intent") else None)
+        return Turn(replies, understood)
+
     async def parse(self, text: str) -> Dict[str, Any]:
         return await self._call("POST", "/model/parse", {"text": text})
 

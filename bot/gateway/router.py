@@ -1,22 +1,33 @@
 """Where a member message goes: stored first (never dropped), then to Rasa's REST channel
 while the bot has the conversation, or to the manager who has it (Rasa paused; the
 message still reaches its tracker for context). Replies leave through the outbox.
-The router is the channels' inbox (channels/base.py: receive, accept and route, forget)."""
+The router is the channels' inbox (channels/base.py: receive, accept and route, forget).
+
+Rasa down or slow (docs/gateway.md, "Faults"): after NOTICE_AFTER_SECONDS without an
+answer the member is told, once per episode, that the message is kept (in the managers'
+hours the conversation is offered to them, reason backend_failure, 系统故障), while the
+call goes on up to the client's timeout. A message Rasa did not answer stays `pending`
+and is sent again, in arrival order per conversation, by `catch_up` (bot/gateway/
+pending.py runs it once Rasa answers again); Rasa's tracker is asked first whether it
+already has the message, so none is processed twice. An emergency typed meanwhile gets
+the 120 instruction from the gateway itself (bot/redflags.py)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from typing import Any, Awaitable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Dict, List, Optional, Set, Tuple
 
-from bot.clock import Clock, call_center_open
+from bot import redflags
+from bot.clock import Clock, call_center_open, managers_open
 from bot.db import DatabasePool
-from bot.gateway import messages, store
+from bot.gateway import messages, pending, store
 from bot.gateway.handoff import HandoffRequest, Handoffs, split_replies
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.members import Members
 from bot.gateway.outbox import Outbox
-from bot.gateway.rasa import RasaClient, RasaUnavailable, Understanding
+from bot.gateway.rasa import RasaClient, RasaUnavailable, Turn, Understanding
 from bot.gateway.tasks import Tasks
 from bot.gateway.types import (
     ConversationRef,
@@ -37,6 +48,11 @@ MAX_UNBOUND = 10_000  # conversations remembered as bound to nobody (the oldest 
 # The custom payload actions send when a chat identity was just linked to a policy
 # (actions/link.py): {"member_linked": {"member_id": 12}}.
 MEMBER_LINKED = "member_linked"
+# How long the member waits for the bot before hearing that the message is kept (the
+# issue promises 5 s); the call itself goes on up to the client's timeout.
+NOTICE_AFTER_SECONDS = 4.0
+SYSTEM_FAULT = "backend_failure"  # the handoff reason (系统故障) when Rasa is away
+EMERGENCY_PRIORITY = 3  # as the bot's own emergency handoff (actions/handoff.py)
 
 
 def linked_member(replies: List[Dict[str, Any]]) -> Optional[int]:
@@ -48,6 +64,12 @@ def linked_member(replies: List[Dict[str, Any]]) -> Optional[int]:
     return None
 
 
+def fault_queued(conversation: ConversationRef) -> bool:
+    """Waiting for a manager only because the bot was away: still the bot's to answer
+    (its messages wait for Rasa, not for the manager) until a manager takes it."""
+    return conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
+
+
 def text_for_rasa(text: str) -> str:
     """Typed text is never a command: Rasa reads "/intent" as an intent, so a leading
     slash becomes a full-width one (only buttons the bot offered send payloads)."""
@@ -57,7 +79,8 @@ def text_for_rasa(text: str) -> str:
 
 class Router:
     def __init__(self, pool: DatabasePool, clock: Clock, rasa: RasaClient, outbox: Outbox,
-                 handoffs: Handoffs, members: Members, tasks: Tasks) -> None:
+                 handoffs: Handoffs, members: Members, tasks: Tasks,
+                 notice_after: float = NOTICE_AFTER_SECONDS) -> None:
         self.pool = pool
         self.clock = clock
         self.rasa = rasa
@@ -68,6 +91,11 @@ class Router:
         # One message at a time per conversation, in arrival order.
         self._lock = KeyedLocks()
         self._unbound: Dict[int, float] = {}  # conversation id -> when last asked
+        self.notice_after = notice_after
+        # Rasa's last call failed or was slow: an emergency is answered before asking it.
+        self.rasa_away = False
+        self._told: Set[int] = set()  # conversations told "kept" in this episode
+        self._behind: Set[int] = set()  # conversations with pending messages (known here)
 
     async def receive(self, message: MemberMessage,
                       conversation: Optional[ConversationRef] = None) -> Receipt:
@@ -116,8 +144,27 @@ class Router:
         # the answer): the first time a conversation is seen, and for a guest now and
         # then.
         member = self._identify(stored.conversation)
-        if stored.conversation.paused:
+        conversation = stored.conversation
+        if conversation.paused and not fault_queued(conversation):
             receipt.replies = await self._hold(stored, message, member)
+        elif conversation.id in self._behind or fault_queued(conversation):
+            emergency = self._emergency(message)
+            said: List[OutgoingMessage] = []
+            if emergency and self.rasa_away:  # not after the earlier messages' turns
+                said = await self._say(conversation, messages.EMERGENCY_FIRST)
+            if not await self._catch_up(conversation.id):
+                # Earlier messages still wait for Rasa: this one waits behind them.
+                if emergency and not said:
+                    said = await self._say(conversation, messages.EMERGENCY_FIRST)
+                receipt.replies = said + await self._kept(stored, message, member, emergency)
+                return receipt
+            current = await self.pool.read(lambda s: store.conversation(s, conversation.id))
+            if current is not None and fault_queued(current):
+                await self._recovered(current)
+                current = await self.pool.read(
+                    lambda s: store.conversation(s, conversation.id))
+            stored = dataclasses.replace(stored, conversation=current or conversation)
+            receipt.replies = said + await self._ask_bot(stored, message, member)
         else:
             receipt.replies = await self._ask_bot(stored, message, member)
         return receipt
@@ -179,15 +226,42 @@ class Router:
     async def _ask_bot(self, stored: StoredMessage, message: MemberMessage,
                        member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
         conversation = stored.conversation
+        emergency = self._emergency(message)
+        said: List[OutgoingMessage] = []
+        if emergency and self.rasa_away:
+            said += await self._say(conversation, messages.EMERGENCY_FIRST)
+        # One call: the replies and what the bot understood (bot/rasa_channel.py).
+        call = asyncio.ensure_future(self.rasa.send(
+            conversation.rasa_sender, self._rasa_text(stored, message),
+            self._metadata(conversation, stored, message)))
         try:
-            # One call: the replies and what the bot understood (bot/rasa_channel.py).
-            turn = await self.rasa.send(conversation.rasa_sender,
-                                        self._rasa_text(stored, message),
-                                        self._metadata(conversation, stored, message))
+            try:
+                turn = await asyncio.wait_for(asyncio.shield(call), self.notice_after)
+            except asyncio.TimeoutError:
+                # Slow or frozen: the member hears now that the message is kept, and the
+                # call goes on (an answer that comes late is still the answer).
+                self.rasa_away = True
+                if emergency and not said:
+                    said += await self._say(conversation, messages.EMERGENCY_FIRST)
+                said += await self._tell_kept(conversation, emergency)
+                turn = await call
         except RasaUnavailable:
-            apology = messages.bot_unavailable(call_center_open(self.clock.now()))
-            return await self._answer(stored, "unrouted", None, "system", [{"text": apology}],
-                                      member)
+            self.rasa_away = True
+            if emergency and not said:
+                said += await self._say(conversation, messages.EMERGENCY_FIRST)
+            return said + await self._kept(stored, message, member, emergency)
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+        return said + await self._answered(stored, turn, member)
+
+    async def _answered(self, stored: StoredMessage, turn: Turn,
+                        member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
+        """The bot's turn recorded and delivered, then its handoff if it asked for one."""
+        self.rasa_away = False
+        conversation = stored.conversation
+        if conversation.id in self._told or fault_queued(conversation):
+            await self._recovered(conversation)
         texts, handoff = split_replies(turn.replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
         sent = await self._answer(stored, "bot", turn.understanding, "bot", texts, member,
@@ -195,6 +269,112 @@ class Router:
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent
+
+    def _emergency(self, message: MemberMessage) -> bool:
+        """Typed text describing an emergency (a pressed button or menu never does)."""
+        return (not message.intent and not message.payload
+                and redflags.detect(message.text) is not None)
+
+    async def _say(self, conversation: ConversationRef, text: str) -> List[OutgoingMessage]:
+        return await self.outbox.say(conversation, "system", [{"text": text}])
+
+    async def _kept(self, stored: StoredMessage, message: MemberMessage,
+                    member: Optional[Awaitable[Optional[int]]],
+                    emergency: bool = False) -> List[OutgoingMessage]:
+        """Rasa did not answer: the message stays `pending` for `catch_up`; the member
+        is told once per episode (in the same transaction when not told yet)."""
+        conversation = stored.conversation
+        self._behind.add(conversation.id)
+        first = conversation.id not in self._told
+        notice = [{"text": self._kept_text(emergency)}] if first else []
+        self._told.add(conversation.id)
+        sent = await self._answer(stored, pending.PENDING, None, "system", notice, member)
+        if first or emergency:
+            sent += await self._offer_manager(conversation, emergency)
+        return sent
+
+    async def _tell_kept(self, conversation: ConversationRef,
+                         emergency: bool) -> List[OutgoingMessage]:
+        said: List[OutgoingMessage] = []
+        if conversation.id not in self._told:
+            self._told.add(conversation.id)
+            said = await self._say(conversation, self._kept_text(emergency))
+        elif not emergency:
+            return []
+        return said + await self._offer_manager(conversation, emergency)
+
+    def _kept_text(self, emergency: bool) -> str:
+        now = self.clock.now()
+        return messages.bot_unavailable(call_center_open(now),
+                                        managers_open(now) or emergency)
+
+    async def _offer_manager(self, conversation: ConversationRef,
+                             emergency: bool) -> List[OutgoingMessage]:
+        """In the managers' hours (or for an emergency) the conversation goes to them."""
+        if emergency:
+            return await self.handoffs.request(
+                conversation, HandoffRequest("emergency", EMERGENCY_PRIORITY))
+        if not managers_open(self.clock.now()):
+            return []
+        return await self.handoffs.request(conversation, HandoffRequest(SYSTEM_FAULT, 1))
+
+    async def _recovered(self, conversation: ConversationRef) -> None:
+        """Rasa answers this conversation again: the episode ends, and a system-fault
+        handoff no manager has taken yet is withdrawn (the bot has the member again)."""
+        self._told.discard(conversation.id)
+        now = self.clock.now()
+        withdrawn = await self.pool.write(
+            lambda s: pending.withdraw_fault_handoff(s, conversation.id, SYSTEM_FAULT, now))
+        if withdrawn:
+            self.outbox.changed(conversation.id)
+            try:
+                await self.rasa.resume(conversation.rasa_sender)
+            except RasaUnavailable as error:
+                logger.warning("could not resume %s: %s", conversation.rasa_sender, error)
+
+    async def retry(self, conversation_id: int) -> bool:
+        """Send again what Rasa did not answer in this conversation, in arrival order;
+        False when Rasa is still away (bot/gateway/pending.py calls it)."""
+        current = await self.pool.read(lambda s: store.conversation(s, conversation_id))
+        if current is None:
+            return True
+        async with self._lock((current.channel, current.external_id)):
+            return await self._catch_up(conversation_id)
+
+    async def _catch_up(self, conversation_id: int) -> bool:
+        """Under the conversation's lock: each pending message, oldest first, answered
+        from Rasa's tracker when Rasa did receive it, otherwise sent again."""
+        while True:
+            found = await self.pool.read(lambda s: pending.oldest(s, conversation_id))
+            if found is None:
+                self._behind.discard(conversation_id)
+                return True
+            conversation, row = found
+            message = MemberMessage(conversation.channel, conversation.external_id, row.text,
+                                    row.channel_message_id)
+            stored = StoredMessage(conversation, row.id, False)
+            try:
+                # Did Rasa receive it before its answer was lost? Then it is not sent again.
+                turn = await self.rasa.answered(
+                    conversation.rasa_sender,
+                    self._metadata(conversation, stored, message)["message_id"])
+                if conversation.id in self._told or fault_queued(conversation):
+                    await self._recovered(conversation)
+                    conversation = await self.pool.read(
+                        lambda s: store.conversation(s, conversation_id)) or conversation
+                    stored = StoredMessage(conversation, row.id, False)
+                if turn is None and not conversation.paused:
+                    turn = await self.rasa.send(conversation.rasa_sender,
+                                                self._rasa_text(stored, message),
+                                                self._metadata(conversation, stored, message))
+            except RasaUnavailable:
+                self.rasa_away = True
+                self._behind.add(conversation_id)
+                return False
+            if turn is not None:
+                await self._answered(stored, turn, None)
+            else:  # a manager has it now: held for them, with the bot's context
+                await self._hold(stored, message, None)
 
     async def _hold(self, stored: StoredMessage, message: MemberMessage,
                     member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
@@ -209,6 +389,12 @@ class Router:
             pass
         if parse and (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT:
             return await self._emergency_while_paused(stored, message, member)
+        if parse is None and self._emergency(message):
+            # Rasa cannot say it: the gateway's own 120 instruction, then the manager.
+            said = await self._say(conversation, messages.EMERGENCY_FIRST)
+            await self._answer(stored, "manager", None, "system", [], member)
+            return said + await self.handoffs.request(
+                conversation, HandoffRequest("emergency", EMERGENCY_PRIORITY))
         understanding = None
         if parse is not None:
             event = {"event": "user", "text": text, "parse_data": parse,

@@ -1,0 +1,115 @@
+"""Member messages Rasa did not answer (down, frozen, too slow): kept as `pending` and
+sent again once Rasa answers its health check, per conversation in arrival order
+(Router.retry; the router also catches a conversation up before its next message).
+The reads and the withdrawal of a system-fault handoff are sync functions of a session,
+like store.py; `Retrier` is the background loop the wiring starts."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Awaitable, Callable, List, Optional, Tuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db import DatabasePool
+from bot.gateway import queue, store
+from bot.gateway.models import Conversation, Message
+from bot.gateway.types import ConversationRef
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"  # messages.routed_to: kept, to be sent to Rasa when it is back
+RETRY_EVERY_SECONDS = 2.0
+BATCH = 100  # conversations caught up per round (the oldest first)
+
+
+def oldest(session: Session, conversation_id: int
+           ) -> Optional[Tuple[ConversationRef, Message]]:
+    """The conversation and its oldest pending message, or None."""
+    row = session.execute(
+        select(Message).where(Message.conversation_id == conversation_id,
+                              Message.routed_to == PENDING)
+        .order_by(Message.id).limit(1)).scalar_one_or_none()
+    if row is None:
+        return None
+    conversation = store.conversation(session, conversation_id)
+    return (conversation, row) if conversation is not None else None
+
+
+def waiting_conversations(session: Session, limit: int = BATCH) -> List[int]:
+    """Conversations with pending messages, the longest waiting first."""
+    return list(session.execute(
+        select(Message.conversation_id).where(Message.routed_to == PENDING)
+        .group_by(Message.conversation_id).order_by(func.min(Message.id)).limit(limit)
+    ).scalars())
+
+
+def withdraw_fault_handoff(session: Session, conversation_id: int, reason: str,
+                           now: datetime) -> bool:
+    """A handoff made because the bot was away (`reason`), still waiting for a manager:
+    back to the bot, the handoff ended as handed back. False when a manager took it
+    (or it is another reason's): then the manager keeps it."""
+    conversation = session.get(Conversation, conversation_id)
+    if (conversation is None or conversation.state != "queued"
+            or conversation.handoff_reason != reason):
+        return False
+    conversation.state = "bot"
+    conversation.priority = 0
+    conversation.handoff_reason = None
+    conversation.queued_at = None
+    handoff = queue.active_handoff(session, conversation_id)
+    if handoff is not None:
+        handoff.ended_at, handoff.outcome = now, "handed_back"
+    return True
+
+
+class Retrier:
+    """Every few seconds: when messages are pending and Rasa answers its health check,
+    each waiting conversation is caught up (`retry(conversation_id)`, False when Rasa
+    failed again, which ends the round)."""
+
+    def __init__(self, pool: DatabasePool, healthy: Callable[[], Awaitable[bool]],
+                 retry: Callable[[int], Awaitable[bool]],
+                 every: float = RETRY_EVERY_SECONDS) -> None:
+        self.pool = pool
+        self.healthy = healthy
+        self.retry = retry
+        self.every = every
+        self._task: Optional[asyncio.Task] = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.round()
+            except Exception:  # noqa: BLE001 - the loop must outlive one bad round
+                logger.exception("retrying pending messages failed")
+
+    async def round(self) -> int:
+        """One round; how many conversations were caught up."""
+        waiting = await self.pool.read(waiting_conversations)
+        if not waiting or not await self.healthy():
+            return 0
+        done = 0
+        for conversation_id in waiting:
+            if not await self.retry(conversation_id):
+                break
+            done += 1
+        if done:
+            logger.info("caught up %d conversation(s) with messages kept while Rasa was away",
+                        done)
+        return done

@@ -1,0 +1,171 @@
+"""Faults around the gateway (issue 14), against real processes: Rasa frozen (a server
+that accepts and never answers, or the real Rasa stopped with SIGSTOP and resumed with
+SIGCONT) or down; what the member hears, that the message is kept and answered once
+when Rasa is back, and that an emergency is still answered by the gateway itself."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from bot.clients import BackendsClient, BackendSettings
+from bot.gateway import messages
+from bot.gateway.handoff import Handoffs
+from bot.gateway.members import Members
+from bot.gateway.models import Conversation, Message
+from bot.gateway.pending import PENDING, Retrier
+from bot.gateway.rasa import RasaClient
+from bot.gateway.router import Router
+from bot.gateway.types import MemberMessage
+from bot.processes import free_port, local_secret
+from tests.test_gateway_turn import Turns
+
+KEPT = "无需重发"  # what the notice promises (messages.bot_unavailable)
+
+
+class Silent:
+    """A real TCP server that accepts connections and never answers: a frozen Rasa."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def faulty_turns(tmp_path: Path, rasa_url: str, backends, timeout: float,
+                 notice_after: float = 4.0) -> Turns:
+    """The router of test_gateway_turn, with a shorter client timeout."""
+    turns = Turns(tmp_path / "gateway.sqlite3", rasa_url, backends)
+    turns.rasa = RasaClient(rasa_url, timeout, local_secret("HM_RASA_TOKEN"),
+                            local_secret("HM_IDENTITY_SECRET").encode())
+    turns.router = Router(turns.pool, turns.clock, turns.rasa, turns.outbox,
+                          Handoffs(turns.pool, turns.clock, turns.rasa, turns.outbox),
+                          Members(BackendsClient(BackendSettings(backends.url,
+                                                                 backends.token))),
+                          turns.tasks, notice_after=notice_after)
+    return turns
+
+
+async def wait_until(check, timeout: float = 60.0, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        await asyncio.sleep(every)
+    raise AssertionError("not in time")
+
+
+@pytest.fixture
+async def frozen(tmp_path: Path, backends_server):
+    silent = Silent()
+    turns = faulty_turns(tmp_path, silent.url, backends_server, timeout=8)
+    turns.pool.start()
+    await turns.rasa.start()
+    yield turns
+    await turns.stop()
+    silent.close()
+
+
+async def test_a_frozen_rasa_the_member_hears_within_5_s_that_the_message_is_kept(frozen):
+    conversation = frozen.conversation("demo-ready")  # TEST_NOW: managers' hours
+    started = time.monotonic()
+    turn = asyncio.ensure_future(frozen.router.receive(
+        MemberMessage("web", conversation.external_id, "我想预约明天的专家号"), conversation))
+    texts = await wait_until(lambda: frozen.channel.texts(conversation.id), timeout=6)
+    assert time.monotonic() - started < 5
+    assert KEPT in texts[0] and "请稍后再试" not in texts[0]
+    receipt = await turn  # the call went on up to the client's timeout
+    assert frozen.row(Message, receipt.message_id).routed_to == PENDING
+    # Offered to a manager in hours, as a system fault (系统故障).
+    row = frozen.row(Conversation, conversation.id)
+    assert (row.state, row.handoff_reason) == ("queued", "backend_failure")
+    told = len(frozen.channel.texts(conversation.id))
+    # Once per episode: the next message is kept without a second notice.
+    await frozen.router.receive(MemberMessage("web", conversation.external_id, "在吗"),
+                                conversation)
+    assert len(frozen.channel.texts(conversation.id)) == told
+
+
+async def test_an_emergency_while_rasa_is_away_gets_the_120_instruction_at_once(frozen):
+    conversation = frozen.conversation("demo-ready")
+    frozen.router.rasa_away = True  # an earlier call failed
+    started = time.monotonic()
+    turn = asyncio.ensure_future(frozen.router.receive(
+        MemberMessage("web", conversation.external_id, "我爸突然晕倒了叫不醒"), conversation))
+    texts = await wait_until(lambda: frozen.channel.texts(conversation.id), timeout=2)
+    assert time.monotonic() - started < 1
+    assert texts[0] == messages.EMERGENCY_FIRST
+    await turn
+    row = frozen.row(Conversation, conversation.id)
+    assert (row.state, row.handoff_reason) == ("queued", "emergency")
+
+
+async def test_rasa_down_the_message_is_pending_and_the_member_not_asked_to_resend(
+        tmp_path: Path, backends_server):
+    turns = faulty_turns(tmp_path, f"http://127.0.0.1:{free_port()}", backends_server, 5)
+    turns.pool.start()
+    await turns.rasa.start()
+    try:
+        conversation = turns.conversation("demo-ready")
+        receipt, _, _ = await turns.say(conversation, "你好")
+        assert turns.row(Message, receipt.message_id).routed_to == PENDING
+        assert KEPT in receipt.replies[0].text
+        retrier = Retrier(turns.pool, turns.rasa.healthy, turns.router.retry)
+        assert await retrier.round() == 0  # Rasa still away: nothing sent, nothing lost
+        assert turns.row(Message, receipt.message_id).routed_to == PENDING
+    finally:
+        await turns.stop()
+
+
+def bot_texts(turns: Turns, conversation_id: int) -> List[str]:
+    return [m.text for cid, m in turns.channel.sent
+            if cid == conversation_id and m.author == "bot"]
+
+
+@pytest.mark.slow
+async def test_rasa_stopped_then_resumed_the_kept_message_is_answered_once(
+        tmp_path: Path, rasa_server, conversation_backends):
+    turns = faulty_turns(tmp_path, rasa_server.url, conversation_backends, timeout=6,
+                         notice_after=2.0)
+    turns.pool.start()
+    await turns.rasa.start()
+    retrier = Retrier(turns.pool, turns.rasa.healthy, turns.router.retry, every=0.5)
+    retrier.start()
+    group = os.getpgid(rasa_server.process.pid)
+    try:
+        conversation = turns.conversation(f"fault-{free_port()}")
+        os.killpg(group, signal.SIGSTOP)
+        try:
+            receipt = await turns.router.receive(
+                MemberMessage("web", conversation.external_id, "你好"), conversation)
+            assert KEPT in turns.channel.texts(conversation.id)[0]
+            assert turns.row(Message, receipt.message_id).routed_to == PENDING
+        finally:
+            os.killpg(group, signal.SIGCONT)
+        await wait_until(lambda: turns.row(Message, receipt.message_id).routed_to == "bot")
+        answers = bot_texts(turns, conversation.id)
+        assert answers
+        # Rasa has the message once, whether it processed the first call late or not.
+        tracker = await turns.rasa._call("GET", f"/conversations/{conversation.rasa_sender}"
+                                         "/tracker")
+        ids = [(e.get("metadata") or {}).get("message_id") for e in tracker["events"]
+               if e.get("event") == "user"]
+        assert ids == [f"gw-{receipt.message_id}"]
+        await asyncio.sleep(1.5)  # a retrier round or two more: nothing sent again
+        assert bot_texts(turns, conversation.id) == answers
+        # The system-fault handoff no manager took is withdrawn: the bot has it again.
+        assert turns.row(Conversation, conversation.id).state == "bot"
+    finally:
+        await retrier.stop()
+        await turns.stop()

@@ -1,13 +1,16 @@
 """The production profile on this machine, as `make run-production` runs it
 (bot/production.py), on free ports: the backends, two action servers, two Rasa replicas
 (the session's test model, tracker store in PostgreSQL, lock store in Redis), two
-gateways, and nginx in front; every database a throwaway PostgreSQL database."""
+gateways (WeChat configured, in front of the WeChat simulator, whose callbacks go
+through nginx like a member's requests), and nginx in front; every database a throwaway
+PostgreSQL database."""
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -15,10 +18,15 @@ import pytest
 
 from bot.processes import LOCAL_SECRETS, Server, start_server
 from bot.production import NGINX, Layout, Process, nginx_command, nginx_conf, processes
+from bot.wechat_simulator import WeChatSimulator
 from tests.conftest import TEST_BACKENDS_TOKEN, TEST_NOW, TEST_VAR, throwaway_postgres_database
 
 LINK_SECRET = "production-profile-test-link-secret"
 LOG_DIR = TEST_VAR / "logs" / "production"
+WECHAT_TOKEN = "production-wechat-token"
+WECHAT_APP_ID = "wx9f0d000000000aa1"
+WECHAT_SECRET = "production-app-secret"
+WECHAT_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
 
 
 @dataclass
@@ -28,6 +36,7 @@ class ProductionStack:
     servers: Dict[str, Server]     # by process name: backends, actions1, rasa1, ...
     definitions: Dict[str, Process]
     nginx_dir: Path
+    wechat: WeChatSimulator        # WeChat's servers; its callbacks go to nginx
 
     @property
     def front(self) -> str:
@@ -65,7 +74,17 @@ def production_stack(test_model: Path, tmp_path_factory) -> Iterator[ProductionS
     with ExitStack() as stack:
         urls = {name: stack.enter_context(throwaway_postgres_database())
                 for name in ("HM_GATEWAY_DB", "HM_BACKENDS_DB", "HM_RASA_TRACKER_DB")}
+        wechat = WeChatSimulator(app_id=WECHAT_APP_ID, app_secret=WECHAT_SECRET,
+                                 token=WECHAT_TOKEN, mode="safe",
+                                 encoding_aes_key=WECHAT_AES_KEY,
+                                 now=datetime.fromisoformat(TEST_NOW).timestamp(),
+                                 callback_url=f"{layout.front_url}/wechat")
+        wechat.start()
+        stack.callback(wechat.stop)
         env = {**LOCAL_SECRETS, **urls, "HM_NOW": TEST_NOW,
+               "HM_WECHAT_TOKEN": WECHAT_TOKEN, "HM_WECHAT_APPID": WECHAT_APP_ID,
+               "HM_WECHAT_MODE": "safe", "HM_WECHAT_AES_KEY": WECHAT_AES_KEY,
+               "HM_WECHAT_APPSECRET": WECHAT_SECRET, "HM_WECHAT_API_BASE": wechat.url,
                "HM_BACKENDS_TOKEN": TEST_BACKENDS_TOKEN, "HM_GATEWAY_LINK_SECRET": LINK_SECRET,
                "HM_REDIS_HOST": "127.0.0.1", "HM_REDIS_PORT": "6379", "HM_REDIS_PASSWORD": "",
                "HM_REDIS_URL": "redis://127.0.0.1:6379/0"}
@@ -75,7 +94,7 @@ def production_stack(test_model: Path, tmp_path_factory) -> Iterator[ProductionS
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (nginx_dir / "temp" / kind).mkdir(parents=True)
         (nginx_dir / "nginx.conf").write_text(nginx_conf(layout, nginx_dir, LOG_DIR))
-        production = ProductionStack(layout, env, {}, definitions, nginx_dir)
+        production = ProductionStack(layout, env, {}, definitions, nginx_dir, wechat)
 
         def stop_all() -> None:
             for server in production.servers.values():

@@ -64,12 +64,6 @@ def linked_member(replies: List[Dict[str, Any]]) -> Optional[int]:
     return None
 
 
-def fault_queued(conversation: ConversationRef) -> bool:
-    """Waiting for a manager only because the bot was away: still the bot's to answer
-    (its messages wait for Rasa, not for the manager) until a manager takes it."""
-    return conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
-
-
 def text_for_rasa(text: str) -> str:
     """Typed text is never a command: Rasa reads "/intent" as an intent, so a leading
     slash becomes a full-width one (only buttons the bot offered send payloads)."""
@@ -145,9 +139,9 @@ class Router:
         # then.
         member = self._identify(stored.conversation)
         conversation = stored.conversation
-        if conversation.paused and not fault_queued(conversation):
+        if conversation.paused and not self._fault_queued(conversation):
             receipt.replies = await self._hold(stored, message, member)
-        elif conversation.id in self._behind or fault_queued(conversation):
+        elif conversation.id in self._behind or self._fault_queued(conversation):
             emergency = self._emergency(message)
             said: List[OutgoingMessage] = []
             if emergency and self.rasa_away:  # not after the earlier messages' turns
@@ -159,7 +153,7 @@ class Router:
                 receipt.replies = said + await self._kept(stored, message, member, emergency)
                 return receipt
             current = await self.pool.read(lambda s: store.conversation(s, conversation.id))
-            if current is not None and fault_queued(current):
+            if current is not None and self._fault_queued(current):
                 await self._recovered(current)
                 current = await self.pool.read(
                     lambda s: store.conversation(s, conversation.id))
@@ -260,7 +254,7 @@ class Router:
         """The bot's turn recorded and delivered, then its handoff if it asked for one."""
         self.rasa_away = False
         conversation = stored.conversation
-        if conversation.id in self._told or fault_queued(conversation):
+        if conversation.id in self._told:
             await self._recovered(conversation)
         texts, handoff = split_replies(turn.replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
@@ -269,6 +263,13 @@ class Router:
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent
+
+    def _fault_queued(self, conversation: ConversationRef) -> bool:
+        """Waiting for a manager only because Rasa was away (this process offered it in
+        this episode; the actions' own backend_failure handoffs are the manager's): still
+        the bot's to answer, its messages wait for Rasa, until a manager takes it."""
+        return (conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
+                and conversation.id in self._told)
 
     def _emergency(self, message: MemberMessage) -> bool:
         """Typed text describing an emergency (a pressed button or menu never does)."""
@@ -358,7 +359,7 @@ class Router:
                 turn = await self.rasa.answered(
                     conversation.rasa_sender,
                     self._metadata(conversation, stored, message)["message_id"])
-                if conversation.id in self._told or fault_queued(conversation):
+                if conversation.id in self._told:  # Rasa answers again
                     await self._recovered(conversation)
                     conversation = await self.pool.read(
                         lambda s: store.conversation(s, conversation_id)) or conversation

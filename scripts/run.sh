@@ -52,6 +52,8 @@ secret HM_CONSOLE_PASSWORD console-password  # never printed: it stays in its fi
 export HM_BACKENDS_URL="${HM_BACKENDS_URL:-http://127.0.0.1:8000}"
 export HM_RASA_URL="${HM_RASA_URL:-http://127.0.0.1:5005}"
 export HM_GATEWAY_PORT="${HM_GATEWAY_PORT:-8080}"
+# Rasa's conversations survive a Rasa restart (endpoints.yml); the purge job reads it too.
+export HM_RASA_TRACKER_DB="${HM_RASA_TRACKER_DB:-sqlite:///$PWD/var/rasa-tracker.sqlite3}"
 gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 
 # The first manager account (kept when it exists: its password is not reset).

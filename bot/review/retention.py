@@ -7,11 +7,10 @@ One conversation is one channel identity (conversations are unique per channel a
 external id), so purging it is the gateway's own `store.purge_member`: messages, media,
 the outbox and reply window, notes, handoffs, callback tickets, web chat tokens, tags
 (ON DELETE CASCADE) and the identity's recorded channel events and alerts. The audit
-log keeps ids, never member text. Rasa's tracker store is in memory in the embedded
-default (endpoints.yml has none configured): it forgets on restart, and `make run`
-restarts it. In the production profile it is PostgreSQL (HM_RASA_TRACKER_DB), which
-keeps everything: `purge_tracker_store` applies the same rule there, by the time of each
-conversation's last event.
+log keeps ids, never member text. Rasa's tracker store is SQLite under var/ in the
+embedded default (endpoints.yml) and PostgreSQL in the production profile, both named by
+HM_RASA_TRACKER_DB, and keeps everything: `purge_tracker_store` applies the same rule
+there, by the time of each conversation's last event.
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from bot.gateway.rasa import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.types import MemberMessage
 from bot.processes import free_port, local_secret
+from tests.conftest import TEST_NOW
 from tests.test_gateway_turn import Turns
 
 KEPT = "无需重发"  # what the notice promises (messages.bot_unavailable)
@@ -169,3 +170,86 @@ async def test_rasa_stopped_then_resumed_the_kept_message_is_answered_once(
     finally:
         await retrier.stop()
         await turns.stop()
+
+
+# ------------------------------------------------- the embedded default's tracker store
+
+def start_rasa_on(model: Path, action_url: str, log_dir: Path, tracker_db: str):
+    """The real Rasa with the project's own tracker store section (endpoints.yml) on
+    `tracker_db`, and the test action server."""
+    import yaml
+
+    from bot.processes import ROOT, start_server
+
+    project = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    log_dir.mkdir(parents=True, exist_ok=True)
+    endpoints = log_dir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "{action_url}/webhook"\n'
+        '  headers:\n    Authorization: Bearer ${HM_ACTIONS_TOKEN}\n'
+        + yaml.safe_dump({"tracker_store": project["tracker_store"]}))
+    token = local_secret("HM_RASA_TOKEN")
+    port = free_port()
+    return start_server(
+        "rasa", ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port",
+                 str(port), "--model", str(model), "--auth-token", token,
+                 "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+        port, f"/status?token={token}", log_dir,
+        {"HM_NOW": TEST_NOW, "HM_RASA_TRACKER_DB": tracker_db}, timeout=240)
+
+
+@pytest.mark.slow
+def test_a_booking_form_goes_on_after_rasa_is_killed_and_started_again(
+        tmp_path: Path, test_model: Path, action_server, conversation_backends):
+    from tests.rest import get, send
+
+    tracker_db = f"sqlite:///{tmp_path / 'rasa-tracker.sqlite3'}"
+    sender = f"web:fault-{free_port()}"
+    rasa = start_rasa_on(test_model, action_server.url, tmp_path / "first", tracker_db)
+    try:
+        asked = send(rasa, "我要预约华山医院", sender, "demo-ready")
+        assert any("哪个科室" in r.get("text", "") for r in asked)
+    finally:
+        os.killpg(rasa.process.pid, signal.SIGKILL)  # no goodbye: a crash
+        rasa.process.wait()
+    rasa = start_rasa_on(test_model, action_server.url, tmp_path / "second", tracker_db)
+    try:
+        token = local_secret("HM_RASA_TOKEN")
+        tracker = get(f"{rasa.url}/conversations/{sender}/tracker?token={token}")
+        assert (tracker["active_loop"] or {}).get("name") == "booking_form"
+        assert tracker["slots"]["hospital"] == "华山医院"
+        # The member goes on where they were: the form asks the next thing, not the
+        # hospital or the department again.
+        reply = "\n".join(r.get("text", "") for r in send(rasa, "皮肤科", sender,
+                                                           "demo-ready"))
+        assert "哪家医院" not in reply and "哪个科室" not in reply, reply
+    finally:
+        rasa.stop()
+
+
+async def test_rasa_answering_200_with_nothing_is_a_failed_turn_and_the_message_is_kept(
+        tmp_path: Path, backends_server):
+    """Rasa whose lock store is down answers 200 and no messages (docs/operations.md):
+    a real HTTP server answering just that."""
+    from aiohttp import web
+
+    async def webhook(request):
+        return web.json_response({"messages": [], "understanding": None})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    turns = faulty_turns(tmp_path, f"http://127.0.0.1:{port}", backends_server, 5)
+    turns.pool.start()
+    await turns.rasa.start()
+    try:
+        conversation = turns.conversation("demo-ready")
+        receipt, _, _ = await turns.say(conversation, "你好")
+        assert turns.row(Message, receipt.message_id).routed_to == PENDING
+        assert KEPT in receipt.replies[0].text
+    finally:
+        await turns.stop()
+        await runner.cleanup()

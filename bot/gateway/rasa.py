@@ -142,7 +142,12 @@ class RasaClient:
         if not isinstance(answer, dict) or not isinstance(answer.get("messages"), list):
             raise RasaUnavailable(f"REST channel answered {type(answer).__name__}, not "
                                   "the replies")
-        return Turn(answer["messages"], Understanding.from_channel(answer.get("understanding")))
+        understood = Understanding.from_channel(answer.get("understanding"))
+        if not answer["messages"] and understood is None:
+            # Our channel found no such message in the tracker and the bot said nothing:
+            # the turn failed inside Rasa (its lock store down answers 200 and nothing).
+            raise RasaUnavailable("REST channel answered no replies and no turn")
+        return Turn(answer["messages"], understood)
 
     def _signed(self, sender: str, text: str, metadata: Dict[str, Any]) -> Dict[str, Any]:
         if self._secret is None:

@@ -118,6 +118,9 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
     # A reply written while the member's page was offline arrives once it is back (its
     # stream reconnects and loads what came after its last message), and only once.
     member.context.set_offline(True)
+    # The first reply's request has finished (the form clears itself then).
+    expect(manager.locator("#reply-text")).to_have_value("", timeout=WAIT_MS)
+    expect(manager.locator("#reply-form button[type=submit]")).to_be_enabled(timeout=WAIT_MS)
     manager.fill("#reply-text", "材料请拍照发给我。")
     manager.click("#reply-form button[type=submit]")
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text("材料请拍照",

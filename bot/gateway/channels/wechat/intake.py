@@ -176,7 +176,10 @@ class Intake:
         self.outbox.member_message(conversation, view)
         logger.info("wechat message %s over the rate limit: kept, no bot turn%s",
                     stored.message_id, " (member notified)" if notice else "")
-        if notice and not conversation.paused:
+        # Queued only because the bot was away (系统故障): nobody reads it yet, so told too.
+        waiting_on_fault = (conversation.state == "queued"
+                            and conversation.handoff_reason == "backend_failure")
+        if notice and (not conversation.paused or waiting_on_fault):
             await self.outbox.say(conversation, "system", [{"text": messages.WECHAT_SLOW_DOWN}])
 
     async def _unreadable(self, stored: StoredMessage, kind: str) -> None:

@@ -315,21 +315,23 @@ async def test_a_reply_reaches_the_page_once_by_its_stream(console_gateway):
                                  json={"text": "你好", "client_id": "once-1"}) as posted:
                 answer = await posted.json()
             events = await read_events(chat, lambda e: e["type"] == "message")
-            # Nothing more comes: the apology was the turn's only reply.
+            events += await read_events(chat, lambda e: e["type"] == "message")
+            # Nothing more comes: the bot is away, so the turn's replies are the notice
+            # that the message is kept and the offer to the managers (in their hours).
             with pytest.raises(asyncio.TimeoutError):
                 await read_events(chat, lambda e: e["type"] == "message", limit=1.0)
-    # The POST says the message is stored; the reply came once, by the stream.
+    # The POST says the message is stored; each reply came once, by the stream.
     assert set(answer) == {"message_id", "duplicate"}
     replies = [e["message"] for e in events if e["type"] == "message"]
-    assert [r["author"] for r in replies] == ["system"]
+    assert [r["author"] for r in replies] == ["system", "system"]
     # A page that (re)connects loads what came after the last message it has: the same
-    # reply, by the same id (the page shows it once), and its own message by client id.
+    # replies, by the same ids (the page shows them once), and its own message by client id.
     everything = member.history()
     assert [(m["author"], m["id"]) for m in everything] == [
-        ("member", answer["message_id"]), ("system", replies[0]["id"])]
+        ("member", answer["message_id"])] + [("system", r["id"]) for r in replies]
     assert everything[0]["client_id"] == "once-1" and "client_id" not in everything[1]
     assert member.history(after=answer["message_id"]) == everything[1:]
-    assert member.history(after=replies[0]["id"]) == []
+    assert member.history(after=replies[-1]["id"]) == []
 
 
 async def test_a_member_stream_needs_the_member_token(console_gateway):
@@ -455,16 +457,19 @@ def test_member_html_is_shown_as_text_everywhere(console_gateway):
 # ------------------------------------------------------------------ the member's side
 
 
-def test_without_the_bot_a_message_is_kept_and_apologised_for(console_gateway):
+def test_without_the_bot_a_message_is_kept_and_offered_to_the_managers(console_gateway):
     member = console_gateway.member("demo-ready")
     answer = member.say("直付怎么用")
-    assert [r["author"] for r in answer["replies"]] == ["system"]
-    assert answer["replies"][0]["text"].startswith("抱歉，智能助手暂时无法回复，您的消息已经收到并保存")
-    assert "952299" in answer["replies"][0]["text"]  # 10:00: the call centre is open
+    assert [r["author"] for r in answer["replies"]] == ["system", "system"]
+    kept = answer["replies"][0]["text"]
+    assert kept.startswith("抱歉，智能助手暂时无法回复。您的消息已经收到并保存")
+    assert "无需重发" in kept and "再试" not in kept  # never asked to send it again
+    assert "952299" in kept  # 10:00: the call centre is open
     db = Database.from_url(console_gateway.db_url)
     with db.reading() as session:
         stored = session.get(Message, answer["message_id"])
-        assert (stored.text, stored.routed_to) == ("直付怎么用", "unrouted")
+        # Kept for the bot, answered in order when it is back (bot/gateway/pending.py).
+        assert (stored.text, stored.routed_to) == ("直付怎么用", "pending")
     db.dispose()
 
 

@@ -189,6 +189,8 @@ class Bench:
             self._start_stock(), return_exceptions=True) if isinstance(outcome, BaseException)]
         if failures:
             raise failures[0]
+        for target in [t for t in self.channels if t not in args.targets]:
+            del self.channels[target]  # started with the rest, but not asked for
         # Itself only: the servers it started are its children, and watched on their own.
         self.memory.watch({"load-generator": os.getpid()}, "load generator", children=False)
         self.memory.start()
@@ -309,6 +311,9 @@ class Bench:
 
         def count() -> None:
             done[0] += 1
+            if done[0] % 1000 == 0:
+                latest = self.memory.last.get(gateway or "", 0.0)
+                say(f"  {done[0]:>6} messages, gateway {latest:.0f} MiB")
 
         gateway = "gateway" if self.stack is not None else next(
             (name for name in self.memory.watched if "gateway" in name or "listener" in name),

@@ -68,7 +68,7 @@ def test_two_rasa_replicas_take_one_conversation_one_message_at_a_time(
         production_stack: ProductionStack) -> None:
     """Six messages of one conversation at once, three to each replica: the Redis lock
     store lets one replica at a time handle the conversation, so every message is stored
-    once, each followed by its own answer, in the order the answers came back."""
+    once, each followed by its own answer before the next is taken."""
     sender = f"lock-{uuid.uuid4().hex[:8]}"
     replicas = [production_stack.servers["rasa1"].url, production_stack.servers["rasa2"].url]
     lines = ["你好", "您好", "在吗", "哈喽", "早上好", "下午好"]
@@ -91,7 +91,9 @@ def test_two_rasa_replicas_take_one_conversation_one_message_at_a_time(
         thread.join(90)
     assert not errors
     rows = tracker_rows(production_stack, sender)
-    assert user_texts(rows) == finished
+    # Each message once. (Not compared in order with `finished`: two answers that leave
+    # Rasa a moment apart may reach their threads in either order.)
+    assert sorted(user_texts(rows)) == sorted(finished) == sorted(lines)
     # No interleaving: after each user event the bot answers and listens again before
     # the next user event.
     kinds = [(kind, value) for kind, value in rows if kind in ("user", "action")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Awaitable, Callable, List, Optional, Tuple
 
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 PENDING = "pending"  # messages.routed_to: kept, to be sent to Rasa when it is back
 RETRY_EVERY_SECONDS = 2.0
+# How long Rasa must have answered before pending messages are sent again (Retrier).
+RETRY_SETTLE_SECONDS = 10.0
 BATCH = 100  # conversations caught up per round (the oldest first)
 
 
@@ -72,11 +75,18 @@ class Retrier:
 
     def __init__(self, pool: DatabasePool, healthy: Callable[[], Awaitable[bool]],
                  retry: Callable[[int], Awaitable[bool]],
-                 every: float = RETRY_EVERY_SECONDS) -> None:
+                 every: float = RETRY_EVERY_SECONDS,
+                 settle: float = RETRY_SETTLE_SECONDS) -> None:
         self.pool = pool
         self.healthy = healthy
         self.retry = retry
         self.every = every
+        # A call the gateway gave up on may still be running in a Rasa that was frozen
+        # and is back: it lands in the tracker within a turn's time. Waiting that long
+        # after Rasa first answers lets `retry` find it there instead of sending the
+        # message a second time.
+        self.settle = settle
+        self._healthy_since: Optional[float] = None
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
@@ -103,6 +113,12 @@ class Retrier:
         """One round; how many conversations were caught up."""
         waiting = await self.pool.read(waiting_conversations)
         if not waiting or not await self.healthy():
+            self._healthy_since = None
+            return 0
+        now = time.monotonic()
+        if self._healthy_since is None:
+            self._healthy_since = now
+        if now - self._healthy_since < self.settle:
             return 0
         done = 0
         for conversation_id in waiting:

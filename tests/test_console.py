@@ -473,6 +473,18 @@ def test_without_the_bot_a_message_is_kept_and_offered_to_the_managers(console_g
     db.dispose()
 
 
+def test_a_claim_gives_the_manager_the_messages_still_kept_for_the_bot(console_gateway):
+    member = console_gateway.member()
+    kept = member.say("我想问下报销的事")  # no Rasa: pending, offered to the managers
+    wang = console_gateway.console("wang")
+    assert wang.post(f"/console/conversations/{member.conversation_id}/claim").status_code == 200
+    # The bot would stay silent on it now: the manager answers it, and the retrier does
+    # not send it to Rasa later as if the bot still had the member.
+    transcript = wang.conversation(member.conversation_id)["messages"]
+    held = [m for m in transcript if m["id"] == kept["message_id"]]
+    assert [m["routed_to"] for m in held] == ["manager"]
+
+
 def test_a_channel_retry_is_stored_once(console_gateway):
     member = console_gateway.member()
     first = member.say("你好", client_id="same-id")

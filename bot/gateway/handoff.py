@@ -23,7 +23,7 @@ from bot.clock import (
     next_manager_opening,
 )
 from bot.db import DatabasePool
-from bot.gateway import messages, queue, store
+from bot.gateway import messages, pending, queue, store
 from bot.gateway.models import HANDOFF_REASONS, Conversation
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -143,15 +143,23 @@ class Handoffs:
     async def claim(self, conversation_id: int, actor: Actor) -> ConversationRef:
         """Raises queue.QueueConflict when another manager was first."""
         now = self.clock.now()
-        conversation = await self.pool.write(
-            lambda s: queue.claim(s, conversation_id, actor.id, now))
+        def take(session) -> ConversationRef:
+            taken = queue.claim(session, conversation_id, actor.id, now)
+            pending.hand_to_manager(session, conversation_id)
+            return taken
+
+        conversation = await self.pool.write(take)
         await self._taken(conversation, actor, messages.manager_joined(actor.display_name))
         return conversation
 
     async def claim_ticket(self, ticket_id: int, actor: Actor) -> ConversationRef:
         now = self.clock.now()
-        conversation = await self.pool.write(
-            lambda s: queue.claim_ticket(s, ticket_id, actor.id, now))
+        def take(session) -> ConversationRef:
+            taken = queue.claim_ticket(session, ticket_id, actor.id, now)
+            pending.hand_to_manager(session, taken.id)
+            return taken
+
+        conversation = await self.pool.write(take)
         await self._taken(conversation, actor, messages.manager_calls_back(actor.display_name))
         return conversation
 

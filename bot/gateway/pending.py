@@ -9,19 +9,20 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import Awaitable, Callable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import DatabasePool
 from bot.gateway import queue, store
 from bot.gateway.models import Conversation, Message
-from bot.gateway.types import ConversationRef
+from bot.gateway.types import ConversationRef, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending"  # messages.routed_to: kept, to be sent to Rasa when it is back
+HELD = "manager"  # messages.routed_to: a manager has the conversation
 RETRY_EVERY_SECONDS = 2.0
 # How long Rasa must have answered before pending messages are sent again (Retrier).
 RETRY_SETTLE_SECONDS = 10.0
@@ -39,6 +40,31 @@ def oldest(session: Session, conversation_id: int
         return None
     conversation = store.conversation(session, conversation_id)
     return (conversation, row) if conversation is not None else None
+
+
+def keep(session: Session, message_id: int, notice: Sequence[Dict[str, Any]],
+         now: datetime, member_id: Optional[int] = None
+         ) -> Tuple[Dict[str, Any], List[OutgoingMessage]]:
+    """A message Rasa did not answer, kept as pending with the notice to the member;
+    unless a manager took the conversation since it was read: then it is theirs (held,
+    no notice). The check and the write are one transaction, so a claim is either seen
+    here or finds the message pending (`hand_to_manager`)."""
+    conversation = session.get(Conversation, session.get(Message, message_id).conversation_id)
+    if conversation.state == "human":
+        return store.record_turn(session, message_id, HELD, None, "system", [], now,
+                                 member_id)
+    return store.record_turn(session, message_id, PENDING, None, "system", notice, now,
+                             member_id)
+
+
+def hand_to_manager(session: Session, conversation_id: int) -> int:
+    """A manager takes the conversation: the messages still waiting for Rasa are theirs
+    to answer now (the bot would stay silent on them anyway). How many."""
+    return session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation_id, Message.routed_to == PENDING)
+        .values(routed_to=HELD)
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def waiting_conversations(session: Session, limit: int = BATCH) -> List[int]:

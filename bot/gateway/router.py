@@ -204,14 +204,25 @@ class Router:
         """One transaction for the answer: where the message went and what the bot
         understood of it, the member if just learnt, the replies. Then the member's
         message reaches the console before the answer to it, and the replies leave."""
-        conversation = stored.conversation
+        member_id = await self._member_id(stored.conversation, member, linked)
+        now = self.clock.now()
+        return await self._publish(stored.conversation, await self.pool.write(
+            lambda s: store.record_turn(s, stored.message_id, routed_to, understanding,
+                                        author, replies, now, member_id)))
+
+    async def _member_id(self, conversation: ConversationRef,
+                         member: Optional[Awaitable[Optional[int]]],
+                         linked: Optional[int] = None) -> Optional[int]:
         member_id = await member if member is not None else None
         if linked is not None and linked != conversation.member_id:
             self._unbound.pop(conversation.id, None)
             member_id = linked
-        now = self.clock.now()
-        view, sent = await self.pool.write(lambda s: store.record_turn(
-            s, stored.message_id, routed_to, understanding, author, replies, now, member_id))
+        return member_id
+
+    async def _publish(self, conversation: ConversationRef,
+                       turn: Tuple[Dict[str, Any], List[OutgoingMessage]]
+                       ) -> List[OutgoingMessage]:
+        view, sent = turn
         self.outbox.member_message(conversation, view)
         if sent:
             await self.outbox.deliver(conversation, sent)
@@ -285,11 +296,17 @@ class Router:
         """Rasa did not answer: the message stays `pending` for `catch_up`; the member
         is told once per episode (in the same transaction when not told yet)."""
         conversation = stored.conversation
-        self._behind.add(conversation.id)
         first = conversation.id not in self._told
         notice = [{"text": self._kept_text(emergency)}] if first else []
+        member_id = await self._member_id(conversation, member)
+        now = self.clock.now()
+        turn = await self.pool.write(
+            lambda s: pending.keep(s, stored.message_id, notice, now, member_id))
+        sent = await self._publish(conversation, turn)
+        if turn[0]["routed_to"] != pending.PENDING:  # a manager took it meanwhile
+            return sent
+        self._behind.add(conversation.id)
         self._told.add(conversation.id)
-        sent = await self._answer(stored, pending.PENDING, None, "system", notice, member)
         if first or emergency:
             sent += await self._offer_manager(conversation, emergency)
         return sent

@@ -8,7 +8,6 @@ import time
 import uuid
 from typing import List
 
-import pytest
 import requests
 from sqlalchemy import create_engine, text
 
@@ -65,9 +64,6 @@ def test_a_member_conversation_through_nginx_is_stored_in_postgresql_in_order(
     assert user_texts(tracker_rows(production_stack, "web:demo-ready")) == said
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open bug (issue 14): in the full suite 2 of 6 messages sent at once to two Rasa "
-    "replicas were missing from the PostgreSQL tracker; passes on a quiet machine"))
 def test_two_rasa_replicas_take_one_conversation_one_message_at_a_time(
         production_stack: ProductionStack) -> None:
     """Six messages of one conversation at once, three to each replica: the Redis lock

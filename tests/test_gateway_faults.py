@@ -112,6 +112,17 @@ async def test_an_emergency_while_rasa_is_away_gets_the_120_instruction_at_once(
     assert (row.state, row.handoff_reason) == ("queued", "emergency")
 
 
+async def test_self_harm_while_rasa_is_away_gets_the_crisis_lines_not_only_120(frozen):
+    conversation = frozen.conversation("demo-ready")
+    frozen.router.rasa_away = True
+    turn = asyncio.ensure_future(frozen.router.receive(
+        MemberMessage("web", conversation.external_id, "活着太累了 不想活了"), conversation))
+    texts = await wait_until(lambda: frozen.channel.texts(conversation.id), timeout=2)
+    assert texts[0] == messages.SELF_HARM_FIRST  # as the bot would: 12356 and 120
+    await turn
+    assert frozen.row(Conversation, conversation.id).state == "queued"  # a manager at once
+
+
 async def test_rasa_down_the_message_is_pending_and_the_member_not_asked_to_resend(
         tmp_path: Path, backends_server):
     turns = faulty_turns(tmp_path, f"http://127.0.0.1:{free_port()}", backends_server, 5)

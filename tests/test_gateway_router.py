@@ -6,10 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.clock import SHANGHAI
 from bot.db import Database
-from bot.gateway import store
+from bot.gateway import messages, store
 from bot.gateway.rasa import Understanding
 from bot.gateway.router import text_for_rasa
 from bot.gateway.types import ConversationGone
@@ -92,3 +93,15 @@ def test_the_console_line_says_what_the_bot_understood():
                     "槽位 time=下周二上午 · 智能助手已回复")
     assert understanding(None, None, [], {}, "unrouted") == \
         "未经智能助手解析 · 智能助手不可用，消息已保存"
+
+
+def test_the_gateways_first_words_on_an_emergency_are_the_bots():
+    """The gateway answers an emergency itself only while Rasa is away; the member must
+    read what the bot would have said (domain/shared.yml, utter_emergency_first)."""
+    domain = yaml.safe_load((Path(__file__).parent.parent / "domain" / "shared.yml")
+                            .read_text(encoding="utf-8"))
+    variants = domain["responses"]["utter_emergency_first"]
+    self_harm = [v["text"] for v in variants if v.get("condition")]
+    plain = [v["text"] for v in variants if not v.get("condition")]
+    assert self_harm == [messages.emergency_first(self_harm=True)]
+    assert plain == [messages.emergency_first(self_harm=False)]

@@ -26,8 +26,16 @@ def bot_unavailable(call_center_open: bool, manager_told: bool = False) -> str:
 
 
 # An emergency typed while the assistant cannot answer: the gateway's own instruction
-# (bot/redflags.py detects it), the same as the bot's utter_emergency_first.
+# (bot/redflags.py detects it), word for word the bot's utter_emergency_first in
+# domain/shared.yml (tests/test_gateway_router.py compares them).
 EMERGENCY_FIRST = "⚠️这可能是紧急情况：请立即拨打120急救电话，或马上去最近的医院急诊科，先救治！"
+SELF_HARM_FIRST = ("您的安全最重要。如果您已经伤害了自己或有危险，请立刻拨打120（或110），"
+                   "或请身边的人马上陪您去最近的医院急诊。\n想找人聊聊，可以拨打心理援助热线"
+                   "12356，北京心理危机干预中心24小时热线010-82951332。您并不孤单，我们一直在。")
+
+
+def emergency_first(self_harm: bool) -> str:
+    return SELF_HARM_FIRST if self_harm else EMERGENCY_FIRST
 
 
 # Who may start a web chat, and how fast members may write (gateway/ratelimit.py).

@@ -145,12 +145,12 @@ class Router:
             emergency = self._emergency(message)
             said: List[OutgoingMessage] = []
             if emergency and self.rasa_away:  # not after the earlier messages' turns
-                said = await self._say(conversation, messages.EMERGENCY_FIRST)
+                said = await self._say_first(conversation, emergency)
             if not await self._catch_up(conversation.id):
                 # Earlier messages still wait for Rasa: this one waits behind them.
                 if emergency and not said:
-                    said = await self._say(conversation, messages.EMERGENCY_FIRST)
-                receipt.replies = said + await self._kept(stored, message, member, emergency)
+                    said = await self._say_first(conversation, emergency)
+                receipt.replies = said + await self._kept(stored, message, member, bool(emergency))
                 return receipt
             current = await self.pool.read(lambda s: store.conversation(s, conversation.id))
             if current is not None and self._fault_queued(current):
@@ -234,7 +234,7 @@ class Router:
         emergency = self._emergency(message)
         said: List[OutgoingMessage] = []
         if emergency and self.rasa_away:
-            said += await self._say(conversation, messages.EMERGENCY_FIRST)
+            said += await self._say_first(conversation, emergency)
         # One call: the replies and what the bot understood (bot/rasa_channel.py).
         call = asyncio.ensure_future(self.rasa.send(
             conversation.rasa_sender, self._rasa_text(stored, message),
@@ -247,14 +247,14 @@ class Router:
                 # call goes on (an answer that comes late is still the answer).
                 self.rasa_away = True
                 if emergency and not said:
-                    said += await self._say(conversation, messages.EMERGENCY_FIRST)
-                said += await self._tell_kept(conversation, emergency)
+                    said += await self._say_first(conversation, emergency)
+                said += await self._tell_kept(conversation, bool(emergency))
                 turn = await call
         except RasaUnavailable:
             self.rasa_away = True
             if emergency and not said:
-                said += await self._say(conversation, messages.EMERGENCY_FIRST)
-            return said + await self._kept(stored, message, member, emergency)
+                said += await self._say_first(conversation, emergency)
+            return said + await self._kept(stored, message, member, bool(emergency))
         except asyncio.CancelledError:
             call.cancel()
             raise
@@ -282,10 +282,17 @@ class Router:
         return (conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
                 and conversation.id in self._told)
 
-    def _emergency(self, message: MemberMessage) -> bool:
+    def _emergency(self, message: MemberMessage) -> Optional[redflags.RedFlag]:
         """Typed text describing an emergency (a pressed button or menu never does)."""
-        return (not message.intent and not message.payload
-                and redflags.detect(message.text) is not None)
+        if message.intent or message.payload:
+            return None
+        return redflags.detect(message.text)
+
+    async def _say_first(self, conversation: ConversationRef,
+                         flag: redflags.RedFlag) -> List[OutgoingMessage]:
+        """The gateway's own first words on an emergency, as the bot's: the crisis lines
+        for self-harm, otherwise 120."""
+        return await self._say(conversation, messages.emergency_first(flag.self_harm))
 
     async def _say(self, conversation: ConversationRef, text: str) -> List[OutgoingMessage]:
         return await self.outbox.say(conversation, "system", [{"text": text}])
@@ -407,9 +414,10 @@ class Router:
             pass
         if parse and (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT:
             return await self._emergency_while_paused(stored, message, member)
-        if parse is None and self._emergency(message):
+        emergency = self._emergency(message) if parse is None else None
+        if emergency is not None:
             # Rasa cannot say it: the gateway's own 120 instruction, then the manager.
-            said = await self._say(conversation, messages.EMERGENCY_FIRST)
+            said = await self._say_first(conversation, emergency)
             await self._answer(stored, "manager", None, "system", [], member)
             return said + await self.handoffs.request(
                 conversation, HandoffRequest("emergency", EMERGENCY_PRIORITY))

@@ -25,9 +25,10 @@ SLOT = {"id": 7, "start": "2026-11-26T09:00:00+08:00",
         "department": {"id": "dermatology", "name": "皮肤科"}, "doctor": None}
 
 
-def tracker(text: str = "确认", intent: str = "affirm", **slots) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent}, "entities": [], "message_id": "m1",
-              "metadata": {"channel": "web", "member": "demo-ready"}}
+def tracker(text: str = "确认", intent: str = "affirm", message_id: str = "m1",
+            **slots) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent}, "entities": [], "message_id": message_id,
+              "metadata": {"channel": "web", "member": "demo-ready", "message_id": message_id}}
     return member_tracker(latest, slots)
 
 
@@ -126,3 +127,59 @@ async def test_an_emergency_still_gets_its_follow_up(broken_backends):
     await ActionEmergencyFollowup().run(dispatcher, tracker("我妈晕倒了", "report_emergency"), {})
     assert responses(dispatcher)[0] == "utter_emergency_not_recorded"
     assert handoff_reasons(dispatcher) == ["emergency"]
+
+
+# ------------------------------------------------------------------ a restart mid-booking
+
+
+async def test_a_backends_restart_between_two_confirmations_books_exactly_once(
+        tmp_path, monkeypatch):
+    """The member says 确认 while the backends restart: told honestly that nothing was
+    booked, the form kept. 确认 again once they are back books once, on the client's
+    kept-alive connection pool (its connection died with the old process), and the same
+    message delivered twice (a WeChat retry, a message sent again after a Rasa crash)
+    books nothing more."""
+    from bot.processes import start_server
+    from tests.conftest import TEST_BACKENDS_TOKEN, TEST_NOW, TEST_VAR
+
+    port = free_port()
+    env = {"HM_NOW": TEST_NOW, "HM_BACKENDS_TOKEN": TEST_BACKENDS_TOKEN,
+           "HM_BACKENDS_DB": f"sqlite:///{tmp_path / 'restart.sqlite3'}",
+           "HM_BACKENDS_PORT": str(port)}
+
+    def start():
+        return start_server("backends-restart", ["python", "-m", "bot.backends", "serve"],
+                            port, "/health", TEST_VAR / "logs", env, timeout=60)
+
+    monkeypatch.setenv("HM_BACKENDS_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HM_BACKENDS_TOKEN", TEST_BACKENDS_TOKEN)
+    backend.client.cache_clear()
+    server = start()
+    try:
+        client = backend.client()
+        member = await client.member_by_channel("web", "demo-ready")
+        found = await client.availability(
+            hospital_id="ruijin", department_id="dermatology", member_id=member["id"],
+            start="2026-11-26T00:00:00+08:00", end="2026-11-26T23:59:59+08:00")
+        slot = found["slot"] or found["alternatives"][0]
+        form = {"visit_slot": slot}
+
+        server.stop()  # the backends restart as the member confirms
+        dispatcher = CollectingDispatcher()
+        events = await ActionBookAppointment().run(dispatcher, tracker(**form), {})
+        assert responses(dispatcher)[0] == "utter_backend_unavailable"  # nothing pretended
+        assert handoff_reasons(dispatcher) == ["backend_failure"]  # a person is offered
+        assert events == []  # the form's answers kept for the next 确认
+
+        server = start()
+        confirmed = tracker(message_id="m2", **form)
+        for _ in range(2):  # the second: the same message delivered again
+            dispatcher = CollectingDispatcher()
+            await ActionBookAppointment().run(dispatcher, confirmed, {})
+            assert responses(dispatcher)[0] == "utter_booking_done"
+        booked = await client.appointments(member["id"])
+        assert [a["slot"]["id"] for a in booked].count(slot["id"]) == 1
+    finally:
+        await backend.client().close()
+        backend.client.cache_clear()
+        server.stop()

@@ -83,6 +83,7 @@ class Gateway:
         await self.tasks.stop()
         await self.hub.stop()
         await self.rasa.stop()
+        await self.members.backends.close()
         self.pool.stop()
 
 

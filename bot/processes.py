@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from bot import rasa_server
 from bot.wait_http import wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,9 +130,7 @@ def start_rasa_server(
     token = {**LOCAL_SECRETS, **os.environ, **(env or {})}.get("HM_RASA_TOKEN", "")
     return start_server(
         "rasa",
-        ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-         "--model", str(model), *(["--auth-token", token] if token else []),
-         "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+        rasa_server.command(port, model, endpoints),
         port, f"/status?token={token}" if token else "/status", log_dir, env, timeout=240,
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from bot import rasa_server
 from bot.processes import ROOT, VENV_BIN, free_port
 
 if TYPE_CHECKING:
@@ -84,10 +85,7 @@ class Process:
 
 
 def rasa_args(port: int, model: str = "models") -> List[str]:
-    # --auth-token "$HM_RASA_TOKEN" is added where the token is known (procfile, tests).
-    return ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-            "--model", model, "--endpoints", str(ENDPOINTS.relative_to(ROOT)),
-            "--credentials", "credentials.yml"]
+    return rasa_server.command(port, model, ENDPOINTS.relative_to(ROOT))
 
 
 def processes(layout: Layout, model: str = "models") -> List[Process]:
@@ -120,24 +118,22 @@ def supervised(layout: Layout, directory: Path, log_dir: Path) -> Tuple["Program
     settings go in front of its command (`env NAME=value ...`); the shared ones, secrets
     included, come from supervisord's environment (scripts/run-production.sh)."""
     from bot.supervision.programs import Program as Supervised
-    from bot.supervision.programs import env
 
     found = []
     for process in processes(layout):
         args = list(process.args)
-        if args[0] == "rasa":
-            args[2:2] = ["--auth-token", env("HM_RASA_TOKEN")]
         if (VENV_BIN / args[0]).exists():  # the venv's python and rasa, whatever PATH says
             args[0] = str(VENV_BIN / args[0])
         assignments = [f"{name}={value}" for name, value in process.env.items()]
         command = ("env", *assignments, *args) if assignments else tuple(args)
         ready = (f"http://127.0.0.1:{process.port}{process.ready_path}"
                  if process.port else None)
-        if process.args[0] == "rasa":
+        if process.name.startswith("rasa"):
             found.append(Supervised(process.name, command, f"Rasa replica {process.name[-1]}",
                                     ready=f"{ready}?token={{HM_RASA_TOKEN}}", startsecs=60,
                                     stopwaitsecs=20, timeout=400,
-                                    note="loading the model: a minute or two"))
+                                    note="loading the model: a minute or two",
+                                    reads=(rasa_server.TOKEN_SETTING,)))
         else:
             found.append(Supervised(process.name, command, _TITLES.get(process.name,
                                                                         process.name),

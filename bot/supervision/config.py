@@ -74,13 +74,13 @@ def _argv(program: Program, environ: Mapping[str, str]) -> List[str]:
 
 
 def needed_settings(programs: Sequence[Program], environ: Mapping[str, str]) -> List[str]:
-    """The settings the commands name, in order, each once."""
+    """The settings the commands name or the programs read, in order, each once."""
     names: List[str] = []
     for program in programs:
-        for arg in _argv(program, environ):
-            for name in _ENV_REFERENCE.findall(arg):
-                if name not in names:
-                    names.append(name)
+        found = [n for arg in _argv(program, environ) for n in _ENV_REFERENCE.findall(arg)]
+        for name in [*found, *program.reads]:
+            if name not in names:
+                names.append(name)
     return names
 
 

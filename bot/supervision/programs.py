@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple, Union
 
+from bot import rasa_server
+
 
 def env(name: str) -> str:
     """A setting in a command, expanded by supervisord from its environment."""
@@ -45,6 +47,9 @@ class Program:
     # How long `make run` waits for it to answer before calling it failed.
     timeout: int = 90
     note: str = ""  # what the progress line says while it is slow to come up
+    # Settings the process reads from supervisord's environment (not named in its
+    # command): the config is not made without them.
+    reads: Tuple[str, ...] = ()
 
     def ready_url(self, environ: Mapping[str, str]) -> Optional[str]:
         return self.ready.format_map(_Defaults(environ)) if self.ready else None
@@ -69,12 +74,11 @@ PROGRAMS: Tuple[Program, ...] = (
     Program("actions", ("python", "-m", "bot.actionserver", "--port", "5055"), "action server",
             ready="http://127.0.0.1:5055/health"),
     # Loading the model takes about a minute: dying within that is a failed start.
-    Program("rasa", ("rasa", "run", "--enable-api", "--auth-token", env("HM_RASA_TOKEN"),
-                     "--interface", "127.0.0.1", "--port", "5005", "--model", "models",
-                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+    # Its API token comes from HM_RASA_TOKEN, never the command line (bot/rasa_server.py).
+    Program("rasa", tuple(rasa_server.command(5005, "models", "endpoints.yml")),
             "Rasa server", ready="http://127.0.0.1:5005/status?token={HM_RASA_TOKEN}",
             startsecs=60, stopwaitsecs=20, timeout=300,
-            note="loading the model: about a minute"),
+            note="loading the model: about a minute", reads=(rasa_server.TOKEN_SETTING,)),
     Program("gateway", ("python", "-m", "bot.gateway", "serve"), "gateway (web chat, console)",
             ready="http://127.0.0.1:{HM_GATEWAY_PORT}/health", timeout=60),
     # Purges conversations older than HM_RETENTION_DAYS (default 365) once a day (docs/review.md).

@@ -5,8 +5,6 @@ for a person queues and pauses the bot, a manager takes over and hands back, and
 bot carries on; at 21:00 the member gets the out-of-hours answer and a callback ticket."""
 from __future__ import annotations
 
-import json
-import threading
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +15,7 @@ from bot.gateway.models import CallbackTicket, Conversation
 from bot.processes import local_secret
 from tests.conftest import ConsoleUser, GatewayProcess, wait_for
 from tests.rest import get
+from tests.sse import EventStream
 
 pytestmark = pytest.mark.slow
 
@@ -39,34 +38,13 @@ def authors(answer: dict) -> list:
     return [reply["author"] for reply in answer["replies"]]
 
 
-class LiveView:
-    """A manager's live view of one conversation (the console's /console/events), read
-    on a thread: the message events in the order they arrive."""
+class LiveView(EventStream):
+    """A manager's live view of one conversation (the console's /console/events)."""
 
     def __init__(self, manager: ConsoleUser, conversation_id: int) -> None:
-        self.messages: list = []
-        self._ready = threading.Event()
-        self._answer = manager.http.get(
+        super().__init__(manager.http.get(
             f"{manager.url}/console/events?conversation={conversation_id}", stream=True,
-            timeout=(5, 60), headers={"Accept": "text/event-stream"})
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self._ready.wait(10), "the live view did not open"
-
-    def _read(self) -> None:
-        kind = None
-        try:
-            for line in self._answer.iter_lines(decode_unicode=True):
-                if line.startswith("event: "):
-                    kind = line[len("event: "):]
-                elif line.startswith("data: ") and kind == "ready":
-                    self._ready.set()
-                elif line.startswith("data: ") and kind == "message":
-                    self.messages.append(json.loads(line[len("data: "):])["message"])
-        except Exception:  # noqa: BLE001 - closed by the test
-            pass
-
-    def close(self) -> None:
-        self._answer.close()
+            timeout=(5, 60), headers={"Accept": "text/event-stream"}), "the live view")
 
 
 def test_a_member_message_goes_to_the_bot_with_the_member_in_the_metadata(

@@ -9,21 +9,18 @@ import os
 import signal
 import socket
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import List
+from typing import AsyncIterator, List
 
 import pytest
 
-from bot.clients import BackendsClient, BackendSettings
 from bot.gateway import messages
-from bot.gateway.handoff import Handoffs
-from bot.gateway.members import Members
 from bot.gateway.models import Conversation, Message
 from bot.gateway.pending import PENDING, Retrier
-from bot.gateway.rasa import RasaClient
-from bot.gateway.router import Router
 from bot.gateway.types import MemberMessage
 from bot.processes import free_port, local_secret
+from bot.rasa_server import command as rasa_command
 from tests.conftest import TEST_NOW
 from tests.test_gateway_turn import Turns
 
@@ -43,18 +40,25 @@ class Silent:
         self.sock.close()
 
 
-def faulty_turns(tmp_path: Path, rasa_url: str, backends, timeout: float,
-                 notice_after: float = 4.0) -> Turns:
-    """The router of test_gateway_turn, with a shorter client timeout."""
-    turns = Turns(tmp_path / "gateway.sqlite3", rasa_url, backends)
-    turns.rasa = RasaClient(rasa_url, timeout, local_secret("HM_RASA_TOKEN"),
-                            local_secret("HM_IDENTITY_SECRET").encode())
-    turns.router = Router(turns.pool, turns.clock, turns.rasa, turns.outbox,
-                          Handoffs(turns.pool, turns.clock, turns.rasa, turns.outbox),
-                          Members(BackendsClient(BackendSettings(backends.url,
-                                                                 backends.token))),
-                          turns.tasks, notice_after=notice_after)
-    return turns
+@asynccontextmanager
+async def faulty_turns(tmp_path: Path, rasa_url: str, backends, timeout: float,
+                       notice_after: float = 4.0) -> AsyncIterator[Turns]:
+    """The router of test_gateway_turn, with a shorter client timeout, running."""
+    turns = Turns(tmp_path / "gateway.sqlite3", rasa_url, backends, timeout, notice_after)
+    turns.pool.start()
+    await turns.rasa.start()
+    try:
+        yield turns
+    finally:
+        await turns.stop()
+
+
+async def kept_greeting(turns: Turns):
+    """A member says 你好 to a Rasa that does not answer: kept, and told so."""
+    receipt, _, _ = await turns.say(turns.conversation("demo-ready"), "你好")
+    assert turns.row(Message, receipt.message_id).routed_to == PENDING
+    assert KEPT in receipt.replies[0].text
+    return receipt
 
 
 async def wait_until(check, timeout: float = 60.0, every: float = 0.1):
@@ -70,11 +74,8 @@ async def wait_until(check, timeout: float = 60.0, every: float = 0.1):
 @pytest.fixture
 async def frozen(tmp_path: Path, backends_server):
     silent = Silent()
-    turns = faulty_turns(tmp_path, silent.url, backends_server, timeout=8)
-    turns.pool.start()
-    await turns.rasa.start()
-    yield turns
-    await turns.stop()
+    async with faulty_turns(tmp_path, silent.url, backends_server, timeout=8) as turns:
+        yield turns
     silent.close()
 
 
@@ -125,19 +126,12 @@ async def test_self_harm_while_rasa_is_away_gets_the_crisis_lines_not_only_120(f
 
 async def test_rasa_down_the_message_is_pending_and_the_member_not_asked_to_resend(
         tmp_path: Path, backends_server):
-    turns = faulty_turns(tmp_path, f"http://127.0.0.1:{free_port()}", backends_server, 5)
-    turns.pool.start()
-    await turns.rasa.start()
-    try:
-        conversation = turns.conversation("demo-ready")
-        receipt, _, _ = await turns.say(conversation, "你好")
-        assert turns.row(Message, receipt.message_id).routed_to == PENDING
-        assert KEPT in receipt.replies[0].text
+    async with faulty_turns(tmp_path, f"http://127.0.0.1:{free_port()}", backends_server,
+                            5) as turns:
+        receipt = await kept_greeting(turns)
         retrier = Retrier(turns.pool, turns.rasa.healthy, turns.router.retry)
         assert await retrier.round() == 0  # Rasa still away: nothing sent, nothing lost
         assert turns.row(Message, receipt.message_id).routed_to == PENDING
-    finally:
-        await turns.stop()
 
 
 def bot_texts(turns: Turns, conversation_id: int) -> List[str]:
@@ -148,10 +142,12 @@ def bot_texts(turns: Turns, conversation_id: int) -> List[str]:
 @pytest.mark.slow
 async def test_rasa_stopped_then_resumed_the_kept_message_is_answered_once(
         tmp_path: Path, rasa_server, conversation_backends):
-    turns = faulty_turns(tmp_path, rasa_server.url, conversation_backends, timeout=6,
-                         notice_after=2.0)
-    turns.pool.start()
-    await turns.rasa.start()
+    async with faulty_turns(tmp_path, rasa_server.url, conversation_backends, timeout=6,
+                            notice_after=2.0) as turns:
+        await answered_once_after_a_freeze(turns, rasa_server)
+
+
+async def answered_once_after_a_freeze(turns: Turns, rasa_server) -> None:
     retrier = Retrier(turns.pool, turns.rasa.healthy, turns.router.retry, every=0.5)
     retrier.start()
     group = os.getpgid(rasa_server.process.pid)
@@ -180,7 +176,6 @@ async def test_rasa_stopped_then_resumed_the_kept_message_is_answered_once(
         assert turns.row(Conversation, conversation.id).state == "bot"
     finally:
         await retrier.stop()
-        await turns.stop()
 
 
 # ------------------------------------------------- the embedded default's tracker store
@@ -202,9 +197,7 @@ def start_rasa_on(model: Path, action_url: str, log_dir: Path, tracker_db: str):
     token = local_secret("HM_RASA_TOKEN")
     port = free_port()
     return start_server(
-        "rasa", ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port",
-                 str(port), "--model", str(model), "--auth-token", token,
-                 "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+        "rasa", rasa_command(port, model, endpoints),
         port, f"/status?token={token}", log_dir,
         {"HM_NOW": TEST_NOW, "HM_RASA_TRACKER_DB": tracker_db}, timeout=240)
 
@@ -253,14 +246,9 @@ async def test_rasa_answering_200_with_nothing_is_a_failed_turn_and_the_message_
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    turns = faulty_turns(tmp_path, f"http://127.0.0.1:{port}", backends_server, 5)
-    turns.pool.start()
-    await turns.rasa.start()
     try:
-        conversation = turns.conversation("demo-ready")
-        receipt, _, _ = await turns.say(conversation, "你好")
-        assert turns.row(Message, receipt.message_id).routed_to == PENDING
-        assert KEPT in receipt.replies[0].text
+        async with faulty_turns(tmp_path, f"http://127.0.0.1:{port}", backends_server,
+                                5) as turns:
+            await kept_greeting(turns)
     finally:
-        await turns.stop()
         await runner.cleanup()

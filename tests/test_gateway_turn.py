@@ -21,7 +21,7 @@ from bot.gateway.members import Members
 from bot.gateway.models import Conversation, Message
 from bot.gateway.outbox import Outbox, conversation_topic
 from bot.gateway.rasa import RasaClient
-from bot.gateway.router import Router
+from bot.gateway.router import NOTICE_AFTER_SECONDS, Router
 from bot.gateway.tasks import Tasks
 from bot.gateway.types import ConversationRef, MemberMessage, Receipt
 from bot.processes import free_port, local_secret
@@ -32,7 +32,8 @@ from tests.test_gateway_handoff import RecordingChannel
 class Turns:
     """The router and its parts, with a count of the database transactions begun."""
 
-    def __init__(self, db_path: Path, rasa_url: str, backends) -> None:
+    def __init__(self, db_path: Path, rasa_url: str, backends, timeout: float = 30,
+                 notice_after: float = NOTICE_AFTER_SECONDS) -> None:
         self.db = Database.from_url(f"sqlite:///{db_path}")
         store.migrate(self.db)
         self.transactions = 0
@@ -43,14 +44,14 @@ class Turns:
         self.channel = RecordingChannel()
         self.outbox = Outbox(self.pool, clock, self.hub)
         self.outbox.register(self.channel)
-        self.rasa = RasaClient(rasa_url, 30, local_secret("HM_RASA_TOKEN"),
+        self.rasa = RasaClient(rasa_url, timeout, local_secret("HM_RASA_TOKEN"),
                                local_secret("HM_IDENTITY_SECRET").encode())
         self.tasks = Tasks()
         self.router = Router(self.pool, clock, self.rasa, self.outbox,
                              Handoffs(self.pool, clock, self.rasa, self.outbox),
                              Members(BackendsClient(BackendSettings(backends.url,
                                                                     backends.token))),
-                             self.tasks)
+                             self.tasks, notice_after=notice_after)
         self.clock = clock
 
     def _began(self, connection) -> None:
@@ -84,6 +85,7 @@ class Turns:
     async def stop(self) -> None:
         await self.tasks.stop()
         await self.rasa.stop()
+        await self.router.members.backends.close()
         self.pool.stop()
         self.db.dispose()
 

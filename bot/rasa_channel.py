@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import logmask, rasa_tuning
+from bot import logmask, rasa_once, rasa_tuning
 from bot.identity import IdentityError, secret_from_env, verify
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class SignedRestInput(RestInput):
         # masking formatter on every handler of this process (bot.logmask).
         logmask.install()
         rasa_tuning.install()  # per-turn costs Rasa pays for nothing (bot/rasa_tuning.py)
+        rasa_once.install()  # a message sent again is handled once (bot/rasa_once.py)
         # The secret comes from the environment, never from credentials.yml (in git).
         return cls(secret_from_env())
 

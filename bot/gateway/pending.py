@@ -42,6 +42,13 @@ def oldest(session: Session, conversation_id: int
     return (conversation, row) if conversation is not None else None
 
 
+def has_pending(session: Session, conversation_id: int) -> bool:
+    return session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.routed_to == PENDING).limit(1)
+    ).first() is not None
+
+
 def keep(session: Session, message_id: int, notice: Sequence[Dict[str, Any]],
          now: datetime, member_id: Optional[int] = None
          ) -> Tuple[Dict[str, Any], List[OutgoingMessage]]:

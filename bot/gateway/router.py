@@ -20,6 +20,7 @@ import time
 from typing import Any, Awaitable, Dict, List, Optional, Set, Tuple
 
 from bot import redflags
+from bot.rasa_once import RESEND
 from bot.clock import Clock, call_center_open, managers_open
 from bot.db import DatabasePool
 from bot.gateway import messages, pending, store
@@ -139,9 +140,10 @@ class Router:
         # then.
         member = self._identify(stored.conversation)
         conversation = stored.conversation
-        if conversation.paused and not self._fault_queued(conversation):
+        fault_queued = await self._fault_queued(conversation)
+        if conversation.paused and not fault_queued:
             receipt.replies = await self._hold(stored, message, member)
-        elif conversation.id in self._behind or self._fault_queued(conversation):
+        elif conversation.id in self._behind or fault_queued:
             emergency = self._emergency(message)
             said: List[OutgoingMessage] = []
             if emergency and self.rasa_away:  # not after the earlier messages' turns
@@ -153,7 +155,7 @@ class Router:
                 receipt.replies = said + await self._kept(stored, message, member, bool(emergency))
                 return receipt
             current = await self.pool.read(lambda s: store.conversation(s, conversation.id))
-            if current is not None and self._fault_queued(current):
+            if current is not None and self._offered_for_fault(current):
                 await self._recovered(current)
                 current = await self.pool.read(
                     lambda s: store.conversation(s, conversation.id))
@@ -261,26 +263,45 @@ class Router:
         return said + await self._answered(stored, turn, member)
 
     async def _answered(self, stored: StoredMessage, turn: Turn,
-                        member: Optional[Awaitable[Optional[int]]]) -> List[OutgoingMessage]:
-        """The bot's turn recorded and delivered, then its handoff if it asked for one."""
+                        member: Optional[Awaitable[Optional[int]]],
+                        if_pending: bool = False) -> List[OutgoingMessage]:
+        """The bot's turn recorded and delivered, then its handoff if it asked for one.
+        `if_pending`: only if the message is still pending (another replica's catch-up
+        may have answered it)."""
         self.rasa_away = False
         conversation = stored.conversation
         if conversation.id in self._told:
             await self._recovered(conversation)
         texts, handoff = split_replies(turn.replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
-        sent = await self._answer(stored, "bot", turn.understanding, "bot", texts, member,
-                                  linked_member(turn.replies))
+        member_id = await self._member_id(conversation, member, linked_member(turn.replies))
+        now = self.clock.now()
+        recorded = await self.pool.write(lambda s: store.record_turn(
+            s, stored.message_id, "bot", turn.understanding, "bot", texts, now, member_id,
+            expect=pending.PENDING if if_pending else None))
+        if recorded is None:
+            logger.info("a kept message was answered by another replica's catch-up")
+            return []
+        sent = await self._publish(conversation, recorded)
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent
 
-    def _fault_queued(self, conversation: ConversationRef) -> bool:
-        """Waiting for a manager only because Rasa was away (this process offered it in
-        this episode; the actions' own backend_failure handoffs are the manager's): still
-        the bot's to answer, its messages wait for Rasa, until a manager takes it."""
-        return (conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
-                and conversation.id in self._told)
+    @staticmethod
+    def _offered_for_fault(conversation: ConversationRef) -> bool:
+        return conversation.state == "queued" and conversation.handoff_reason == SYSTEM_FAULT
+
+    async def _fault_queued(self, conversation: ConversationRef) -> bool:
+        """Waiting for a manager only because Rasa was away: still the bot's to answer,
+        its messages wait for Rasa, until a manager takes it. Offered by this process in
+        this episode, or by another replica: then its messages are still pending (the
+        actions' own backend_failure handoffs come with a turn Rasa answered, and stay
+        the manager's)."""
+        if not self._offered_for_fault(conversation):
+            return False
+        if conversation.id in self._told:
+            return True
+        return await self.pool.read(lambda s: pending.has_pending(s, conversation.id))
 
     def _emergency(self, message: MemberMessage) -> Optional[redflags.RedFlag]:
         """Typed text describing an emergency (a pressed button or menu never does)."""
@@ -383,21 +404,26 @@ class Router:
                 turn = await self.rasa.answered(
                     conversation.rasa_sender,
                     self._metadata(conversation, stored, message)["message_id"])
-                if conversation.id in self._told:  # Rasa answers again
+                # Rasa answers again: a handoff made because it was away (by this
+                # replica or another) is withdrawn, the bot has the member again.
+                if conversation.id in self._told or self._offered_for_fault(conversation):
                     await self._recovered(conversation)
                     conversation = await self.pool.read(
                         lambda s: store.conversation(s, conversation_id)) or conversation
                     stored = StoredMessage(conversation, row.id, False)
                 if turn is None and not conversation.paused:
-                    turn = await self.rasa.send(conversation.rasa_sender,
-                                                self._rasa_text(stored, message),
-                                                self._metadata(conversation, stored, message))
+                    # Marked as sent again: Rasa answers it from its tracker if it was
+                    # handled meanwhile (another replica, a late call; bot/rasa_once.py).
+                    turn = await self.rasa.send(
+                        conversation.rasa_sender, self._rasa_text(stored, message),
+                        {**self._metadata(conversation, stored, message), RESEND: True})
             except RasaUnavailable:
                 self.rasa_away = True
                 self._behind.add(conversation_id)
                 return False
             if turn is not None:
-                await self._answered(stored, turn, None)
+                # Once, whichever replica's catch-up got the answer first.
+                await self._answered(stored, turn, None, if_pending=True)
             else:  # a manager has it now: held for them, with the bot's context
                 await self._hold(stored, message, None)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,11 +194,20 @@ def mark_routed(session: Session, message_id: int, routed_to: str,
 
 def record_turn(session: Session, message_id: int, routed_to: str, understanding,
                 author: str, replies: Sequence[Dict[str, Any]], now: datetime,
-                member_id: Optional[int] = None
-                ) -> Tuple[Dict[str, Any], List[OutgoingMessage]]:
+                member_id: Optional[int] = None, expect: Optional[str] = None
+                ) -> Optional[Tuple[Dict[str, Any], List[OutgoingMessage]]]:
     """A member message answered, in one transaction: where it went and what the bot
     understood of it, the conversation's member when just learnt, and the replies from
-    `author` to deliver. (The member message as the console shows it, the replies.)"""
+    `author` to deliver. (The member message as the console shows it, the replies.)
+    With `expect`, only while the message is still routed so (one conditional UPDATE
+    decides between gateway replicas answering it at once); None otherwise."""
+    if expect is not None:
+        taken = session.execute(
+            update(Message).where(Message.id == message_id, Message.routed_to == expect)
+            .values(routed_to=routed_to).execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            return None
     view = mark_routed(session, message_id, routed_to, understanding)
     conversation_id = session.get(Message, message_id).conversation_id
     if member_id is not None:

@@ -114,6 +114,21 @@ def test_a_short_run_reports_every_figure(wechat_gateway: tuple, rasa_server: Se
         assert set(report["summary"][target]) == {"1", "2"}
         assert report["summary"][target]["2"]["msg_per_s"]["median"] > 0
     assert report["memory"]["group_peak_mib"]["product"] > 0
+    # Where the cores went: the watched processes' CPU over each run.
+    assert any(run["cores"] for run in report["runs"])
     assert {c["met"] for c in report["targets"]} <= {True, False, None}
     out = capsys.readouterr().out
     assert "| concurrent | target | msg/s |" in out and "product, WeChat" in out
+    assert "| concurrent | target | cores busy, by process |" in out
+
+
+def test_cores_are_cpu_seconds_over_wall_seconds_of_the_busy_processes() -> None:
+    from bot.loadtest import report
+
+    busy = report.cores({"rasa": 10.0, "gateway": 2.0, "idle": 1.0},
+                        {"rasa": 19.0, "gateway": 5.0, "idle": 1.0, "new": 3.0}, 10.0)
+    assert busy == {"rasa": 0.9, "gateway": 0.3}  # a process seen only after: left out
+    runs = [{"target": "web", "concurrency": 8, "cores": busy},
+            {"target": "web", "concurrency": 8, "cores": {"rasa": 1.1, "gateway": 0.3}}]
+    table = report.cores_table(runs, ["web"], [8])
+    assert "| 8 | product, web chat | rasa 1.00, gateway 0.30 (all 1.30) |" in table

@@ -289,11 +289,14 @@ class Bench:
             order = measured if number % 2 else list(reversed(measured))
             for concurrency in args.levels:
                 for target in order:
+                    cpu_before = self.memory.cpu_seconds()
                     run = await drive(self.channels[target], target,
                                       self.mix(target, number * 100 + concurrency),
                                       concurrency, args.messages, self.identities,
                                       args.timeout)
                     figures = report.run_figures(run)
+                    figures["cores"] = report.cores(cpu_before, self.memory.cpu_seconds(),
+                                                    figures["elapsed_s"])
                     figures["round"] = number
                     figures["load_average"] = [round(v, 2) for v in os.getloadavg()]
                     self.runs.append(figures)
@@ -408,6 +411,9 @@ def show(result: Dict[str, Any], paths: Dict[str, Path]) -> None:
     say("")
     say(report.table(result["summary"], result["settings"]["targets"],
                      result["settings"]["levels"]))
+    say("")
+    say(report.cores_table(result["runs"], result["settings"]["targets"],
+                           result["settings"]["levels"]))
     say("")
     say(report.memory_table(result["memory"]))
     say("")

@@ -1,6 +1,8 @@
 """Resident memory of every process the benchmark watches, each with its children
 (psutil), sampled on a background thread: the peak per process, the peak of the
-product's processes together, and, for the soak, a time series of chosen ones."""
+product's processes together, and, for the soak, a time series of chosen ones. Also
+each process's CPU time (with its children), read around every measured run: where
+the machine's cores went."""
 from __future__ import annotations
 
 import threading
@@ -20,6 +22,24 @@ def tree_rss(pid: int, children: bool = True) -> Optional[int]:
         for child in process.children(recursive=True) if children else ():
             try:
                 total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+    except psutil.Error:
+        return None
+
+
+def tree_cpu(pid: int, children: bool = True) -> Optional[float]:
+    """CPU seconds (user and system) of `pid` and its living descendants so far; None
+    once it is gone."""
+    try:
+        process = psutil.Process(pid)
+        times = process.cpu_times()
+        total = times.user + times.system
+        for child in process.children(recursive=True) if children else ():
+            try:
+                times = child.cpu_times()
+                total += times.user + times.system
             except psutil.Error:
                 pass
         return total
@@ -103,6 +123,15 @@ class MemorySampler:
         if self._thread is not None:
             self._thread.join(5)
         self.sample()
+
+    def cpu_seconds(self) -> Dict[str, float]:
+        """Each watched process's CPU seconds so far (with its children)."""
+        with self._lock:
+            watched = dict(self.watched)
+            alone = set(self.alone)
+        found = {name: tree_cpu(pid, children=name not in alone)
+                 for name, (pid, _) in watched.items()}
+        return {name: seconds for name, seconds in found.items() if seconds is not None}
 
     def snapshot(self) -> Dict[str, object]:
         with self._lock:

@@ -195,6 +195,38 @@ def table(summary: Dict[str, Dict[str, Dict[str, Any]]], targets: Sequence[str],
     return "\n".join(lines)
 
 
+def cores(before: Dict[str, float], after: Dict[str, float],
+          elapsed_s: float) -> Dict[str, float]:
+    """Cores each process kept busy over a run (CPU seconds / wall seconds); the
+    processes that used next to nothing are left out."""
+    if not elapsed_s:
+        return {}
+    used = {name: (after[name] - before[name]) / elapsed_s
+            for name in after if name in before}
+    return {name: round(value, 2) for name, value in used.items() if value >= 0.01}
+
+
+def cores_table(runs: Sequence[Dict[str, Any]], targets: Sequence[str],
+                levels: Sequence[int]) -> str:
+    """Markdown: per level and target, the cores each process kept busy (median over
+    the rounds), busiest first."""
+    lines = ["| concurrent | target | cores busy, by process |", "| --- | --- | --- |"]
+    for concurrency in levels:
+        for target in targets:
+            measured = [r.get("cores") or {} for r in runs
+                        if r["target"] == target and r["concurrency"] == concurrency]
+            if not any(measured):
+                continue
+            names = {name for m in measured for name in m}
+            median = {name: float(numpy.median([m.get(name, 0.0) for m in measured]))
+                      for name in names}
+            busiest = sorted(median.items(), key=lambda item: -item[1])
+            shown = ", ".join(f"{name} {value:.2f}" for name, value in busiest)
+            lines.append(f"| {concurrency} | {LABELS.get(target, target)} "
+                         f"| {shown} (all {sum(median.values()):.2f}) |")
+    return "\n".join(lines)
+
+
 def memory_table(memory: Dict[str, Any]) -> str:
     lines = ["| process | group | peak MiB | at the end MiB |", "| --- | --- | --- | --- |"]
     for name, figures in sorted(memory.get("processes", {}).items(),

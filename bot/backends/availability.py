@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.backends import directory, errors, messages, rules, schedule
-from bot.backends.context import Context
+from bot.backends.context import Context, NeedsWrite
 from bot.backends.members import get_member, policy_terms
 from bot.backends.models import Department, Doctor, Hospital, HospitalDepartment, Slot
 from bot.backends.rules import BookingBlock, PolicyTerms
@@ -81,7 +81,9 @@ def materialise_slots(
     ctx: Context, offering: HospitalDepartment, doctors: Sequence[Doctor], first: date, last: date
 ) -> None:
     """Create the missing slot rows of a department (general clinic and doctors) for
-    first..last. Idempotent; the unique constraints settle a race between two requests."""
+    first..last. Idempotent; the unique constraints settle a race between two requests.
+    In a read-only context, NeedsWrite when rows are missing (none are, once a day has
+    been asked for)."""
     expected = [
         session
         for day in schedule.days(first, last)
@@ -112,6 +114,8 @@ def materialise_slots(
         for s in expected
         if (s.doctor_id, s.start) not in existing
     ]
+    if missing and not ctx.writable:
+        raise NeedsWrite()
     if missing:
         ctx.session.execute(_insert_ignoring_duplicates(ctx.session), missing)
 

@@ -17,7 +17,14 @@ class Context:
     now: datetime
     calendar: WorkingCalendar
     catalog: Catalog
+    # False in a read transaction: an operation that finds it must write raises
+    # NeedsWrite, and is run again in a write transaction (routes.py).
+    writable: bool = True
 
     @property
     def today(self) -> date:
         return self.now.date()
+
+
+class NeedsWrite(Exception):
+    """A read-only run found it has something to write: run it again writable."""

@@ -225,8 +225,9 @@ async def availability(request: Request) -> HTTPResponse:
             accidental_injury=accidental_injury, limit=5 if limit is None else limit,
         ))
         return serialize.availability(result)
-    # Slot rows are created on demand: a write transaction.
-    return respond(await _backend(request).write(operation))
+    # Slot rows are created on demand, the first time a day is asked for: then a write
+    # transaction; otherwise a read, which on SQLite does not queue behind bookings.
+    return respond(await _backend(request).read_else_write(operation))
 
 
 async def appointment_create(request: Request) -> HTTPResponse:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Callable, TypeVar
 
 from bot.backends import idempotency
-from bot.backends.context import Context
+from bot.backends.context import Context, NeedsWrite
 from bot.backends.db import Database
 from bot.backends.idempotency import Outcome
 from bot.catalog import Catalog
@@ -33,12 +33,21 @@ class Backend:
     def stop(self) -> None:
         self._pool.stop()
 
-    def context(self, session) -> Context:
-        return Context(session, self.clock.now(), self.calendar, self.catalog)
+    def context(self, session, writable: bool = True) -> Context:
+        return Context(session, self.clock.now(), self.calendar, self.catalog, writable)
 
     async def read(self, operation: Callable[[Context], T]) -> T:
         """Run a read-only operation in its own transaction."""
-        return await self._pool.read(lambda session: operation(self.context(session)))
+        return await self._pool.read(
+            lambda session: operation(self.context(session, writable=False)))
+
+    async def read_else_write(self, operation: Callable[[Context], T]) -> T:
+        """Run `operation` in a read transaction, and again in a write transaction only
+        if it raises NeedsWrite: on SQLite a reader does not wait for the write lock."""
+        try:
+            return await self.read(operation)
+        except NeedsWrite:
+            return await self.write(operation)
 
     async def write(self, operation: Callable[[Context], T]) -> T:
         """Run an operation in a transaction committed when it returns."""

@@ -1,0 +1,50 @@
+"""An availability check is a read transaction once its days' slot rows exist; only the
+first check of a day writes them (bot/backends/availability.py, service.py): on SQLite
+a reader does not queue behind bookings for the write lock."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.backends.availability import AvailabilityQuery, check_availability
+from bot.backends.context import Context, NeedsWrite
+from bot.backends.db import Database, migrate
+from bot.backends.models import Slot
+from bot.backends.seed import seed
+from bot.catalog import load_catalog
+from bot.clock import SHANGHAI, default_calendar
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+QUERY = AvailabilityQuery(hospital_id="ruijin", department_id="dermatology",
+                          start=datetime(2026, 11, 26, 0, 0, tzinfo=SHANGHAI),
+                          end=datetime(2026, 11, 26, 23, 59, tzinfo=SHANGHAI),
+                          member_id=None, doctor_id=None, accidental_injury=False, limit=5)
+
+
+def test_the_first_check_of_a_day_writes_its_slots_and_later_ones_only_read(
+        tmp_path: Path) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'backends.sqlite3'}")
+    migrate(db)
+    catalog, calendar = load_catalog(), default_calendar()
+    seed(db, NOW, calendar, catalog)
+    try:
+        with db.reading() as session:
+            with pytest.raises(NeedsWrite):  # nothing of that day exists yet
+                check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
+        with db.writing() as session:
+            written = check_availability(Context(session, NOW, calendar, catalog), QUERY)
+            slots = session.execute(select(func.count()).select_from(Slot)).scalar_one()
+        with db.reading() as session:
+            read = check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
+            assert session.execute(select(func.count()).select_from(Slot)).scalar_one() == \
+                slots
+        assert slots > 0
+        assert (read.available, read.slot.id if read.slot else None,
+                [s.id for s in read.alternatives]) == \
+            (written.available, written.slot.id if written.slot else None,
+             [s.id for s in written.alternatives])
+    finally:
+        db.dispose()

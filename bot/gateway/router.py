@@ -20,7 +20,6 @@ import time
 from typing import Any, Awaitable, Dict, List, Optional, Set, Tuple
 
 from bot import redflags
-from bot.rasa_once import RESEND
 from bot.clock import Clock, call_center_open, managers_open
 from bot.db import DatabasePool
 from bot.gateway import messages, pending, store
@@ -37,6 +36,7 @@ from bot.gateway.types import (
     Receipt,
     StoredMessage,
 )
+from bot.rasa_once import RESEND
 
 logger = logging.getLogger(__name__)
 
@@ -202,15 +202,20 @@ class Router:
     async def _answer(self, stored: StoredMessage, routed_to: str,
                       understanding: Optional[Understanding], author: str,
                       replies: List[Dict[str, Any]], member: Optional[Awaitable[Optional[int]]],
-                      linked: Optional[int] = None) -> List[OutgoingMessage]:
+                      linked: Optional[int] = None, expect: Optional[str] = None
+                      ) -> Optional[List[OutgoingMessage]]:
         """One transaction for the answer: where the message went and what the bot
         understood of it, the member if just learnt, the replies. Then the member's
-        message reaches the console before the answer to it, and the replies leave."""
+        message reaches the console before the answer to it, and the replies leave.
+        With `expect`, only while the message is still routed so: None when it was not
+        (another replica answered it)."""
         member_id = await self._member_id(stored.conversation, member, linked)
         now = self.clock.now()
-        return await self._publish(stored.conversation, await self.pool.write(
+        recorded = await self.pool.write(
             lambda s: store.record_turn(s, stored.message_id, routed_to, understanding,
-                                        author, replies, now, member_id)))
+                                        author, replies, now, member_id, expect))
+        return None if recorded is None else await self._publish(stored.conversation,
+                                                                 recorded)
 
     async def _member_id(self, conversation: ConversationRef,
                          member: Optional[Awaitable[Optional[int]]],
@@ -274,15 +279,12 @@ class Router:
             await self._recovered(conversation)
         texts, handoff = split_replies(turn.replies)
         # The bot's own words first (the 120 instruction always leads), then the handoff.
-        member_id = await self._member_id(conversation, member, linked_member(turn.replies))
-        now = self.clock.now()
-        recorded = await self.pool.write(lambda s: store.record_turn(
-            s, stored.message_id, "bot", turn.understanding, "bot", texts, now, member_id,
-            expect=pending.PENDING if if_pending else None))
-        if recorded is None:
+        sent = await self._answer(stored, "bot", turn.understanding, "bot", texts, member,
+                                  linked_member(turn.replies),
+                                  pending.PENDING if if_pending else None)
+        if sent is None:
             logger.info("a kept message was answered by another replica's catch-up")
             return []
-        sent = await self._publish(conversation, recorded)
         if handoff is not None:
             sent += await self.handoffs.request(conversation, handoff)
         return sent

@@ -14,37 +14,36 @@ import psutil
 MIB = 1024 * 1024
 
 
-def tree_rss(pid: int, children: bool = True) -> Optional[int]:
-    """Bytes resident in `pid` (and its descendants); None once it is gone."""
+def _tree_sum(pid: int, children: bool, measure: Callable[[psutil.Process], float]
+              ) -> Optional[float]:
+    """`measure` of `pid` plus its living descendants; None once `pid` is gone."""
     try:
         process = psutil.Process(pid)
-        total = process.memory_info().rss
+        total = measure(process)
         for child in process.children(recursive=True) if children else ():
             try:
-                total += child.memory_info().rss
+                total += measure(child)
             except psutil.Error:
                 pass
         return total
     except psutil.Error:
         return None
+
+
+def tree_rss(pid: int, children: bool = True) -> Optional[int]:
+    """Bytes resident in `pid` (and its descendants); None once it is gone."""
+    found = _tree_sum(pid, children, lambda p: p.memory_info().rss)
+    return None if found is None else int(found)
 
 
 def tree_cpu(pid: int, children: bool = True) -> Optional[float]:
     """CPU seconds (user and system) of `pid` and its living descendants so far; None
     once it is gone."""
-    try:
-        process = psutil.Process(pid)
+    def cpu(process: psutil.Process) -> float:
         times = process.cpu_times()
-        total = times.user + times.system
-        for child in process.children(recursive=True) if children else ():
-            try:
-                times = child.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
-    except psutil.Error:
-        return None
+        return times.user + times.system
+
+    return _tree_sum(pid, children, cpu)
 
 
 class MemorySampler:

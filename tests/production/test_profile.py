@@ -18,18 +18,22 @@ from tests.production.conftest import ProductionStack, start_member
 from tests.rest import signed_body
 
 
+def query(stack: ProductionStack, database: str, sql: str, **params) -> List[tuple]:
+    """The rows of `sql` in one of the profile's databases (its setting's name)."""
+    engine = create_engine(stack.database(database))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params).all()]
+    finally:
+        engine.dispose()
+
+
 def tracker_rows(stack: ProductionStack, sender: str) -> List[tuple]:
     """(type_name, text or action) of a conversation's events, as Rasa stored them."""
     import json
 
-    engine = create_engine(stack.database("HM_RASA_TRACKER_DB"))
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text(
-                "SELECT type_name, action_name, data FROM events WHERE sender_id = :s "
-                "ORDER BY id"), {"s": sender}).all()
-    finally:
-        engine.dispose()
+    rows = query(stack, "HM_RASA_TRACKER_DB", "SELECT type_name, action_name, data FROM "
+                 "events WHERE sender_id = :s ORDER BY id", s=sender)
     return [(t, json.loads(d).get("text") if t == "user" else a) for t, a, d in rows]
 
 
@@ -170,29 +174,19 @@ QUESTIONS = ["直付是什么", "电子直付卡在哪看", "你们几点上班"
 
 def gateway_messages(stack: ProductionStack, conversation_ids: List[int]) -> List[tuple]:
     """(conversation id, external id, text, routed_to) of the members' messages."""
-    engine = create_engine(stack.database("HM_GATEWAY_DB"))
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(
-                "SELECT c.id, c.external_id, m.text, m.routed_to FROM messages m "
-                "JOIN conversations c ON c.id = m.conversation_id "
-                "WHERE m.direction = 'in' AND c.id = ANY(:ids) ORDER BY m.id"),
-                {"ids": list(conversation_ids)}).all()]
-    finally:
-        engine.dispose()
+    return query(stack, "HM_GATEWAY_DB",
+                 "SELECT c.id, c.external_id, m.text, m.routed_to FROM messages m "
+                 "JOIN conversations c ON c.id = m.conversation_id "
+                 "WHERE m.direction = 'in' AND c.id = ANY(:ids) ORDER BY m.id",
+                 ids=list(conversation_ids))
 
 
 def kept_notices(stack: ProductionStack, conversation_ids: List[int]) -> int:
     """How many times these members were told a message is kept (bot_unavailable)."""
-    engine = create_engine(stack.database("HM_GATEWAY_DB"))
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT count(*) FROM messages WHERE author = 'system' AND "
-                "text LIKE '%无需重发%' AND conversation_id = ANY(:ids)"),
-                {"ids": list(conversation_ids)}).scalar_one()
-    finally:
-        engine.dispose()
+    return query(stack, "HM_GATEWAY_DB",
+                 "SELECT count(*) FROM messages WHERE author = 'system' AND "
+                 "text LIKE '%无需重发%' AND conversation_id = ANY(:ids)",
+                 ids=list(conversation_ids))[0][0]
 
 
 def test_a_rasa_replica_killed_under_load_every_message_is_answered_once(

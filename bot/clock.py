@@ -106,8 +106,11 @@ class CalendarOverrideError(ValueError):
     """The calendar override file is missing or malformed."""
 
 
+@lru_cache(maxsize=4096)
 def chinese_calendar_lookup(d: date) -> tuple[bool, Optional[str]]:
-    """Ask the chinese_calendar package; raises NotImplementedError outside its years."""
+    """Ask the chinese_calendar package; raises NotImplementedError outside its years.
+    Remembered per date: the package's tables are fixed for the process, and each
+    question scans them (an availability check asks for hundreds of slots' days)."""
     import chinese_calendar  # imported lazily: keeps importing this module I/O-free
 
     is_holiday, english_name = chinese_calendar.get_holiday_detail(d)

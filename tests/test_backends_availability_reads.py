@@ -3,7 +3,8 @@ first check of a day writes them (bot/backends/availability.py, service.py): on 
 a reader does not queue behind bookings for the write lock."""
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,5 +47,34 @@ def test_the_first_check_of_a_day_writes_its_slots_and_later_ones_only_read(
                 [s.id for s in read.alternatives]) == \
             (written.available, written.slot.id if written.slot else None,
              [s.id for s in written.alternatives])
+    finally:
+        db.dispose()
+
+
+def test_a_read_that_finds_a_days_slots_remembers_them_and_a_write_does_not(
+        tmp_path: Path) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'backends.sqlite3'}")
+    migrate(db)
+    catalog, calendar = load_catalog(), default_calendar()
+    seed(db, NOW, calendar, catalog)
+    remembered: set = set()
+    try:
+        with db.writing() as session:  # writes the rows: nothing remembered before commit
+            check_availability(Context(session, NOW, calendar, catalog, True, remembered), QUERY)
+        assert remembered == set()
+        with db.reading() as session:
+            check_availability(Context(session, NOW, calendar, catalog, False, remembered), QUERY)
+        assert ("ruijin", "dermatology", QUERY.start.date()) in remembered
+        # A remembered day is not looked at again: another department's day, remembered
+        # as if its rows existed (only a test can make that untrue), is believed, where
+        # a fresh check of it needs to write.
+        elsewhere = dataclasses.replace(QUERY, department_id="cardiology")
+        believed = {("ruijin", "cardiology", NOW.date() + timedelta(days=n)) for n in range(120)}
+        with db.reading() as session:
+            with pytest.raises(NeedsWrite):
+                check_availability(Context(session, NOW, calendar, catalog, False), elsewhere)
+            found = check_availability(
+                Context(session, NOW, calendar, catalog, False, believed), elsewhere)
+            assert found.slot is None
     finally:
         db.dispose()

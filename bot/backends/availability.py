@@ -3,6 +3,7 @@
 (bot/backends/rules.py) and the places left."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Dict, List, Optional, Sequence
@@ -19,6 +20,8 @@ from bot.backends.rules import BookingBlock, PolicyTerms
 from bot.clock import SHANGHAI
 
 ALTERNATIVES_WINDOW = timedelta(days=14)
+# The days either side of the asked time read first for the alternatives (_alternatives).
+NEAR_WINDOW = timedelta(days=3)
 # When no session in the asked range may be booked, the reason said is the first of
 # these that applies to any of them: the member's own situation first, then lead times.
 REASON_PRIORITY = (
@@ -83,7 +86,12 @@ def materialise_slots(
     """Create the missing slot rows of a department (general clinic and doctors) for
     first..last. Idempotent; the unique constraints settle a race between two requests.
     In a read-only context, NeedsWrite when rows are missing (none are, once a day has
-    been asked for)."""
+    been asked for); a read that finds none missing is remembered (Context.slot_days).
+    A write is not: its rows exist only once it commits."""
+    wanted_days = [(offering.hospital_id, offering.department_id, day)
+                   for day in schedule.days(first, last)]
+    if all(key in ctx.slot_days for key in wanted_days):
+        return
     expected = [
         session
         for day in schedule.days(first, last)
@@ -118,6 +126,8 @@ def materialise_slots(
         raise NeedsWrite()
     if missing:
         ctx.session.execute(_insert_ignoring_duplicates(ctx.session), missing)
+    elif not ctx.writable:
+        ctx.slot_days.update(wanted_days)
 
 
 def slot_block(ctx: Context, slot: Slot, accidental_injury: bool,
@@ -253,7 +263,13 @@ class _Search:
 
     def _alternatives(self, exclude: Optional[Slot]) -> List[Slot]:
         """Free slots of this department near the asked time (the same doctor first),
-        within two weeks of it or of the first bookable day."""
+        within two weeks of it or of the first bookable day.
+
+        The few days around the asked time are read first: when they alone fill the
+        list (each closer than the near window's edge, the wanted doctor's, and no
+        more than two a day), the whole window cannot change it: it is ranked by
+        distance from that time and filled in rank order. A busy department's month
+        of slot rows is then not loaded for five of them."""
         anchor = max(self.query.start, self.ctx.now)
         first = max(self.ctx.today, anchor.date() - ALTERNATIVES_WINDOW)
         last = min(
@@ -262,6 +278,25 @@ class _Search:
         )
         if last < first:
             return []
+        near_first = max(first, anchor.date() - NEAR_WINDOW)
+        near_last = min(last, anchor.date() + NEAR_WINDOW)
+        if near_first <= near_last and (near_first, near_last) != (first, last):
+            near = self._ranked_alternatives(near_first, near_last, anchor, exclude)
+            reach = min(anchor - _start_of(near_first),
+                        _start_of(near_last + timedelta(days=1)) - anchor)
+            per_day = Counter(s.start.date() for s in near)
+            if (len(near) == self.query.limit
+                    and max(per_day.values(), default=0) <= ALTERNATIVES_PER_DAY
+                    and all(abs(s.start - anchor) < reach and self._is_wanted_doctor(s)
+                            for s in near)):
+                return near
+        return self._ranked_alternatives(first, last, anchor, exclude)
+
+    def _is_wanted_doctor(self, slot: Slot) -> bool:
+        return self.doctor is None or slot.doctor_id == self.doctor.id
+
+    def _ranked_alternatives(self, first: date, last: date, anchor: datetime,
+                             exclude: Optional[Slot]) -> List[Slot]:
         free = self._free_slots(first, last, _start_of(first), _start_of(last + timedelta(days=1)))
         wanted_doctor = self.doctor.id if self.doctor else None
 

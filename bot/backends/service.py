@@ -26,6 +26,7 @@ class Backend:
         self.calendar = calendar
         self.catalog = catalog
         self._pool = DatabasePool(db, DB_THREADS)
+        self._slot_days: set = set()  # Context.slot_days
 
     def start(self) -> None:
         self._pool.start()
@@ -34,7 +35,8 @@ class Backend:
         self._pool.stop()
 
     def context(self, session, writable: bool = True) -> Context:
-        return Context(session, self.clock.now(), self.calendar, self.catalog, writable)
+        return Context(session, self.clock.now(), self.calendar, self.catalog, writable,
+                       self._slot_days)
 
     async def read(self, operation: Callable[[Context], T]) -> T:
         """Run a read-only operation in its own transaction."""
@@ -59,6 +61,7 @@ class Backend:
         now = self.clock.now()
         work = partial(
             idempotency.execute, self.db, key, scope, idempotency.fingerprint(scope, body), now,
-            lambda session: operation(Context(session, now, self.calendar, self.catalog)),
+            lambda session: operation(Context(session, now, self.calendar, self.catalog,
+                                              slot_days=self._slot_days)),
         )
         return await self._pool.run(work)

@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate loadtest
+.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate loadtest loadtest-production
 
 run:
 	scripts/run.sh
@@ -34,6 +34,11 @@ bench: setup
 # once (docs/performance.md); a quick one: make loadtest ARGS="--levels 1,8 --messages 60".
 loadtest: setup
 	.venv/bin/python -m bot.loadtest $(ARGS)
+
+# The same benchmark against the production profile (nginx, two replicas, PostgreSQL,
+# Redis), on databases of its own: make loadtest-production ARGS="--levels 8,32".
+loadtest-production:
+	ARGS="$(ARGS)" scripts/loadtest-production.sh
 
 # Create the backends' tables, reference data and demo members (once; re-running changes nothing).
 seed: setup

@@ -9,6 +9,7 @@ and settings, and the nginx configuration live here, for scripts/run-production.
     python -m bot.production wait [--pid N]    # show each process coming up
     python -m bot.production create-databases  # HM_GATEWAY_DB, HM_BACKENDS_DB and
                                                # HM_RASA_TRACKER_DB, when missing
+                                               # (--fresh: dropped first)
 """
 from __future__ import annotations
 
@@ -276,8 +277,9 @@ def _account() -> str:
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-def create_databases(urls: Mapping[str, str]) -> List[str]:
-    """Create each PostgreSQL database that does not exist yet; the names created."""
+def create_databases(urls: Mapping[str, str], fresh: bool = False) -> List[str]:
+    """Create each PostgreSQL database that does not exist yet (with `fresh`, drop it
+    first); the names created."""
     import psycopg2
     from sqlalchemy.engine import make_url
 
@@ -292,6 +294,8 @@ def create_databases(urls: Mapping[str, str]) -> List[str]:
         admin.autocommit = True
         try:
             with admin.cursor() as cursor:
+                if fresh:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                (parsed.database,))
                 if cursor.fetchone() is None:
@@ -313,7 +317,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     commands.add_parser("config", help="write nginx.conf and supervisord.conf")
     commands.add_parser("wait", help="show each process coming up").add_argument(
         "--pid", type=int, help="supervisord's process id")
-    commands.add_parser("create-databases", help="create the PostgreSQL databases if missing")
+    commands.add_parser("create-databases", help="create the PostgreSQL databases if missing"
+                        ).add_argument("--fresh", action="store_true",
+                                       help="drop them first (the load benchmark's own)")
     args = parser.parse_args(argv)
     if args.command in ("config", "wait"):
         from bot.supervision import config as supervision, progress
@@ -338,7 +344,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if missing:
         print(f"bot.production: set {', '.join(missing)} (SQLAlchemy URLs)", file=sys.stderr)
         return 2
-    for name in create_databases({n: os.environ[n].strip() for n in DATABASE_SETTINGS}):
+    urls = {n: os.environ[n].strip() for n in DATABASE_SETTINGS}
+    for name in create_databases(urls, fresh=args.fresh):
         print(f"created database {name}")
     return 0
 

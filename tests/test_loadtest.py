@@ -132,3 +132,17 @@ def test_cores_are_cpu_seconds_over_wall_seconds_of_the_busy_processes() -> None
             {"target": "web", "concurrency": 8, "cores": {"rasa": 1.1, "gateway": 0.3}}]
     table = report.cores_table(runs, ["web"], [8])
     assert "| 8 | product, web chat | rasa 1.00, gateway 0.30 (all 1.30) |" in table
+
+
+def test_the_production_benchmark_gives_the_gateways_the_simulated_wechat_account() -> None:
+    """scripts/loadtest-production.sh evaluates these lines before the profile starts."""
+    import shlex
+    import subprocess
+    import sys
+
+    from bot.loadtest.wechat import LOCAL_ACCOUNT, gateway_env
+
+    out = subprocess.run([sys.executable, "-m", "bot.loadtest.wechat", "http://127.0.0.1:8290"],
+                         capture_output=True, text=True, check=True).stdout
+    exported = dict(shlex.split(line)[1].split("=", 1) for line in out.splitlines())
+    assert exported == gateway_env(LOCAL_ACCOUNT, "http://127.0.0.1:8290")

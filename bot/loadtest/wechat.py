@@ -113,3 +113,11 @@ class LoopWeChat:
             return False
         event.clear()
         return True
+
+
+if __name__ == "__main__":  # scripts/loadtest-production.sh: the profile's WeChat settings
+    import shlex
+    import sys
+
+    for name, value in gateway_env(LOCAL_ACCOUNT, sys.argv[1]).items():
+        print(f"export {name}={shlex.quote(value)}")

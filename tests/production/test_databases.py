@@ -66,3 +66,28 @@ def test_retention_deletes_rasa_conversations_whose_last_event_is_past_the_limit
 def test_retention_of_a_tracker_store_rasa_never_used_finds_nothing() -> None:
     with throwaway_postgres_database() as url:
         assert purge_tracker_store(url, datetime.now(SHANGHAI)) == 0
+
+
+def test_the_load_benchmarks_databases_are_made_afresh_each_time() -> None:
+    """`create-databases --fresh` (scripts/loadtest-production.sh): what an earlier run
+    left is gone; without it an existing database is kept."""
+    from bot.production import create_databases
+
+    def has_leftover(url: str) -> bool:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return bool(connection.execute(text("SELECT to_regclass('leftover')")).scalar())
+        finally:
+            engine.dispose()
+
+    with throwaway_postgres_database() as url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE leftover (id integer)"))
+        engine.dispose()
+        name = url.rsplit("/", 1)[1]
+        assert create_databases({"HM_GATEWAY_DB": url}) == []
+        assert has_leftover(url)
+        assert create_databases({"HM_GATEWAY_DB": url}, fresh=True) == [name]
+        assert not has_leftover(url)

@@ -6,8 +6,9 @@ before it reaches the model or a tracker, so nobody but the gateway can speak as
 Asked with `?understanding=true` (the gateway does, bot/gateway/rasa.py), the channel
 answers `{"messages": [...], "understanding": {"parse_data", "slots"}}`: the replies and
 what the bot understood of the message (the latest user event's intent, ranking and
-entities, and the slots that hold something), read in this process from the tracker
-the turn just saved, so the gateway needs no second call for it. Without the argument
+entities, and the slots that hold something), taken in this process from the tracker
+the turn just saved, so the gateway needs no second call for it and Rasa no second
+read of the tracker. Without the argument
 the answer is Rasa's plain REST list, for every other client.
 
 `rasa shell` uses its own command-line channel and is unaffected: its conversations are
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -37,18 +39,53 @@ UNDERSTANDING_ARG = "understanding"  # the gateway's name for it too (bot/gatewa
 PARSE_KEYS = ("intent", "entities", "intent_ranking")
 
 
+# The tracker each conversation's turn last saved in this process, kept until the
+# channel reads what the bot understood from it (a few hundred at most: a client that
+# never asks leaves its own to be pushed out).
+_SAVED: "OrderedDict[str, Any]" = OrderedDict()
+SAVED_TRACKERS_KEPT = 256
+_INSTALLED = "_hm_keeps_saved_trackers"
+
+
+def keep_saved_trackers() -> None:
+    """Remember the tracker a turn saves, so that `understanding` does not read and
+    replay it again from the store. Idempotent."""
+    from rasa.core.processor import MessageProcessor
+
+    save = MessageProcessor.save_tracker
+    if getattr(save, _INSTALLED, False):
+        return
+
+    async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
+        await save(self, tracker)
+        _SAVED[tracker.sender_id] = tracker
+        _SAVED.move_to_end(tracker.sender_id)
+        while len(_SAVED) > SAVED_TRACKERS_KEPT:
+            _SAVED.popitem(last=False)
+
+    setattr(save_tracker, _INSTALLED, True)
+    MessageProcessor.save_tracker = save_tracker
+
+
 async def understanding(agent: Any, sender: str, text: str) -> Optional[Dict[str, Any]]:
-    """What the bot understood of `text`, the latest message in `sender`'s conversation,
-    from the tracker in this process's store; None when that message is not there (the
-    turn failed)."""
-    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
-    latest = tracker.latest_message if tracker is not None else None
-    if latest is None or latest.text != text or not latest.parse_data.get("intent"):
+    """What the bot understood of `text`, the latest message in `sender`'s conversation:
+    from the tracker this turn saved, or else from this process's store; None when that
+    message is not there (the turn failed)."""
+    tracker = _SAVED.pop(sender, None)
+    if tracker is None or not _latest_is(tracker, text):
+        tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    if tracker is None or not _latest_is(tracker, text):
         return None
+    latest = tracker.latest_message
     parse = {key: latest.parse_data[key] for key in PARSE_KEYS if key in latest.parse_data}
     slots = {name: value for name, value in tracker.current_slot_values().items()
              if value not in (None, [], {}, "")}
     return {"parse_data": parse, "slots": slots}
+
+
+def _latest_is(tracker: Any, text: str) -> bool:
+    latest = tracker.latest_message
+    return latest is not None and latest.text == text and bool(latest.parse_data.get("intent"))
 
 
 class SignedRestInput(RestInput):
@@ -68,6 +105,7 @@ class SignedRestInput(RestInput):
         logmask.install()
         rasa_tuning.install()  # per-turn costs Rasa pays for nothing (bot/rasa_tuning.py)
         rasa_once.install()  # a message sent again is handled once (bot/rasa_once.py)
+        keep_saved_trackers()  # `understanding` without reading the tracker again
         # The secret comes from the environment, never from credentials.yml (in git).
         return cls(secret_from_env())
 

@@ -57,3 +57,43 @@ def test_an_unsigned_message_is_refused_with_or_without_the_understanding(
         refused = webhook(rasa_server, unsigned, understanding)
         assert refused.status_code == 403
         assert "understanding" not in refused.text
+
+
+def test_what_the_bot_understood_comes_from_the_tracker_the_turn_saved() -> None:
+    """No second read of the tracker per turn: the one the turn saved is used, once."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.rasa_channel import keep_saved_trackers, understanding
+
+    keep_saved_trackers()
+    keep_saved_trackers()  # idempotent
+    domain = Domain.from_yaml("slots:\n  hospital:\n    type: text\n    mappings: []\n")
+    store = InMemoryTrackerStore(domain)
+    sender = uuid.uuid4().hex
+    parse = {"intent": {"name": "book_appointment", "confidence": 0.9}, "entities": [],
+             "text": "约瑞金", "metadata": {"member": "x"}}
+    tracker = DialogueStateTracker.from_events(sender, [
+        UserUttered("约瑞金", parse["intent"], [], parse), SlotSet("hospital", "瑞金医院")],
+        domain.slots)
+
+    async def turn():
+        await MessageProcessor.save_tracker(SimpleNamespace(tracker_store=store), tracker)
+        no_store = None  # the saved tracker answers; nothing is read
+        first = await understanding(no_store, sender, "约瑞金")
+        again = await understanding(no_store, sender, "约瑞金")  # kept once only
+        other = await understanding(SimpleNamespace(tracker_store=store), sender, "别的话")
+        from_store = await understanding(SimpleNamespace(tracker_store=store), sender, "约瑞金")
+        return first, again, other, from_store
+
+    first, again, other, from_store = asyncio.run(turn())
+    assert first == {"parse_data": {"intent": parse["intent"], "entities": []},
+                     "slots": {"hospital": "瑞金医院"}}
+    assert again is None and other is None
+    assert from_store == first

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -25,56 +26,54 @@ QUERY = AvailabilityQuery(hospital_id="ruijin", department_id="dermatology",
                           member_id=None, doctor_id=None, accidental_injury=False, limit=5)
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A seeded backends database whose slot rows do not exist yet."""
+    database = Database.from_url(f"sqlite:///{tmp_path / 'backends.sqlite3'}")
+    migrate(database)
+    seed(database, NOW, default_calendar(), load_catalog())
+    yield database
+    database.dispose()
+
+
 def test_the_first_check_of_a_day_writes_its_slots_and_later_ones_only_read(
-        tmp_path: Path) -> None:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'backends.sqlite3'}")
-    migrate(db)
+        db: Database) -> None:
     catalog, calendar = load_catalog(), default_calendar()
-    seed(db, NOW, calendar, catalog)
-    try:
-        with db.reading() as session:
-            with pytest.raises(NeedsWrite):  # nothing of that day exists yet
-                check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
-        with db.writing() as session:
-            written = check_availability(Context(session, NOW, calendar, catalog), QUERY)
-            slots = session.execute(select(func.count()).select_from(Slot)).scalar_one()
-        with db.reading() as session:
-            read = check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
-            assert session.execute(select(func.count()).select_from(Slot)).scalar_one() == \
-                slots
-        assert slots > 0
-        assert (read.available, read.slot.id if read.slot else None,
-                [s.id for s in read.alternatives]) == \
-            (written.available, written.slot.id if written.slot else None,
-             [s.id for s in written.alternatives])
-    finally:
-        db.dispose()
+    with db.reading() as session:
+        with pytest.raises(NeedsWrite):  # nothing of that day exists yet
+            check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
+    with db.writing() as session:
+        written = check_availability(Context(session, NOW, calendar, catalog), QUERY)
+        slots = session.execute(select(func.count()).select_from(Slot)).scalar_one()
+    with db.reading() as session:
+        read = check_availability(Context(session, NOW, calendar, catalog, False), QUERY)
+        assert session.execute(select(func.count()).select_from(Slot)).scalar_one() == \
+            slots
+    assert slots > 0
+    assert (read.available, read.slot.id if read.slot else None,
+            [s.id for s in read.alternatives]) == \
+        (written.available, written.slot.id if written.slot else None,
+         [s.id for s in written.alternatives])
 
 
 def test_a_read_that_finds_a_days_slots_remembers_them_and_a_write_does_not(
-        tmp_path: Path) -> None:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'backends.sqlite3'}")
-    migrate(db)
+        db: Database) -> None:
     catalog, calendar = load_catalog(), default_calendar()
-    seed(db, NOW, calendar, catalog)
     remembered: set = set()
-    try:
-        with db.writing() as session:  # writes the rows: nothing remembered before commit
-            check_availability(Context(session, NOW, calendar, catalog, True, remembered), QUERY)
-        assert remembered == set()
-        with db.reading() as session:
-            check_availability(Context(session, NOW, calendar, catalog, False, remembered), QUERY)
-        assert ("ruijin", "dermatology", QUERY.start.date()) in remembered
-        # A remembered day is not looked at again: another department's day, remembered
-        # as if its rows existed (only a test can make that untrue), is believed, where
-        # a fresh check of it needs to write.
-        elsewhere = dataclasses.replace(QUERY, department_id="cardiology")
-        believed = {("ruijin", "cardiology", NOW.date() + timedelta(days=n)) for n in range(120)}
-        with db.reading() as session:
-            with pytest.raises(NeedsWrite):
-                check_availability(Context(session, NOW, calendar, catalog, False), elsewhere)
-            found = check_availability(
-                Context(session, NOW, calendar, catalog, False, believed), elsewhere)
-            assert found.slot is None
-    finally:
-        db.dispose()
+    with db.writing() as session:  # writes the rows: nothing remembered before commit
+        check_availability(Context(session, NOW, calendar, catalog, True, remembered), QUERY)
+    assert remembered == set()
+    with db.reading() as session:
+        check_availability(Context(session, NOW, calendar, catalog, False, remembered), QUERY)
+    assert ("ruijin", "dermatology", QUERY.start.date()) in remembered
+    # A remembered day is not looked at again: another department's day, remembered
+    # as if its rows existed (only a test can make that untrue), is believed, where
+    # a fresh check of it needs to write.
+    elsewhere = dataclasses.replace(QUERY, department_id="cardiology")
+    believed = {("ruijin", "cardiology", NOW.date() + timedelta(days=n)) for n in range(120)}
+    with db.reading() as session:
+        with pytest.raises(NeedsWrite):
+            check_availability(Context(session, NOW, calendar, catalog, False), elsewhere)
+        found = check_availability(
+            Context(session, NOW, calendar, catalog, False, believed), elsewhere)
+        assert found.slot is None

@@ -116,6 +116,18 @@ def start_action_server(log_dir: Path, env: Optional[Mapping[str, str]] = None) 
     )
 
 
+def action_endpoint(action_url: str) -> str:
+    """The project's `action_endpoint` (endpoints.yml: its token, its options) as YAML,
+    pointed at the action server at `action_url`. Rasa reads the token from the
+    environment (HM_ACTIONS_TOKEN): it replaces ${...} in plain, unquoted values, as
+    yaml.safe_dump writes them."""
+    import yaml
+
+    endpoint = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
+    return yaml.safe_dump({"action_endpoint": {**endpoint, "url": f"{action_url}/webhook"}},
+                          allow_unicode=True)
+
+
 def start_rasa_server(
     model: Path, action_url: str, log_dir: Path, env: Optional[Mapping[str, str]] = None
 ) -> Server:
@@ -123,10 +135,7 @@ def start_rasa_server(
     port = free_port()
     endpoints = log_dir / "endpoints.yml"
     log_dir.mkdir(parents=True, exist_ok=True)
-    # Rasa reads the action server's token from the environment (HM_ACTIONS_TOKEN): it
-    # replaces ${...} in plain, unquoted YAML values only.
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n'
-                         '  headers:\n    Authorization: Bearer ${HM_ACTIONS_TOKEN}\n')
+    endpoints.write_text(action_endpoint(action_url))
     token = {**LOCAL_SECRETS, **os.environ, **(env or {})}.get("HM_RASA_TOKEN", "")
     return start_server(
         "rasa",

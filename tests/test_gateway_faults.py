@@ -185,15 +185,13 @@ def start_rasa_on(model: Path, action_url: str, log_dir: Path, tracker_db: str):
     `tracker_db`, and the test action server."""
     import yaml
 
-    from bot.processes import ROOT, start_server
+    from bot.processes import ROOT, action_endpoint, start_server
 
     project = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     log_dir.mkdir(parents=True, exist_ok=True)
     endpoints = log_dir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "{action_url}/webhook"\n'
-        '  headers:\n    Authorization: Bearer ${HM_ACTIONS_TOKEN}\n'
-        + yaml.safe_dump({"tracker_store": project["tracker_store"]}))
+    endpoints.write_text(action_endpoint(action_url)
+                         + yaml.safe_dump({"tracker_store": project["tracker_store"]}))
     token = local_secret("HM_RASA_TOKEN")
     port = free_port()
     return start_server(

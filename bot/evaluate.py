@@ -1,7 +1,10 @@
 """Train (when needed) and evaluate the NLU on the held-out set in tests/nlu/, print the
-figures that matter and keep Rasa's reports: `python -m bot.evaluate`.
+figures that matter and keep Rasa's reports: `python -m bot.evaluate`. With `--triage`,
+also the held-out triage set (tests/triage/): how often each of its sections gets the
+emergency answer, from the model with its red-flag override and from the rules alone.
 
-Targets (issue 2): intent accuracy >= 0.95 and report_emergency recall 1.0.
+Targets (issue 2): intent accuracy >= 0.95 and report_emergency recall 1.0. Issue 12's
+on the triage set: recall 1.0 for emergencies now, false alarms <= 0.05.
 """
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ from typing import Dict, List, Optional, Tuple
 from bot.processes import ROOT, VENV_BIN
 
 HELD_OUT = ROOT / "tests" / "nlu"
+TRIAGE = ROOT / "tests" / "triage"
+# (file, section, whether an emergency answer is right there)
+TRIAGE_SECTIONS = (("heldout_urgent.yml", "emergency_now", True),
+                   ("heldout_urgent.yml", "see_doctor_today", False),
+                   ("heldout_not_urgent.yml", "not_emergency", False))
 EMERGENCY = "report_emergency"
 ENTITY_EXTRACTOR = "DIETClassifier"
 TARGET_ACCURACY = 0.95
@@ -127,6 +135,36 @@ def classifier_predictions(model: Path, nlu: Path = HELD_OUT) -> List[Tuple[str,
     return asyncio.run(predict())
 
 
+def triage_report(model: Path) -> List[Dict[str, object]]:
+    """Per section of the triage set: messages, and the share that gets the emergency
+    answer from the model (its intent after the red-flag override) and from
+    bot.redflags alone. For emergencies now that share is the recall; elsewhere it is
+    the false-alarm rate."""
+    import asyncio
+
+    import yaml
+    from rasa.core.agent import Agent
+
+    from bot import redflags
+
+    agent = Agent.load(str(model))
+
+    async def intents(texts: List[str]) -> List[str]:
+        return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
+
+    rows = []
+    for name, section, urgent in TRIAGE_SECTIONS:
+        texts = [entry["text"] for entry in
+                 yaml.safe_load((TRIAGE / name).read_text(encoding="utf-8"))[section]]
+        by_model = [intent == EMERGENCY for intent in asyncio.run(intents(texts))]
+        by_rules = [redflags.detect(text) is not None for text in texts]
+        rows.append({"section": section, "messages": len(texts), "emergency_is_right": urgent,
+                     "model": sum(by_model) / len(texts), "rules": sum(by_rules) / len(texts),
+                     "missed" if urgent else "false_alarms":
+                         [t for t, flagged in zip(texts, by_model) if flagged != urgent][:10]})
+    return rows
+
+
 def sweep_thresholds(
     rows: List[Tuple[str, str, float]], thresholds: List[float]
 ) -> List[Dict[str, float]]:
@@ -152,6 +190,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
     parser.add_argument("--sweep-fallback", action="store_true",
                         help="also replay fallback thresholds 0.30..0.90 on the held-out set")
+    parser.add_argument("--triage", action="store_true",
+                        help="also the held-out triage set (tests/triage/)")
     args = parser.parse_args(argv)
 
     model = args.model
@@ -171,6 +211,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                                     [t / 100 for t in range(30, 95, 5)]):
             print("{threshold:9.2f} {answered:8.3f} {answer_accuracy:10.3f} "
                   "{wrong_answers:5.3f} {right_but_fell_back:18.3f}".format(**row))
+    if args.triage:
+        rows = triage_report(model)
+        (args.out / "triage.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2))
+        print("triage set: share answered as an emergency (model / rules alone)")
+        for row in rows:
+            what = "recall" if row["emergency_is_right"] else "false alarms"
+            print(f"  {row['section']:<18} {row['messages']:4d}  {what:<12} "
+                  f"{row['model']:.3f} / {row['rules']:.3f}")
     return 0 if summary.meets_targets() else 1
 
 

@@ -147,16 +147,18 @@ def triage_report(model: Path) -> List[Dict[str, object]]:
 
     from bot import redflags
 
+    sections = [(section, urgent, [entry["text"] for entry in yaml.safe_load(
+                    (TRIAGE / name).read_text(encoding="utf-8"))[section]])
+                for name, section, urgent in TRIAGE_SECTIONS]
     agent = Agent.load(str(model))
 
-    async def intents(texts: List[str]) -> List[str]:
-        return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
+    async def intents() -> List[List[str]]:
+        return [[(await agent.parse_message(text))["intent"]["name"] for text in texts]
+                for _, _, texts in sections]
 
     rows = []
-    for name, section, urgent in TRIAGE_SECTIONS:
-        texts = [entry["text"] for entry in
-                 yaml.safe_load((TRIAGE / name).read_text(encoding="utf-8"))[section]]
-        by_model = [intent == EMERGENCY for intent in asyncio.run(intents(texts))]
+    for (section, urgent, texts), read in zip(sections, asyncio.run(intents())):
+        by_model = [intent == EMERGENCY for intent in read]
         by_rules = [redflags.detect(text) is not None for text in texts]
         rows.append({"section": section, "messages": len(texts), "emergency_is_right": urgent,
                      "model": sum(by_model) / len(texts), "rules": sum(by_rules) / len(texts),

@@ -88,13 +88,13 @@ def materialise_slots(
     In a read-only context, NeedsWrite when rows are missing (none are, once a day has
     been asked for); a read that finds none missing is remembered (Context.slot_days).
     A write is not: its rows exist only once it commits."""
-    wanted_days = [(offering.hospital_id, offering.department_id, day)
-                   for day in schedule.days(first, last)]
+    days = list(schedule.days(first, last))
+    wanted_days = [(offering.hospital_id, offering.department_id, day) for day in days]
     if all(key in ctx.slot_days for key in wanted_days):
         return
     expected = [
         session
-        for day in schedule.days(first, last)
+        for day in days
         for session in schedule.day_sessions(
             day, ctx.calendar, offering.weekly_pattern, [(d.id, d.weekly_pattern) for d in doctors]
         )

@@ -153,8 +153,11 @@ def triage_report(model: Path) -> List[Dict[str, object]]:
     agent = Agent.load(str(model))
 
     async def intents() -> List[List[str]]:
-        return [[(await agent.parse_message(text))["intent"]["name"] for text in texts]
-                for _, _, texts in sections]
+        read = []
+        for _, _, texts in sections:
+            read.append([(await agent.parse_message(text))["intent"]["name"]
+                         for text in texts])
+        return read
 
     rows = []
     for (section, urgent, texts), read in zip(sections, asyncio.run(intents())):

@@ -19,8 +19,10 @@ setup:
 train: setup
 	.venv/bin/python -m bot.train
 
+# The held-out intent set, the triage set and the conversation set, in one run against a
+# trained model (trains one when models/ has none): docs/nlu.md.
 evaluate: setup
-	.venv/bin/python -m bot.evaluate
+	.venv/bin/python -m bot.evaluate --triage --conversations $(ARGS)
 
 # Export the reviewed examples and keep them only if the retrained model is no worse
 # (docs/review.md, "The gate"; trains two models: about 15 minutes).

@@ -25,6 +25,8 @@ TRIAGE_SECTIONS = (("heldout_urgent.yml", "emergency_now", True),
                    ("heldout_urgent.yml", "see_doctor_today", False),
                    ("heldout_not_urgent.yml", "not_emergency", False))
 EMERGENCY = "report_emergency"
+# The triage level each intent stands for (bot/triage.py); any other intent is "other".
+LEVELS = {EMERGENCY: "emergency", "seek_care_today": "today", "health_question": "question"}
 ENTITY_EXTRACTOR = "DIETClassifier"
 TARGET_ACCURACY = 0.95
 TARGET_EMERGENCY_RECALL = 1.0
@@ -163,8 +165,11 @@ def triage_report(model: Path) -> List[Dict[str, object]]:
     for (section, urgent, texts), read in zip(sections, asyncio.run(intents())):
         by_model = [intent == EMERGENCY for intent in read]
         by_rules = [redflags.detect(text) is not None for text in texts]
+        levels = {level: sum(LEVELS.get(intent, "other") == level for intent in read) / len(texts)
+                  for level in ("emergency", "today", "question", "other")}
         rows.append({"section": section, "messages": len(texts), "emergency_is_right": urgent,
                      "model": sum(by_model) / len(texts), "rules": sum(by_rules) / len(texts),
+                     "levels": levels,
                      "missed" if urgent else "false_alarms":
                          [t for t, flagged in zip(texts, by_model) if flagged != urgent][:10]})
     return rows
@@ -197,6 +202,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="also replay fallback thresholds 0.30..0.90 on the held-out set")
     parser.add_argument("--triage", action="store_true",
                         help="also the held-out triage set (tests/triage/)")
+    parser.add_argument("--conversations", action="store_true",
+                        help="also the held-out conversation set (tests/conversations/)")
     args = parser.parse_args(argv)
 
     model = args.model
@@ -222,9 +229,28 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("triage set: share answered as an emergency (model / rules alone)")
         for row in rows:
             what = "recall" if row["emergency_is_right"] else "false alarms"
+            levels = " ".join(f"{k} {v:.3f}" for k, v in row["levels"].items())
             print(f"  {row['section']:<18} {row['messages']:4d}  {what:<12} "
-                  f"{row['model']:.3f} / {row['rules']:.3f}")
-    return 0 if summary.meets_targets() else 1
+                  f"{row['model']:.3f} / {row['rules']:.3f}   levels: {levels}")
+    passed = True
+    if args.conversations:
+        passed = report_conversations(model, args.out)
+    return 0 if summary.meets_targets() and passed else 1
+
+
+def report_conversations(model: Path, out: Path) -> bool:
+    from bot import conversation_eval
+
+    results = conversation_eval.run(model, progress=lambda line: print("  " + line, flush=True))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "conversations.json").write_text(json.dumps(
+        [asdict(r) for r in results if not r.passed], ensure_ascii=False, indent=2))
+    passed = sum(r.passed for r in results)
+    print(f"conversation set: {passed}/{len(results)} passed ({passed / len(results):.3f}); "
+          f"failures in {out / 'conversations.json'}")
+    for item, (ok, total) in conversation_eval.by_item(results).items():
+        print(f"  {item:<20} {ok:3d}/{total:3d}")
+    return passed == len(results)
 
 
 if __name__ == "__main__":

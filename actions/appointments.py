@@ -21,8 +21,10 @@ from actions.backend import (
     utter_refused,
     verified_member_id,
 )
+from actions.availability import clock
 from actions.visits import find_visit, pick_offered, slot_as_time
-from bot import wording
+from bot import timeparse, wording
+from bot.catalog import load_catalog
 from bot.clients import BackendRefused, BackendUnavailable
 
 CHANGE_SLOTS = ("appointment", "offered_appointments", "change_kind", "time", "visit_slot",
@@ -109,6 +111,41 @@ class ActionAskChangeFormAppointment(Action):
         return []
 
 
+def pick_by_description(text: str, offered: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The one offered appointment the member describes (仁济那个, 明天那个, 心内科的, 周五
+    下午那个): each of hospital, department, day and half-day that the text names must
+    fit; None unless exactly one appointment fits best."""
+    if not text or not offered:
+        return None
+    catalog = load_catalog()
+    said_time = timeparse.find_time(text, clock().now())
+
+    def score(appointment: Dict[str, Any]) -> int:
+        slot = appointment.get("slot") or {}
+        points = 0
+        for kind, getter in (("hospital", catalog.hospital), ("department", catalog.department)):
+            entry_id = (slot.get(kind) or {}).get("id")
+            try:
+                terms = getter(entry_id).terms if entry_id else ()
+            except KeyError:
+                terms = ((slot.get(kind) or {}).get("name") or "",)
+            if any(term and term in text for term in terms):
+                points += 1
+        start = appointment.get("start") or slot.get("start")
+        if said_time is not None and start:
+            when = wording.parse_datetime(start)
+            if said_time.grain in ("day", "week") or said_time.end is not None:
+                end = said_time.end or said_time.start
+                points += 1 if said_time.start.date() <= when.date() <= end.date() else -1
+            else:
+                points += 1 if said_time.start.date() == when.date() else -1
+        return points
+
+    scores = [score(a) for a in offered]
+    best = max(scores)
+    return offered[scores.index(best)] if best > 0 and scores.count(best) == 1 else None
+
+
 class ValidateChangeForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_change_form"
@@ -123,7 +160,9 @@ class ValidateChangeForm(FormValidationAction):
                                   domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("appointment"):
             return {}
-        picked = pick_offered(tracker, "offered_appointments")
+        picked = pick_offered(tracker, "offered_appointments") or pick_by_description(
+            (tracker.latest_message or {}).get("text") or "",
+            tracker.get_slot("offered_appointments") or [])
         return {"appointment": picked} if picked else {}
 
     async def extract_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -131,13 +170,25 @@ class ValidateChangeForm(FormValidationAction):
         picked = pick_offered(tracker)
         return {"time": slot_as_time(picked)} if picked else {}
 
-    def validate_appointment(self, value: Any, dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return {"appointment": value if isinstance(value, dict) else None}
+    async def validate_appointment(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not isinstance(value, dict):
+            return {"appointment": None}
+        time = tracker.get_slot("time")
+        if (tracker.get_slot("change_kind") == "reschedule" and time
+                and not tracker.get_slot("visit_slot")):
+            # The new time came first (我想改约到下周二上午, then 2): the form will not
+            # ask for it again, so it is checked against the chosen appointment now.
+            return {"appointment": value,
+                    **await self._check_time(time, value, dispatcher, tracker)}
+        return {"appointment": value}
 
     async def validate_time(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        appointment = tracker.get_slot("appointment")
+        return await self._check_time(value, tracker.get_slot("appointment"), dispatcher, tracker)
+
+    async def _check_time(self, value: Any, appointment: Any, dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> Dict[Text, Any]:
         if not value or not appointment:
             return {"time": value}
         slot = appointment["slot"]
@@ -159,8 +210,15 @@ class ActionChangeSummary(Action):
             dispatcher.utter_message(response="utter_booking_lost")
             return reset(CHANGE_SLOTS)
         confirm = buttons(["确认", "不改了"], ["/affirm", "/deny"])
-        if tracker.get_slot("change_kind") == "reschedule":
+        kind = "reschedule" if tracker.get_slot("change_kind") == "reschedule" else "cancel"
+        warning = (appointment.get("change_warning") or {}).get(kind)
+        if warning:     # said before the member confirms, not after
+            dispatcher.utter_message(response="utter_late_change_warning", warning=warning)
+        if kind == "reschedule":
             slot = tracker.get_slot("visit_slot") or {}
+            if "start" not in slot:     # never confirm a change to no time at all
+                dispatcher.utter_message(response="utter_booking_lost")
+                return reset(CHANGE_SLOTS)
             dispatcher.utter_message(
                 response="utter_reschedule_summary",
                 appointment=wording.appointment_label(appointment),
@@ -212,7 +270,9 @@ class ActionChangeAppointment(Action):
         else:
             dispatcher.utter_message(response="utter_cancel_done",
                                      appointment=wording.appointment_label(changed))
-        if answer.get("late") and answer.get("warning"):
+        if (answer.get("late") and answer.get("warning")
+                and not appointment.get("change_warning")):
+            # late only now (the summary said nothing): say it after all
             dispatcher.utter_message(response="utter_late_change_warning",
                                      warning=answer["warning"])
         return reset(CHANGE_SLOTS)

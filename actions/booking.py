@@ -3,6 +3,7 @@ form (hospital, department, optional doctor, time) against the backends, confirm
 summary, book, and say what to bring."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text
 
@@ -57,11 +58,33 @@ async def member_may_book(dispatcher: CollectingDispatcher, tracker: Tracker
     if not member.get("policy_active"):
         dispatcher.utter_message(response="utter_policy_inactive")
         return None
-    if member.get("in_waiting_period"):
-        end = wording.day(wording.parse_date(member["waiting_period_end"]))
-        dispatcher.utter_message(response="utter_waiting_period", waiting_period_end=end)
-        return None
+    # In the waiting period the member may still book a day after it ends: the start
+    # says when it ends (utter_member_facts), and the backends check the day itself.
     return member
+
+
+def utter_member_facts(dispatcher: CollectingDispatcher, member: Dict[str, Any],
+                       injury: bool) -> None:
+    """What this member should know before choosing a time: when their waiting period
+    ends (an accidental injury is not held to it), and their missed visits."""
+    end = member.get("waiting_period_end")
+    if member.get("in_waiting_period") and end and not injury:
+        dispatcher.utter_message(response="utter_booking_in_waiting_period",
+                                 day=wording.day(wording.parse_date(end)))
+    if member.get("no_show_count"):
+        dispatcher.utter_message(response="utter_booking_after_no_show",
+                                 count=member["no_show_count"])
+
+
+# A doctor is being named: a title, or 医生 after a name.
+DOCTOR_WORDS = re.compile(r"医生|大夫|主任|教授|专家|副主任")
+TITLE_AFTER = r"(?:医生|大夫|主任|教授|副主任|老师)"
+
+
+def recent_member_text(tracker: Tracker, turns: int = 6) -> str:
+    """What the member wrote in their last few messages (a booking is said over several)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return " ".join(texts[-turns:])
 
 
 class ActionStartBooking(Action):
@@ -81,6 +104,7 @@ class ActionStartBooking(Action):
         injury = is_accidental_injury((tracker.latest_message or {}).get("text") or "")
         if injury:
             dispatcher.utter_message(response="utter_injury_booking_note")
+        utter_member_facts(dispatcher, member, injury)
         return [*reset(BOOKING_SLOTS, keep=keep), SlotSet("member_id", member["id"]),
                 SlotSet("accidental_injury", injury), SlotSet("booking_allowed", True)]
 
@@ -157,16 +181,24 @@ class ValidateBookingForm(FormValidationAction):
 
     async def _doctor(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       hospital_id: str, department_id: str) -> Dict[Text, Any]:
-        """The named doctor, if any: 张主任 → the one 张 in that department."""
+        """The named doctor, if any, against the department's doctors: a full name the
+        member wrote (陈欣医生, even when the classifier kept only 欣医生), then the
+        classifier's span (张主任 → the one 张 there), then a surname with a title."""
         name = tracker.get_slot("doctor")
-        if not name:
+        said = recent_member_text(tracker)
+        if not name and not DOCTOR_WORDS.search(said):
             return {"doctor_id": None}
         try:
-            found = await client().doctors(hospital_id, department_id, str(name))
+            doctors = await client().doctors(hospital_id, department_id, None)
+            by_span = (await client().doctors(hospital_id, department_id, str(name))
+                       if name else [])
         except BackendUnavailable:
             return {"doctor_id": None}
+        found = ([d for d in doctors if d["name"] in said] or by_span
+                 or [d for d in doctors if re.search(re.escape(d["name"][0]) + TITLE_AFTER, said)])
         if not found:
-            dispatcher.utter_message(response="utter_doctor_not_found", doctor=str(name))
+            if name:
+                dispatcher.utter_message(response="utter_doctor_not_found", doctor=str(name))
             return {"doctor": None, "doctor_id": None}
         return {"doctor": found[0]["name"], "doctor_id": found[0]["id"]}
 

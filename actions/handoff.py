@@ -14,17 +14,26 @@ from rasa_sdk.executor import CollectingDispatcher
 # Higher is more urgent: the console's queue orders by priority, then by waiting time.
 PRIORITIES = {
     "emergency": 3,
+    "crisis": 3,
+    "urgent_care": 2,
     "complaint": 2,
     "request_human": 1,
     "fallback": 1,
     "preauth_unknown": 1,
     "backend_failure": 1,
+    "health": 1,
 }
 
+# What the managers' console shows of the member's words at most (the whole message is in
+# the conversation anyway).
+SUMMARY_LIMIT = 200
 
-def request_handoff(dispatcher: CollectingDispatcher, reason: str) -> None:
-    dispatcher.utter_message(
-        json_message={"handoff": {"reason": reason, "priority": PRIORITIES[reason]}})
+
+def request_handoff(dispatcher: CollectingDispatcher, reason: str, summary: str = "") -> None:
+    body: Dict[str, Any] = {"reason": reason, "priority": PRIORITIES[reason]}
+    if summary:
+        body["summary"] = summary[:SUMMARY_LIMIT]
+    dispatcher.utter_message(json_message={"handoff": body})
 
 
 class ActionRequestHuman(Action):
@@ -35,6 +44,7 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_request_human_received")
         request_handoff(dispatcher, "request_human")
         return []
 

@@ -29,11 +29,11 @@ from actions.handoff import request_handoff
 from actions.visits import resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
-from bot.choices import parse_materials, preauth_item
+from bot.choices import all_materials_in_passing, parse_materials, preauth_item
 from bot.clients import BackendRefused, BackendUnavailable
 
 PREAUTH_SLOTS = ("treatment", "hospital", "hospital_id", "time", "amount", "materials",
-                 "preauth_need", "preauth_awaiting_price")
+                 "preauth_need", "preauth_awaiting_price", "preauth_warned")
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -147,6 +147,10 @@ class ValidatePreauthForm(FormValidationAction):
     async def extract_materials(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "materials":
+            # 材料都齐了 said with the request: not asked again
+            if not tracker.get_slot("materials") and all_materials_in_passing(
+                    _latest_text(tracker)):
+                return {"materials": list(wording.MATERIAL_ORDER)}
             return {}
         picked = parse_materials(_latest_text(tracker), wording.MATERIAL_ORDER)
         return {"materials": sorted(picked)} if picked is not None else {}
@@ -224,6 +228,9 @@ class ActionPreauthSummary(Action):
                   domain: DomainDict) -> List[Dict[Text, Any]]:
         planned = planned_day(tracker)
         materials = tracker.get_slot("materials") or []
+        warning = await late_warning(tracker, planned)
+        if warning:     # said before the member confirms, not after
+            dispatcher.utter_message(response="utter_preauth_too_close", warning=warning)
         dispatcher.utter_message(
             response="utter_preauth_summary",
             treatment=tracker.get_slot("treatment"), hospital=tracker.get_slot("hospital"),
@@ -231,7 +238,22 @@ class ActionPreauthSummary(Action):
             amount=wording.amount_label(tracker.get_slot("amount")),
             materials=wording.materials_list(materials) if materials else "暂未准备",
             buttons=buttons(["确认提交", "先不提交"], ["/affirm", "/deny"]))
-        return []
+        return [SlotSet("preauth_warned", bool(warning))]
+
+
+async def late_warning(tracker: Tracker, planned: Any) -> Optional[str]:
+    """The backends' warning when the planned day is less than two working days away
+    (None when it is not, or when the backends cannot say now: the application's own
+    answer still carries it)."""
+    if planned is None:
+        return None
+    try:
+        found = await client().assess_preauth(
+            str(tracker.get_slot("treatment") or ""), tracker.get_slot("amount"),
+            planned.isoformat())
+    except (BackendUnavailable, BackendRefused):
+        return None
+    return found.get("late_warning")
 
 
 class ActionSubmitPreauth(Action):
@@ -265,7 +287,7 @@ class ActionSubmitPreauth(Action):
         dispatcher.utter_message(
             response="utter_preauth_submitted", reference=case["reference"],
             decision_due=wording.day(wording.parse_date(case["decision_due"])))
-        if case.get("warning"):
+        if case.get("warning") and not tracker.get_slot("preauth_warned"):
             dispatcher.utter_message(response="utter_preauth_too_close", warning=case["warning"])
         if case.get("materials_missing"):
             dispatcher.utter_message(response="utter_preauth_missing_materials",

@@ -1,12 +1,19 @@
-"""Service hours, with whether someone is there now."""
+"""Service hours, with whether someone is there now; questions about a visit."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock, utter_who_is_available
+from actions.backend import find_member
+from bot.choices import visit_question_topic
+from bot.clients import BackendRefused, BackendUnavailable
+
+# Asking for the whole of it: 就诊须知, 注意事项, 规定 ...
+FULL_RULES = re.compile(r"须知|注意事项|所有|全部|完整|规定有哪些|流程")
 
 
 class ActionServiceHours(Action):
@@ -20,4 +27,33 @@ class ActionServiceHours(Action):
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_service_hours")
         utter_who_is_available(dispatcher, clock().now())
+        return []
+
+
+class ActionVisitRules(Action):
+    """A question about a visit gets the sentence that answers it, with the full rules
+    offered on request; a general question gets them all. A member with missed visits
+    asking about being late or missing one is told their count."""
+
+    def name(self) -> Text:
+        return "action_visit_rules"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        topic = visit_question_topic(text)
+        if topic is None or FULL_RULES.search(text):
+            dispatcher.utter_message(response="utter_visit_rules")
+            return []
+        dispatcher.utter_message(response=f"utter_visit_{topic}")
+        if topic == "late":
+            try:
+                member = await find_member(tracker)
+            except (BackendUnavailable, BackendRefused):
+                member = None
+            if member and member.get("no_show_count"):
+                dispatcher.utter_message(response="utter_visit_your_no_shows",
+                                         count=member["no_show_count"])
+        dispatcher.utter_message(response="utter_visit_rules_offer")
         return []

@@ -15,7 +15,7 @@ _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(10)}  # ① .. ⑩
 
 # "2" / "2." / "选2" / "第2个" / "第二个" / "就第二个吧" / "②"
 _ORDINAL = re.compile(
-    r"^(?:就|要|选|选择|我选|我要)?(?:第)?([0-9]{1,2}|[一二两三四五六七八九十])"
+    r"^(?:就|要|选|选择|我选|我要|取消|改|改约|删|删掉|是)?(?:第)?([0-9]{1,2}|[一二两三四五六七八九十])"
     r"(?:个|号|项|条|种)?(?:吧|的|那个|这个)?[。.!！]?$"
 )
 _LAST = re.compile(r"^(?:就|要|选)?(?:最后(?:一个|那个|这个)?|最后面那个)(?:吧)?$")
@@ -136,3 +136,144 @@ def preauth_item(text: str) -> Optional[str]:
     if not item or _GENERIC_ITEMS.search(item):
         return None
     return item
+
+
+# A booking asked for in so many words (帮我约…, 预约…, 挂个号), which the classifier may
+# still read as a bare piece of information when the message is mostly details.
+_BOOKING_VERB = re.compile(r"(?<![改取退换大])(?:预约|约(?!了|好|的|过|定|束|莫|成功)|挂(?:个)?号)")
+_NOT_A_NEW_BOOKING = re.compile(r"改约|改到|改成|换到|换成|取消|不约|退号|约了|约好|约的|约过|查|看看|"
+                                r"的预约|预约(?:记录|信息|结果|情况|时间|成功|上|详情)|几个|成功|没有|手上|"
+                                r"发(?:下|一下|我)|几点|哪天|吗|么|？|\?")
+# A bare request to book, the only kind a list-my-appointments reading gives way to.
+_BARE_BOOKING = re.compile(r"^(?:我|帮我|给我)?(?:要|想)?(?:预约|挂号|挂个号|约号|约个号|预约一下|预约看病)(?:吧|一下)?$")
+
+
+def asks_to_book(text: str, strictly: bool = False) -> bool:
+    """A booking asked for in so many words; `strictly`: only a bare 预约 / 挂个号."""
+    s = _norm(text)
+    if strictly:
+        return bool(_BARE_BOOKING.match(s))
+    return bool(_BOOKING_VERB.search(s)) and not _NOT_A_NEW_BOOKING.search(s)
+
+
+# Someone other than the member may be the patient of an emergency (the notice is for the
+# insured person only): a relative or another person is named.
+_OTHER_PERSON = re.compile(
+    r"老头子|老伴|老爷子|老太太|(?:我|俺|俺家|我家|咱)?(?:妈|爸|老妈|老爸|妈妈|爸爸|母亲|父亲|老婆|"
+    r"老公|媳妇|爱人|丈夫|妻子|孩子|儿子|女儿|宝宝|婆婆|公公|岳母|岳父|奶奶|爷爷|外婆|外公|姥姥|"
+    r"姥爷|朋友|同事|邻居|小孩|娃|闺女|外孙|孙子|孙女|哥|姐|弟|妹|舅|姨|叔|婶)"
+)
+
+
+def names_someone_else(text: str) -> bool:
+    return bool(_OTHER_PERSON.search(_norm(text)))
+
+
+# Who the patient of an emergency is, from the member's answer.
+_PATIENT_OTHER = re.compile(r"不是(?:我|本人|被保险人|他|她)|没(?:有)?(?:买|投保|保险|参保)|没保|"
+                            r"(?:他|她)(?:也)?有(?:自己的)?(?:保险|保单)|也(?:买|投保)了|"
+                            r"不在(?:保单|保障)|(?:是|就是)(?:我|俺)?(?:家)?(?:妈|爸|老妈|老爸|妈妈|爸爸|"
+                            r"老婆|老公|媳妇|爱人|孩子|儿子|女儿|宝宝|婆婆|公公|奶奶|爷爷|外婆|外公|"
+                            r"老头子|老伴|朋友|同事|家人)")
+_PATIENT_SELF = re.compile(r"本人|(?:是|就是)我(?:自己)?(?:$|[,，。.!！ ]|啊|呀|吧)|^我(?:自己)?$|我自己|"
+                           r"被保险人|(?:是|就是)(?:病人|患者)?(?:他|她)?本人|保险是(?:他|她)的")
+
+
+def emergency_patient(text: str) -> Optional[str]:
+    """"self" when the answer says the insured person is the patient, "other" when it
+    says someone else is, None when it says neither."""
+    s = _norm(text)
+    if _PATIENT_OTHER.search(s):
+        return "other"
+    if _PATIENT_SELF.search(s):
+        return "self"
+    return None
+
+
+# The one point a question about a visit asks (the full rules are offered on request).
+_VISIT_TOPICS = (
+    ("forgot_id", re.compile(r"忘(?:了)?带|没带|落(?:在)?家|丢了|找不到")),
+    ("lead_time", re.compile(r"提前(?:几|多少|多久|多长时间)(?:天|个工作日)?(?:约|预约|挂)|"
+                             r"(?:约|预约|挂号)(?:要|得|需要)?提前|什么时候(?:能|可以)?约|最晚(?:什么时候|哪天)约")),
+    ("late", re.compile(r"迟到|晚到|晚点到|晚了|来不及|赶不上|去不了|不能去|堵车|爽约")),
+    ("arrive", re.compile(r"提前(?:几|多少|多久|多长时间)?(?:分钟)?(?:到|过去|去)|几点到|早点到|"
+                          r"什么时候到|提前到")),
+    ("documents", re.compile(r"带什么|带啥|带哪些|要带|证件|身份证|护照|居住证|户口本|驾照|直付卡|社保卡|医保卡")),
+    ("injury", re.compile(r"意外|受伤|摔|扭伤|崴")),
+)
+
+
+def visit_question_topic(text: str) -> Optional[str]:
+    s = _norm(text)
+    for topic, rx in _VISIT_TOPICS:
+        if rx.search(s):
+            return topic
+    return None
+
+
+# Leaving what is being done: 算了, 不用了, 不取消了 (mind: 取消 alone means cancelling an
+# appointment), unless the same message changes a detail instead (算了还是改成下周四下午).
+_STOP = re.compile(r"^(?:那|那就|还是|嗯|哦|唉|哎|哎呀|呃)?(?:算了|不用了|不要了|不弄了|不办了|不需要了)|"
+                   r"(?:不|先不|还是不|暂时不)(?:取消|改|改约|约|预约|申请|提交|退|弄|办|挂)了")
+_CORRECTION = re.compile(r"改成|换成|改到|换到|还是要|还是约|改约到|约到|换个|换一|改一下|[0-9一二三四五六七八九十]+(?:号|点|日)|"
+                         r"下周|明天|后天|上午|下午|医院|科")
+
+
+# 取消吧 不约了: cancelling is what is wanted, whatever else is said.
+_DO_CANCEL = re.compile(r"(?<![不别])取消(?:吧|掉|了吧|预约|这个|那个)")
+
+
+def wants_to_stop(text: str) -> bool:
+    s = _norm(text)
+    return bool(_STOP.search(s)) and not _CORRECTION.search(s) and not _DO_CANCEL.search(s)
+
+
+def changes_a_detail(text: str) -> bool:
+    """A correction said with a refusal word: 算了还是改成下周四下午, 不对 是华山医院."""
+    return bool(_CORRECTION.search(_norm(text)))
+
+
+# A bare number or amount (3000, 两万, 大概5千块, 第2个): always an answer to a question.
+_BARE_NUMBER = re.compile(r"^(?:大概|大约|差不多|估计|约|要|是|第)?[0-9０-９.,一二两三四五六七八九十百千万wk]+"
+                          r"(?:多|左右|来)?(?:元|块|块钱|块左右|rmb|个|号)?(?:吧|的样子|左右)?$")
+
+
+def is_bare_number(text: str) -> bool:
+    return bool(_BARE_NUMBER.match(_norm(text).lower()))
+
+
+# A whole request said with its details, which the classifier reads as a bare piece of
+# information (or a health question) because details outweigh the verb.
+_PREAUTH_WORDS = re.compile(r"预授权|预受权|预先授权|事先授权|授权|审批|先申请|要申请吗|需要申请")
+_APPLY_WORDS = re.compile(r"帮我|给我|申请一下|申请下|办一下|办下|提交|帮忙|麻烦|赶紧")
+_ASKING = re.compile(r"吗|么|要不要|需不需要|用不用|是不是|得不得")
+_RESCHEDULE_WORDS = re.compile(r"改到|改约|改成|换到|推到|挪到|推迟到|提前到|改一下")
+_CANCEL_WORDS = re.compile(r"(?<![不别])取消(?!了吗)")
+_BOOK_WORDS = re.compile(r"约|挂|看(?:一下|下)?(?:医生|门诊|专家)?|预约")
+BOOKING_DETAILS = frozenset({"hospital", "department", "doctor"})
+
+
+def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
+    """The request a detail-heavy message makes (an intent name), or None."""
+    s = _norm(text)
+    if _PREAUTH_WORDS.search(s) or ("treatment" in entities and "amount" in entities
+                                    and _ASKING.search(s)):
+        if _APPLY_WORDS.search(s) and not _ASKING.search(s):
+            return "apply_preauth"
+        return "ask_preauth_required"
+    if _RESCHEDULE_WORDS.search(s) and ("time" in entities or "预约" in s or "那个" in s):
+        return "reschedule_appointment"
+    if _CANCEL_WORDS.search(s):
+        return "cancel_appointment"
+    details = len(entities & BOOKING_DETAILS)
+    if (details and "time" in entities) or details >= 2 or (details and _BOOK_WORDS.search(s)):
+        return "book_appointment"
+    return None
+
+
+# Said in passing with the request: 材料都齐了, 材料都准备好了, 住院单检查报告这些材料都齐了.
+_MATERIALS_READY = re.compile(r"材料(?:这些|那些)?(?:都|全|全部)?(?:已经)?(?:齐|都有|有了|备好|备齐|准备好|准备齐|带齐)|材料都?齐")
+
+
+def all_materials_in_passing(text: str) -> bool:
+    return bool(_MATERIALS_READY.search(_norm(text).replace("<", "")))

@@ -187,7 +187,7 @@ class BackendsClient:
     async def hospital(self, hospital_id: str) -> Dict[str, Any]:
         return await self._call("GET", f"/v1/hospitals/{hospital_id}")
 
-    async def doctors(self, hospital_id: str, department_id: str, name: str) -> list:
+    async def doctors(self, hospital_id: str, department_id: str, name: Optional[str]) -> list:
         params = {"hospital_id": hospital_id, "department_id": department_id, "name": name}
         return (await self._call("GET", "/v1/doctors", params=params))["doctors"]
 
@@ -215,9 +215,12 @@ class BackendsClient:
                                 body={"member_id": member_id, "slot_id": slot_id}, key=key)
 
     # ---- pre-authorisation --------------------------------------------------------
-    async def assess_preauth(self, text: str, amount: Optional[float]) -> Dict[str, Any]:
-        return await self._call("GET", "/v1/preauth/assess",
-                                params={"text": text, "amount": amount})
+    async def assess_preauth(self, text: str, amount: Optional[float],
+                             planned_date: Optional[str] = None) -> Dict[str, Any]:
+        params = {"text": text, "amount": amount}
+        if planned_date:
+            params["planned_date"] = planned_date
+        return await self._call("GET", "/v1/preauth/assess", params=params)
 
     async def apply_preauth(self, key: str, **body: Any) -> Dict[str, Any]:
         return await self._call("POST", "/v1/preauth-cases", body=body, key=key)

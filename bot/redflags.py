@@ -118,7 +118,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Dict, List, Optional, Pattern, Sequence, Set, Tuple
 
-__all__ = ["Category", "RedFlag", "detect"]
+__all__ = ["Category", "Modality", "RedFlag", "detect", "modality", "normalize"]
 
 
 class Category(str, Enum):
@@ -152,6 +152,9 @@ class RedFlag:
     category: Category
     matched: str
     self_harm: bool = False
+    # Only diagnosis or emergency nouns fired (心梗, 中风, 骨折, 救护车), no symptom and no
+    # self-harm: the triage weighs such a message's time and modality (bot/triage.py).
+    named_only: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -705,7 +708,7 @@ _GROUPS: Tuple[_Group, ...] = (
         exclude_override=r"人|晕|倒|血|喘|呼吸|孩子|宝宝|爸|妈|老公|老婆"),
     _group(Category.GENERAL, _CONDITION, [
         r"(?:打|叫|拨|拨打|call)(?:了)?(?:个)?120|120(?:急救|救护车|来了|到了|还没来|还没到)|救护车|"
-        r"急救(?!箱|包|知识|培训|课程|证)|病危|ambulance",
+        r"急救(?!箱|包|知识|培训|课程|证|药|常识|措施)|病危|ambulance",
     ]),
 )
 
@@ -776,7 +779,10 @@ _PAST_SUFFIX_CONDITION = re.compile(
 _PAST_ASPECT_IN_MATCH = re.compile(r"[吐咳拉晕抽犯发患得呕咯便倒]过(?!去|来|多|度)")
 
 _HYPOTHETICAL = re.compile(
-    r"如果|万一|假如|假设|(?<![主需只重还])要是|一旦|倘若|若是|以防|防止|预防|避免|会不会得|容易得"
+    r"如果|万一|假如|假设|(?<![主需只重还])要是|一旦|倘若|若是|以防|防止|预防|避免|会不会得|容易得|"
+    # fear and the future: 怕她中风, 担心以后脑梗, 会不会哪天突然..., 以后会心衰吗
+    r"(?<!不)(?:害)?怕(?:她|他|我|孩子|老人|家里人)?(?:会|得|有)?|担心(?:会|得|以后)?|"
+    r"会不会(?:哪天|以后|将来|有一天|睡着|突然|也|遗传)|以后会|将来会|哪天会|老了会"
 )
 
 _ADMIN = re.compile(
@@ -1044,4 +1050,78 @@ def detect(text: str) -> Optional[RedFlag]:
             break
     assert chosen is not None
     matched = text[norm.index[chosen.start]:norm.index[chosen.end - 1] + 1]
-    return RedFlag(category=chosen.group.category, matched=matched, self_harm=self_harm)
+    named_only = all(c.group.kind == _CONDITION for c in fired)
+    return RedFlag(category=chosen.group.category, matched=matched, self_harm=self_harm,
+                   named_only=named_only)
+
+
+# ---------------------------------------------------------------------------------------
+# When a message is about: the three-level triage (bot/triage.py) reuses these cues
+# ---------------------------------------------------------------------------------------
+
+# Stronger than _PRESENT: words that put the message itself in the here and now.
+_NOW = re.compile(r"现在(?!能|可以|还能|还可以|要|需要|该|怎么|吃|还要|适合|方便)|正在|刚才|刚刚|此刻|"
+                  r"这会儿?|突然|忽然|马上|<NUM>(?:分钟|个?小时|个?钟头)(?:了|前)"
+                  .replace("<NUM>", _MACROS["NUM"]))
+# Ongoing, but weaker: an explicit past cue wins over them (去年崴脚以后一直没好利索).
+_ONGOING = re.compile(r"一直|还在|越来越|止不住|停不下来")
+_HERE_NOW = re.compile(r"现在(?!能|可以|还能|还可以|要|需要|该|怎么|吃|还要|适合|方便)|正在|刚才|刚刚|此刻|这会儿?")
+# A conditional that opens the message governs all of it (如果老人噎住了 喘不上气 该怎么急救).
+_OPENS_HYPOTHETICAL = re.compile(r"^(?:请问|问一下|想问下?|我想问下?|管家)?(?:如果|万一|假如|假设|要是|倘若|若是)")
+
+# Questions about knowledge, care or cover, beyond _KNOWLEDGE (which the rules use for
+# symptoms named without a person): the level check asks only whether a message is
+# about something else than a problem happening now.
+_QUESTION = re.compile(r"注意什么|注意事项|平时|能不能|可不可以|能吃|能喝|能用|吃什么|哪些|多久|多长时间|"
+                       r"怎么(?:治|调理|预防|控制|护理|恢复)|有什么(?:办法|区别|影响|风险|后果)|会不会|"
+                       r"要不要(?:紧|复查|吃药|换药|手术|住院)|需不需要|是什么意思|什么意思")
+_UNDER_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|医生说|大夫说|确诊|诊断(?:为|是|出)|"
+                         r"查出(?:来)?(?:是|了)|在吃药|在治疗|术后|化疗|康复医院")
+
+
+@dataclass(frozen=True)
+class Modality:
+    """What a message says about when and whether something happens (message-wide cues)."""
+
+    now: bool            # 现在, 刚才, 突然, 两小时了 ...
+    ongoing: bool        # 一直, 还在, 越来越 ...
+    past: bool           # 去年, 以前, 得过, 后遗症, 早就好了 ...
+    hypothetical: bool   # 如果, 万一, 预防 ...
+    knowledge: bool      # 是什么原因, 有哪些, 严重吗, 正常吗 ...
+    under_care: bool     # 住院了, 医生说, 确诊了, 术后 ...
+    opens_hypothetical: bool = False   # the message opens with 如果 / 万一 / 假如 ...
+    here_now: bool = False             # 现在, 正在, 刚才: this very moment, even in a what-if
+
+    @property
+    def settled(self) -> bool:
+        """About a past event, a what-if, or a patient already under care (not merely a
+        question), with nothing happening now: a named diagnosis there is history."""
+        if self.now or (self.ongoing and not self.past):
+            return False
+        return self.past or self.hypothetical or self.under_care
+
+    @property
+    def not_now(self) -> bool:
+        """Alarming words about something other than a problem happening now: a past
+        event, a what-if or knowledge question, or a patient already under care."""
+        if self.now or (self.ongoing and not self.past):
+            return False
+        return self.past or self.hypothetical or self.knowledge or self.under_care
+
+
+def normalize(text: str) -> str:
+    """The text as the rules see it (full-width folded, emoji and whitespace removed,
+    frequent typos fixed)."""
+    return _normalize(text or "").text
+
+
+def modality(text: str) -> Modality:
+    s = normalize(text)
+    past = bool(_PAST_PREFIX.search(s) or _PAST_EVENT.search(s) or _RESOLVED.search(s)
+                or re.search(r"后遗症|病史|(?<![0-9])史(?:了|吗)?$|[得患犯]过", s))
+    return Modality(now=bool(_NOW.search(s)), ongoing=bool(_ONGOING.search(s)), past=past,
+                    opens_hypothetical=bool(_OPENS_HYPOTHETICAL.match(s)),
+                    here_now=bool(_HERE_NOW.search(s)),
+                    hypothetical=bool(_HYPOTHETICAL.search(s)),
+                    knowledge=bool(_KNOWLEDGE.search(s) or _QUESTION.search(s)),
+                    under_care=bool(_UNDER_CARE.search(s)))

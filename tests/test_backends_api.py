@@ -422,6 +422,26 @@ def test_a_late_cancellation_is_allowed_with_the_no_show_warning(api: Api, ready
         assert words in result["warning"]
 
 
+def test_the_appointment_list_says_the_late_change_warning_before_any_change(
+        api: Api, ready: dict) -> None:
+    """Warnings before the yes (issue 12): a visit less than 24 hours away carries the
+    warnings a change would get; one further away carries none."""
+    soon = api.free_slot(department_id="dermatology", hospital_id="huashan",
+                         start="2026-11-24T15:00:00+08:00", end="2026-11-24T17:00:00+08:00",
+                         accidental_injury="true")
+    later = api.free_slot(department_id="urology", start="2026-11-27")
+    soon_id = api.book(ready["id"], soon["id"], accidental_injury=True).json()["id"]
+    later_id = api.book(ready["id"], later["id"]).json()["id"]
+    listed = {a["id"]: a for a in api.get(f"/v1/members/{ready['id']}/appointments").json()[
+        "appointments"]}
+    warning = listed[soon_id]["change_warning"]
+    assert "这次仍为您取消" in warning["cancel"] and "这次仍为您改约" in warning["reschedule"]
+    assert "爽约" in warning["cancel"]
+    assert listed[later_id]["change_warning"] is None
+    for appointment_id in (soon_id, later_id):
+        api.post(f"/v1/appointments/{appointment_id}/cancel", {"member_id": ready["id"]})
+
+
 def test_only_the_member_may_change_their_appointment(api: Api, ready: dict) -> None:
     other = api.member("demo-noshow")
     upcoming = api.get(f"/v1/members/{other['id']}/appointments").json()["appointments"][0]
@@ -567,6 +587,16 @@ def test_assess_quotes_the_handbook(api: Api) -> None:
     assert "大概多少钱？单项满8000元需要预授权。" in price["reason"]
     unknown = api.get("/v1/preauth/assess", text="植发").json()
     assert "健康管家" in unknown["reason"]
+
+
+def test_assess_warns_before_a_late_application(api: Api) -> None:
+    """Tuesday 10:00: Wednesday leaves one working day (Tuesday), Thursday two."""
+    late = api.get("/v1/preauth/assess", text="化疗", planned_date="2026-11-25").json()
+    assert "不足2个工作日" in late["late_warning"]
+    timely = api.get("/v1/preauth/assess", text="化疗", planned_date="2026-11-26").json()
+    assert timely["late_warning"] is None
+    assert api.get("/v1/preauth/assess", text="化疗").json()["late_warning"] is None
+    assert api.get("/v1/preauth/assess", text="化疗", planned_date="下周").status_code == 400
 
 
 def test_applying_for_preauth_lists_what_is_missing(api: Api, ready: dict) -> None:

@@ -6,11 +6,20 @@ import pytest
 from actions.visits import booking_window
 from bot import wording
 from bot.choices import (
+    all_materials_in_passing,
+    asks_to_book,
+    changes_a_detail,
+    emergency_patient,
     is_accidental_injury,
+    is_bare_number,
     is_for_someone_else,
+    names_someone_else,
     parse_choice,
     parse_materials,
     preauth_item,
+    service_request,
+    visit_question_topic,
+    wants_to_stop,
 )
 
 CODES = wording.MATERIAL_ORDER
@@ -92,3 +101,81 @@ def test_wording_of_days_and_slots():
 ])
 def test_the_item_a_preauth_question_is_about(text, item):
     assert preauth_item(text) == item
+
+
+# ------------------------------------------------------------- issue 12's dialogue cues
+
+
+@pytest.mark.parametrize("text, entities, wanted", [
+    ("帮我约12月15号下午两点半 华山医院 消化内科", {"time", "hospital", "department"}, "book_appointment"),
+    ("瑞金内分泌 蒋医生 下周一下午", {"hospital", "department", "doctor", "time"}, "book_appointment"),
+    ("下周三在华山做肠镜 大概9000块 帮我申请预授权", {"time", "hospital", "treatment", "amount"},
+     "apply_preauth"),
+    ("做核磁3000块要预授权吗", {"treatment", "amount"}, "ask_preauth_required"),
+    ("我要做个穿刺活检 医院说大概1.2万 这个要先申请吗", {"treatment", "amount"}, "ask_preauth_required"),
+    ("帮我把预约改到12月4号下午", {"time"}, "reschedule_appointment"),
+    ("明天那个帮我取消掉", {"time"}, "cancel_appointment"),
+    ("医院换成华山吧 瑞金太远了", {"hospital"}, None),
+    ("体检报告说甲状腺结节3类 严重吗", set(), None),
+])
+def test_a_whole_request_is_read_from_its_details(text, entities, wanted):
+    assert service_request(text, frozenset(entities)) == wanted
+
+
+@pytest.mark.parametrize("text, stop", [
+    ("算了", True), ("不用了谢谢", True), ("算了 不取消了", True), ("哎呀不约了 我先问问我儿子", True),
+    ("先不申请了吧", True), ("取消吧 不约了", False), ("取消", False), ("我要取消", False),
+    ("算了还是改成下周四下午", False),
+])
+def test_leaving_is_told_from_cancelling_and_from_a_correction(text, stop):
+    assert wants_to_stop(text) is stop
+
+
+def test_a_correction_said_with_a_refusal_word_is_a_detail():
+    assert changes_a_detail("算了还是改成下周四下午") and changes_a_detail("不对 是华山医院")
+    assert not changes_a_detail("不对")
+
+
+@pytest.mark.parametrize("text, bare", [("3000", True), ("大概3000块", True), ("两万", True),
+                                        ("第二个", True), ("化疗3000", False), ("好的", False)])
+def test_a_bare_number_is_an_answer(text, bare):
+    assert is_bare_number(text) is bare
+
+
+@pytest.mark.parametrize("text, loose, strict", [
+    ("我要预约", True, True), ("预约", True, True), ("挂个号", True, True),
+    ("给我妈约个号", True, False), ("我的预约", False, False), ("约成功没有啊", False, False),
+    ("大约三千五", False, False), ("帮我看看预约上了没有", False, False),
+])
+def test_a_booking_asked_for_in_so_many_words(text, loose, strict):
+    assert asks_to_book(text) is loose and asks_to_book(text, strictly=True) is strict
+
+
+@pytest.mark.parametrize("text, who", [
+    ("是我本人", "self"), ("就是我自己", "self"), ("病人就是陈静本人 保险是她的", "self"),
+    ("保险是我的 我妈没买", "other"), ("是我爸 他没买你们的保险", "other"),
+    ("他也有自己的保险", "other"), ("嗯", None), ("救护车到了", None),
+])
+def test_who_the_patient_of_an_emergency_is(text, who):
+    assert emergency_patient(text) == who
+
+
+def test_an_emergency_naming_someone_else_is_told_apart():
+    assert names_someone_else("俺家老头子吃着饭突然嘴歪了")
+    assert names_someone_else("孩子正在抽 叫他没反应")
+    assert not names_someone_else("我胸口像压了块大石头 疼到左胳膊")
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("要提前多久到", "arrive"), ("护照可以吗", "documents"), ("身份证忘带了怎么办", "forgot_id"),
+    ("可能要迟到半小时", "late"), ("要提前几天约", "lead_time"), ("摔伤了能当天约吗", "injury"),
+    ("就诊有什么规定", None),
+])
+def test_a_question_about_a_visit_names_its_point(text, topic):
+    assert visit_question_topic(text) == topic
+
+
+def test_materials_said_in_passing_with_the_request():
+    assert all_materials_in_passing("下周三做肠镜 帮我申请预授权 材料都准备好了")
+    assert all_materials_in_passing("住院单检查报告这些材料都齐了")
+    assert not all_materials_in_passing("材料还没准备")

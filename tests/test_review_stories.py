@@ -81,7 +81,7 @@ def read_story(path: Path):
 
 def test_a_reviewed_conversation_becomes_a_story_rasa_reads(db: Database,
                                                             tmp_path: Path) -> None:
-    first = turn(db, "w-1", "你好", "greet", [response_text("utter_greet")])
+    first = turn(db, "w-1", "你好", "greet", [response_text("utter_welcome")])
     cid = conversation_of(db, first)
     wrong = turn(db, "w-1", "我叫陈静，电话13812345678，直付到底咋用", "nlu_fallback",
                  [response_text("utter_direct_billing")], confidence=0.4)
@@ -99,7 +99,7 @@ def test_a_reviewed_conversation_becomes_a_story_rasa_reads(db: Database,
     actions = [e.action_name for e in steps if e.type_name == "action"]
     assert [intent for _, intent in users] == ["greet", "ask_direct_billing", "bot_challenge"]
     assert users[1][0].endswith("直付到底咋用") and "陈静" not in users[1][0]
-    assert actions == ["utter_greet", "utter_direct_billing", "utter_iamabot"]
+    assert actions == ["utter_welcome", "utter_direct_billing", "utter_iamabot"]
 
 
 def test_entities_and_button_presses_are_kept(db: Database, tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_actions_come_from_rasas_tracker_when_given(db: Database) -> None:
 
 
 def test_unreviewed_fallbacks_are_refused(db: Database) -> None:
-    lost = turn(db, "w-6", "嗯嗯那个", "nlu_fallback", [response_text("utter_greet")],
+    lost = turn(db, "w-6", "嗯嗯那个", "nlu_fallback", [response_text("utter_welcome")],
                 confidence=0.3)
     with db.reading() as session, pytest.raises(StoryError, match="请先审核"):
         stories.story_for(session, conversation_of(db, lost), NOW)
@@ -190,7 +190,7 @@ def test_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
         session.add(User(username="wang", display_name="王芳", role="manager",
                          password_hash="-", active=True, created_at=NOW))
     good = conversation_of(database, turn(database, "w-1", "你好", "greet",
-                                          [response_text("utter_greet")]))
+                                          [response_text("utter_welcome")]))
     bad = conversation_of(database, turn(database, "w-2", "你好", "greet", ["不在领域里的话"]))
     asked = turn(database, "w-3", "发票怎么开", "request_human", [], routed_to="manager")
     with database.writing() as session:

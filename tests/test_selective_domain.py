@@ -34,7 +34,7 @@ def test_the_forms_validation_actions_and_only_they_get_the_domain() -> None:
                if domain.does_custom_action_explicitly_need_domain(name)}
     assert needing == _validation_actions() == {
         "validate_booking_form", "validate_change_form", "validate_link_form",
-        "validate_preauth_form"}
+        "validate_preauth_form", "validate_emergency_patient_form"}
 
 
 def test_every_rasa_configuration_sends_the_domain_selectively() -> None:

@@ -114,7 +114,7 @@ async def member_appointments(request: Request, member_id: int) -> HTTPResponse:
     _check_member_id(member_id)
     scope = Fields.query(request.args).choice("scope", ("upcoming", "all"), default="upcoming")
     return respond(await _backend(request).read(lambda ctx: {
-        "appointments": [serialize.appointment(a)
+        "appointments": [serialize.appointment(a, ctx.now)
                          for a in appointments.member_appointments(ctx, member_id, scope)],
     }))
 
@@ -273,7 +273,13 @@ async def appointment_status(request: Request, appointment_id: int) -> HTTPRespo
 async def preauth_assess(request: Request) -> HTTPResponse:
     query = Fields.query(request.args)
     text_, amount = query.text("text", max_length=500), query.amount("amount")
-    return respond(serialize.assessment(preauth.assess(_backend(request).catalog, text_, amount)))
+    planned = query.day("planned_date", required=False)
+    found = preauth.assess(_backend(request).catalog, text_, amount)
+    if planned is None:
+        return respond(serialize.assessment(found))
+    return respond(await _backend(request).read(lambda ctx: serialize.assessment(
+        found, None if rules.preauth_application_is_timely(ctx.now, planned, ctx.calendar)
+        else messages.preauth_late_warning(planned, ctx.today))))
 
 
 async def preauth_case_create(request: Request) -> HTTPResponse:

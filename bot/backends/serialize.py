@@ -172,9 +172,19 @@ def availability(result: Availability) -> dict:
     }
 
 
-def appointment(a: Appointment) -> dict:
+def appointment(a: Appointment, now: Optional[datetime] = None) -> dict:
+    """An appointment; read at `now`, it also says what a change would cost now
+    (`change_warning`: the warnings for cancelling and for rescheduling less than a day
+    ahead, or None), so the bot can say it before the member confirms."""
     billing = a.direct_billing[-1] if a.direct_billing else None
-    return {
+    extra = {}
+    if now is not None:
+        late = a.slot.start > now and not rules.change_is_timely(now, a.slot.start)
+        extra["change_warning"] = {
+            "cancel": messages.late_change_warning("取消"),
+            "reschedule": messages.late_change_warning("改约"),
+        } if late else None
+    return {**extra,
         "id": a.id,
         "reference": a.reference,
         "member_id": a.member_id,
@@ -219,8 +229,11 @@ def _catalog_treatment(catalog: Catalog, treatment_id: Optional[str]) -> Optiona
         return None
 
 
-def assessment(a: Assessment) -> dict:
+def assessment(a: Assessment, late_warning: Optional[str] = None) -> dict:
+    """`late_warning`: said before the member applies, when the planned day asked about
+    is less than two working days away."""
     return {
+        "late_warning": late_warning,
         "need": a.need.value,
         "rule": None if a.rule is None else int(a.rule),
         "treatment": treatment(a.treatment),

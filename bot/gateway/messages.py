@@ -174,6 +174,9 @@ REASONS = {
     "complaint": "投诉",
     "preauth_unknown": "预授权项目待判断",
     "backend_failure": "系统故障",
+    "health": "健康咨询",
+    "urgent_care": "需当天就医",
+    "crisis": "心理危机",
 }
 STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务中", "closed": "已结束"}
 ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}

@@ -30,7 +30,7 @@ AUTHORS = ("member", "bot", "manager", "system")
 DIRECTIONS = ("in", "out")
 # Why a conversation went to a person (the custom payload's reason).
 HANDOFF_REASONS = ("request_human", "fallback", "emergency", "complaint", "preauth_unknown",
-                   "backend_failure")
+                   "backend_failure", "health", "urgent_care", "crisis")
 # superseded: an out-of-hours request replaced by a later one in hours (one queue item).
 HANDOFF_OUTCOMES = ("handed_back", "closed", "superseded")
 TICKET_STATUSES = ("open", "claimed", "done")

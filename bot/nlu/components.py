@@ -23,13 +23,25 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import amounts, redflags, timeparse
+from bot import amounts, choices, redflags, timeparse, triage
 from bot.clock import Clock
 from bot.nlu import identifiers
 
 logger = logging.getLogger(__name__)
 
 EMERGENCY_INTENT = "report_emergency"
+BOOKING_INTENT = "book_appointment"
+# Intents a whole booking request full of details is sometimes read as.
+BOOKING_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "query_appointments"})
+DENY_INTENT = "deny"
+INFORM_INTENT = "inform"
+# Intents a whole request with its details is sometimes read as.
+REQUEST_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "out_of_scope", "health_question",
+                                 "seek_care_today"})
+# What a bare number may be: a piece of information (an amount, a pick), or a greeting-less
+# policy tail the linking form reads as inform too.
+NUMBER_INTENTS = frozenset({"inform"})
+DETAIL_ENTITIES = frozenset({"time", "hospital", "department", "doctor", "treatment", "amount"})
 RED_FLAG_ENTITY = "red_flag"
 # Value of the red_flag entity when the classifier (not the rule check) chose the
 # emergency path: the slot must still change so responses never reuse a stale category.
@@ -157,9 +169,13 @@ class IdentifierExtractor(_RuleExtractor):
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
-    """Forces `report_emergency` whenever bot.redflags sees a red flag, whatever DIET
-    or the FallbackClassifier decided, and tags every emergency with a `red_flag`
-    entity (the category, or `self_harm`) for the responses and the log.
+    """The triage level decides the intent of a health message (bot/triage.py):
+    `report_emergency` whenever bot.redflags sees a red flag, whatever DIET or the
+    FallbackClassifier decided; `seek_care_today` or `health_question` when the message
+    is about health below that level (including a classifier emergency that is plainly
+    about the past, a what-if, knowledge, or a patient already under care). Every
+    emergency is tagged with a `red_flag` entity (the category, or `self_harm`) for the
+    responses and the log.
 
     Must stand after FallbackClassifier in the pipeline, so a low-confidence
     emergency never turns into a "please rephrase"."""
@@ -171,27 +187,70 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
 
     def _apply(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        flag = redflags.detect(text)
         predicted = (message.get(INTENT) or {}).get("name")
-        if flag is None and predicted != EMERGENCY_INTENT:
+        score = next((r.get("confidence") or 0.0 for r in message.get(INTENT_RANKING_KEY) or []
+                      if r.get("name") == EMERGENCY_INTENT), 0.0)
+        assessment = triage.assess(text, predicted, score)
+        if assessment is None or (assessment.level is not triage.Level.EMERGENCY
+                                  and self._service_request(message, text, predicted)):
+            if assessment is None:
+                self._dialogue_cues(message, text, predicted)
             return
-        if flag is not None and predicted != EMERGENCY_INTENT:
-            logger.info(
-                "Red flag %s overrides predicted intent %s", flag.category.value, predicted
+        if assessment.intent != predicted:
+            logger.info("Triage (%s, %s) overrides predicted intent %s",
+                        assessment.level.value, assessment.sign or "-", predicted)
+            self._force(message, assessment.intent)
+        if assessment.level is triage.Level.EMERGENCY:
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + [self._red_flag_entity(text, assessment.red_flag)],
+                add_to_output=True,
             )
-            forced = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [forced] + [
-                r
-                for r in message.get(INTENT_RANKING_KEY, [])
-                if r.get("name") != EMERGENCY_INTENT
-            ]
-            message.set(INTENT, forced, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-        message.set(
-            ENTITIES,
-            message.get(ENTITIES, []) + [self._red_flag_entity(text, flag)],
-            add_to_output=True,
-        )
+
+    def _service_request(self, message: Message, text: str, predicted: Optional[str]) -> bool:
+        """A whole request for a service said with its details (帮我约12月15号下午 华山医院
+        消化内科; 下周三华山做肠镜 9000块 帮我申请预授权), which DIET read as a bare piece
+        of information or as a health question: the request it makes wins. True when it
+        forced one."""
+        if predicted not in REQUEST_CUE_INTENTS:
+            return False
+        entities = frozenset(e.get("entity") for e in message.get(ENTITIES, []))
+        request = choices.service_request(text, entities)
+        if request is None or request == predicted:
+            return False
+        logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
+        self._force(message, request)
+        return True
+
+    def _dialogue_cues(self, message: Message, text: str, predicted: Optional[str]) -> None:
+        """Words that say plainly what the member wants in a dialogue, whatever DIET read:
+        leaving (算了, 不取消了: not a cancellation), a correction said with a refusal word
+        (算了还是改成下周四下午: a detail, not a no), a booking asked for in so many words."""
+        entities = {e.get("entity") for e in message.get(ENTITIES, [])}
+        if predicted != DENY_INTENT and choices.wants_to_stop(text):
+            forced = DENY_INTENT
+        elif (predicted == DENY_INTENT and entities & DETAIL_ENTITIES
+              and choices.changes_a_detail(text)):
+            forced = INFORM_INTENT
+        elif predicted not in NUMBER_INTENTS and choices.is_bare_number(text):
+            forced = INFORM_INTENT
+        elif self._service_request(message, text, predicted):
+            return
+        elif predicted in BOOKING_CUE_INTENTS and choices.asks_to_book(
+                text, strictly=predicted == "query_appointments"):
+            forced = BOOKING_INTENT
+        else:
+            return
+        logger.info("Dialogue cue: %s overrides predicted intent %s", forced, predicted)
+        self._force(message, forced)
+
+    @staticmethod
+    def _force(message: Message, intent: str) -> None:
+        forced = {"name": intent, "confidence": 1.0}
+        ranking = [forced] + [r for r in message.get(INTENT_RANKING_KEY, [])
+                              if r.get("name") != intent]
+        message.set(INTENT, forced, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _red_flag_entity(
         self, text: Text, flag: Optional[redflags.RedFlag]

@@ -1,0 +1,146 @@
+"""The three triage levels (bot/triage.py), both directions, for every way the classifier
+may have read the message. Phrases written for this file, not taken from the held-out
+sets."""
+from __future__ import annotations
+
+import pytest
+
+from bot import redflags, triage
+from bot.triage import Level
+
+EMERGENCY, TODAY, QUESTION = Level.EMERGENCY, Level.TODAY, Level.QUESTION
+
+
+# Emergencies the rules see: 120 whatever the classifier read.
+@pytest.mark.parametrize("text", [
+    "我爸刚才突然说话不清楚 嘴也歪了",
+    "老公胸口疼得厉害 一直冒冷汗",
+    "孩子喝了农药",
+    "我妈晕倒了叫不醒",
+    "想死 药都准备好了",
+])
+@pytest.mark.parametrize("intent", ["report_emergency", "health_question", "seek_care_today",
+                                    "book_appointment", "out_of_scope", "ask_claim"])
+def test_a_red_flag_is_an_emergency_whatever_the_classifier_read(text, intent):
+    assert triage.assess(text, intent).level is EMERGENCY
+
+
+# The classifier's emergency stays one unless the message is plainly not about now.
+@pytest.mark.parametrize("text", [
+    "我老婆现在浑身发抖 脸色发白 说心里难受",
+    "爷爷一直在发抖 嘴唇有点紫",
+    "快点 人不太对劲",
+])
+def test_the_classifiers_emergency_about_now_stays_an_emergency(text):
+    assert triage.assess(text, "report_emergency").level is EMERGENCY
+
+
+@pytest.mark.parametrize("text, why", [
+    ("我爸前年做过搭桥 最近爬楼有点喘 要不要复查", "past"),
+    ("万一夜里孩子喘得厉害 先做什么", "hypothetical"),
+    ("心衰病人平时要注意什么", "knowledge"),
+    ("我妈在医院住着 医生说是肺栓塞 这个病严重吗", "under care"),
+    ("胃出血一般是什么原因引起的", "knowledge"),
+])
+def test_the_classifiers_emergency_about_something_else_than_now_is_a_question(text, why):
+    assert redflags.modality(text).not_now, why
+    assert triage.assess(text, "report_emergency").level is QUESTION
+
+
+@pytest.mark.parametrize("text, sign", [
+    ("踢球把脚踝崴了 肿起来了", "sprain"),
+    ("切水果划破手指 口子有点深 要缝针吗", "wound"),
+    ("被小区流浪猫抓破了手", "bite"),
+    ("发烧39度2 头疼 浑身没劲", "fever"),
+    ("小便的时候刺痛 老想上厕所", "urinary"),
+    ("电焊的时候眼睛飞进东西了", "eye"),
+    ("一天拉了七八次 水样的", "gut"),
+    ("开水烫到手 起了水泡", "burn"),
+])
+@pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
+def test_same_day_signs_are_a_visit_today(text, sign, intent):
+    assert triage.today_sign(text) == sign
+    assessment = triage.assess(text, intent)
+    assert assessment.level is TODAY
+
+
+def test_a_classifier_emergency_with_a_same_day_sign_stays_an_emergency():
+    """When in doubt, 120: a fever the classifier reads as an emergency keeps it."""
+    assert triage.assess("发烧39度5 人软软的 不太理人", "report_emergency").level is EMERGENCY
+
+
+@pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
+def test_a_strong_second_guess_of_emergency_counts(intent):
+    text = "老人脸色发灰 浑身湿冷 说不上来哪里难受"
+    assert triage.assess(text, intent, emergency_score=triage.EMERGENCY_FLOOR).level is EMERGENCY
+    below = triage.assess(text, intent, emergency_score=0.1)
+    assert below is None or below.level is not EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "如果被猫抓了要不要打针",
+    "去年崴脚以后一直没好利索 能做康复吗",
+])
+def test_a_same_day_sign_in_a_what_if_or_the_past_is_a_question(text):
+    assert triage.assess(text, "seek_care_today").level is QUESTION
+
+
+@pytest.mark.parametrize("text", [
+    "血脂偏高要吃他汀吗",
+    "孩子老是流鼻涕 是过敏吗",
+    "降压药吃了脚踝有点肿 正常吗",
+])
+def test_health_questions_stay_questions(text):
+    assert triage.assess(text, "health_question").level is QUESTION
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("帮我约瑞金医院皮肤科 下周三上午", "book_appointment"),
+    ("化疗要预授权吗", "ask_preauth_required"),
+    ("理赔要什么材料", "ask_claim"),
+    ("崴脚了 能约今天下午六院骨科吗", "book_appointment"),
+])
+def test_service_requests_are_not_triaged(text, intent):
+    assert triage.assess(text, intent) is None
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("怀孕12周 能吃感冒药吗", "pregnancy"),
+    ("宝宝8个月 拉肚子", "child"),
+    ("最近老失眠 压力大", "mind"),
+    ("血压有点高", "chest"),
+    ("老是头晕", "head"),
+    ("脚上起了个鸡眼", "general"),
+])
+def test_the_safety_line_fits_what_was_said(text, topic):
+    assert triage.safety_topic(text) == topic
+
+
+@pytest.mark.parametrize("text", [
+    "我爸三年前心梗 现在每天吃药 能坐飞机吗",
+    "如果以后中风了 康复能报销吗",
+    "我妈脑梗住院一周了 医生说下周能出院",
+])
+def test_a_diagnosis_named_in_history_a_what_if_or_under_care_is_not_an_emergency(text):
+    flag = redflags.detect(text)
+    assert flag is None or flag.named_only
+    assessment = triage.assess(text, "health_question")
+    assert assessment.level is not EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "我爸三年前心梗过 现在又胸口疼 出冷汗",
+    "我妈脑梗住院了 刚才突然叫不醒",
+    "老人中风了 救护车还没到",
+])
+def test_something_happening_now_beside_the_history_is_still_an_emergency(text):
+    assert triage.assess(text, "health_question").level is EMERGENCY
+
+
+def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
+    for text in ("万一老人噎住了 脸发紫 怎么急救", "如果家里小孩突然抽搐了 口吐白沫 该怎么处理"):
+        assert redflags.detect(text) is not None      # the rules alone would fire on it
+        assert triage.assess(text, "health_question").level is QUESTION
+    now = "万一他真的不行了怎么办 他现在喘不上气 嘴唇发紫"
+    assert triage.assess(now, "health_question").level is EMERGENCY
+    assert triage.assess("如果我不想活了 谁会在乎", "health_question").level is EMERGENCY

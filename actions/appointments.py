@@ -2,6 +2,7 @@
 which when there are several; a change less than a day ahead is allowed but warned)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -93,6 +94,10 @@ class ActionStartChange(Action):
         events += [SlotSet("member_id", member["id"]), SlotSet("change_allowed", True)]
         if len(appointments) == 1:
             return [*events, SlotSet("appointment", appointments[0])]
+        described = pick_by_description((tracker.latest_message or {}).get("text") or "",
+                                        appointments)
+        if described is not None:    # 明天华山那个改到12月2号上午: no need to ask which
+            return [*events, SlotSet("appointment", described)]
         return [*events, SlotSet("offered_appointments", appointments)]
 
 
@@ -111,12 +116,17 @@ class ActionAskChangeFormAppointment(Action):
         return []
 
 
+NEW_TIME_MARK = re.compile(r"改到|改成|换到|换成|推到|挪到|改约到|推迟到|提前到")
+
+
 def pick_by_description(text: str, offered: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The one offered appointment the member describes (仁济那个, 明天那个, 心内科的, 周五
     下午那个): each of hospital, department, day and half-day that the text names must
     fit; None unless exactly one appointment fits best."""
     if not text or not offered:
         return None
+    # 心内科那个 改到12月3号上午: what comes before the change names the appointment.
+    text = NEW_TIME_MARK.split(text)[0] or text
     catalog = load_catalog()
     said_time = timeparse.find_time(text, clock().now())
 

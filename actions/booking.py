@@ -77,7 +77,7 @@ def utter_member_facts(dispatcher: CollectingDispatcher, member: Dict[str, Any],
 
 
 # A doctor is being named: a title, or 医生 after a name.
-DOCTOR_WORDS = re.compile(r"医生|大夫|主任|教授|专家|副主任")
+DOCTOR_WORDS = re.compile(r"医生|大夫|主任|教授|专家|副主任|姓")
 TITLE_AFTER = r"(?:医生|大夫|主任|教授|副主任|老师)"
 
 
@@ -195,7 +195,9 @@ class ValidateBookingForm(FormValidationAction):
         except BackendUnavailable:
             return {"doctor_id": None}
         found = ([d for d in doctors if d["name"] in said] or by_span
-                 or [d for d in doctors if re.search(re.escape(d["name"][0]) + TITLE_AFTER, said)])
+                 or [d for d in doctors
+                     if re.search(f"(?:{re.escape(d['name'][0])}{TITLE_AFTER}|姓{re.escape(d['name'][0])})",
+                                  said)])
         if not found:
             if name:
                 dispatcher.utter_message(response="utter_doctor_not_found", doctor=str(name))

@@ -156,3 +156,31 @@ def _first_emergency_text(tracker: Tracker) -> str:
                     if i == "report_emergency"), "")
     answer = texts[-1] if texts else ""
     return f"{started} {answer}".strip()
+
+
+class ActionEmergencyVisit(Action):
+    """An emergency visit told after the fact (昨晚11点进的急诊 帮我报备): the handbook's
+    notice within 48 hours of the start of treatment, for the insured person, once per
+    episode. No 120 line: the emergency is being cared for."""
+
+    def name(self) -> Text:
+        return "action_emergency_visit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        now = clock().now()
+        filed = open_episode(tracker, now)
+        if filed is not None:
+            dispatcher.utter_message(response="utter_emergency_visit_already",
+                                     reference=filed["reference"])
+            return []
+        events: List[Dict[Text, Any]] = [SlotSet("emergency_episode", True)]
+        if choices.names_someone_else(text) and choices.emergency_patient(text) != "self":
+            return [*events, SlotSet("emergency_patient", "asked"),
+                    FollowupAction("emergency_patient_form")]
+        notice = await record_notice(dispatcher, tracker, text, now)
+        dispatcher.utter_message(response="utter_emergency_visit_paperwork")
+        if notice is not None:
+            events += [SlotSet("emergency_notice", notice), SlotSet("emergency_patient", "self")]
+        return events

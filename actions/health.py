@@ -30,27 +30,31 @@ def _safety_line(dispatcher: CollectingDispatcher, text: str) -> None:
         utter_who_is_available(dispatcher, now)
 
 
-class ActionHealthQuestion(Action):
+class _HealthAnswer(Action):
+    """The answer, one safety line, and a manager (the gateway: the queue in hours, the
+    08:30 callback outside them)."""
+
+    response = ""
+    reason = ""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        text = _text(tracker)
+        dispatcher.utter_message(response=self.response)
+        _safety_line(dispatcher, text)
+        request_handoff(dispatcher, self.reason, summary=text)
+        return []
+
+
+class ActionHealthQuestion(_HealthAnswer):
+    response, reason = "utter_health_question", "health"
+
     def name(self) -> Text:
         return "action_health_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        text = _text(tracker)
-        dispatcher.utter_message(response="utter_health_question")
-        _safety_line(dispatcher, text)
-        request_handoff(dispatcher, "health", summary=text)
-        return []
 
+class ActionSeeDoctorToday(_HealthAnswer):
+    response, reason = "utter_see_doctor_today", "urgent_care"
 
-class ActionSeeDoctorToday(Action):
     def name(self) -> Text:
         return "action_see_doctor_today"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        text = _text(tracker)
-        dispatcher.utter_message(response="utter_see_doctor_today")
-        _safety_line(dispatcher, text)
-        request_handoff(dispatcher, "urgent_care", summary=text)
-        return []

@@ -29,7 +29,8 @@ from actions.handoff import request_handoff
 from actions.visits import resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
-from bot.choices import all_materials_in_passing, parse_materials, preauth_item
+from bot.choices import (all_materials_in_passing, materials_named_in_passing,
+                          parse_materials, preauth_item)
 from bot.clients import BackendRefused, BackendUnavailable
 
 PREAUTH_SLOTS = ("treatment", "hospital", "hospital_id", "time", "amount", "materials",
@@ -71,7 +72,9 @@ class ActionPreauthCheck(Action):
         treatment = _said(tracker, "treatment") or (tracker.get_slot("treatment")
                                                      if awaiting else None)
         amount = _said(tracker, "amount")
-        if amount is None and awaiting:
+        if amount is None:
+            # In a pre-authorisation question a number is a price (大概1.2万), unless it is
+            # a date, a count or a code (bot/amounts.py never reads those as money).
             found = find_amount(_latest_text(tracker), assume_money=True)
             amount = float(found.value) if found else None
         if not treatment:
@@ -148,10 +151,13 @@ class ValidatePreauthForm(FormValidationAction):
                                 domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "materials":
             # 材料都齐了 said with the request: not asked again
-            if not tracker.get_slot("materials") and all_materials_in_passing(
-                    _latest_text(tracker)):
+            text = _latest_text(tracker)
+            if tracker.get_slot("materials"):
+                return {}
+            if all_materials_in_passing(text):
                 return {"materials": list(wording.MATERIAL_ORDER)}
-            return {}
+            named = materials_named_in_passing(text)
+            return {"materials": sorted(named)} if named else {}
         picked = parse_materials(_latest_text(tracker), wording.MATERIAL_ORDER)
         return {"materials": sorted(picked)} if picked is not None else {}
 

@@ -214,7 +214,8 @@ def visit_question_topic(text: str) -> Optional[str]:
 # Leaving what is being done: 算了, 不用了, 不取消了 (mind: 取消 alone means cancelling an
 # appointment), unless the same message changes a detail instead (算了还是改成下周四下午).
 _STOP = re.compile(r"^(?:那|那就|还是|嗯|哦|唉|哎|哎呀|呃)?(?:算了|不用了|不要了|不弄了|不办了|不需要了)|"
-                   r"(?:不|先不|还是不|暂时不)(?:取消|改|改约|约|预约|申请|提交|退|弄|办|挂)了")
+                   r"不(?:取消|改|改约|约|预约|申请|提交|退|弄|办|挂)了|"
+                   r"(?:先不|还是不|暂时不|先别|不想)(?:取消|改|改约|约|预约|申请|提交|退|弄|办|挂)")
 _CORRECTION = re.compile(r"改成|换成|改到|换到|还是要|还是约|改约到|约到|换个|换一|改一下|[0-9一二三四五六七八九十]+(?:号|点|日)|"
                          r"下周|明天|后天|上午|下午|医院|科")
 
@@ -276,4 +277,17 @@ _MATERIALS_READY = re.compile(r"材料(?:这些|那些)?(?:都|全|全部)?(?:�
 
 
 def all_materials_in_passing(text: str) -> bool:
-    return bool(_MATERIALS_READY.search(_norm(text).replace("<", "")))
+    return bool(_MATERIALS_READY.search(_norm(text)))
+
+
+# Materials named with the request, then said to be at hand: 身份证 检查报告 病历 处方都有.
+_MATERIAL_NAMES = (("id_card", r"身份证"), ("admission_slip", r"住院单|入院单|住院通知"),
+                   ("exam_reports", r"检查报告|报告|化验单|片子"), ("outpatient_records", r"病历"),
+                   ("prescription", r"处方"))
+_NAMED_READY = re.compile(r"(?:都|也|全)(?:有|齐|带|备好|准备好)|(?:有|齐)了")
+
+
+def materials_named_in_passing(text: str) -> Optional[FrozenSet[str]]:
+    s = _norm(text)
+    named = frozenset(code for code, words in _MATERIAL_NAMES if re.search(words, s))
+    return named if named and _NAMED_READY.search(s) else None

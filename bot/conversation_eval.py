@@ -34,7 +34,8 @@ SUMMARY_ACTIONS = ("action_booking_summary", "action_change_summary", "action_pr
 ASKED = {"hospital": "hospital", "department": "department", "time": "time",
          "appointment": "appointment", "treatment": "treatment", "amount": "amount",
          "materials": "materials", "policy_number": "policy_number",
-         "phone_last4": "phone_last4", "doctor": "doctor", "patient": "patient"}
+         "phone_last4": "phone_last4", "doctor": "doctor", "patient": "patient",
+         "emergency_patient_answer": "patient"}
 EXPECTATION_KEYS = {"emergency", "crisis", "today", "handoff", "callback", "notices", "asks",
                     "summary_has", "booked", "changed", "cancelled", "preauth_filed",
                     "welcome", "says_any", "says_all", "never_says"}
@@ -180,6 +181,8 @@ def _turn_events(tracker: Dict[str, Any]) -> Tuple[List[str], List[str], str]:
         asks = ASKED.get(requested, requested)
     elif done and done[-1] in SUMMARY_ACTIONS:
         asks = "confirm"
+    elif (tracker.get("slots") or {}).get("preauth_awaiting_price"):
+        asks = "amount"      # "大概多少钱？" outside a form
     else:
         asks = "nothing"
     return utters, actions, asks

@@ -435,7 +435,8 @@ def test_the_appointment_list_says_the_late_change_warning_before_any_change(
     listed = {a["id"]: a for a in api.get(f"/v1/members/{ready['id']}/appointments").json()[
         "appointments"]}
     warning = listed[soon_id]["change_warning"]
-    assert "这次仍为您取消" in warning["cancel"] and "这次仍为您改约" in warning["reschedule"]
+    assert "现在取消" in warning["cancel"] and "现在改约" in warning["reschedule"]
+    assert "不足24小时" in warning["cancel"]
     assert "爽约" in warning["cancel"]
     assert listed[later_id]["change_warning"] is None
     for appointment_id in (soon_id, later_id):

@@ -3,11 +3,10 @@ expectation is one the runner knows, and none of its messages is in the training
 in the held-out triage set."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from bot import conversation_eval
-from tests.test_triage_heldout import ROOT, _normal, held_out
+from tests.test_triage_heldout import _normal, held_out, trained_messages
 
 ITEMS = {"health_question", "triage_emergency", "triage_today", "triage_question",
          "emergency_episode", "self_harm", "whole_request", "doctor", "price", "no_dead_end",
@@ -44,12 +43,7 @@ def test_every_item_of_the_issue_is_covered() -> None:
 
 
 def test_no_held_out_conversation_message_is_in_the_training_data() -> None:
-    trained = set()
-    for path in (ROOT / "data").rglob("*.yml"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                trained.add(_normal(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:])))
+    trained = trained_messages()
     said = {_normal(str(t["say"])) for c in conversation_eval.load_set() for t in c["turns"]}
     # Short answers (确认, 2, 算了) are what every member says; only messages that carry a
     # request or a health matter must be new.

@@ -173,6 +173,14 @@ def late_change_warning(action: str) -> str:
     )
 
 
+def late_change_notice(action: str) -> str:
+    """Said before the member confirms `action` (取消 or 改约) less than a day ahead."""
+    return (
+        f"注意：离就诊已不足24小时。按规定取消或改约需至少提前一天，现在{action}可能被医院记为爽约，"
+        "影响后续预约和直付服务；部分医院仍会收取挂号费/诊查费，这部分费用需由您自行承担。"
+    )
+
+
 def rescheduled_note(old_start: datetime, new_start: datetime, today: date) -> str:
     return f"改约：{visit_time(old_start, today)} → {visit_time(new_start, today)}"
 

@@ -181,8 +181,8 @@ def appointment(a: Appointment, now: Optional[datetime] = None) -> dict:
     if now is not None:
         late = a.slot.start > now and not rules.change_is_timely(now, a.slot.start)
         extra["change_warning"] = {
-            "cancel": messages.late_change_warning("取消"),
-            "reschedule": messages.late_change_warning("改约"),
+            "cancel": messages.late_change_notice("取消"),
+            "reschedule": messages.late_change_notice("改约"),
         } if late else None
     return {**extra,
         "id": a.id,

@@ -191,11 +191,11 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         score = next((r.get("confidence") or 0.0 for r in message.get(INTENT_RANKING_KEY) or []
                       if r.get("name") == EMERGENCY_INTENT), 0.0)
         assessment = triage.assess(text, predicted, score)
-        if assessment is None or (assessment.level is not triage.Level.EMERGENCY
-                                  and self._service_request(message, text, predicted)):
-            if assessment is None:
-                self._dialogue_cues(message, text, predicted)
-            return
+        if assessment is None or assessment.level is not triage.Level.EMERGENCY:
+            # Below an emergency, what the member says they want in the dialogue (leave,
+            # correct a detail, a whole request) comes before a health reading.
+            if self._dialogue_cues(message, text, predicted) or assessment is None:
+                return
         if assessment.intent != predicted:
             logger.info("Triage (%s, %s) overrides predicted intent %s",
                         assessment.level.value, assessment.sign or "-", predicted)
@@ -222,7 +222,7 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         self._force(message, request)
         return True
 
-    def _dialogue_cues(self, message: Message, text: str, predicted: Optional[str]) -> None:
+    def _dialogue_cues(self, message: Message, text: str, predicted: Optional[str]) -> bool:
         """Words that say plainly what the member wants in a dialogue, whatever DIET read:
         leaving (算了, 不取消了: not a cancellation), a correction said with a refusal word
         (算了还是改成下周四下午: a detail, not a no), a booking asked for in so many words."""
@@ -235,14 +235,15 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         elif predicted not in NUMBER_INTENTS and choices.is_bare_number(text):
             forced = INFORM_INTENT
         elif self._service_request(message, text, predicted):
-            return
+            return True
         elif predicted in BOOKING_CUE_INTENTS and choices.asks_to_book(
                 text, strictly=predicted == "query_appointments"):
             forced = BOOKING_INTENT
         else:
-            return
+            return False
         logger.info("Dialogue cue: %s overrides predicted intent %s", forced, predicted)
         self._force(message, forced)
+        return True
 
     @staticmethod
     def _force(message: Message, intent: str) -> None:

@@ -6,6 +6,7 @@ callback for 08:30 and offers the call centre while it is open. Every answer car
 safety line fitted to what was said (when to call 120)."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -30,12 +31,17 @@ def _safety_line(dispatcher: CollectingDispatcher, text: str) -> None:
         utter_who_is_available(dispatcher, now)
 
 
-class _HealthAnswer(Action):
+class _HealthAnswer(Action, ABC):
     """The answer, one safety line, and a manager (the gateway: the queue in hours, the
-    08:30 callback outside them)."""
+    08:30 callback outside them). Abstract, so rasa-sdk registers only the concrete
+    subclasses."""
 
     response = ""
     reason = ""
+
+    @abstractmethod
+    def name(self) -> Text:
+        ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:

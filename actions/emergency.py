@@ -67,17 +67,18 @@ class ActionEmergencyFollowup(Action):
             return [*events, SlotSet("emergency_patient", "crisis")]
         if again:
             dispatcher.utter_message(response="utter_emergency_again")
-        request_handoff(dispatcher, "emergency", summary=text)
         now = clock().now()
-        if open_episode(tracker, now) is not None or tracker.get_slot("emergency_patient"):
-            return events      # this episode's notice is filed, or its patient is known
-        if not again and choices.names_someone_else(text):
-            # The notice is the insured person's: ask before filing it for the member.
-            return [*events, SlotSet("emergency_patient", "asked"),
-                    FollowupAction("emergency_patient_form")]
-        notice = await record_notice(dispatcher, tracker, text, now)
-        if notice is not None:
-            events += [SlotSet("emergency_notice", notice), SlotSet("emergency_patient", "self")]
+        if open_episode(tracker, now) is None and not tracker.get_slot("emergency_patient"):
+            if not again and choices.names_someone_else(text):
+                # The notice is the insured person's: ask before filing it for the member
+                # (the question asks for the manager too, so the request comes last).
+                return [*events, SlotSet("emergency_patient", "asked"),
+                        FollowupAction("emergency_patient_form")]
+            notice = await record_notice(dispatcher, tracker, text, now)
+            if notice is not None:
+                events += [SlotSet("emergency_notice", notice),
+                           SlotSet("emergency_patient", "self")]
+        request_handoff(dispatcher, "emergency", summary=text)
         return events
 
 
@@ -105,6 +106,22 @@ async def record_notice(dispatcher: CollectingDispatcher, tracker: Tracker, text
         response="utter_emergency_recorded", reference=notice["reference"],
         deadline=wording.moment(wording.parse_datetime(notice["deadline"])))
     return {"reference": notice["reference"], "filed_at": now.isoformat()}
+
+
+class ActionAskEmergencyPatient(Action):
+    """The form's question (who is the patient?), then the emergency handoff, which always
+    comes after everything the bot says."""
+
+    def name(self) -> Text:
+        return "action_ask_emergency_patient_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_ask_emergency_patient")
+        text = next((e.get("text") or "" for e in reversed(tracker.events)
+                     if e.get("event") == "user"), "")
+        request_handoff(dispatcher, "emergency", summary=text)
+        return []
 
 
 class ValidateEmergencyPatientForm(FormValidationAction):

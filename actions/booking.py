@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -29,7 +29,7 @@ from actions.backend import (
 from actions.visits import find_visit, pick_offered, resolve_hospital, slot_as_time
 from bot import wording
 from bot.catalog import load_catalog
-from bot.choices import is_accidental_injury, is_for_someone_else
+from bot.choices import is_accidental_injury, is_for_someone_else, names_a_visit
 from bot.clients import BackendRefused, BackendUnavailable
 
 BOOKING_SLOTS = ("hospital", "hospital_id", "department", "department_id", "doctor",
@@ -85,6 +85,21 @@ def recent_member_text(tracker: Tracker, turns: int = 6) -> str:
     """What the member wrote in their last few messages (a booking is said over several)."""
     texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
     return " ".join(texts[-turns:])
+
+
+class ActionRouteInform(Action):
+    """Details said with no request and no form open (瑞金内分泌 蒋医生 下周一下午): a visit
+    named this way is a booking; anything else is asked what it is for."""
+
+    def name(self) -> Text:
+        return "action_route_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        if names_a_visit(frozenset(entities_in_latest(tracker))):
+            return [FollowupAction("action_start_booking")]
+        dispatcher.utter_message(response="utter_ask_what_for")
+        return []
 
 
 class ActionStartBooking(Action):

@@ -22,8 +22,13 @@ def _text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
+SAFETY_LINES = {"general": "utter_safety_general", "chest": "utter_safety_chest",
+                "head": "utter_safety_head", "child": "utter_safety_child",
+                "pregnancy": "utter_safety_pregnancy", "mind": "utter_safety_mind"}
+
+
 def _safety_line(dispatcher: CollectingDispatcher, text: str) -> None:
-    dispatcher.utter_message(response=f"utter_safety_{triage.safety_topic(text)}")
+    dispatcher.utter_message(response=SAFETY_LINES[triage.safety_topic(text)])
     now = clock().now()
     if not managers_open(now):
         # Out of hours the gateway files the callback; the member hears now who can

@@ -12,6 +12,10 @@ from actions.backend import find_member
 from bot.choices import visit_question_topic
 from bot.clients import BackendRefused, BackendUnavailable
 
+# One sentence of the visit rules per point a question asks (bot.choices.visit_question_topic).
+VISIT_POINTS = {"arrive": "utter_visit_arrive", "documents": "utter_visit_documents",
+                "forgot_id": "utter_visit_forgot_id", "late": "utter_visit_late",
+                "lead_time": "utter_visit_lead_time", "injury": "utter_visit_injury"}
 # Asking for the whole of it: 就诊须知, 注意事项, 规定 ...
 FULL_RULES = re.compile(r"须知|注意事项|所有|全部|完整|规定有哪些|流程")
 
@@ -46,7 +50,7 @@ class ActionVisitRules(Action):
         if topic is None or FULL_RULES.search(text):
             dispatcher.utter_message(response="utter_visit_rules")
             return []
-        dispatcher.utter_message(response=f"utter_visit_{topic}")
+        dispatcher.utter_message(response=VISIT_POINTS[topic])
         if topic == "late":
             try:
                 member = await find_member(tracker)

@@ -249,8 +249,9 @@ _PREAUTH_WORDS = re.compile(r"预授权|预受权|预先授权|事先授权|授�
 _APPLY_WORDS = re.compile(r"帮我|给我|申请一下|申请下|办一下|办下|提交|帮忙|麻烦|赶紧")
 _ASKING = re.compile(r"吗|么|要不要|需不需要|用不用|是不是|得不得")
 _RESCHEDULE_WORDS = re.compile(r"改到|改约|改成|换到|推到|挪到|推迟到|提前到|改一下")
-_CANCEL_WORDS = re.compile(r"(?<![不别])取消(?!了吗)")
-_BOOK_WORDS = re.compile(r"约|挂|看(?:一下|下)?(?:医生|门诊|专家)?|预约")
+_CANCEL_WORDS = re.compile(r"(?<![不别])取消(?!了吗)|作废|退掉|退号")
+_BOOK_WORDS = re.compile(r"(?<![大])约|挂(?:个)?号|挂|预约")
+_STATUS_WORDS = re.compile(r"核定|批了|批下|批没批|通过|进度|结果|到哪|状态|处理到|审核到|审批到|什么程度|出来了")
 BOOKING_DETAILS = frozenset({"hospital", "department", "doctor"})
 
 
@@ -259,6 +260,8 @@ def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
     s = _norm(text)
     if _PREAUTH_WORDS.search(s) or ("treatment" in entities and "amount" in entities
                                     and _ASKING.search(s)):
+        if _STATUS_WORDS.search(s):
+            return "check_preauth_status"
         if _APPLY_WORDS.search(s) and not _ASKING.search(s):
             return "apply_preauth"
         return "ask_preauth_required"
@@ -266,10 +269,19 @@ def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
         return "reschedule_appointment"
     if _CANCEL_WORDS.search(s):
         return "cancel_appointment"
-    details = len(entities & BOOKING_DETAILS)
-    if (details and "time" in entities) or details >= 2 or (details and _BOOK_WORDS.search(s)):
+    # Details alone (北大医院肾病科, 周四 西南医院) are an answer inside a booking; outside
+    # one the dialogue starts a booking from them (action_route_inform). Asked for in words
+    # (想挂瑞金消化科 这礼拜五下午), they are a booking request.
+    if entities & BOOKING_DETAILS and _BOOK_WORDS.search(s):
         return "book_appointment"
     return None
+
+
+def names_a_visit(entities: FrozenSet[str]) -> bool:
+    """Enough details to start a booking from: a place (hospital, department or doctor)
+    and a time, or two places."""
+    details = len(entities & BOOKING_DETAILS)
+    return bool(details and "time" in entities) or details >= 2
 
 
 # Said in passing with the request: 材料都齐了, 材料都准备好了, 住院单检查报告这些材料都齐了.

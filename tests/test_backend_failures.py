@@ -124,7 +124,8 @@ async def test_checking_a_time_does_not_pretend_it_is_free(broken_backends):
 
 async def test_an_emergency_still_gets_its_follow_up(broken_backends):
     dispatcher = CollectingDispatcher()
-    await ActionEmergencyFollowup().run(dispatcher, tracker("我妈晕倒了", "report_emergency"), {})
+    await ActionEmergencyFollowup().run(
+        dispatcher, tracker("我突然胸口疼得厉害 出冷汗", "report_emergency"), {})
     assert responses(dispatcher)[0] == "utter_emergency_not_recorded"
     assert handoff_reasons(dispatcher) == ["emergency"]
 

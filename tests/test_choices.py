@@ -108,7 +108,11 @@ def test_the_item_a_preauth_question_is_about(text, item):
 
 @pytest.mark.parametrize("text, entities, wanted", [
     ("帮我约12月15号下午两点半 华山医院 消化内科", {"time", "hospital", "department"}, "book_appointment"),
-    ("瑞金内分泌 蒋医生 下周一下午", {"hospital", "department", "doctor", "time"}, "book_appointment"),
+    ("想挂瑞金消化科 这礼拜五下午", {"hospital", "department", "time"}, "book_appointment"),
+    ("瑞金内分泌 蒋医生 下周一下午", {"hospital", "department", "doctor", "time"}, None),
+    ("麻烦把盛京医院的预约作废", {"hospital"}, "cancel_appointment"),
+    ("授权金额最后核定了多少", set(), "check_preauth_status"),
+    ("大约三千五", {"amount"}, None),
     ("下周三在华山做肠镜 大概9000块 帮我申请预授权", {"time", "hospital", "treatment", "amount"},
      "apply_preauth"),
     ("做核磁3000块要预授权吗", {"treatment", "amount"}, "ask_preauth_required"),
@@ -120,6 +124,15 @@ def test_the_item_a_preauth_question_is_about(text, item):
 ])
 def test_a_whole_request_is_read_from_its_details(text, entities, wanted):
     assert service_request(text, frozenset(entities)) == wanted
+
+
+def test_details_alone_name_a_visit_for_the_dialogue_to_book():
+    from bot.choices import names_a_visit
+
+    assert names_a_visit(frozenset({"hospital", "department", "doctor", "time"}))
+    assert names_a_visit(frozenset({"hospital", "department"}))
+    assert not names_a_visit(frozenset({"hospital"}))
+    assert not names_a_visit(frozenset({"time"}))
 
 
 @pytest.mark.parametrize("text, stop", [

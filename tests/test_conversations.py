@@ -173,7 +173,7 @@ def test_preauth_status(rasa_server):
 
 def test_an_emergency_is_recorded_after_the_120_message(rasa_server, backends_api):
     member = Member(rasa_server, "demo-ready")
-    replies = send(rasa_server, "我爸突然说话不利索 半边身子没劲", member.sender,
+    replies = send(rasa_server, "我突然说话不利索 半边身子没劲", member.sender,
                    "demo-ready")
     texts = [r.get("text", "") for r in replies]
     assert "120" in texts[0]

@@ -177,7 +177,8 @@ def test_handoffs_by_reason_per_conversation_without_superseded_ones(gateway_db)
     assert (every.conversations, every.total) == (6, 6)
     assert [(r.reason, r.count) for r in every.by_reason] == [
         ("fallback", 2), ("request_human", 1), ("emergency", 1), ("complaint", 1),
-        ("preauth_unknown", 1), ("backend_failure", 0)]
+        ("preauth_unknown", 1), ("backend_failure", 0), ("health", 0), ("urgent_care", 0),
+        ("crisis", 0)]
     assert every.by_reason[0].label == "连续两次未理解"
     assert every.by_reason[0].rate == pytest.approx(2 / 6)
     assert every.rate == 1.0
@@ -410,7 +411,10 @@ def test_the_metrics_json_has_every_figure(dashboard_gateway):
             {"reason": "fallback", "label": "连续两次未理解", "count": 0, "rate": 0.0},
             {"reason": "emergency", "label": "紧急情况", "count": 0, "rate": 0.0},
             {"reason": "preauth_unknown", "label": "预授权项目待判断", "count": 0, "rate": 0.0},
-            {"reason": "backend_failure", "label": "系统故障", "count": 0, "rate": 0.0}]},
+            {"reason": "backend_failure", "label": "系统故障", "count": 0, "rate": 0.0},
+            {"reason": "health", "label": "健康咨询", "count": 0, "rate": 0.0},
+            {"reason": "urgent_care", "label": "需当天就医", "count": 0, "rate": 0.0},
+            {"reason": "crisis", "label": "心理危机", "count": 0, "rate": 0.0}]},
         "intents": {"parsed": 4, "unparsed": 0, "other": 0, "top": [
             {"intent": "request_human", "count": 2, "share": 0.5},
             {"intent": "complaint", "count": 1, "share": 0.25},

@@ -110,12 +110,26 @@ def test_rescheduling_with_the_time_first_does_not_crash(rasa_server):
     assert second.strip()          # an answer, whatever the slot of that morning
 
 
-def test_a_choice_by_description_in_the_first_message(rasa_server):
-    member = Member(rasa_server, "demo-noshow")
-    reply = member.says("仁济心内科那个帮我取消")
-    assert "确定要取消" in reply and "仁济医院" in reply
-    assert "哪一个" not in reply
-    assert member.says("先不取消了")
+APPOINTMENTS = [
+    {"id": 1, "start": "2026-11-27T09:00:00+08:00",
+     "slot": {"hospital": {"id": "ruijin", "name": "瑞金医院"},
+              "department": {"id": "gastroenterology", "name": "消化内科"}}},
+    {"id": 2, "start": "2026-11-30T14:00:00+08:00",
+     "slot": {"hospital": {"id": "renji", "name": "仁济医院"},
+              "department": {"id": "cardiology", "name": "心内科"}}},
+]
+
+
+@pytest.mark.parametrize("text, picked", [
+    ("仁济那个", 2), ("瑞金的", 1), ("心内科的", 2), ("周五那个", 1), ("下周一下午那个", 2),
+    ("心内科那个 改到12月3号上午", 2), ("明天那个", None), ("都取消", None), ("2", None),
+])
+def test_an_appointment_is_picked_by_description(monkeypatch, text, picked):
+    from actions.appointments import pick_by_description
+
+    monkeypatch.setenv("HM_NOW", "2026-11-24T10:00:00+08:00")
+    found = pick_by_description(text, APPOINTMENTS)
+    assert (found or {}).get("id") == picked
 
 
 def test_the_late_change_warning_comes_before_the_yes(rasa_server):

@@ -38,6 +38,9 @@ INFORM_INTENT = "inform"
 # Intents a whole request with its details is sometimes read as.
 REQUEST_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "out_of_scope", "health_question",
                                  "seek_care_today"})
+PREAUTH_QUESTION_INTENTS = frozenset({"ask_preauth_required", "ask_preauth_materials"})
+# DIET's own reading behind a fallback that still says "health": a question, not a shrug.
+HEALTH_INTENTS = frozenset({"health_question", "seek_care_today"})
 # What a bare number may be: a piece of information (an amount, a pick), or a greeting-less
 # policy tail the linking form reads as inform too.
 NUMBER_INTENTS = frozenset({"inform"})
@@ -190,13 +193,17 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         predicted = (message.get(INTENT) or {}).get("name")
         score = next((r.get("confidence") or 0.0 for r in message.get(INTENT_RANKING_KEY) or []
                       if r.get("name") == EMERGENCY_INTENT), 0.0)
+        ranking = [r.get("name") for r in message.get(INTENT_RANKING_KEY) or []]
+        underlying = next((name for name in ranking if name != "nlu_fallback"), None)
+        if predicted == "nlu_fallback" and underlying in HEALTH_INTENTS:
+            predicted = underlying        # unsure which intent, but sure it is about health
         assessment = triage.assess(text, predicted, score)
         if assessment is None or assessment.level is not triage.Level.EMERGENCY:
             # Below an emergency, what the member says they want in the dialogue (leave,
             # correct a detail, a whole request) comes before a health reading.
             if self._dialogue_cues(message, text, predicted) or assessment is None:
                 return
-        if assessment.intent != predicted:
+        if assessment.intent != (message.get(INTENT) or {}).get("name"):
             logger.info("Triage (%s, %s) overrides predicted intent %s",
                         assessment.level.value, assessment.sign or "-", predicted)
             self._force(message, assessment.intent)
@@ -212,11 +219,13 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         消化内科; 下周三华山做肠镜 9000块 帮我申请预授权), which DIET read as a bare piece
         of information or as a health question: the request it makes wins. True when it
         forced one."""
-        if predicted not in REQUEST_CUE_INTENTS:
-            return False
         entities = frozenset(e.get("entity") for e in message.get(ENTITIES, []))
         request = choices.service_request(text, entities)
         if request is None or request == predicted:
+            return False
+        # A pre-auth question that asks to apply (帮我申请下预授权 ... 材料都有) applies.
+        if predicted not in REQUEST_CUE_INTENTS and not (
+                predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth"):
             return False
         logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
         self._force(message, request)

@@ -3,6 +3,7 @@ which when there are several; a change less than a day ahead is allowed but warn
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -119,7 +120,8 @@ class ActionAskChangeFormAppointment(Action):
 NEW_TIME_MARK = re.compile(r"改到|改成|换到|换成|推到|挪到|改约到|推迟到|提前到")
 
 
-def pick_by_description(text: str, offered: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def pick_by_description(text: str, offered: List[Dict[str, Any]],
+                        now: Optional[datetime] = None) -> Optional[Dict[str, Any]]:
     """The one offered appointment the member describes (仁济那个, 明天那个, 心内科的, 周五
     下午那个): each of hospital, department, day and half-day that the text names must
     fit; None unless exactly one appointment fits best."""
@@ -128,7 +130,7 @@ def pick_by_description(text: str, offered: List[Dict[str, Any]]) -> Optional[Di
     # 心内科那个 改到12月3号上午: what comes before the change names the appointment.
     text = NEW_TIME_MARK.split(text)[0] or text
     catalog = load_catalog()
-    said_time = timeparse.find_time(text, clock().now())
+    said_time = timeparse.find_time(text, now or clock().now())
 
     def score(appointment: Dict[str, Any]) -> int:
         slot = appointment.get("slot") or {}

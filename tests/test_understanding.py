@@ -5,8 +5,11 @@ person, the crisis path, whole requests, leaving, warnings before the yes, answe
 point, the welcome. Phrases written for these tests, not taken from the held-out sets."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
+from bot.clock import SHANGHAI
 from tests.conftest import gateway_rows
 from tests.rest import handoffs, send
 from tests.test_conversations import BackendsApi, Member
@@ -124,11 +127,11 @@ APPOINTMENTS = [
     ("仁济那个", 2), ("瑞金的", 1), ("心内科的", 2), ("周五那个", 1), ("下周一下午那个", 2),
     ("心内科那个 改到12月3号上午", 2), ("明天那个", None), ("都取消", None), ("2", None),
 ])
-def test_an_appointment_is_picked_by_description(monkeypatch, text, picked):
+def test_an_appointment_is_picked_by_description(text, picked):
     from actions.appointments import pick_by_description
 
-    monkeypatch.setenv("HM_NOW", "2026-11-24T10:00:00+08:00")
-    found = pick_by_description(text, APPOINTMENTS)
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    found = pick_by_description(text, APPOINTMENTS, now)
     assert (found or {}).get("id") == picked
 
 

@@ -9,6 +9,7 @@ when treatment started when the member says so (昨晚11点进的急诊). Self-h
 crisis path only: no notice, no paperwork, and a manager at once (reason crisis)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Text
 
@@ -31,11 +32,32 @@ START_REACH = timedelta(days=7)
 EPISODE = timedelta(hours=24)
 
 
+# A clock time said with its part of the day (晚上8点) is not moved by twelve hours.
+_DAY_PART = re.compile(r"凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|今早|今晚|昨晚")
+
+
 def treatment_start(text: str, now: datetime) -> datetime:
-    """When treatment started, if the member says so (a time in the recent past), else now."""
+    """When treatment started, if the member says so (a time in the recent past), else now.
+
+    A member tells the past: a day or part of it pinned by a clock time said apart
+    (今天早上…6点进的急诊 is 06:00), and a bare clock time is its latest occurrence
+    (6点进的急诊 at 10:00 is this morning, not this evening)."""
     found = timeparse.find_time(text, now)
-    if found is not None and now - START_REACH <= found.start <= now:
-        return found.start
+    if found is None:
+        return now
+    start = found.start
+    if found.end is not None:
+        clock = timeparse.find_time(text.replace(found.text, " ", 1), now)
+        if clock is not None and clock.end is None:
+            pinned = timeparse.find_time(found.text + clock.text, now)
+            if pinned is not None and pinned.end is None:
+                start = pinned.start
+    elif start > now and start - now <= timedelta(hours=24):
+        steps = (24,) if _DAY_PART.search(found.text) else (12, 24)
+        earlier = [start - timedelta(hours=h) for h in steps if start - timedelta(hours=h) <= now]
+        start = max(earlier) if earlier else start
+    if now - START_REACH <= start <= now:
+        return start
     return now
 
 

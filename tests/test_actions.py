@@ -48,3 +48,21 @@ def user(intent: str) -> dict:
 ])
 def test_consecutive_misses_count_only_the_latest_run(events, expected):
     assert consecutive_misses(events) == expected
+
+
+# ------------------------------------------------------------------ the emergency's start
+@pytest.mark.parametrize("text, expected", [
+    ("昨晚11点进的急诊", "2026-12-02T23:00"),
+    ("今天早上我爸胸口疼 6点进的急诊", "2026-12-03T06:00"),     # the day part pinned by the clock
+    ("6点进的急诊", "2026-12-03T06:00"),                         # its latest occurrence, not 18:00
+    ("晚上8点送过去的", "2026-12-02T20:00"),                     # 晚上 keeps it in the evening
+    ("两小时前进的急诊", "2026-12-03T08:00"),
+    ("我爸胸口疼得厉害", "2026-12-03T10:00"),                    # no time said: now
+    ("下周三", "2026-12-03T10:00"),                              # the future is not a start
+    ("上个月住的院", "2026-12-03T10:00"),                        # beyond a week: another episode
+])
+def test_treatment_starts_when_the_member_says(text: str, expected: str) -> None:
+    from actions.emergency import treatment_start
+
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)
+    assert treatment_start(text, now).isoformat()[:16] == expected

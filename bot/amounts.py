@@ -6,9 +6,9 @@ When a number counts as money (the first number in the text that passes wins):
 - medium: a 万/千/亿 (or w/W after digits) inside the number: money when the text also has a
   money word (钱 费 价 付 花 报销 赔 保额 额度 预算 预授权 ...) or consists of nothing but the amount
   ("一万二", "大概九千多");
-- plain Arabic number: money only next to a money word ("医疗费8000") or when the caller
-  already knows it asked for money (assume_money=True);
-- plain Chinese numerals without 万/千 (三, 五十) are money only with a currency mark or word.
+- plain Arabic number, or Chinese numerals with 十/百 (八百, 一百五): money only next to a
+  money word ("医疗费8000", "药费八百") or when the caller asked for money (assume_money);
+- a plain Chinese digit (三) is money only with a currency mark or word.
 Numbers glued to letters, digits or '-' (PD-1, 50mg, P2023...), ordinals (第3次), phone-like runs
 of 8+ digits, numbers after 号/码 (policy numbers) and numbers followed by a non-money unit
 (月 号 日 点 天 岁 次 个 ...) are never money. "多/余/来" after a number and 大概/约/左右 around it
@@ -195,10 +195,10 @@ def _candidate(s: str, m: "re.Match[str]", has_money_word: bool, assume_money: b
     if any(u in run for u in "万千亿") or kw is not None:
         standalone = _FILLER.sub("", s[:start] + s[tail_end:]) == ""
         is_money = has_money_word or standalone or assume_money
-    elif arabic_only:
-        is_money = has_money_word or assume_money
+    elif arabic_only or any(u in run for u in "十百"):
+        is_money = has_money_word or assume_money   # 医药费八百; 八百 after 多少钱
     else:
-        is_money = False  # plain Chinese numerals (三, 五十) need a currency word
+        is_money = False  # a plain Chinese digit (三) needs a currency word
     return first, tail_end, value, is_money, approximate
 
 

@@ -84,6 +84,8 @@ NEGATIVES = [
     "元旦放假",
     "血压140/90，费用呢",
     "一下",
+    "八百",               # Chinese numerals alone: no money signal either
+    "住了十五天院",
     "",
 ]
 
@@ -93,13 +95,14 @@ def test_not_money(text: str) -> None:
     assert find_amount(text) is None
 
 
-@pytest.mark.parametrize("text,value", [("8000", "8000"), ("大概8000吧", "8000"), ("1.5", "1.5")])
+@pytest.mark.parametrize("text,value", [("8000", "8000"), ("大概8000吧", "8000"), ("1.5", "1.5"),
+                                        ("八百", "800"), ("差不多八百吧", "800"), ("一百五", "150")])
 def test_assume_money_accepts_plain_numbers(text: str, value: str) -> None:
     found = find_amount(text, assume_money=True)
     assert found is not None and found.value == Decimal(value)
 
 
-@pytest.mark.parametrize("text", ["13812345678", "12月5号", "2个工作日", "第3次"])
+@pytest.mark.parametrize("text", ["13812345678", "12月5号", "2个工作日", "第3次", "三", "三百次"])
 def test_assume_money_still_rejects_non_money(text: str) -> None:
     assert find_amount(text, assume_money=True) is None
 

@@ -3,7 +3,8 @@
 - EMERGENCY: happening now and possibly life-threatening: 120 first. The red-flag rules
   (bot/redflags.py) decide this on their own, whatever the classifier says (except when
   only a diagnosis is named, 心梗 or 中风, in a message plainly about the past, a what-if
-  or a patient already under care, with nothing happening now); the
+  or a patient already under care, or, when nothing marks it as happening (心梗了,
+  发作), in a knowledge question, with nothing happening now); the
   classifier's `report_emergency` also counts unless the message is plainly about
   something else than a problem happening now (a past event, a what-if or knowledge
   question, a patient already under care).
@@ -111,7 +112,9 @@ def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Op
     flag = redflags.detect(text)
     when = redflags.modality(text)
     what_if = when.opens_hypothetical and not when.here_now and not (flag and flag.self_harm)
-    if flag is not None and not (flag.named_only and when.settled) and not what_if:
+    history = flag is not None and flag.named_only and (
+        when.settled or (when.not_now and not flag.named_acute))
+    if flag is not None and not history and not what_if:
         return Assessment(Level.EMERGENCY, flag, "rules")
     if intent not in _OPEN_INTENTS:
         return None

@@ -672,7 +672,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"掉(?:进|到|下|入)?(?:了)?<G3>(?:水里|河里|湖里|海里|池塘|水塘|水池|泳池|游泳池|水库|井里|粪坑|"
         r"水缸|鱼塘|江里)",
         r"(?:呛水|溺水)<G6>(?:昏|晕|没反应|没呼吸|喘不|叫不醒|意识)",
-        r"(?:河里|水里|泳池|游泳池|海里|湖里|池塘|水库)<G4>呛(?:了)?(?:好多|几口|口)?水",
+        r"(?:河里|水里|泳池|游泳池|海里|湖里|池塘|水库)<G4>呛(?:了)?(?:好多|好几口|几口|一口|大口|口)?水",
         r"(?:水|河|湖|海|池|井|水库|泳池)里<G4>(?:救|捞|拉)(?:了)?(?:上来|起来|出来)|捞上来",
         r"drown",
     ], clause_exclude=r"手机|钥匙|东西|眼镜|耳机|钱包|证|卡|包|鞋|帽子|玩具|戒指|手表"),
@@ -768,7 +768,9 @@ _WINDOW = 40
 _CLAUSE_PUNCT = re.compile(r"[,.!?;。\n:~…]")
 
 _NEWS = re.compile(r"新闻|报道|报导|电视上|电视剧|电影|小说|据说|网上|微博|抖音|视频里|文章|书上|剧里|"
-                   r"剧中|热搜|科普|听新闻|梦见|梦到|做梦|做了个梦")
+                   r"剧中|热搜|科普|听新闻")
+# A dream: whoever is in it (梦见我爸中风了), unless something happens now.
+_DREAM = re.compile(r"梦见|梦到|做梦|做了个梦|噩梦")
 # An animal as the patient (我家狗被蜜蜂蛰了): no person stands between it and the symptom.
 _PET = re.compile(r"狗|猫|宠物|鹦鹉|兔子|仓鼠")
 _PET_CONTEXT = re.compile(r"宠物医院|兽医|宠物")
@@ -1022,6 +1024,9 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         between = before[news.end():]
         if not _STRONG_PRESENT.search(between) and not _SUDDEN.search(between) and not _FAMILY.search(between):
             return
+    dream = _last(_DREAM, before)
+    if dream is not None and not _STRONG_PRESENT.search(before[dream.end():]):
+        return
     pet = _last(_PET, before)
     if pet is not None and not before[:pet.start()].endswith("被") and not _FAMILY.search(before[pet.end():]):
         return          # 我家狗被蜜蜂蛰了 (but 狗把孩子咬了 血止不住 fires)

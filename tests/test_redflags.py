@@ -242,6 +242,31 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("吐出来的全是血", C.BLEEDING, False),
     ("我不行了 救我", C.GENERAL, False),
     ("heat stroke", C.HIGH_FEVER, False),
+    # ---- lay words (issue 12)
+    ("奶奶半边脸塌下来了", C.STROKE, False),
+    ("老伴突然话都听不懂了", C.STROKE, False),
+    ("胸口闷 都半小时了 一头冷汗", C.CHEST_PAIN, False),
+    ("后背撕裂一样的痛", C.CHEST_PAIN, False),
+    ("胸口疼 一直串到左胳膊", C.CHEST_PAIN, False),
+    ("心跳快得不行 眼前发黑", C.CHEST_PAIN, False),
+    ("我妈坐着都喘 一句话说不完", C.BREATHING, False),
+    ("宝宝睡觉呼吸会停好几秒 脸发白", C.BREATHING, False),
+    ("奶奶晕在卫生间了", C.UNCONSCIOUS, False),
+    ("叫她也不答应 眼睛半睁着", C.UNCONSCIOUS, False),
+    ("孩子软绵绵的 叫不醒", C.UNCONSCIOUS, False),
+    ("摔了一跤以后一直说胡话", C.UNCONSCIOUS, False),
+    ("瞳孔一大一小", C.UNCONSCIOUS, False),
+    ("他在地上抽 口水都出来了", C.SEIZURE, False),
+    ("纱布都湿透了 血还在往外渗", C.BLEEDING, False),
+    ("吃了虾以后嘴唇肿起来了", C.ANAPHYLAXIS, False),
+    ("我爸吃了自己采的蘑菇 现在肚子疼", C.POISONING, False),
+    ("在浴室晕倒了 燃气热水器一直开着", C.POISONING, False),
+    ("孩子在游泳池呛了好几口水 一直咳", C.DROWNING, False),
+    ("油锅翻了 泼到腿上 一大片起泡", C.BURN, False),
+    ("怀孕十周 下腹一阵剧痛", C.PREGNANCY, False),
+    ("发烧三天了 脖子发僵", C.HIGH_FEVER, False),
+    ("孩子吐了一天 眼窝都陷下去了", C.GENERAL, False),
+    ("打了胰岛素还没吃饭 现在浑身出汗 手抖", C.GENERAL, False),
 ]
 
 TYPOS: List[Tuple[str, Category]] = [
@@ -254,9 +279,31 @@ TYPOS: List[Tuple[str, Category]] = [
     ("喝了农要", C.POISONING),
     ("我爸暈倒了", C.UNCONSCIOUS),       # traditional characters
     ("喘不過氣", C.BREATHING),
+    ("孩纸抽搐了", C.SEIZURE),
 ]
 
 # Not emergencies, grouped by why.
+# Issue 12: first aid as knowledge, hyperbole, minor injuries, pets, dreams, a checked
+# fainting, a chronic confusion.
+ISSUE_12 = [
+    "过敏性休克怎么急救",
+    "哮喘发作的时候能用什么药",
+    "心肺复苏按多少下",
+    "怎么区分心绞痛和胃痛",
+    "救护车把人送到的医院不在网络内能直付吗",
+    "吃安眠药过量会怎么样",
+    "今天写报告写到吐血",
+    "开会开得我快窒息了",
+    "手指被刀划了个口子 血已经止住了",
+    "身上起了风团 很痒 呼吸正常",
+    "被蜜蜂蛰了手背 肿了一块",
+    "嗓子疼得厉害 说话含糊不清",
+    "我家猫吃了老鼠药怎么办",
+    "梦见我爸中风了 吓醒了",
+    "爷爷老年痴呆 最近认不出人了",
+    "我妈昨天晕倒了 医院查了没事 今天挺好",
+]
+
 PAST_HISTORY = [
     "去年中风过现在想约复查",
     "我爸之前心梗装过支架想预约复诊",
@@ -438,6 +485,7 @@ NOT_EMERGENCIES = [
         ("negated", NEGATED),
         ("news", NEWS_AND_HEARSAY),
         ("everyday", EVERYDAY_AND_NON_URGENT),
+        ("issue12", ISSUE_12),
     ]
     for text in texts
 ]

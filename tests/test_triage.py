@@ -120,6 +120,8 @@ def test_the_safety_line_fits_what_was_said(text, topic):
     "我爸三年前心梗 现在每天吃药 能坐飞机吗",
     "如果以后中风了 康复能报销吗",
     "我妈脑梗住院一周了 医生说下周能出院",
+    "孩子前年发烧抽过一回 医生说是高热惊厥 以后要注意啥",      # a diagnosis the doctor named
+    "猝死一般是什么原因",                                         # knowledge, nothing happening
 ])
 def test_a_diagnosis_named_in_history_a_what_if_or_under_care_is_not_an_emergency(text):
     flag = redflags.detect(text)
@@ -132,6 +134,8 @@ def test_a_diagnosis_named_in_history_a_what_if_or_under_care_is_not_an_emergenc
     "我爸三年前心梗过 现在又胸口疼 出冷汗",
     "我妈脑梗住院了 刚才突然叫不醒",
     "老人中风了 救护车还没到",
+    "我爸脑出血了 严重吗",          # a knowledge word, but the diagnosis is happening (了)
+    "老公心脏病发作了 会不会有危险",
 ])
 def test_something_happening_now_beside_the_history_is_still_an_emergency(text):
     assert triage.assess(text, "health_question").level is EMERGENCY

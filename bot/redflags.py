@@ -85,7 +85,9 @@ How detect(text) decides
 4. Result: None when nothing fires. Otherwise self_harm is True when any IDEATION or ACT
    fired; the category is the most specific physical emergency that fired (_PRIORITY:
    ANAPHYLAXIS before BREATHING, INJURY before BLEEDING ...), or SELF_HARM when the message
-   describes no physical emergency. An intentional overdose (吃了一整瓶安眠药不想活了) is
+   describes no physical emergency. A dose only taken on purpose (a whole box of sleeping
+   pills, pesticide) by the writer, with no sign of an accident (误, 不小心, 孩子 ...), counts
+   as self-harm too: 我吃了一整瓶安眠药 gets the crisis answer with its 120. An intentional overdose (吃了一整瓶安眠药不想活了) is
    therefore POISONING with self_harm=True; 割腕了 血止不住 is BLEEDING with self_harm=True.
 
 Ambiguous cases that deliberately fire (safety first):
@@ -355,6 +357,9 @@ class _Group:
     clause_exclude: Optional[Pattern[str]] = None   # searched in the whole clause
     exclude_override: Optional[Pattern[str]] = None  # ...unless this is found in the clause
     message_exclude: Optional[Pattern[str]] = None  # searched in the whole message (same override)
+    # A quantity only taken on purpose (a whole box of sleeping pills): self-harm when the
+    # writer took it and nothing says it was an accident.
+    deliberate: bool = False
 
 
 def _group(category: Category, kind: str, patterns: Sequence[str], **kw: object) -> _Group:
@@ -583,8 +588,6 @@ _GROUPS: Tuple[_Group, ...] = (
     ]),
     # ---- poisoning / overdose ---------------------------------------------------------
     _group(Category.POISONING, _SYMPTOM, [
-        r"(?:喝|服|吃)(?:了|下|掉|过)?(?:点|一瓶|半瓶|一口|几口|一些|好多|一点|一杯|半杯|大半瓶)?(?:的)?<TOXIN>",
-        r"把<G6><TOXIN><G4>(?:喝|吃|吞)(?:了|下|掉|光)",
         r"(?:吃|吞|喝|服)(?:了|下|掉|光)?(?:一整|整整一?|整|一大|大半|一大把|一把|一堆|全部的?|所有的?|"
         r"<MANY>)(?:个|颗)?(?:瓶|盒|板|把|堆|片|粒|颗)?(?:的)?<G5><DRUG>",
         r"(?:吃|吞|喝|服)(?:了|下|掉)?(?:一|半|两|几|好几)(?:瓶|盒|板|把)(?:的)?<SED>",
@@ -593,9 +596,15 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:吃|吞|喝)(?:了|下去|下|掉|光|完)",
         r"把<G6><SED><G4>(?:都|全)?(?:吃|吞|喝)(?:了|下|掉|光)",
         r"<SED>(?:都|全)?(?:吃|吞|喝)(?:了)?(?:一|整|半)(?:整)?(?:瓶|盒|板|把)",
+        r"一次(?:性)?(?:吃|吞|服)(?:了)?<G6>(?:瓶|盒|板|<MANY>(?:片|粒|颗))",
+        r"(?:喝|服|吃)(?:了|下|掉)?(?:一瓶|半瓶|一口|几口|一些|好多|一杯|半杯|大半瓶)?(?:的)?"
+        r"(?:农药|敌敌畏|百草枯|乐果|甲胺磷|敌百虫|老鼠药|鼠药|耗子药|毒鼠强|毒药|氰化物|砒霜)",
+    ], deliberate=True),
+    _group(Category.POISONING, _SYMPTOM, [
+        r"(?:喝|服|吃)(?:了|下|掉|过)?(?:点|一瓶|半瓶|一口|几口|一些|好多|一点|一杯|半杯|大半瓶)?(?:的)?<TOXIN>",
+        r"把<G6><TOXIN><G4>(?:喝|吃|吞)(?:了|下|掉|光)",
         r"<SED>(?:吃|服|喝)(?:多|过量|超量)(?:了)?|药(?:物)?过量|过量服(?:用|药)|吃药过量|药吃多了|"
         r"吃多了(?:安眠)?药",
-        r"一次(?:性)?(?:吃|吞|服)(?:了)?<G6>(?:瓶|盒|板|<MANY>(?:片|粒|颗))",
         r"误(?:服|食|吃|喝|吞)|把<G6>药<G4>当(?:糖|饮料|零食|水)|"
         r"(?:吃|吞|喝|偷吃)(?:了)?<G4>(?:大人|爷爷|奶奶|外公|外婆|姥姥|姥爷|爸爸|妈妈|老人|家里)的<G3>(?:药|药片|药丸)",
         r"(?:煤气|燃气|天然气|一氧化碳|(?<![a-z])co)中毒|一氧化碳(?!报警器(?!响|叫)|检测|浓度|传感)|煤气(?:泄漏|漏了|熏)|燃气泄漏|烧炭|"
@@ -1078,6 +1087,18 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     cand.fired = True
 
 
+# What makes a large dose an accident, or someone else's: a child, a mistake, confusion.
+_ACCIDENT = re.compile(r"误|不小心|不知道|以为|当成|当作|当糖|当饮料|当水|搞错|吃错|喝错|拿错|记错|忘了|"
+                       r"孩子|宝宝|小孩|娃|儿童|岁|痴呆|糊涂|偷吃|偷喝")
+_OTHER_PERSON = re.compile(_MACROS["P"])
+
+
+def _taken_by_the_writer(ctx: _Context, cand: _Candidate) -> bool:
+    """No one else is named before the dose in its clause (我吃了一整瓶安眠药, 刚吞了一盒药)."""
+    cs, _ = ctx.clause(cand.start, cand.end)
+    return not _OTHER_PERSON.search(ctx.text[max(cs, cand.start - _WINDOW):cand.start])
+
+
 def detect(text: str) -> Optional[RedFlag]:
     """The emergency a member's message describes, or None. See the module docstring for
     the rules."""
@@ -1112,7 +1133,9 @@ def detect(text: str) -> Optional[RedFlag]:
     fired = [c for c in candidates if c.fired]
     if not fired:
         return None
-    self_harm = any(c.group.kind in (_IDEATION, _ACT) for c in fired)
+    self_harm = any(c.group.kind in (_IDEATION, _ACT) for c in fired) or (
+        any(c.group.deliberate and _taken_by_the_writer(ctx, c) for c in fired)
+        and not _ACCIDENT.search(s))
     by_category: Dict[Category, _Candidate] = {}
     for c in fired:
         by_category.setdefault(c.group.category, c)

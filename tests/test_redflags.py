@@ -130,15 +130,15 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("被电瓶车撞倒了", C.INJURY, False),
     ("被狗咬了 流了好多血", C.INJURY, False),
     # ---- poisoning / overdose
-    ("喝了农药", C.POISONING, False),
-    ("吃了一整瓶药", C.POISONING, False),
-    ("把一瓶安眠药都吃了", C.POISONING, False),
+    ("喝了农药", C.POISONING, True),       # a dose taken on purpose, by the writer
+    ("吃了一整瓶药", C.POISONING, True),       # a dose taken on purpose, by the writer
+    ("把一瓶安眠药都吃了", C.POISONING, True),       # a dose taken on purpose, by the writer
     ("煤气中毒", C.POISONING, False),
     ("一氧化碳", C.POISONING, False),
     ("我爸喝了敌敌畏", C.POISONING, False),
     ("孩子误食了老鼠药", C.POISONING, False),
-    ("吃了半瓶安眠药", C.POISONING, False),
-    ("一次吃了三十片安眠药", C.POISONING, False),
+    ("吃了半瓶安眠药", C.POISONING, True),       # a dose taken on purpose, by the writer
+    ("一次吃了三十片安眠药", C.POISONING, True),       # a dose taken on purpose, by the writer
     ("我妈把一盒降压药全吃了", C.POISONING, False),
     ("家里煤气泄漏 人都晕了", C.POISONING, False),
     ("一氧化碳中毒了", C.POISONING, False),
@@ -147,6 +147,8 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("孩子吃错药了", C.POISONING, False),
     ("吃了一整瓶安眠药不想活了", C.POISONING, True),
     ("我不想活了 吃了一整瓶安眠药", C.POISONING, True),
+    ("不小心把一板安眠药都吃了", C.POISONING, False),   # an accident
+    ("老人糊涂了 把一盒降压药都吃了", C.POISONING, False),
     # ---- self-harm
     ("割腕", C.SELF_HARM, True),
     ("不想活了", C.SELF_HARM, True),

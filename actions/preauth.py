@@ -29,7 +29,7 @@ from actions.handoff import request_handoff
 from actions.visits import resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
-from bot.choices import (all_materials_in_passing, materials_named_in_passing,
+from bot.choices import (all_materials_in_passing, asks_how_long, materials_named_in_passing,
                           parse_materials, preauth_item)
 from bot.clients import BackendRefused, BackendUnavailable
 
@@ -315,17 +315,24 @@ class ActionPreauthStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
+        # 预授权批下来要几天: the rule answers it; the member's own cases follow if any.
+        how_long = asks_how_long(_latest_text(tracker))
+        if how_long:
+            dispatcher.utter_message(response="utter_preauth_review_time")
         try:
             member = await find_member(tracker)
             if member is None:
-                utter_member_not_found(dispatcher)
+                if not how_long:
+                    utter_member_not_found(dispatcher)
                 return []
             cases = await client().preauth_cases(member["id"])
         except BackendUnavailable:
-            utter_backend_down(dispatcher)
+            if not how_long:
+                utter_backend_down(dispatcher)
             return []
         if not cases:
-            dispatcher.utter_message(response="utter_no_preauth_cases")
+            if not how_long:
+                dispatcher.utter_message(response="utter_no_preauth_cases")
             return []
         lines = []
         for case in cases[:5]:

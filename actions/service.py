@@ -9,13 +9,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock, utter_who_is_available
 from actions.backend import find_member
+from bot import wording
 from bot.choices import visit_question_topic
 from bot.clients import BackendRefused, BackendUnavailable
 
 # One sentence of the visit rules per point a question asks (bot.choices.visit_question_topic).
 VISIT_POINTS = {"arrive": "utter_visit_arrive", "documents": "utter_visit_documents",
                 "forgot_id": "utter_visit_forgot_id", "late": "utter_visit_late",
-                "lead_time": "utter_visit_lead_time", "injury": "utter_visit_injury"}
+                "lead_time": "utter_visit_lead_time", "injury": "utter_visit_injury",
+                "cancel_deadline": "utter_visit_cancel_deadline"}
 # Asking for the whole of it: 就诊须知, 注意事项, 规定 ...
 FULL_RULES = re.compile(r"须知|注意事项|所有|全部|完整|规定有哪些|流程")
 
@@ -50,14 +52,35 @@ class ActionVisitRules(Action):
         if topic is None or FULL_RULES.search(text):
             dispatcher.utter_message(response="utter_visit_rules")
             return []
+        if topic == "waiting_period":
+            await self._waiting_period(dispatcher, tracker)
+            return []
         dispatcher.utter_message(response=VISIT_POINTS[topic])
-        if topic == "late":
-            try:
-                member = await find_member(tracker)
-            except (BackendUnavailable, BackendRefused):
-                member = None
+        if topic in ("late", "cancel_deadline"):
+            member = await self._member(tracker)
             if member and member.get("no_show_count"):
                 dispatcher.utter_message(response="utter_visit_your_no_shows",
                                          count=member["no_show_count"])
         dispatcher.utter_message(response="utter_visit_rules_offer")
         return []
+
+    @staticmethod
+    async def _member(tracker: Tracker) -> Any:
+        try:
+            return await find_member(tracker)
+        except (BackendUnavailable, BackendRefused):
+            return None
+
+    async def _waiting_period(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """When this member's waiting period ends (the backends keep the first day after
+        it), or the rule alone for a member the assistant does not know."""
+        member = await self._member(tracker)
+        end = member.get("waiting_period_end") if member else None
+        if not end:
+            dispatcher.utter_message(response="utter_waiting_period_rule")
+            return
+        day = wording.day(wording.parse_date(end))
+        if member.get("in_waiting_period"):
+            dispatcher.utter_message(response="utter_waiting_period_until", day=day)
+        else:
+            dispatcher.utter_message(response="utter_waiting_period_over", day=day)

@@ -192,6 +192,12 @@ def emergency_patient(text: str) -> Optional[str]:
 
 # The one point a question about a visit asks (the full rules are offered on request).
 _VISIT_TOPICS = (
+    ("cancel_deadline", re.compile(r"提前(?:几|多少|多久|多长时间)(?:天|个小时|小时)?(?:取消|改期|改约|退)|"
+                                   r"最(?:晚|迟)(?:什么时候|啥时候|哪天|几点|几天)?(?:前)?(?:能|可以|得|要)?(?:取消|改期|改约|退)|"
+                                   r"(?:取消|改期|改约)(?:预约|挂号|就诊)?(?:最晚|最迟|要提前|得提前|需要提前|截止|有没有时间限制)")),
+    ("waiting_period", re.compile(r"(?:等待期|观察期)<G>{0,8}(?:啥时候|什么时候|多久|多长|哪天|几号|过了没|过没过|到哪|结束|"
+                                  r"还有几天|还有多久|过了吗|到期|完了没|算起)".replace("<G>", r"[^,.!?;。\n:]")
+                                  + r"|我(?:的)?(?:保单)?(?:还在|过了)等待期")),
     ("forgot_id", re.compile(r"忘(?:了)?带|没带|落(?:在)?家|丢了|找不到")),
     ("lead_time", re.compile(r"提前(?:几|多少|多久|多长时间)(?:天|个工作日)?(?:约|预约|挂)|"
                              r"(?:约|预约|挂号)(?:要|得|需要)?提前|什么时候(?:能|可以)?约|最晚(?:什么时候|哪天)约")),
@@ -255,9 +261,17 @@ _STATUS_WORDS = re.compile(r"核定|批了|批下|批没批|通过|进度|结果
 BOOKING_DETAILS = frozenset({"hospital", "department", "doctor"})
 
 
+# Questions about a rule worded like a request (最晚啥时候能取消 is no cancellation): the
+# intent whose action answers them, whatever request the classifier read.
+RULE_QUESTIONS = {"cancel_deadline": "ask_visit_rules", "waiting_period": "ask_visit_rules"}
+
+
 def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
     """The request a detail-heavy message makes (an intent name), or None."""
     s = _norm(text)
+    topic = visit_question_topic(text)
+    if topic in RULE_QUESTIONS:
+        return RULE_QUESTIONS[topic]
     if _PREAUTH_WORDS.search(s) or ("treatment" in entities and "amount" in entities
                                     and _ASKING.search(s)):
         if _STATUS_WORDS.search(s):
@@ -275,6 +289,14 @@ def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
     if entities & BOOKING_DETAILS and _BOOK_WORDS.search(s):
         return "book_appointment"
     return None
+
+
+# How long something takes: 预授权批下来要几天, 多久能出结果.
+_HOW_LONG = re.compile(r"多久|几天|多长时间|多少天|几个工作日|多快|(?:什么|啥)时候(?:能|会|可以)?(?:批|出|下来|有结果|审完)")
+
+
+def asks_how_long(text: str) -> bool:
+    return bool(_HOW_LONG.search(_norm(text)))
 
 
 def names_a_visit(entities: FrozenSet[str]) -> bool:

@@ -192,3 +192,25 @@ def test_materials_said_in_passing_with_the_request():
     assert all_materials_in_passing("下周三做肠镜 帮我申请预授权 材料都准备好了")
     assert all_materials_in_passing("住院单检查报告这些材料都齐了")
     assert not all_materials_in_passing("材料还没准备")
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("最晚啥时候能取消", "cancel_deadline"), ("取消预约要提前几天", "cancel_deadline"),
+    ("改约最晚提前多久", "cancel_deadline"), ("等待期啥时候过", "waiting_period"),
+    ("我的等待期到哪天", "waiting_period"), ("预约要提前几天", "lead_time"),
+])
+def test_a_question_about_a_rule_worded_as_a_request_is_that_question(text, topic):
+    from bot.choices import service_request
+
+    assert visit_question_topic(text) == topic
+    if topic != "lead_time":
+        assert service_request(text, frozenset()) == "ask_visit_rules"
+
+
+def test_cancelling_is_still_cancelling_and_how_long_is_asked_for_in_words():
+    from bot.choices import asks_how_long, service_request
+
+    assert service_request("帮我取消明天的预约", frozenset()) == "cancel_appointment"
+    assert service_request("明天的预约能取消吗", frozenset()) == "cancel_appointment"
+    assert asks_how_long("预授权批下来要几天") and asks_how_long("多久能出结果")
+    assert not asks_how_long("我的预授权审批到哪一步了")

@@ -116,6 +116,18 @@ def test_a_member_in_the_waiting_period_is_told_until_when(rasa_server):
     assert "请核对" not in reply
 
 
+def test_a_question_about_the_waiting_period_gets_the_members_own_date(rasa_server):
+    reply = Member(rasa_server, "demo-waiting").says("我的等待期啥时候过")
+    assert "等待期" in reply and "月" in reply and "起" in reply
+    reply = Member(rasa_server, "demo-ready").says("等待期什么时候结束")
+    assert "等待期已经结束" in reply
+
+
+def test_questions_about_deadlines_get_the_rule_not_the_request(ready):
+    assert "前1天" in ready.says("预约最晚啥时候能取消")
+    assert "2个工作日" in Member(ready.rasa, "demo-preauth").says("预授权批下来一般要几天")
+
+
 def test_bookings_are_for_the_insured_person_only(ready):
     reply = ready.says("帮我妈约一下阜外医院的心内科")
     assert "被保险人本人" in reply

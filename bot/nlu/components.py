@@ -223,9 +223,11 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         request = choices.service_request(text, entities)
         if request is None or request == predicted:
             return False
-        # A pre-auth question that asks to apply (帮我申请下预授权 ... 材料都有) applies.
-        if predicted not in REQUEST_CUE_INTENTS and not (
-                predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth"):
+        # A pre-auth question that asks to apply (帮我申请下预授权 ... 材料都有) applies; a
+        # question about a rule worded as a request (最晚啥时候能取消) is that question.
+        if (predicted not in REQUEST_CUE_INTENTS
+                and not (predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth")
+                and request not in choices.RULE_QUESTIONS.values()):
             return False
         logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
         self._force(message, request)

@@ -269,6 +269,24 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("发烧三天了 脖子发僵", C.HIGH_FEVER, False),
     ("孩子吐了一天 眼窝都陷下去了", C.GENERAL, False),
     ("打了胰岛素还没吃饭 现在浑身出汗 手抖", C.GENERAL, False),
+    # ---- context in another clause (requires=), lay words
+    ("老伴高血压 刚才突然右边嘴角往下耷拉", C.STROKE, False),
+    ("外公说左边眼睛像拉了个帘子 什么都看不见", C.STROKE, False),
+    ("头疼 这辈子都没这么疼过", C.STROKE, False),
+    ("含了硝酸甘油 还是不缓解", C.CHEST_PAIN, False),
+    ("孕30周，头很疼，看东西模模糊糊", C.PREGNANCY, False),
+    ("生完孩子一周，下面一直往外流，垫子湿透了", C.PREGNANCY, False),
+    ("宝宝一个多月，摸着很烫", C.HIGH_FEVER, False),
+    ("发烧两天了，腿上起了些紫色的点点，按了不褪色", C.HIGH_FEVER, False),
+    ("孩子在河边玩掉下去了，拉上来不哭也不动", C.DROWNING, False),
+    ("吃了芒果，嗓子发紧", C.ANAPHYLAXIS, False),
+    ("他头磕到桌角了，现在老想睡", C.INJURY, False),
+    ("孩子把纽扣电池咽下去了", C.POISONING, False),
+    ("老妈躺在卫生间地上 叫她只会哼", C.UNCONSCIOUS, False),
+    ("我在天台上 想跟你们说再见", C.SELF_HARM, True),
+    ("药我都攒够了 不想再拖累家里", C.SELF_HARM, True),
+    ("儿子说蛋蛋突然疼得厉害", C.GENERAL, False),
+    ("哮喘又犯了，喷了两次药都不管用", C.BREATHING, False),
 ]
 
 TYPOS: List[Tuple[str, Category]] = [
@@ -304,6 +322,21 @@ ISSUE_12 = [
     "梦见我爸中风了 吓醒了",
     "爷爷老年痴呆 最近认不出人了",
     "我妈昨天晕倒了 医院查了没事 今天挺好",
+    "上周胸痛去查了冠脉 说没问题",
+    "听说中风前会手麻 真的吗",
+    "血糖低到多少会晕倒",
+    "心梗的时候是不是要含硝酸甘油",
+    "溶栓的时间窗是几个小时",
+    "写作业写到我快脑溢血了",
+    "这操作 尬到窒息",
+    "救命 小程序登录不上",
+    "我没想过伤害自己 就是压力大",
+    "心肺复苏培训在哪报名",
+    "公司前台有台AED",
+    "年轻人熬夜容易猝死吗",
+    "孩子怀孕八周了 问下产检能直付吗",
+    "宝宝两岁三个月 发烧38度",
+    "胸痛一般去哪个科看",
 ]
 
 PAST_HISTORY = [

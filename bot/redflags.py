@@ -863,6 +863,10 @@ _ACUTE_NEAR = re.compile(
     r"(?:现在|刚才|刚刚|刚|正在|突然|忽然|突发|又|此刻|这会|今天|今早|今晚|昨晚|马上)[^想要约做查问办买复预]{0,3}$"
 )
 _ACUTE_AFTER = re.compile(r"^(?:又)?(?:了|发作|犯了|突发|急性发作|又犯)")
+# Habit, not an event: 每次抽血都会晕, 一紧张就胸闷, 偶尔心口疼一下.
+_HABITUAL = re.compile(r"每次|每回|每当|一(?:紧张|激动|生气|站起来|蹲|看到|见到|闻到|到|累|熬夜|喝酒|吃|运动|跑|爬)"
+                       r"[^,.!?;。\n:]{0,6}就|经常|总是|老是|动不动|时不时|偶尔|有时(?:候)?|隔三差五|常常|时常|"
+                       r"平时|一阵一阵|反反复复|反复")
 _DOING = re.compile(r"在做|正在|在给|给(?:他|她|孩子|老人)做|做着|在按")
 _WHEN_IT_HAPPENS = re.compile(r"^(?:又)?(?:发作|犯病|犯|突发)?(?:了)?(?:的时候|时)")
 _ACUTE_IN_MATCH = re.compile(r"发作|犯了|又犯|突发|破裂")
@@ -1123,6 +1127,10 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         return
     if _is_past(ctx, cand, cs, before, after, nearby):
         return
+    habit = _last(_HABITUAL, before)
+    if (habit is not None and not _PRESENT.search(before[habit.end():]) and not ctx.recurrence
+            and not _STRONG_PRESENT.search(text) and not _SUDDEN.search(text) and "又" not in text):
+        return          # 每次抽血都会晕, 偶尔胸口刺痛一下 (but 偶尔胸口疼 现在又疼了 fires)
     if not ctx.recurrence and not ctx.present:
         later = text[cand.end:cand.end + _WINDOW]
         if _PAST_EVENT.search(later) or (grp.kind == _CONDITION and _RESOLVED.search(later)):

@@ -287,6 +287,7 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("药我都攒够了 不想再拖累家里", C.SELF_HARM, True),
     ("儿子说蛋蛋突然疼得厉害", C.GENERAL, False),
     ("哮喘又犯了，喷了两次药都不管用", C.BREATHING, False),
+    ("偶尔胸口疼 现在又疼得厉害 出冷汗", C.CHEST_PAIN, False),    # the habit, then now
 ]
 
 TYPOS: List[Tuple[str, Category]] = [
@@ -337,6 +338,9 @@ ISSUE_12 = [
     "孩子怀孕八周了 问下产检能直付吗",
     "宝宝两岁三个月 发烧38度",
     "胸痛一般去哪个科看",
+    "我每次抽血都会晕过去 体检要注意啥",      # habit, not an event
+    "一紧张就胸口疼 是心脏的问题吗",
+    "偶尔喘不上气 几秒钟就好",
 ]
 
 PAST_HISTORY = [

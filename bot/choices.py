@@ -235,6 +235,14 @@ def wants_to_stop(text: str) -> bool:
     return bool(_STOP.search(s)) and not _CORRECTION.search(s) and not _DO_CANCEL.search(s)
 
 
+def stops_to_start(text: str, entities: FrozenSet[str]) -> Optional[str]:
+    """The request a member makes while leaving what is open (先不改了 帮我申请个预授权
+    下周做胃镜: apply_preauth), or None."""
+    if not _STOP.search(_norm(text)):
+        return None
+    return service_request(text, entities)
+
+
 def changes_a_detail(text: str) -> bool:
     """A correction said with a refusal word: 算了还是改成下周四下午, 不对 是华山医院."""
     return bool(_CORRECTION.search(_norm(text)))

@@ -118,3 +118,15 @@ def test_identifier_entities_point_at_what_the_member_wrote():
 def test_ordinary_messages_get_no_identifier_entities():
     [msg] = IdentifierExtractor().process([message("约瑞金皮肤科 11月26号上午9点")])
     assert msg.get("entities", []) == []
+
+
+@pytest.mark.parametrize("text, predicted, forced", [
+    ("算了 不改了", "reschedule_appointment", "deny"),
+    ("先不改了 帮我申请个预授权 下周做胃镜", "deny", "apply_preauth"),    # leave one, start another
+    ("不约了 帮我申请一下预授权", "book_appointment", "apply_preauth"),
+    ("最晚啥时候能取消", "cancel_appointment", "ask_visit_rules"),         # a rule, not a request
+    ("等待期啥时候过", "out_of_scope", "ask_visit_rules"),
+])
+def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
+    [msg] = RedFlagOverride().process([message(text, predicted)])
+    assert msg.get("intent")["name"] == forced

@@ -34,6 +34,8 @@ BOOKING_INTENT = "book_appointment"
 # Intents a whole booking request full of details is sometimes read as.
 BOOKING_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "query_appointments"})
 DENY_INTENT = "deny"
+# Requests that end an open form and start themselves (data/rules/switching.yml).
+SWITCHING_REQUESTS = frozenset({"apply_preauth", BOOKING_INTENT})
 INFORM_INTENT = "inform"
 # Intents a whole request with its details is sometimes read as.
 REQUEST_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "out_of_scope", "health_question",
@@ -238,7 +240,13 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         leaving (算了, 不取消了: not a cancellation), a correction said with a refusal word
         (算了还是改成下周四下午: a detail, not a no), a booking asked for in so many words."""
         entities = {e.get("entity") for e in message.get(ENTITIES, [])}
-        if predicted != DENY_INTENT and choices.wants_to_stop(text):
+        # 先不改了 帮我申请个预授权: leaving one thing to start another (data/rules/switching.yml)
+        request = choices.stops_to_start(text, frozenset(entities))
+        if request in SWITCHING_REQUESTS:
+            if request == predicted:
+                return True
+            forced = request
+        elif predicted != DENY_INTENT and choices.wants_to_stop(text):
             forced = DENY_INTENT
         elif (predicted == DENY_INTENT and entities & DETAIL_ENTITIES
               and choices.changes_a_detail(text)):

@@ -288,6 +288,7 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("儿子说蛋蛋突然疼得厉害", C.GENERAL, False),
     ("哮喘又犯了，喷了两次药都不管用", C.BREATHING, False),
     ("偶尔胸口疼 现在又疼得厉害 出冷汗", C.CHEST_PAIN, False),    # the habit, then now
+    ("有偏头痛 但这次突然头疼欲裂", C.STROKE, False),             # new for a migraine
 ]
 
 TYPOS: List[Tuple[str, Category]] = [
@@ -341,6 +342,7 @@ ISSUE_12 = [
     "我每次抽血都会晕过去 体检要注意啥",      # habit, not an event
     "一紧张就胸口疼 是心脏的问题吗",
     "偶尔喘不上气 几秒钟就好",
+    "偏头痛老毛病了 今天又头疼欲裂",           # a known migraine's usual attack
 ]
 
 PAST_HISTORY = [

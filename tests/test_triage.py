@@ -56,6 +56,7 @@ def test_the_classifiers_emergency_about_something_else_than_now_is_a_question(t
     ("电焊的时候眼睛飞进东西了", "eye"),
     ("一天拉了七八次 水样的", "gut"),
     ("开水烫到手 起了水泡", "burn"),
+    ("手指被抽屉夹了 指甲都发紫了", "fracture"),
 ])
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_same_day_signs_are_a_visit_today(text, sign, intent):

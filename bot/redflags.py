@@ -455,7 +455,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"窘迫|停停)",
         r"(?:无法|不能|没法|没办法)呼吸",
         r"憋(?:气|得)?(?:脸|嘴唇|嘴)?(?:都)?(?:发|变)?(?:紫|青|乌)",
-        r"(?:脸|脸色|嘴唇|嘴|指甲|面色)(?:都|已经)?(?:发|变)(?:紫|青紫|青|乌|黑)",
+        r"(?:脸|脸色|嘴唇|嘴|面色)(?:都|已经)?(?:发|变)(?:紫|青紫|青|乌|黑)",
         r"嘴唇(?:都|有点)?(?:紫|乌|青紫)",
         r"(?:脸|脸色|嘴唇)(?:都|已经)?(?:紫|青)了",
         r"憋得(?:受不了|喘不|透不过|说不出话|不行|慌)",
@@ -470,6 +470,10 @@ _GROUPS: Tuple[_Group, ...] = (
         r"trouble ?breathing|short(?:ness)? ?of ?breath|struggling ?to ?breathe",
     ], hyperbole=r"(?:(?:尿|屎|话|气|闷|憋屈)(?:都|快|要)?|(?:笑|乐)" + _HYP_TAIL[:-1] + r")$",
         clause_exclude=r"哈哈|hhh|笑死|好笑|搞笑"),
+    # Purple nails are cyanosis, unless the finger was caught or struck (a bruise under the nail).
+    _group(Category.BREATHING, _SYMPTOM, [
+        r"指甲(?:都|已经)?(?:发|变)(?:紫|青紫|青|乌|黑)",
+    ], message_exclude=r"夹|砸|撞|磕|踢|碰|压|门", exclude_override=r"喘|呼吸|憋|嘴唇|脸"),
     _group(Category.BREATHING, _SYMPTOM, [
         r"(?:喷|吸)(?:了)?<G4>(?:药|喷雾|气雾剂)<G6>(?:都)?(?:不管用|没用|不见效|不好使|没效果)",
     ], requires=r"哮喘|喘"),

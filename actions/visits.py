@@ -2,6 +2,7 @@
 a Chinese time expression), shared by booking and rescheduling."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 
@@ -29,6 +30,28 @@ def booking_window(value: Mapping[str, Any]) -> Tuple[datetime, datetime]:
     floor = start.replace(minute=start.minute - start.minute % SLOT_MINUTES, second=0,
                           microsecond=0)
     return floor, floor + timedelta(minutes=SLOT_MINUTES)
+
+
+# Words that name a day (明天, 周三, 12号, 下个月 ...); a time said without one, at a
+# summary or after a proposed visit, keeps the day already on the table.
+_NAMES_A_DAY = re.compile(r"今|明|后天|昨|前天|周|星期|礼拜|号|日|月|年|天|节|元旦|春节|国庆|[0-9]+[./-][0-9]+")
+
+
+def keep_the_day(time_value: Mapping[str, Any], proposed: Optional[Mapping[str, Any]]
+                 ) -> Mapping[str, Any]:
+    """改到四点吧 at the summary of a visit on 12月3日 means 12月3日 16:00, not today: a time
+    of day said alone moves to the day of the visit already proposed."""
+    if (not proposed or not proposed.get("start") or not time_value.get("start")
+            or _NAMES_A_DAY.search(str(time_value.get("text") or ""))):
+        return time_value
+    day = datetime.fromisoformat(proposed["start"]).astimezone(SHANGHAI).date()
+    start = datetime.fromisoformat(time_value["start"]).astimezone(SHANGHAI)
+    shift = timedelta(days=(day - start.date()).days)
+    if not shift:
+        return time_value
+    end = time_value.get("end")
+    return {**time_value, "start": (start + shift).isoformat(),
+            "end": (datetime.fromisoformat(end) + shift).isoformat() if end else None}
 
 
 def slot_as_time(slot: Mapping[str, Any]) -> Dict[str, Any]:
@@ -59,6 +82,7 @@ async def find_visit(
     if not isinstance(time_value, Mapping) or not time_value.get("start"):
         dispatcher.utter_message(response="utter_ask_time_again")
         return {"time": None}
+    time_value = keep_the_day(time_value, tracker.get_slot("visit_slot"))
     start, end = booking_window(time_value)
     try:
         member_id = await verified_member_id(tracker)

@@ -66,3 +66,22 @@ def test_treatment_starts_when_the_member_says(text: str, expected: str) -> None
 
     now = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)
     assert treatment_start(text, now).isoformat()[:16] == expected
+
+
+# ------------------------------------------------------------------ a time said alone
+@pytest.mark.parametrize("text, start", [
+    ("改到四点吧", "2026-12-03T16:00"),       # the proposed visit's day, at four
+    ("9点半", "2026-12-03T09:30"),
+    ("下午", "2026-12-03T13:00"),
+    ("明天四点", "2026-11-25T16:00"),         # a day said is kept
+    ("12月5号下午3点", "2026-12-05T15:00"),
+])
+def test_a_time_said_alone_keeps_the_day_on_the_table(text, start):
+    from actions.visits import keep_the_day
+    from bot.timeparse import resolve_booking_time
+
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    value = resolve_booking_time(text, now).to_dict()
+    moved = keep_the_day(value, {"start": "2026-12-03T09:00:00+08:00"})
+    assert moved["start"][:16] == start
+    assert keep_the_day(value, None) == value

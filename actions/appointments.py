@@ -120,6 +120,10 @@ class ActionAskChangeFormAppointment(Action):
 NEW_TIME_MARK = re.compile(r"改到|改成|换到|换成|推到|挪到|改约到|推迟到|提前到")
 
 
+# The appointment the member just made: 刚才约的那个, 刚刚那个, 最新的.
+JUST_BOOKED = re.compile(r"刚才|刚刚|刚(?:约|订|预约|挂)|最新|最近(?:约|订)的|最后(?:约|订)的")
+
+
 def pick_by_description(text: str, offered: List[Dict[str, Any]],
                         now: Optional[datetime] = None) -> Optional[Dict[str, Any]]:
     """The one offered appointment the member describes (仁济那个, 明天那个, 心内科的, 周五
@@ -154,6 +158,11 @@ def pick_by_description(text: str, offered: List[Dict[str, Any]],
         return points
 
     scores = [score(a) for a in offered]
+    if JUST_BOOKED.search(text):
+        # 刚才约的那个, 刚才龙华那个: the appointment made last, among those that fit.
+        fitting = [i for i, points in enumerate(scores) if points == max(scores)]
+        latest = max(fitting, key=lambda i: offered[i].get("created_at") or "")
+        scores[latest] += 1
     best = max(scores)
     return offered[scores.index(best)] if best > 0 and scores.count(best) == 1 else None
 

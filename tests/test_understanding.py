@@ -135,6 +135,21 @@ def test_an_appointment_is_picked_by_description(text, picked):
     assert (found or {}).get("id") == picked
 
 
+def test_the_appointment_just_made_is_picked_among_several_that_fit():
+    from actions.appointments import pick_by_description
+
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    renji = APPOINTMENTS[1]["slot"]
+    two_at_renji = [
+        {**APPOINTMENTS[1], "id": 3, "created_at": "2026-11-20T09:00:00+08:00"},
+        {**APPOINTMENTS[1], "id": 4, "start": "2026-12-02T09:00:00+08:00", "slot": renji,
+         "created_at": "2026-11-24T09:58:00+08:00"},
+    ]
+    assert pick_by_description("仁济那个", two_at_renji, now) is None       # two fit: ask
+    assert pick_by_description("刚才仁济那个", two_at_renji, now)["id"] == 4
+    assert pick_by_description("刚约的那个", two_at_renji, now)["id"] == 4
+
+
 def test_the_late_change_warning_comes_before_the_yes(rasa_server):
     member = Member(rasa_server, "demo-ready")
     assert "请核对预约信息" in member.says("我打球扭伤脚了 想约华山医院骨科今天下午3点")

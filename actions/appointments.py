@@ -102,6 +102,18 @@ class ActionStartChange(Action):
         return [*events, SlotSet("offered_appointments", appointments)]
 
 
+def asked_before(tracker: Tracker, action: Text, since: Text) -> bool:
+    """Whether `action` already ran after the latest `since` (the question was asked)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "action":
+            continue
+        if event.get("name") == since:
+            return False
+        if event.get("name") == action:
+            return True
+    return False
+
+
 class ActionAskChangeFormAppointment(Action):
     def name(self) -> Text:
         return "action_ask_appointment"
@@ -110,6 +122,12 @@ class ActionAskChangeFormAppointment(Action):
                   domain: DomainDict) -> List[Dict[Text, Any]]:
         offered = tracker.get_slot("offered_appointments") or []
         verb = "改约" if tracker.get_slot("change_kind") == "reschedule" else "取消"
+        if asked_before(tracker, self.name(), since="action_start_change"):
+            # 确认取消 without saying which: how to choose, and how to leave.
+            dispatcher.utter_message(response="utter_which_appointment_again", verb=verb,
+                                     count=len(offered),
+                                     buttons=buttons([str(i) for i in range(1, len(offered) + 1)]))
+            return []
         dispatcher.utter_message(
             response="utter_which_appointment", verb=verb,
             appointments=appointment_lines(offered),

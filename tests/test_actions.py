@@ -1,6 +1,7 @@
 """The custom actions' own logic, without servers."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -85,3 +86,30 @@ def test_a_time_said_alone_keeps_the_day_on_the_table(text, start):
     moved = keep_the_day(value, {"start": "2026-12-03T09:00:00+08:00"})
     assert moved["start"][:16] == start
     assert keep_the_day(value, None) == value
+
+
+def test_asking_which_appointment_again_says_how_to_choose_and_how_to_leave():
+    from rasa_sdk import Tracker
+
+    from actions.appointments import ActionAskChangeFormAppointment
+
+    offered = [{"id": 1, "start": "2026-11-27T09:00:00+08:00", "reference": "YY1", "status": "booked",
+                "slot": {"hospital": {"name": "瑞金医院"}, "department": {"name": "消化内科"},
+                         "start": "2026-11-27T09:00:00+08:00"}},
+               {"id": 2, "start": "2026-11-30T14:00:00+08:00", "reference": "YY2", "status": "booked",
+                "slot": {"hospital": {"name": "仁济医院"}, "department": {"name": "心内科"},
+                         "start": "2026-11-30T14:00:00+08:00"}}]
+
+    def asked(events):
+        tracker = Tracker("s", {"offered_appointments": offered, "change_kind": "cancel"},
+                          {"text": "确认取消", "intent": {"name": "affirm"}}, events, False,
+                          None, {"name": "change_form"}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        asyncio.run(ActionAskChangeFormAppointment().run(dispatcher, tracker, {}))
+        return dispatcher.messages[0]["response"]
+
+    start = {"event": "action", "name": "action_start_change"}
+    ask = {"event": "action", "name": "action_ask_appointment"}
+    assert asked([start]) == "utter_which_appointment"
+    assert asked([start, ask, {"event": "user", "text": "确认取消"}]) == "utter_which_appointment_again"
+    assert asked([ask, start]) == "utter_which_appointment"      # a new change starts afresh

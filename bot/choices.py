@@ -299,6 +299,11 @@ def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
     return None
 
 
+def is_question(text: str) -> bool:
+    """Asked, not requested: 吗, 要不要, 需不需要 ..."""
+    return bool(_ASKING.search(_norm(text)))
+
+
 # How long something takes: 预授权批下来要几天, 多久能出结果.
 _HOW_LONG = re.compile(r"多久|几天|多长时间|多少天|几个工作日|多快|(?:什么|啥)时候(?:能|会|可以)?(?:批|出|下来|有结果|审完)")
 

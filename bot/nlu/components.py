@@ -227,9 +227,12 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
             return False
         # A pre-auth question that asks to apply (帮我申请下预授权 ... 材料都有) applies; a
         # question about a rule worded as a request (最晚啥时候能取消) is that question.
+        # And the other way: 拔智齿需要申请预授权吗 asks whether, it does not apply.
+        asks_whether = (predicted == "apply_preauth" and request == "ask_preauth_required"
+                        and choices.is_question(text))
         if (predicted not in REQUEST_CUE_INTENTS
                 and not (predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth")
-                and request not in choices.RULE_QUESTIONS.values()):
+                and request not in choices.RULE_QUESTIONS.values() and not asks_whether):
             return False
         logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
         self._force(message, request)

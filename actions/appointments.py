@@ -238,6 +238,20 @@ class ValidateChangeForm(FormValidationAction):
             accidental_injury=bool(appointment.get("accidental_injury")))
 
 
+class ActionChangeCorrected(Action):
+    """还是改到下周四上午吧 at the summary of a change: the same appointment, now moved
+    (also when a cancellation was on the table); the form checks the new time."""
+
+    def name(self) -> Text:
+        return "action_change_corrected"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        if not tracker.get_slot("appointment"):
+            return []
+        return [SlotSet("change_kind", "reschedule")]
+
+
 class ActionChangeSummary(Action):
     def name(self) -> Text:
         return "action_change_summary"

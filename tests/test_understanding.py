@@ -135,6 +135,15 @@ def test_an_appointment_is_picked_by_description(text, picked):
     assert (found or {}).get("id") == picked
 
 
+def test_a_new_time_at_the_change_summary_corrects_the_change(rasa_server):
+    member = Member(rasa_server, "demo-preauth")
+    assert "改到哪天" in member.says("我想改约")
+    assert "原来" in member.says("12月3日上午")
+    corrected = member.says("还是改到12月4号上午吧")
+    assert corrected.strip() and "改到哪天" not in corrected and "哪一个" not in corrected
+    assert "12月4日" in corrected
+
+
 def test_the_appointment_just_made_is_picked_among_several_that_fit():
     from actions.appointments import pick_by_description
 

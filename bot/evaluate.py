@@ -14,7 +14,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.processes import ROOT, VENV_BIN
 
@@ -137,7 +137,21 @@ def classifier_predictions(model: Path, nlu: Path = HELD_OUT) -> List[Tuple[str,
     return asyncio.run(predict())
 
 
-def triage_report(model: Path) -> List[Dict[str, object]]:
+def development_sections() -> List[Tuple[str, str, bool]]:
+    """The development triage sets (tests/triage/dev*.yml), written to tune the rules on:
+    their figures measure the tuning, not the product (tests/triage/README.md)."""
+    import yaml
+
+    found = []
+    for path in sorted(TRIAGE.glob("dev*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found += [(path.name, section, urgent) for _, section, urgent in TRIAGE_SECTIONS
+                  if section in data]
+    return found
+
+
+def triage_report(model: Path, sections_of: Sequence[Tuple[str, str, bool]] = TRIAGE_SECTIONS
+                  ) -> List[Dict[str, object]]:
     """Per section of the triage set: messages, and the share that gets the emergency
     answer from the model (its intent after the red-flag override) and from
     bot.redflags alone. For emergencies now that share is the recall; elsewhere it is
@@ -149,9 +163,10 @@ def triage_report(model: Path) -> List[Dict[str, object]]:
 
     from bot import redflags
 
-    sections = [(section, urgent, [entry["text"] for entry in yaml.safe_load(
+    sections = [(f"{name[:-4]}:{section}" if not name.startswith("heldout") else section,
+                 urgent, [entry["text"] for entry in yaml.safe_load(
                     (TRIAGE / name).read_text(encoding="utf-8"))[section]])
-                for name, section, urgent in TRIAGE_SECTIONS]
+                for name, section, urgent in sections_of]
     agent = Agent.load(str(model))
 
     async def intents() -> List[List[str]]:
@@ -202,6 +217,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="also replay fallback thresholds 0.30..0.90 on the held-out set")
     parser.add_argument("--triage", action="store_true",
                         help="also the held-out triage set (tests/triage/)")
+    parser.add_argument("--triage-dev", action="store_true",
+                        help="also the development triage sets (tests/triage/dev*.yml)")
     parser.add_argument("--conversations", action="store_true",
                         help="also the held-out conversation set (tests/conversations/)")
     args = parser.parse_args(argv)
@@ -223,14 +240,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                                     [t / 100 for t in range(30, 95, 5)]):
             print("{threshold:9.2f} {answered:8.3f} {answer_accuracy:10.3f} "
                   "{wrong_answers:5.3f} {right_but_fell_back:18.3f}".format(**row))
-    if args.triage:
-        rows = triage_report(model)
+    if args.triage or args.triage_dev:
+        rows = (triage_report(model) if args.triage else []) + (
+            triage_report(model, development_sections()) if args.triage_dev else [])
         (args.out / "triage.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2))
         print("triage set: share answered as an emergency (model / rules alone)")
         for row in rows:
             what = "recall" if row["emergency_is_right"] else "false alarms"
             levels = " ".join(f"{k} {v:.3f}" for k, v in row["levels"].items())
-            print(f"  {row['section']:<18} {row['messages']:4d}  {what:<12} "
+            print(f"  {row['section']:<30} {row['messages']:4d}  {what:<12} "
                   f"{row['model']:.3f} / {row['rules']:.3f}   levels: {levels}")
     passed = True
     if args.conversations:

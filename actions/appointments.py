@@ -300,6 +300,9 @@ class ActionChangeAppointment(Action):
             return reset(CHANGE_SLOTS)
         reschedule = tracker.get_slot("change_kind") == "reschedule"
         new_slot = tracker.get_slot("visit_slot") or {}
+        if reschedule and not new_slot.get("id"):     # never move a visit to no time at all
+            dispatcher.utter_message(response="utter_booking_lost")
+            return reset(CHANGE_SLOTS)
         try:
             if reschedule:
                 key = request_key(tracker, self.name(), appointment["id"], new_slot.get("id"))

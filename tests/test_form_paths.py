@@ -43,8 +43,9 @@ EXITS: Dict[str, Callable[[str], bool]] = {
 def test_a_booking_takes_its_details_in_any_order(rasa_server, order):
     member = Member(rasa_server, "demo-ready")
     reply = member.says("我要预约")
-    for index, slot in enumerate(order):
-        assert BOOKING_ASKS[slot] in reply or index > 0, reply
+    assert BOOKING_ASKS["hospital"] in reply, reply
+    for slot in order:
+        assert BOOKING_SUMMARY not in reply, reply
         reply = member.says(BOOKING_DETAILS[slot])
     assert BOOKING_SUMMARY in reply and "华山医院" in reply and "12月9日" in reply
 

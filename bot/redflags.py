@@ -120,7 +120,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Dict, List, Optional, Pattern, Sequence, Set, Tuple
 
-__all__ = ["Category", "Modality", "RedFlag", "detect", "modality", "normalize"]
+__all__ = ["Category", "Modality", "RedFlag", "detect", "judge", "modality", "normalize"]
 
 
 class Category(str, Enum):
@@ -767,7 +767,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"新生儿<G4>(?:发烧|发热|高烧|体温高)|(?<!岁)(?<![0-9十])(?:[一二两三123]|满|不到[一二两三123])(?:个)?月(?:大)?(?:的)?"
         r"(?:宝宝|孩子|婴儿|小孩|宝|娃)?<G3>(?:发烧|发热|高烧)",
         r"(?:发烧|高烧|发热|烧到|烧了)<G12>(?:脖子(?:发)?(?:硬|僵)|颈部僵硬|皮肤(?:出现|有|起)?(?:紫|瘀|出血)(?:斑|点)|"
-        r"精神(?:特别|很|非常)差|意识不清|不理人|糊涂|迷糊|(?:叫|喊)(?:他|她)?(?:也|都)?不(?:太)?(?:应|理))",
+        r"精神(?:特别|很|非常)差|意识不清|不(?:太)?理人|糊涂|迷糊|(?:叫|喊)(?:他|她)?(?:也|都)?不(?:太)?(?:应|理))",
         r"中暑<G8>(?:昏|晕|抽|意识|神志|叫不醒|高烧|不出汗)|热射病|晒晕|heat ?stroke",
     ]),
     _group(Category.HIGH_FEVER, _SYMPTOM, [
@@ -1095,8 +1095,6 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     if grp.clause_exclude is not None and grp.clause_exclude.search(clause):
         if grp.exclude_override is None or not grp.exclude_override.search(clause):
             return
-    if grp.requires is not None and not grp.requires.search(text):
-        return
     if grp.message_exclude is not None and grp.message_exclude.search(text):
         if grp.exclude_override is None or not grp.exclude_override.search(text):
             return
@@ -1182,19 +1180,28 @@ def _taken_by_the_writer(ctx: _Context, cand: _Candidate) -> bool:
 def detect(text: str) -> Optional[RedFlag]:
     """The emergency a member's message describes, or None. See the module docstring for
     the rules."""
+    return judge(text)[0]
+
+
+def judge(text: str) -> Tuple[Optional[RedFlag], bool]:
+    """detect(), and whether the message named something alarming that the context rules
+    judged not to be an emergency now (a past event, hyperbole, a knowledge question, a
+    pet ...): the triage then trusts that judgement over the classifier's."""
     if not text:
-        return None
+        return None, False
     norm = _normalize(text)
     s = norm.text
     if not s:
-        return None
+        return None, False
     candidates: List[_Candidate] = []
     for grp in _GROUPS:
+        if grp.requires is not None and not grp.requires.search(s):
+            continue            # not this group's context: no candidate, and no judgement
         for m in grp.regex.finditer(s):
             if m.end() > m.start():
                 candidates.append(_Candidate(m.start(), m.end(), grp))
     if not candidates:
-        return None
+        return None, False
     candidates.sort(key=lambda c: (c.start, -c.end))
     starts = [c.start for c in candidates]
     ctx = _Context(norm, candidates)
@@ -1212,7 +1219,7 @@ def detect(text: str) -> Optional[RedFlag]:
             prev = cand
     fired = [c for c in candidates if c.fired]
     if not fired:
-        return None
+        return None, any(not c.negated for c in candidates)
     self_harm = any(c.group.kind in (_IDEATION, _ACT) for c in fired) or (
         any(c.group.deliberate and _taken_by_the_writer(ctx, c) for c in fired)
         and not _ACCIDENT.search(s))
@@ -1228,7 +1235,7 @@ def detect(text: str) -> Optional[RedFlag]:
     named_only = all(c.group.kind == _CONDITION or _DIAGNOSED.search(s[max(0, c.start - 12):c.start])
                      for c in fired)
     return RedFlag(category=chosen.group.category, matched=matched, self_harm=self_harm,
-                   named_only=named_only, named_acute=any(c.acute for c in fired))
+                   named_only=named_only, named_acute=any(c.acute for c in fired)), False
 
 
 # ---------------------------------------------------------------------------------------
@@ -1257,6 +1264,16 @@ _UNDER_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|�
                          r"做(?:完|了)手术|抢救过来")
 
 
+# Over by now (现在好了, 捏了五分钟就停了, 精神不错), said as a figure of speech (冷死了, 看到账单
+#我都要晕倒了, 半条命没了): the triage's doubts about a classifier emergency (bot/triage.py).
+_RESOLVED_NOW = re.compile(
+    r"(?:现在|已经|之后|后来|一下|就|都|又)(?:好了|没事了|正常了|停了|止住了|消下去了|消了|缓过来了|降下来了)|"
+    r"就好了|止住了|就停了|没再(?:吐|抽|流|犯)|精神(?:不错|挺好|很好)|活蹦乱跳|照常|能走动|还能走|吃喝玩")
+_FIGURATIVE = re.compile(
+    r"(?:冷|困|累|热|饿|气|笑|烦|忙|吓|尴尬|无聊|丑|穷|吵)(?:死|到|得)(?:了|我|人)?|"
+    r"都要(?:晕|昏|吐血|炸|窒息|中暑|疯|犯)|半条命|萌化|要被|被<G>{0,4}气".replace("<G>", _G))
+
+
 @dataclass(frozen=True)
 class Modality:
     """What a message says about when and whether something happens (message-wide cues)."""
@@ -1269,6 +1286,9 @@ class Modality:
     under_care: bool     # 住院了, 医生说, 确诊了, 术后 ...
     opens_hypothetical: bool = False   # the message opens with 如果 / 万一 / 假如 ...
     here_now: bool = False             # 现在, 正在, 刚才: this very moment, even in a what-if
+    resolved: bool = False             # 现在好了, 捏了五分钟就停了, 精神不错
+    figurative: bool = False           # 冷死了, 我都要晕倒了, 半条命没了
+    habitual: bool = False             # 每次, 一紧张就, 偶尔, 老是
 
     @property
     def settled(self) -> bool:
@@ -1302,4 +1322,6 @@ def modality(text: str) -> Modality:
                     here_now=bool(_HERE_NOW.search(s)),
                     hypothetical=bool(_HYPOTHETICAL.search(s)),
                     knowledge=bool(_KNOWLEDGE.search(s) or _QUESTION.search(s)),
-                    under_care=bool(_UNDER_CARE.search(s)))
+                    under_care=bool(_UNDER_CARE.search(s)),
+                    resolved=bool(_RESOLVED_NOW.search(s)), figurative=bool(_FIGURATIVE.search(s)),
+                    habitual=bool(_HABITUAL.search(s)))

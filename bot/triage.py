@@ -8,6 +8,11 @@
   classifier's `report_emergency` also counts unless the message is plainly about
   something else than a problem happening now (a past event, a what-if or knowledge
   question, a patient already under care).
+  A classifier emergency is also doubted, and becomes a question (or a same-day visit
+  when a same-day sign is named), when the rules named something alarming and judged it
+  not happening now, the problem is over (现在好了), a habit, a figure of speech, a
+  what-if or a knowledge question; and a same-day sign with no alarm sign beside it
+  (头晕, 喘, 抽, 胸, 冷汗 ...) is a visit today.
 - TODAY: not life-threatening now, but a doctor should see it today (中国急诊预检分诊
   levels III–IV: a sprain, a wound that may need stitches, an animal bite, a high or
   lasting fever, urinary pain, something in the eye): a same-day visit and a manager now.
@@ -67,19 +72,28 @@ _TODAY_SIGNS = (
                      r"肿得<G>{0,6}(?:老高|发紫|厉害|拿不下|弯不了)")),
     ("wound", _rx(r"(?:划|割|切|扎|戳|磕|刮)(?:破|伤|到|了)<G>{0,10}(?:口子|伤口|缝针|流血|出血|血)",
                   r"缝针|破伤风|擦伤|渗血", r"被<G>{0,6}(?:划|割|扎)(?:了|破|伤)", r"伤口<G>{0,6}(?:红肿|流脓|化脓|发炎|裂开)", r"指甲(?:掉|翻|劈)")),
-    ("bite", _rx(r"被<G>{0,6}(?:狗|猫|老鼠|猴|动物)<G>{0,3}(?:咬|抓|挠)", r"狂犬")),
+    ("bite", _rx(r"被<G>{0,6}(?:狗|猫|老鼠|猴|动物)<G>{0,3}(?:咬|抓|挠)", r"狂犬",
+                 r"(?:蜜蜂|马蜂|黄蜂|蜂)<G>{0,3}(?:蛰|蜇|叮)")),
     ("fever", _rx(r"(?:发烧|发热|高烧|烧|体温)<G>{0,8}(?:39|40|三十九|四十)(?![0-9])",
                   r"(?:发烧|发热|烧)<G>{0,6}(?:[2-9]|两|三|四|五|好几)天",
                   r"(?:怀孕|孕妇|孕期|孕)<G>{0,8}(?:发烧|低烧|发热)|(?:发烧|低烧|发热)<G>{0,8}(?:怀孕|孕)")),
+    ("pregnancy", _rx(r"孕吐<G>{0,12}(?:喝水都吐|吃什么吐什么|尿(?:很)?少|吐了好多次)")),
     ("urinary", _rx(r"尿频|尿急|尿痛|(?:尿|小便)<G>{0,4}(?:疼|痛|刺痛|带血|有血)", r"尿不出")),
-    ("eye", _rx(r"眼(?:睛)?<G>{0,6}(?:进了|溅|戳|扎|划|撞|砸|碰|飞进)", r"(?:铁屑|沙子|异物)<G>{0,4}眼")),
+    ("eye", _rx(r"眼(?:睛)?<G>{0,6}(?:进了|溅|戳|扎|划|撞|砸|碰|飞进)", r"(?:铁屑|沙子|异物)<G>{0,4}眼",
+                r"(?:突然|忽然)<G>{0,6}(?:黑点|黑影|飞蚊|闪光)")),
+    ("ear", _rx(r"耳朵<G>{0,6}(?:听不见|听不清)|突发性耳聋")),
+    ("throat", _rx(r"(?:喉咙|嗓子)<G>{0,6}(?:咽口水都难|咽不下|一边肿|张不开)")),
+    ("skin_infection", _rx(r"甲沟炎|甲沟<G>{0,2}发炎|(?:红肿|肿)<G>{0,6}(?:发烫|化脓|流脓)")),
+    ("leg_swelling", _rx(r"(?:小腿|腿肚子|大腿)<G>{0,6}肿<G>{0,6}(?:痛|疼|发红|发热|发烫)")),
+    ("limb", _rx(r"不肯(?:动|用|抬)<G>{0,3}(?:手|胳膊)|(?:手|胳膊)<G>{0,4}(?:不敢动|不肯动)")),
     ("abdomen", _rx(r"(?:肚子|腹|右下腹|胃)<G>{0,4}(?:疼|痛)<G>{0,10}(?:越来越|半天|一上午|一下午|一整天|按着|发烧)")),
     ("gut", _rx(r"(?:拉肚子|腹泻|拉稀|上吐下泻|呕吐|吐)<G>{0,10}(?:[0-9十几]+次|吃什么吐什么|止不住|不停|脱水)",
                 r"上吐下泻", r"(?:吐|拉|腹泻)(?:了)?(?:[0-9]+|[三四五六七八九十几好]+)次")),
-    ("burn", _rx(r"(?:烫|烧)(?:伤|到|了)<G>{0,10}(?:水泡|起泡|泡)")),
+    ("burn", _rx(r"(?:烫|烧)(?:伤|到|了)<G>{0,10}(?:水泡|起泡|泡)", r"(?:溅|烫|泼)<G>{0,8}起(?:了)?(?:水)?泡")),
     ("foreign_body", _rx(r"鱼刺|(?:鼻子|耳朵|鼻孔|耳)(?:里)?<G>{0,6}(?:塞|进|卡)|塞<G>{0,3}(?:鼻子|耳朵)", r"刺<G>{0,4}拔不出")),
     ("rash", _rx(r"荨麻疹|起(?:了)?<G>{0,4}(?:疹子|红疙瘩|风团)")),
-    ("tooth", _rx(r"牙<G>{0,4}(?:疼|痛)<G>{0,8}(?:肿|睡不着)", r"牙<G>{0,3}(?:磕|撞)(?:掉|断|裂)")),
+    ("tooth", _rx(r"牙<G>{0,4}(?:疼|痛)<G>{0,8}(?:肿|睡不着)", r"牙<G>{0,3}(?:磕|撞)(?:掉|断|裂)",
+                  r"(?:智齿|牙)<G>{0,4}(?:发炎|肿)<G>{0,8}(?:肿|张不开|发烧)")),
     ("numbers", _rx(r"血压<G>{0,6}(?:1[7-9][0-9]|2[0-9][0-9])", r"血糖<G>{0,4}(?:1[5-9]|[2-3][0-9])(?![0-9])")),
     ("care_today", _rx(r"发热门诊", r"今天<G>{0,4}(?:看|去看)(?:医生|急诊|病)", r"(?:要不要|用不用|需不需要)<G>{0,3}(?:去)?(?:医院|急诊)")),
 )
@@ -106,11 +120,30 @@ def today_sign(text: str) -> Optional[str]:
     return None
 
 
+# Signs that keep a classifier emergency one even beside a same-day sign: 耳朵突然听不见
+# 还头晕呕吐 走路不稳 is no ear clinic case.
+_ALARM = re.compile(r"头晕|晕|吐|走路不稳|站不稳|站不住|喘|呼吸|憋|意识|迷糊|糊涂|抽|胸|发紫|冷汗|大汗|"
+                    r"脸色(?:发白|苍白|煞白)|精神(?:很|特别|非常)?差|没精神|叫不醒|说不出话|越来越|软|蔫|"
+                    r"不(?:太)?理人|不(?:太)?应|嗜睡|反应(?:慢|差|迟钝)|"
+                    # a wound's bleeding, unless said to be slight or stopped
+                    r"血(?!不多|止住|已经止|没怎么|不怎么|很少|一点点)|很深|好深|见骨|骨头")
+
+
+def _doubted(when: redflags.Modality, judged: bool) -> bool:
+    """Reasons not to take the classifier's emergency at its word, when the rules saw
+    none: the red-flag rules named something alarming and judged it not happening now
+    (a past event, hyperbole, a knowledge question, a pet, a dream ...); the message opens
+    with a what-if; the problem is over (现在好了), a habit (一紧张就), a figure of speech
+    (冷死了, 我都要晕倒了), or a knowledge question with nothing said to happen this moment."""
+    return (judged or (when.opens_hypothetical and not when.here_now) or when.resolved
+            or when.figurative or when.habitual or (when.knowledge and not when.here_now))
+
+
 def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Optional[Assessment]:
     """The triage level of a message the classifier read as `intent` (with
     `emergency_score`, its confidence in `report_emergency`); None when it is not a
     health message (or a request about a service with no emergency in it)."""
-    flag = redflags.detect(text)
+    flag, judged = redflags.judge(text)
     when = redflags.modality(text)
     what_if = when.opens_hypothetical and not when.here_now and not (flag and flag.self_harm)
     history = flag is not None and flag.named_only and (
@@ -121,10 +154,13 @@ def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Op
         return None
     sign = today_sign(text)
     if intent == EMERGENCY_INTENT or emergency_score >= EMERGENCY_FLOOR:
-        # A classifier emergency about now stays one, same-day sign or not: the rules
-        # miss some lay descriptions, and only the classifier catches them.
+        # A classifier emergency about now stays one: the rules miss some lay
+        # descriptions, and only the classifier catches them. Unless the message is
+        # plainly not about now, or gives reasons to doubt it (below).
         if when.not_now:
             return Assessment(Level.QUESTION)
+        if _doubted(when, judged) or (sign and not _ALARM.search(redflags.normalize(text))):
+            return Assessment(Level.TODAY, sign=sign) if sign else Assessment(Level.QUESTION)
         return Assessment(Level.EMERGENCY, sign="classifier")
     if intent == TODAY_INTENT:
         return Assessment(Level.QUESTION) if when.not_now else Assessment(Level.TODAY, sign=sign or "classifier")

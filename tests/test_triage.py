@@ -149,3 +149,27 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     now = "万一他真的不行了怎么办 他现在喘不上气 嘴唇发紫"
     assert triage.assess(now, "health_question").level is EMERGENCY
     assert triage.assess("如果我不想活了 谁会在乎", "health_question").level is EMERGENCY
+
+
+# A classifier emergency the rules did not see is doubted when the message gives reasons.
+@pytest.mark.parametrize("text, level", [
+    ("冷死了 手都冻僵了", QUESTION),                        # a figure of speech
+    ("孩子流鼻血 捏了五分钟就停了", QUESTION),               # over by now
+    ("一紧张就心慌手抖", QUESTION),                          # a habit
+    ("梦见我爸晕倒了 吓死我了", QUESTION),                   # the rules judged it: a dream
+    ("手背被开水烫了 起了几个水泡", TODAY),                 # a same-day sign, nothing alarming
+    ("炒菜油溅到胳膊上 起泡了", TODAY),
+])
+def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
+    assert redflags.detect(text) is None
+    assert triage.assess(text, "report_emergency", 0.99).level is level
+
+
+@pytest.mark.parametrize("text", [
+    "被狗咬了 现在头晕 站不稳",                  # a same-day sign with an alarm sign beside it
+    "耳朵突然听不见 还头晕想吐",
+    "手被玻璃划了个口子 血一股一股的",
+    "爷爷今天一直不太对劲 脸色发白",
+])
+def test_a_classifier_emergency_with_alarm_signs_stays_an_emergency(text):
+    assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY

@@ -261,7 +261,7 @@ def is_bare_number(text: str) -> bool:
 # information (or a health question) because details outweigh the verb.
 _PREAUTH_WORDS = re.compile(r"预授权|预受权|预先授权|事先授权|授权|审批|先申请|要申请吗|需要申请")
 _APPLY_WORDS = re.compile(r"帮我|给我|申请一下|申请下|办一下|办下|提交|帮忙|麻烦|赶紧")
-_ASKING = re.compile(r"吗|么|要不要|需不需要|用不用|是不是|得不得")
+_ASKING = re.compile(r"吗|么|要不要|需不需要|用不用|是不是|得不得|哪些|怎么|如何|什么")
 _RESCHEDULE_WORDS = re.compile(r"改到|改约|改成|换到|推到|挪到|推迟到|提前到|改一下")
 _CANCEL_WORDS = re.compile(r"(?<![不别])取消(?!了吗)|作废|退掉|退号")
 _BOOK_WORDS = re.compile(r"(?<![大])约|挂(?:个)?号|挂|预约")

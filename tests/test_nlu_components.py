@@ -129,6 +129,7 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("拔智齿需要申请预授权吗", "apply_preauth", "ask_preauth_required"),   # asks whether
     ("申请预授权", "apply_preauth", "apply_preauth"),                      # a request stays one
     ("帮我申请预授权 做胃镜", "apply_preauth", "apply_preauth"),
+    ("预授权需要提交哪些证明材料", "ask_preauth_materials", "ask_preauth_materials"),
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
     [msg] = RedFlagOverride().process([message(text, predicted)])

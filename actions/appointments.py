@@ -163,6 +163,8 @@ def pick_by_description(text: str, offered: List[Dict[str, Any]],
                 terms = getter(entry_id).terms if entry_id else ()
             except KeyError:
                 terms = ((slot.get(kind) or {}).get("name") or "",)
+            # members name a hospital by its core: 新华那个, 龙华的 (新华医院, 龙华医院)
+            terms = tuple(terms) + tuple(t[:-2] for t in terms if t.endswith("医院") and len(t) >= 4)
             if any(term and term in text for term in terms):
                 points += 1
         start = appointment.get("start") or slot.get("start")
@@ -179,7 +181,8 @@ def pick_by_description(text: str, offered: List[Dict[str, Any]],
     if JUST_BOOKED.search(text):
         # 刚才约的那个, 刚才龙华那个: the appointment made last, among those that fit.
         fitting = [i for i, points in enumerate(scores) if points == max(scores)]
-        latest = max(fitting, key=lambda i: offered[i].get("created_at") or "")
+        latest = max(fitting, key=lambda i: (offered[i].get("created_at") or "",
+                                             offered[i].get("id") or 0))
         scores[latest] += 1
     best = max(scores)
     return offered[scores.index(best)] if best > 0 and scores.count(best) == 1 else None

@@ -625,7 +625,7 @@ _GROUPS: Tuple[_Group, ...] = (
     ], requires=r"(?:摔|撞|磕|碰|砸)<G4>(?:头|脑袋|后脑)|(?:头|脑袋|后脑勺?)<G2>(?:摔|撞|磕|碰|砸)"),
     _group(Category.INJURY, _CONDITION, [
         r"出车祸|车祸|交通事故|骨折|头部外伤|颅脑损伤|脑外伤|脑震荡",
-    ]),
+    ], hyperbole=r"(?:是不是|会不会|怀疑(?:是)?|可能(?:是)?|像是?|担心是)$"),   # 是不是骨折了: a visit today
     # ---- poisoning / overdose ---------------------------------------------------------
     _group(Category.POISONING, _SYMPTOM, [
         r"(?:吃|吞|喝|服)(?:了|下|掉|光)?(?:一整|整整一?|整|一大|大半|一大把|一把|一堆|全部的?|所有的?|"
@@ -718,8 +718,10 @@ _GROUPS: Tuple[_Group, ...] = (
         r"choking",
     ], hyperbole=r"我(?:都)?(?:快|要|快要)$",
         clause_exclude=r"鱼刺|刺|页面|系统|视频|网|手机|电脑|app|程序|卡顿|卡了|信用卡|银行卡|医保卡",
-        message_exclude=r"尬|尴尬|社死|无语|离谱|操作",
-        exclude_override=r"喘|呼吸|发紫|说不出话|憋|脸都"),
+        # a fish bone in the throat is a same-day visit unless breathing is affected
+        message_exclude=r"尬|尴尬|社死|无语|离谱|操作|鱼刺|鱼骨",
+        exclude_override=r"喘(?!气(?:是|都|还|也)?(?:正常|没问题|还行|还好))|呼吸(?!(?:是|都|还|也)?(?:正常|没问题|还行|还好))|"
+                         r"发紫|说不出话|憋|脸都"),
     _group(Category.CHOKING, _CONDITION, [r"海姆立克"]),
     # ---- drowning ---------------------------------------------------------------------
     _group(Category.DROWNING, _SYMPTOM, [

@@ -343,6 +343,8 @@ ISSUE_12 = [
     "一紧张就胸口疼 是心脏的问题吗",
     "偶尔喘不上气 几秒钟就好",
     "偏头痛老毛病了 今天又头疼欲裂",           # a known migraine's usual attack
+    "吃鱼卡了根鱼刺 吞饭也下不去 呼吸正常",     # a fish bone: a visit today
+    "脚踢到桌腿 肿了 会不会骨折了",             # asking whether: a visit today
 ]
 
 PAST_HISTORY = [

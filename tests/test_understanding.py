@@ -126,6 +126,7 @@ APPOINTMENTS = [
 @pytest.mark.parametrize("text, picked", [
     ("仁济那个", 2), ("瑞金的", 1), ("心内科的", 2), ("周五那个", 1), ("下周一下午那个", 2),
     ("心内科那个 改到12月3号上午", 2), ("明天那个", None), ("都取消", None), ("2", None),
+    ("仁济那个号", 2), ("瑞金那个", 1),       # a hospital by its core name
 ])
 def test_an_appointment_is_picked_by_description(text, picked):
     from actions.appointments import pick_by_description

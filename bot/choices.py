@@ -312,6 +312,13 @@ def asks_how_long(text: str) -> bool:
     return bool(_HOW_LONG.search(_norm(text)))
 
 
+def is_rule_question(text: str) -> bool:
+    """A question about a rule worded like a request, answered by the rule whatever the
+    classifier read: 最晚啥时候能取消, 等待期啥时候过, 预授权批下来要几天."""
+    return (visit_question_topic(text) in RULE_QUESTIONS
+            or bool(_PREAUTH_WORDS.search(_norm(text)) and asks_how_long(text)))
+
+
 def names_a_visit(entities: FrozenSet[str]) -> bool:
     """Enough details to start a booking from: a place (hospital, department or doctor)
     and a time, or two places."""

@@ -126,6 +126,8 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("不约了 帮我申请一下预授权", "book_appointment", "apply_preauth"),
     ("最晚啥时候能取消", "cancel_appointment", "ask_visit_rules"),         # a rule, not a request
     ("等待期啥时候过", "out_of_scope", "ask_visit_rules"),
+    ("我的等待期到哪天", "ask_direct_billing", "ask_visit_rules"),
+    ("预授权批下来一般要几天", "ask_preauth_required", "check_preauth_status"),
     ("拔智齿需要申请预授权吗", "apply_preauth", "ask_preauth_required"),   # asks whether
     ("申请预授权", "apply_preauth", "apply_preauth"),                      # a request stays one
     ("帮我申请预授权 做胃镜", "apply_preauth", "apply_preauth"),

@@ -232,7 +232,7 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
                         and choices.is_question(text))
         if (predicted not in REQUEST_CUE_INTENTS
                 and not (predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth")
-                and request not in choices.RULE_QUESTIONS.values() and not asks_whether):
+                and not choices.is_rule_question(text) and not asks_whether):
             return False
         logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
         self._force(message, request)

@@ -26,7 +26,7 @@ from actions.backend import (
     utter_refused,
     verified_member_id,
 )
-from actions.visits import find_visit, pick_offered, resolve_hospital, slot_as_time
+from actions.visits import corrected_value, find_visit, pick_offered, resolve_hospital, slot_as_time
 from bot import wording
 from bot.catalog import load_catalog
 from bot.choices import is_accidental_injury, is_for_someone_else, names_a_visit
@@ -136,6 +136,7 @@ class ValidateBookingForm(FormValidationAction):
 
     async def validate_hospital(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        value = corrected_value(tracker, "hospital", value)
         result = await resolve_hospital(dispatcher, value)
         department = tracker.get_slot("department")
         changed = result["hospital_id"] and result["hospital_id"] != tracker.get_slot("hospital_id")

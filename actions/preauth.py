@@ -26,7 +26,7 @@ from actions.backend import (
     verified_member_id,
 )
 from actions.handoff import request_handoff
-from actions.visits import resolve_hospital
+from actions.visits import corrected_value, resolve_hospital
 from bot import wording
 from bot.amounts import find_amount
 from bot.choices import (all_materials_in_passing, asks_how_long, materials_named_in_passing,
@@ -196,7 +196,7 @@ class ValidatePreauthForm(FormValidationAction):
 
     async def validate_hospital(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return await resolve_hospital(dispatcher, value)
+        return await resolve_hospital(dispatcher, corrected_value(tracker, "hospital", value))
 
     def validate_time(self, value: Any, dispatcher: CollectingDispatcher,
                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

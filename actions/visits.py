@@ -54,6 +54,31 @@ def keep_the_day(time_value: Mapping[str, Any], proposed: Optional[Mapping[str, 
             "end": (datetime.fromisoformat(end) + shift).isoformat() if end else None}
 
 
+# A correction that names the old value too (医院换成华山吧 瑞金太远了, 不去瑞金了 换华山):
+# the value after a change verb, or the one not refused, is the new one.
+_CHANGE_TO = re.compile(r"(?:换成|改成|改到|换到|改去|换去|换|改|还是|就)$")
+_REFUSED_AFTER = re.compile(r"^(?:医院|科|的)?(?:太远|太贵|太难约|不要|不去|不行|不好|算了|排不上|约不上)")
+_REFUSED_BEFORE = re.compile(r"(?:不要|不去|别约|不约|不想去)$")
+
+
+def corrected_value(tracker: Tracker, entity: Text, value: Any) -> Any:
+    """The new value among several the latest message names for `entity`; `value` (the
+    last, as Rasa takes it) when there is only one or nothing tells them apart."""
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    found = sorted((e for e in latest.get("entities") or []
+                    if e.get("entity") == entity and isinstance(e.get("start"), int)),
+                   key=lambda e: e["start"])
+    if len(found) < 2:
+        return value
+    for e in found:
+        if _CHANGE_TO.search(text[max(0, e["start"] - 3):e["start"]]):
+            return e.get("value")
+    kept = [e for e in found if not _REFUSED_AFTER.search(text[e["end"]:e["end"] + 4])
+            and not _REFUSED_BEFORE.search(text[max(0, e["start"] - 3):e["start"]])]
+    return kept[-1].get("value") if len(kept) == 1 else value
+
+
 def slot_as_time(slot: Mapping[str, Any]) -> Dict[str, Any]:
     """A picked slot written back into the `time` slot's format."""
     return {"start": slot["start"], "end": None, "grain": "minute",

@@ -113,3 +113,20 @@ def test_asking_which_appointment_again_says_how_to_choose_and_how_to_leave():
     assert asked([start]) == "utter_which_appointment"
     assert asked([start, ask, {"event": "user", "text": "确认取消"}]) == "utter_which_appointment_again"
     assert asked([ask, start]) == "utter_which_appointment"      # a new change starts afresh
+
+
+@pytest.mark.parametrize("text, spans, new", [
+    ("医院换成华山吧 瑞金太远了", [("华山", 4), ("瑞金", 8)], "华山"),
+    ("不去瑞金了 换华山", [("瑞金", 2), ("华山", 7)], "华山"),
+    ("瑞金太远了 华山吧", [("瑞金", 0), ("华山", 6)], "华山"),
+    ("华山和瑞金都行", [("华山", 0), ("瑞金", 3)], "瑞金"),       # nothing tells them apart: the last
+])
+def test_a_correction_naming_the_old_value_too_takes_the_new_one(text, spans, new):
+    from rasa_sdk import Tracker
+
+    from actions.visits import corrected_value
+
+    entities = [{"entity": "hospital", "value": v, "start": s, "end": s + len(v)} for v, s in spans]
+    tracker = Tracker("s", {}, {"text": text, "entities": entities}, [], False, None, None,
+                      "action_listen")
+    assert corrected_value(tracker, "hospital", spans[-1][0]) == new

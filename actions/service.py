@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import clock, utter_who_is_available
-from actions.backend import find_member
+from actions.appointments import pick_by_description
+from actions.backend import client, find_member
 from bot import wording
 from bot.choices import visit_question_topic
 from bot.clients import BackendRefused, BackendUnavailable
@@ -58,11 +59,30 @@ class ActionVisitRules(Action):
         dispatcher.utter_message(response=VISIT_POINTS[topic])
         if topic in ("late", "cancel_deadline"):
             member = await self._member(tracker)
+            if member and topic == "cancel_deadline":
+                await self._deadline_of_the_described(dispatcher, member, text)
             if member and member.get("no_show_count"):
                 dispatcher.utter_message(response="utter_visit_your_no_shows",
                                          count=member["no_show_count"])
         dispatcher.utter_message(response="utter_visit_rules_offer")
         return []
+
+    @staticmethod
+    async def _deadline_of_the_described(dispatcher: CollectingDispatcher,
+                                         member: Dict[str, Any], text: str) -> None:
+        """下周一仁济那个号 最晚啥时候能取消: that appointment's own deadline, as the
+        backends keep it (`change_by`: 24 hours before the visit)."""
+        try:
+            appointments = await client().appointments(member["id"])
+        except (BackendUnavailable, BackendRefused):
+            return
+        described = pick_by_description(text, appointments) if len(appointments) > 1 else (
+            appointments[0] if appointments else None)
+        if not described or not described.get("change_by"):
+            return
+        dispatcher.utter_message(response="utter_visit_cancel_by",
+                                 appointment=wording.appointment_label(described),
+                                 deadline=wording.moment(wording.parse_datetime(described["change_by"])))
 
     @staticmethod
     async def _member(tracker: Tracker) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, List, Optional
 
 import pytest
@@ -439,6 +439,8 @@ def test_the_appointment_list_says_the_late_change_warning_before_any_change(
     assert "不足24小时" in warning["cancel"]
     assert "爽约" in warning["cancel"]
     assert listed[later_id]["change_warning"] is None
+    later_start = datetime.fromisoformat(listed[later_id]["start"])
+    assert datetime.fromisoformat(listed[later_id]["change_by"]) == later_start - timedelta(days=1)
     for appointment_id in (soon_id, later_id):
         api.post(f"/v1/appointments/{appointment_id}/cancel", {"member_id": ready["id"]})
 

@@ -124,7 +124,9 @@ def test_a_question_about_the_waiting_period_gets_the_members_own_date(rasa_serv
 
 
 def test_questions_about_deadlines_get_the_rule_not_the_request(ready):
-    assert "前1天" in ready.says("预约最晚啥时候能取消")
+    assert "提前1天" in ready.says("预约最晚啥时候能取消")
+    own = Member(ready.rasa, "demo-preauth").says("我那个号最晚啥时候能取消")
+    assert "提前1天" in own and "前取消或改期" in own          # its own deadline
     assert "2个工作日" in Member(ready.rasa, "demo-preauth").says("预授权批下来一般要几天")
 
 

@@ -195,6 +195,7 @@ def appointment(a: Appointment, now: Optional[datetime] = None) -> dict:
         "start": when(a.slot.start),
         "end": when(a.slot.end),
         "arrive_by": when(rules.arrive_by(a.slot.start)),
+        "change_by": when(a.slot.start - rules.CHANGE_NOTICE),
         "direct_billing": None if billing is None else {
             "status": billing.status,
             "requested_at": when(billing.requested_at),

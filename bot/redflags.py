@@ -801,6 +801,11 @@ _GROUPS: Tuple[_Group, ...] = (
         r"heavy ?bleeding|black ?stool",
     ], hyperbole=_HYP_BLOOD),
     _group(Category.BLEEDING, _CONDITION, [r"内出血|(?:上)?消化道出血|胃出血"]),
+    # Cold sweat with a grey or pale face: shock or a heart attack, whatever else is said
+    # (老太太有糖尿病，说胃里不舒服恶心，一身冷汗，脸色发灰).
+    _group(Category.GENERAL, _SYMPTOM, [
+        r"(?:一身|满头|浑身|全身|满身|直)(?:的)?(?:冷汗|虚汗)|冒冷汗|出冷汗",
+    ], requires=r"(?:脸色|面色|脸)(?:都)?(?:发灰|灰白|苍白|煞白|惨白|发白|蜡黄|很差|难看)|嘴唇(?:都)?(?:发白|发紫)"),
     # ---- general ----------------------------------------------------------------------
     _group(Category.GENERAL, _SYMPTOM, [
         r"救命(?!钱|稻草|药|恩|之恩|的钱)|救救(?:我|他|她|孩子|我们|我爸|我妈|命)(?!们的)|救我(?!们的)|求救|快来人|"
@@ -945,7 +950,7 @@ _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)�
 # After a symptom: a doctor has seen it and found nothing (晕倒了 去医院查了没事).
 _CHECKED = re.compile(r"查(?:了|过)(?:都)?没(?:事|问题|什么|啥)|检查(?:了|过)?(?:都)?没(?:事|问题)|"
                       r"(?:医生|大夫)(?:看|查)(?:过|了)(?:了)?(?:说)?没(?:事|大碍|问题)|没什么大碍|已经(?:回家|回来)了|"
-                      r"(?:说|都|结果)(?:没问题|正常|没事)|现在(?:已经)?(?:好了|没事了)|已经好了|出院了|活蹦乱跳")
+                      r"(?:说|都|结果)(?:没问题|正常|没事)|现在(?:已经)?(?:好了|没事了)|已经好了|就好了|出院了|活蹦乱跳")
 # Before a symptom: a diagnosis the doctor named (医生说是热性惊厥), not a symptom told now.
 _DIAGNOSED = re.compile(r"(?:(?:医生|大夫)(?:说|讲|诊断)(?:是|可能是|为|的是)?|诊断(?:为|是)|确诊(?:为|是|了)?|说是)"
                         r"[^,.!?;。\n:]{0,4}$")

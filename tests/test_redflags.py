@@ -289,6 +289,7 @@ EMERGENCIES: List[Tuple[str, Category, bool]] = [
     ("哮喘又犯了，喷了两次药都不管用", C.BREATHING, False),
     ("偶尔胸口疼 现在又疼得厉害 出冷汗", C.CHEST_PAIN, False),    # the habit, then now
     ("有偏头痛 但这次突然头疼欲裂", C.STROKE, False),             # new for a migraine
+    ("奶奶说肚子不舒服，一身冷汗，脸色灰白", C.GENERAL, False),   # cold sweat and a grey face
 ]
 
 TYPOS: List[Tuple[str, Category]] = [
@@ -345,6 +346,7 @@ ISSUE_12 = [
     "偏头痛老毛病了 今天又头疼欲裂",           # a known migraine's usual attack
     "吃鱼卡了根鱼刺 吞饭也下不去 呼吸正常",     # a fish bone: a visit today
     "脚踢到桌腿 肿了 会不会骨折了",             # asking whether: a visit today
+    "低血糖出冷汗 脸色发白 吃了块糖就好了",      # over by now
 ]
 
 PAST_HISTORY = [

@@ -15,6 +15,7 @@ from actions.backend import (
     AbandonAction,
     buttons,
     client,
+    leaving,
     find_member,
     request_key,
     reset,
@@ -200,7 +201,7 @@ class ValidateChangeForm(FormValidationAction):
 
     async def extract_appointment(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
-        if tracker.get_slot("appointment"):
+        if tracker.get_slot("appointment") or leaving(tracker, "change_form"):
             return {}
         picked = pick_offered(tracker, "offered_appointments") or pick_by_description(
             (tracker.latest_message or {}).get("text") or "",
@@ -209,7 +210,7 @@ class ValidateChangeForm(FormValidationAction):
 
     async def extract_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[Text, Any]:
-        picked = pick_offered(tracker)
+        picked = None if leaving(tracker, "change_form") else pick_offered(tracker)
         return {"time": slot_as_time(picked)} if picked else {}
 
     async def validate_appointment(self, value: Any, dispatcher: CollectingDispatcher,

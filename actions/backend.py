@@ -27,6 +27,15 @@ NOT_AN_ANSWER = frozenset({
     "ask_service_hours", "check_preauth_status", "book_appointment", "cancel_appointment",
     "reschedule_appointment", "query_appointments",
 })
+# Requests that leave one form for another (data/rules/switching.yml): that form takes
+# nothing from them, so it is rejected and the switching rule runs.
+LEAVES_FORM = {"booking_form": frozenset({"apply_preauth"}),
+               "change_form": frozenset({"apply_preauth"}),
+               "preauth_form": frozenset({"book_appointment"})}
+
+
+def leaving(tracker: Tracker, form: Text) -> bool:
+    return latest_intent(tracker) in LEAVES_FORM.get(form, frozenset())
 
 
 @lru_cache(maxsize=1)

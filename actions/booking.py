@@ -17,6 +17,7 @@ from actions.backend import (
     AbandonAction,
     buttons,
     client,
+    leaving,
     entities_in_latest,
     find_member,
     request_key,
@@ -131,7 +132,7 @@ class ValidateBookingForm(FormValidationAction):
     async def extract_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[Text, Any]:
         """A pick from the offered alternatives ("2", "第一个") is a time too."""
-        picked = pick_offered(tracker)
+        picked = None if leaving(tracker, "booking_form") else pick_offered(tracker)
         return {"time": slot_as_time(picked)} if picked else {}
 
     async def validate_hospital(self, value: Any, dispatcher: CollectingDispatcher,

@@ -16,6 +16,7 @@ from actions.backend import (
     AbandonAction,
     buttons,
     client,
+    leaving,
     find_member,
     latest_intent,
     request_key,
@@ -149,6 +150,8 @@ class ValidatePreauthForm(FormValidationAction):
 
     async def extract_materials(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
+        if leaving(tracker, "preauth_form"):
+            return {}
         if tracker.get_slot("requested_slot") != "materials":
             # 材料都齐了 said with the request: not asked again
             text = _latest_text(tracker)
@@ -167,14 +170,15 @@ class ValidatePreauthForm(FormValidationAction):
         to "what treatment?" is taken as its name)."""
         if tracker.get_slot("requested_slot") != "treatment" or _said(tracker, "treatment"):
             return {}
-        if latest_intent(tracker) in NOT_AN_ANSWER:
+        if latest_intent(tracker) in NOT_AN_ANSWER or leaving(tracker, "preauth_form"):
             return {}  # "不申请了", "找人工", an emergency: not an answer
         text = _latest_text(tracker).strip()
         return {"treatment": preauth_item(text) or text} if 0 < len(text) <= 30 else {}
 
     async def extract_amount(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "amount" or _said(tracker, "amount"):
+        if (tracker.get_slot("requested_slot") != "amount" or _said(tracker, "amount")
+                or leaving(tracker, "preauth_form")):
             return {}
         found = find_amount(_latest_text(tracker), assume_money=True)
         return {"amount": float(found.value)} if found else {}

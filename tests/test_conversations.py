@@ -163,17 +163,6 @@ def test_leaving_a_change_to_start_a_preauth_application(rasa_server):
     assert "改约" not in switched and "哪家医院" in switched
 
 
-def test_leaving_the_choice_of_appointment_to_start_a_preauth_application(rasa_server):
-    member = Member(rasa_server, "demo-noshow")          # two appointments: it asks which
-    assert "哪一个" in member.says("我想改约")
-    switched = member.says("先不改了 帮我申请个预授权 化疗")
-    assert "哪一个" not in switched and "哪家医院" in switched
-    other = Member(rasa_server, "demo-noshow")
-    assert "哪一个" in other.says("我想改约")
-    with_details = other.says("先不改了 帮我申请个预授权 下周一复旦大学附属肿瘤医院化疗 材料都有")
-    assert "哪一个" not in with_details and "预授权" in with_details
-
-
 def test_does_a_treatment_need_preauthorisation(ready):
     assert "需要预授权" in ready.says("化疗要预授权吗")
     assert "多少钱" in ready.says("做个核磁要预授权吗")

@@ -81,9 +81,28 @@ def test_a_question_in_the_middle_of_a_booking_is_answered_and_the_booking_goes_
     assert BOOKING_SUMMARY in reply
 
 
+def _book(member: Member, text: str) -> None:
+    reply = member.says(text)
+    if BOOKING_SUMMARY not in reply:       # taken: the first alternative offered
+        reply = member.says("1")
+    assert BOOKING_SUMMARY in reply, reply
+    assert "已为您约好" in member.says("确认")
+
+
+@pytest.fixture(scope="module")
+def several(rasa_server) -> str:
+    """A member with at least two upcoming visits, whatever other modules did to the
+    demo members: the change form asks which one."""
+    member = Member(rasa_server, "demo-ready")
+    _book(member, "帮我约12月16号上午九点 华山医院 眼科")
+    _book(Member(rasa_server, "demo-ready"), "帮我约12月17号下午两点 瑞金医院 皮肤科")
+    return "demo-ready"
+
+
 @pytest.mark.parametrize("first", ["appointment", "time"])
-def test_a_change_takes_the_appointment_and_the_time_in_either_order(rasa_server, first):
-    member = Member(rasa_server, "demo-noshow")        # two appointments: it asks which
+def test_a_change_takes_the_appointment_and_the_time_in_either_order(rasa_server, several,
+                                                                     first):
+    member = Member(rasa_server, several)              # several appointments: it asks which
     if first == "appointment":
         assert "哪一个" in member.says("我想改约")
         assert "改到哪天" in member.says("1")
@@ -96,11 +115,11 @@ def test_a_change_takes_the_appointment_and_the_time_in_either_order(rasa_server
 
 @pytest.mark.parametrize("step", ["asked which", "asked when"])
 @pytest.mark.parametrize("exit_text", list(EXITS))
-def test_every_way_out_of_a_change_at_every_step(rasa_server, step, exit_text):
-    member = Member(rasa_server, "demo-noshow")
-    member.says("我想改约")
+def test_every_way_out_of_a_change_at_every_step(rasa_server, several, step, exit_text):
+    member = Member(rasa_server, several)
+    assert "哪一个" in member.says("我想改约")
     if step == "asked when":
-        member.says("1")
+        assert "改到哪天" in member.says("1")
     reply = member.says(exit_text)
     assert EXITS[exit_text](reply), reply
 
@@ -122,3 +141,13 @@ def test_a_preauth_application_takes_details_given_ahead_of_the_question(rasa_se
     assert "都齐了" in reply or "请核对预授权申请" in reply, reply
     replies: List[str] = [member.says("都齐了")]
     assert "请核对预授权申请" in replies[-1]
+
+
+@pytest.mark.parametrize("leaving", ["先不改了 帮我申请个预授权 化疗",
+                                     "先不改了 帮我申请个预授权 下周一复旦大学附属肿瘤医院化疗 材料都有"])
+def test_leaving_the_choice_of_appointment_to_start_a_preauth_application(rasa_server, several,
+                                                                           leaving):
+    member = Member(rasa_server, several)
+    assert "哪一个" in member.says("我想改约")
+    switched = member.says(leaving)
+    assert "哪一个" not in switched and "预授权" in switched and "改约" not in switched

@@ -304,6 +304,11 @@ def is_question(text: str) -> bool:
     return bool(_ASKING.search(_norm(text)))
 
 
+def asks_how_to(text: str) -> bool:
+    """How to do it (预授权的申请怎么发起), not whether it is needed."""
+    return bool(re.search(r"怎么|如何|在哪|哪里|流程|步骤", _norm(text)))
+
+
 # How long something takes: 预授权批下来要几天, 多久能出结果.
 _HOW_LONG = re.compile(r"多久|几天|多长时间|多少天|几个工作日|多快|(?:什么|啥)时候(?:能|会|可以)?(?:批|出|下来|有结果|审完)")
 

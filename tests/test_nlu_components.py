@@ -132,6 +132,7 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("申请预授权", "apply_preauth", "apply_preauth"),                      # a request stays one
     ("帮我申请预授权 做胃镜", "apply_preauth", "apply_preauth"),
     ("预授权需要提交哪些证明材料", "ask_preauth_materials", "ask_preauth_materials"),
+    ("预授权的申请怎么发起", "apply_preauth", "apply_preauth"),         # how to, not whether
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
     [msg] = RedFlagOverride().process([message(text, predicted)])

@@ -229,7 +229,7 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         # question about a rule worded as a request (最晚啥时候能取消) is that question.
         # And the other way: 拔智齿需要申请预授权吗 asks whether, it does not apply.
         asks_whether = (predicted == "apply_preauth" and request == "ask_preauth_required"
-                        and choices.is_question(text))
+                        and choices.is_question(text) and not choices.asks_how_to(text))
         if (predicted not in REQUEST_CUE_INTENTS
                 and not (predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth")
                 and not choices.is_rule_question(text) and not asks_whether):

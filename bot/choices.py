@@ -304,6 +304,11 @@ def is_question(text: str) -> bool:
     return bool(_ASKING.search(_norm(text)))
 
 
+def asks_to_apply(text: str) -> bool:
+    """帮我申请, 提交一下, 麻烦办下: a request to do it."""
+    return bool(_APPLY_WORDS.search(_norm(text)))
+
+
 def asks_how_to(text: str) -> bool:
     """How to do it (预授权的申请怎么发起), not whether it is needed."""
     return bool(re.search(r"怎么|如何|在哪|哪里|流程|步骤", _norm(text)))

@@ -133,6 +133,8 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("帮我申请预授权 做胃镜", "apply_preauth", "apply_preauth"),
     ("预授权需要提交哪些证明材料", "ask_preauth_materials", "ask_preauth_materials"),
     ("预授权的申请怎么发起", "apply_preauth", "apply_preauth"),         # how to, not whether
+    ("我那个预授权申请批没批", "apply_preauth", "check_preauth_status"),  # about one made
+    ("帮我申请预授权 看看能不能通过", "apply_preauth", "apply_preauth"),
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
     [msg] = RedFlagOverride().process([message(text, predicted)])

@@ -230,9 +230,13 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         # And the other way: 拔智齿需要申请预授权吗 asks whether, it does not apply.
         asks_whether = (predicted == "apply_preauth" and request == "ask_preauth_required"
                         and choices.is_question(text) and not choices.asks_how_to(text))
+        # 预授权申请处理到什么程度了 asks about an application already made.
+        asks_status = (predicted == "apply_preauth" and request == "check_preauth_status"
+                       and not choices.asks_to_apply(text))
         if (predicted not in REQUEST_CUE_INTENTS
                 and not (predicted in PREAUTH_QUESTION_INTENTS and request == "apply_preauth")
-                and not choices.is_rule_question(text) and not asks_whether):
+                and not choices.is_rule_question(text) and not asks_whether
+                and not asks_status):
             return False
         logger.info("A whole request: %s overrides predicted intent %s", request, predicted)
         self._force(message, request)

@@ -122,7 +122,8 @@ def today_sign(text: str) -> Optional[str]:
 
 # Signs that keep a classifier emergency one even beside a same-day sign: 耳朵突然听不见
 # 还头晕呕吐 走路不稳 is no ear clinic case.
-_ALARM = re.compile(r"头晕|晕|吐|走路不稳|站不稳|站不住|喘|呼吸|憋|意识|迷糊|糊涂|抽|胸|发紫|冷汗|大汗|"
+_ALARM = re.compile(r"头晕|晕|吐|走路不稳|站不稳|站不住|喘(?!气(?:是|都|还|也)?(?:正常|没问题|还好|还行))|"
+                    r"呼吸(?!(?:是|都|还|也)?(?:正常|没问题|还好|还行))|憋|意识|迷糊|糊涂|抽|胸|发紫|冷汗|大汗|"
                     r"脸色(?:发白|苍白|煞白)|精神(?:很|特别|非常)?差|没精神|叫不醒|说不出话|越来越|软|蔫|"
                     r"不(?:太)?理人|不(?:太)?应|嗜睡|反应(?:慢|差|迟钝)|"
                     # a wound's bleeding, unless said to be slight or stopped

@@ -159,6 +159,7 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     ("梦见我爸晕倒了 吓死我了", QUESTION),                   # the rules judged it: a dream
     ("手背被开水烫了 起了几个水泡", TODAY),                 # a same-day sign, nothing alarming
     ("炒菜油溅到胳膊上 起泡了", TODAY),
+    ("鱼刺卡嗓子了 咽口水疼 喘气是正常的", TODAY),       # breathing said to be fine is no alarm
 ])
 def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
     assert redflags.detect(text) is None

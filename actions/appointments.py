@@ -83,6 +83,12 @@ class ActionStartChange(Action):
                   domain: DomainDict) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message or {}).get("intent", {}).get("name")
         kind = "reschedule" if intent == "reschedule_appointment" else "cancel"
+        text = (tracker.latest_message or {}).get("text") or ""
+        summarised = tracker.get_slot("appointment") if just_summarised(tracker) else None
+        if summarised and kind == "cancel" and tracker.get_slot("change_kind") == "cancel":
+            # 确认取消 at the cancel summary is the yes, not a new cancellation (no form).
+            return [*await carry_out_change(dispatcher, tracker),
+                    SlotSet("change_allowed", False)]
         keep_time = "time" if kind == "reschedule" and tracker.get_slot("time") else None
         events = [*reset(CHANGE_SLOTS, keep=[keep_time] if keep_time else []),
                   SlotSet("change_kind", kind)]
@@ -96,11 +102,28 @@ class ActionStartChange(Action):
         events += [SlotSet("member_id", member["id"]), SlotSet("change_allowed", True)]
         if len(appointments) == 1:
             return [*events, SlotSet("appointment", appointments[0])]
-        described = pick_by_description((tracker.latest_message or {}).get("text") or "",
-                                        appointments)
+        described = pick_by_description(text, appointments)
         if described is not None:    # 明天华山那个改到12月2号上午: no need to ask which
             return [*events, SlotSet("appointment", described)]
+        if summarised and any(a.get("id") == summarised.get("id") for a in appointments):
+            # 算了 还是取消吧 at the summary of a reschedule: the same appointment.
+            return [*events, SlotSet("appointment", summarised)]
         return [*events, SlotSet("offered_appointments", appointments)]
+
+
+def just_summarised(tracker: Tracker) -> bool:
+    """Whether the bot's last action before the member's latest message was the change
+    summary (the member is answering it)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in (
+                "action_listen", None):
+            return event.get("name") == "action_change_summary"
+    return False
 
 
 def asked_before(tracker: Tracker, action: Text, since: Text) -> bool:
@@ -287,55 +310,64 @@ class ActionChangeSummary(Action):
         return []
 
 
+CARRY_OUT = "action_change_appointment"   # one idempotency key, whichever action confirms
+
+
+async def carry_out_change(dispatcher: CollectingDispatcher, tracker: Tracker
+                           ) -> List[Dict[Text, Any]]:
+    """The confirmed cancellation or reschedule in the slots, done at the backends."""
+    appointment = tracker.get_slot("appointment")
+    try:
+        member_id = await verified_member_id(tracker) if appointment else None
+    except BackendUnavailable:
+        utter_backend_down(dispatcher)
+        return []
+    if not appointment or member_id is None:
+        dispatcher.utter_message(response="utter_booking_lost")
+        return reset(CHANGE_SLOTS)
+    reschedule = tracker.get_slot("change_kind") == "reschedule"
+    new_slot = tracker.get_slot("visit_slot") or {}
+    if reschedule and not new_slot.get("id"):     # never move a visit to no time at all
+        dispatcher.utter_message(response="utter_booking_lost")
+        return reset(CHANGE_SLOTS)
+    try:
+        if reschedule:
+            key = request_key(tracker, CARRY_OUT, appointment["id"], new_slot.get("id"))
+            answer = await client().reschedule(key, appointment["id"], int(member_id),
+                                               int(new_slot["id"]))
+        else:
+            key = request_key(tracker, CARRY_OUT, appointment["id"])
+            answer = await client().cancel(key, appointment["id"], int(member_id))
+    except BackendUnavailable:
+        utter_backend_down(dispatcher)
+        return []
+    except BackendRefused as refused:
+        utter_refused(dispatcher, refused)
+        return reset(CHANGE_SLOTS)
+    changed = answer["appointment"]
+    if reschedule:
+        dispatcher.utter_message(
+            response="utter_reschedule_done", reference=changed["reference"],
+            appointment=wording.appointment_label(changed),
+            arrive_by=wording.parse_datetime(changed["arrive_by"]).strftime("%H:%M"))
+    else:
+        dispatcher.utter_message(response="utter_cancel_done",
+                                 appointment=wording.appointment_label(changed))
+    if (answer.get("late") and answer.get("warning")
+            and not appointment.get("change_warning")):
+        # late only now (the summary said nothing): say it after all
+        dispatcher.utter_message(response="utter_late_change_warning",
+                                 warning=answer["warning"])
+    return reset(CHANGE_SLOTS)
+
+
 class ActionChangeAppointment(Action):
     def name(self) -> Text:
-        return "action_change_appointment"
+        return CARRY_OUT
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[Dict[Text, Any]]:
-        appointment = tracker.get_slot("appointment")
-        try:
-            member_id = await verified_member_id(tracker) if appointment else None
-        except BackendUnavailable:
-            utter_backend_down(dispatcher)
-            return []
-        if not appointment or member_id is None:
-            dispatcher.utter_message(response="utter_booking_lost")
-            return reset(CHANGE_SLOTS)
-        reschedule = tracker.get_slot("change_kind") == "reschedule"
-        new_slot = tracker.get_slot("visit_slot") or {}
-        if reschedule and not new_slot.get("id"):     # never move a visit to no time at all
-            dispatcher.utter_message(response="utter_booking_lost")
-            return reset(CHANGE_SLOTS)
-        try:
-            if reschedule:
-                key = request_key(tracker, self.name(), appointment["id"], new_slot.get("id"))
-                answer = await client().reschedule(key, appointment["id"], int(member_id),
-                                                   int(new_slot["id"]))
-            else:
-                key = request_key(tracker, self.name(), appointment["id"])
-                answer = await client().cancel(key, appointment["id"], int(member_id))
-        except BackendUnavailable:
-            utter_backend_down(dispatcher)
-            return []
-        except BackendRefused as refused:
-            utter_refused(dispatcher, refused)
-            return reset(CHANGE_SLOTS)
-        changed = answer["appointment"]
-        if reschedule:
-            dispatcher.utter_message(
-                response="utter_reschedule_done", reference=changed["reference"],
-                appointment=wording.appointment_label(changed),
-                arrive_by=wording.parse_datetime(changed["arrive_by"]).strftime("%H:%M"))
-        else:
-            dispatcher.utter_message(response="utter_cancel_done",
-                                     appointment=wording.appointment_label(changed))
-        if (answer.get("late") and answer.get("warning")
-                and not appointment.get("change_warning")):
-            # late only now (the summary said nothing): say it after all
-            dispatcher.utter_message(response="utter_late_change_warning",
-                                     warning=answer["warning"])
-        return reset(CHANGE_SLOTS)
+        return await carry_out_change(dispatcher, tracker)
 
 
 class ActionChangeAbandoned(AbandonAction):

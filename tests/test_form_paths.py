@@ -152,3 +152,25 @@ def test_leaving_the_choice_of_appointment_to_start_a_preauth_application(rasa_s
     switched = member.says(leaving)
     assert "哪一个" not in switched and "改约" not in switched
     assert "预授权" in switched or "哪家医院" in switched        # the application has begun
+
+
+@pytest.mark.parametrize("yes", ["确认取消", "对 取消吧", "取消掉吧"])
+def test_saying_cancel_at_the_cancel_summary_is_the_yes(rasa_server, several, yes):
+    member = Member(rasa_server, several)
+    _book(member, "帮我约12月18号上午十点 龙华医院 中医科")
+    summary = member.says("龙华那个帮我取消")
+    assert "确定要取消这个预约吗" in summary and "龙华医院" in summary, summary
+    done = member.says(yes)
+    assert "已为您取消" in done and "龙华医院" in done, done
+    assert "龙华医院" not in member.says("我的预约")
+
+
+def test_cancel_said_at_a_reschedule_summary_cancels_the_same_visit_after_a_yes(rasa_server,
+                                                                               several):
+    member = Member(rasa_server, several)
+    _book(member, "帮我约12月18号下午三点 新华医院 皮肤科")
+    summary = member.says("新华那个改到12月21号上午")
+    assert "改为" in summary and "新华医院" in summary, summary
+    cancel = member.says("算了 还是直接取消吧")
+    assert "确定要取消这个预约吗" in cancel and "新华医院" in cancel, cancel
+    assert "已为您取消" in member.says("确认")

@@ -282,8 +282,8 @@ def service_request(text: str, entities: FrozenSet[str]) -> Optional[str]:
         return RULE_QUESTIONS[topic]
     if _PREAUTH_WORDS.search(s) or ("treatment" in entities and "amount" in entities
                                     and _ASKING.search(s)):
-        if _STATUS_WORDS.search(s):
-            return "check_preauth_status"
+        if _STATUS_WORDS.search(s) or (asks_how_long(text) and "提前" not in s):
+            return "check_preauth_status"      # 审批要多久: the review time, and own cases
         if _APPLY_WORDS.search(s) and not _ASKING.search(s):
             return "apply_preauth"
         return "ask_preauth_required"

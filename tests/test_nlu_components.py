@@ -128,6 +128,9 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("等待期啥时候过", "out_of_scope", "ask_visit_rules"),
     ("我的等待期到哪天", "ask_direct_billing", "ask_visit_rules"),
     ("预授权批下来一般要几天", "ask_preauth_required", "check_preauth_status"),
+    ("审批要多久", "ask_preauth_required", "check_preauth_status"),
+    ("预授权审批一般几个工作日", "ask_preauth_materials", "check_preauth_status"),
+    ("预授权要提前多久申请", "ask_preauth_required", "ask_preauth_required"),  # ahead: the rule
     ("拔智齿需要申请预授权吗", "apply_preauth", "ask_preauth_required"),   # asks whether
     ("申请预授权", "apply_preauth", "apply_preauth"),                      # a request stays one
     ("帮我申请预授权 做胃镜", "apply_preauth", "apply_preauth"),

@@ -176,7 +176,7 @@ def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Op
 _SAFETY_TOPICS = (
     ("pregnancy", re.compile(r"怀孕|孕|胎|产后|备孕|月子")),
     ("child", re.compile(r"宝宝|孩子|小孩|儿子|女儿|闺女|婴儿|新生儿|娃|[0-9一二两三四五六七八九十]+(?:个月|岁)")),
-    ("mind", re.compile(r"抑郁|焦虑|失眠|压力|情绪|心情|睡不着|想不开|崩溃")),
+    ("mind", re.compile(r"抑郁|焦虑|失眠|压力|情绪|心情|睡不着|想不开|崩溃|自杀|轻生|割腕|自残|伤害自己|心理")),
     ("chest", re.compile(r"心|胸|血压|血脂|支架|搭桥|早搏|心率|气短|喘")),
     ("head", re.compile(r"头|晕|脑|中风|卒中|手麻|脚麻|说话|记性|痴呆|癫痫|抽")),
 )

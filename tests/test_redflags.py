@@ -752,3 +752,48 @@ def test_typical_message_takes_well_under_a_millisecond():
             detect(text)
             timings.append(time.perf_counter() - started)
         assert statistics.median(timings) < 0.001
+
+
+# ---------------------------------------------------------------------------------------
+# Third pass (tests/triage/dev_styles.yml): both directions of each new rule
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸躺下就喘 只能坐着 咳出来粉红色泡沫痰", Category.BREATHING),
+    ("刚才抽了一回 停了没几分钟又开始抽 中间一直没醒", Category.SEIZURE),
+    ("输液输了一半 脸煞白 血压测不到了", Category.GENERAL),
+    ("孩子把洗碗机的洗涤块咬了一口 嘴里起泡", Category.POISONING),
+    ("小孩喝了一口瓶子里的百草枯 吐出来了 现在看着没事", Category.POISONING),
+    ("屋里烧着煤炉子 一家人都头疼想吐", Category.POISONING),
+    ("停经快两个月 突然肚子一侧撕裂样疼 肛门往下坠", Category.PREGNANCY),
+    ("我妹怀孕九个月 刚抽了一下 现在叫不太醒", Category.SEIZURE),
+    ("宝宝才45天 发烧38.6 不咋吃奶", Category.HIGH_FEVER),
+    ("宝宝发烧 手脚冰凉 皮肤花花的 叫他也不怎么哭", Category.UNCONSCIOUS),
+    ("上次割腕 这次又割了", Category.SELF_HARM),
+    ("去年吃过一瓶安眠药 今天又吃了一瓶", Category.POISONING),
+    ("想死的心都有了", Category.SELF_HARM),
+    ("我妈癫痫控制得挺好 今天突然又抽了 一直没醒", Category.SEIZURE),
+])
+def test_third_pass_emergencies(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "烦死了 理赔材料退回来三次 想死的心都有了 到底还缺啥",
+    "气得我要跳楼 客服电话打了一上午没人接",
+    "我十年前自杀过一次 现在一直在看心理医生 状态挺稳",
+    "闺女前年有过割腕的事 现在上大学了挺好的",
+    "我同事最近情绪低落 没说过想伤害自己 咋劝他去看看心理科",
+    "人为啥会突然晕倒啊 想了解一下",
+    "这回带娃看病大出血了 花了八千多 咋理赔最快",
+    "俺家老二今天跟抽风似的 满屋子跑",
+    "热性惊厥的孩子能打疫苗不",
+    "我癫痫控制的挺好 下个月出差能坐飞机不",
+    "老公刷手机中毒了 半夜两点还在刷",
+    "小孩误吃了干燥剂 硅胶那种 已经问过医生说没毒 现在好好的",
+    "小孩吞了一枚硬币 没咳没吐 吃喝正常 能约今天的儿科吗",
+])
+def test_third_pass_not_emergencies(text):
+    assert detect(text) is None

@@ -140,6 +140,9 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
     assert manager.title() != "pwned" and member.title() != "pwned"
     assert manager.locator("#transcript img").count() == 0
 
+    manager.fill("#reply-text", "不客气，有事随时找我。")
+    manager.click("#reply-form button[type=submit]")
+    expect(bubbles(member, "manager").last).to_have_text(re.compile("不客气"), timeout=WAIT_MS)
     manager.click("#handback-button")
     expect(manager.locator("#state-label")).to_have_text("智能助手", timeout=WAIT_MS)
     expect(bubbles(member, "bot").last).to_contain_text("健康管家已经为您处理好了",

@@ -396,11 +396,36 @@ def test_hand_back_without_the_bot_still_tells_the_member(console_gateway):
     wang = console_gateway.console("wang")
     path = f"/console/conversations/{member.conversation_id}"
     wang.post(path + "/claim")
+    wang.post(path + "/reply", {"text": "您好，已经帮您处理了。"})
     answer = wang.post(path + "/handback")
     assert answer.json()["message"] == "已交还智能助手，会员已收到通知。"
     assert conversation_row(console_gateway, member.conversation_id).state == "bot"
     assert member.history()[-1]["text"] == "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
     assert wang.post(path + "/handback").status_code == 409  # nothing left to hand back
+
+
+def test_hand_back_with_the_members_question_unanswered_says_so(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    assert wang.post(path + "/handback").json()["ok"]
+    assert member.history()[-1]["text"].startswith("您刚才的留言管家还没来得及回复")
+
+
+def test_an_unanswered_emergency_needs_a_reason_to_close(console_gateway):
+    member = waiting_member(console_gateway, "我爸晕倒了", "emergency", 3)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    assert 'name="reason"' in wang.get(path).text        # the form asks for it
+    refused = wang.post(path + "/close")
+    assert refused.status_code == 409 and refused.json()["notice"] == "urgent_unanswered"
+    assert "请先回复" in refused.json()["message"]
+    assert conversation_row(console_gateway, member.conversation_id).state == "human"
+    assert wang.post(path + "/close", {"reason": "已电话联系，家属已叫120"}).json()["ok"]
+    notes = [n["text"] for n in wang.conversation(member.conversation_id)["notes"]]
+    assert notes == ["结束会话原因：已电话联系，家属已叫120"]
 
 
 def test_closing_tells_the_member_and_the_next_message_reopens_it(console_gateway):

@@ -90,11 +90,16 @@ def test_asking_for_a_person_queues_pauses_the_bot_and_a_manager_hands_back(
     assert row(gateway_server, member.conversation_id).state == "queued"
     assert tracker(rasa_server.url, member)["paused"] is True
 
-    # While waiting the bot stays silent; the message still reaches its tracker.
+    # While waiting the bot stays silent; the message still reaches its tracker. Just
+    # told the wait, the member gets no second notice yet (acknowledgements come at most
+    # every few minutes, tests/test_gateway_handoff.py), but a question about the wait
+    # is always answered.
     waiting = member.say("直付医疗服务怎么申请")
     assert waiting["replies"] == []
     events = tracker(rasa_server.url, member)["events"]
     assert [e["text"] for e in events if e["event"] == "user"][-1] == "直付医疗服务怎么申请"
+    how_long = member.say("还要等多久啊")
+    assert [r["text"][:16] for r in how_long["replies"]] == ["您已经在等待私人健康管家了，您现"]
     # Asking again while waiting: the place in the queue again, not a second handoff.
     again = member.say("人工客服呢？我要找人工")
     assert [r["text"][:16] for r in again["replies"]] == ["您已经在等待私人健康管家了，您现"]
@@ -105,8 +110,9 @@ def test_asking_for_a_person_queues_pauses_the_bot_and_a_manager_hands_back(
     assert (mine["reason"], mine["preview"]) == ("request_human", "人工客服呢？我要找人工")
     held = [m for m in wang.conversation(member.conversation_id)["messages"]
             if m["author"] == "member"]
-    assert [(m["routed_to"], m["intent"]) for m in held[-2:]] == [
-        ("manager", "ask_direct_billing"), ("manager", "request_human")]
+    assert [(m["routed_to"], m["intent"]) for m in held[-3:]] == [
+        ("manager", "ask_direct_billing"), ("manager", held[-2]["intent"]),
+        ("manager", "request_human")]
 
     # The profile comes from the backends.
     page = wang.get(f"/console/conversations/{member.conversation_id}").text
@@ -141,6 +147,9 @@ def test_an_emergency_while_waiting_gets_120_first_and_the_top_of_the_queue(
     assert (current.state, current.priority, current.handoff_reason) == \
         ("queued", 3, "emergency")
     assert tracker(rasa_server.url, member)["paused"] is True
+    # Still waiting after the emergency: what to do gets 120 again, never silence.
+    what_now = member.say("我该怎么办")
+    assert any("120" in reply["text"] for reply in what_now["replies"]), what_now
 
 
 def test_asking_for_a_person_at_21_files_a_callback_and_the_bot_carries_on(evening_stack):

@@ -17,7 +17,7 @@ from bot.gateway import queue, store
 from bot.gateway.channels.base import ChannelAdapter
 from bot.gateway.handoff import Actor, HandoffRequest, Handoffs, split_replies
 from bot.gateway.live import Hub
-from bot.gateway.models import CallbackTicket, Conversation, Handoff, User
+from bot.gateway.models import CallbackTicket, Conversation, Handoff, Note, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
 from bot.gateway.store import migrate
@@ -281,3 +281,134 @@ def test_the_bot_payload_is_never_shown_and_the_most_urgent_request_wins():
 def test_an_unknown_reason_is_still_a_request_for_a_person():
     assert HandoffRequest.from_custom({"handoff": {"reason": "??", "priority": "x"}}) == \
         HandoffRequest("request_human", 1)
+
+
+# ---------------------------------------------------------------- never a silent queue
+
+
+async def test_a_queued_member_is_acknowledged_at_most_every_few_minutes(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("waiting")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    told = len(p.channel.texts(conversation.id))
+    p.at("2026-11-24T10:01:00")          # just told the wait: no second notice yet
+    assert await p.handoffs.while_queued(conversation, "我想问下直付的事") == []
+    p.at("2026-11-24T10:04:00")
+    [ack] = await p.handoffs.while_queued(conversation, "就是上次那个发票")
+    assert ack.text == "收到，管家接入后会看到您的全部留言。您现在排在第一位，管家会尽快回复您。"
+    p.at("2026-11-24T10:05:00")
+    assert await p.handoffs.while_queued(conversation, "还有个问题") == []
+    assert len(p.channel.texts(conversation.id)) == told + 1
+
+
+@pytest.mark.parametrize("question", ["还要等多久啊", "人呢", "怎么还没人回我", "我前面还有几个人"])
+async def test_a_question_about_the_wait_is_always_answered(parts, question):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("asking")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    [answer] = await p.handoffs.while_queued(conversation, question)
+    assert answer.text == "您已经在等待私人健康管家了，您现在排在第一位，管家会尽快回复您。"
+
+
+async def test_after_an_emergency_what_to_do_gets_120_and_the_open_phone_line(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("emergency")
+    await p.handoffs.request(conversation, EMERGENCY)
+    [queued] = p.channel.texts(conversation.id)
+    assert "立即拨打120" in queued and "952299" in queued     # no estimate: not to wait
+    p.at("2026-11-24T10:00:30")
+    [answer] = await p.handoffs.while_queued(conversation, "我该怎么办")
+    assert answer.text.startswith("如果情况紧急或加重，请立即拨打120，不要等管家回复。")
+    assert "952299" in answer.text and "排在第一位" in answer.text
+    p.at("2026-11-24T10:01:00")
+    assert await p.handoffs.while_queued(conversation, "好的") == []     # no flood
+
+
+async def test_after_a_crisis_the_waiting_member_gets_the_crisis_lines_not_120_paperwork(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("crisis")
+    await p.handoffs.request(conversation, HandoffRequest("crisis", 3))
+    [answer] = await p.handoffs.while_queued(conversation, "我不知道该怎么办")
+    assert "12356" in answer.text and "952299" not in answer.text
+
+
+async def test_a_short_wait_for_an_emergency_does_not_repeat_120_at_queueing(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("li")
+    earlier = p.conversation("earlier")
+    await p.handoffs.request(earlier, REQUEST_HUMAN)
+    p.at("2026-11-24T10:03:00")
+    await p.handoffs.claim(earlier.id, manager)      # one claim in the hour: ~60 min a place
+    for minute in range(1, 12):                      # eleven more claims: ~5 min a place
+        other = p.conversation(f"other-{minute}")
+        await p.handoffs.request(other, REQUEST_HUMAN)
+        await p.handoffs.claim(other.id, manager)
+    conversation = p.conversation("emergency-now")
+    await p.handoffs.request(conversation, EMERGENCY)
+    [queued] = p.channel.texts(conversation.id)
+    assert "预计5分钟内回复" in queued and "120" not in queued
+
+
+# ------------------------------------------------- no silent close, no false "handled"
+
+
+def _member_says(p: Parts, conversation: ConversationRef, text: str) -> None:
+    with p.db.writing() as session:
+        store.record_member_message(session, "web", conversation.external_id, text, None,
+                                    p.clock.now())
+
+
+async def test_an_emergency_cannot_be_closed_or_handed_back_without_a_reply_or_a_reason(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("zhao")
+    conversation = p.conversation("emergency-close")
+    _member_says(p, conversation, "我妈突然晕倒了")
+    await p.handoffs.request(conversation, EMERGENCY)
+    await p.handoffs.claim(conversation.id, manager)
+    for release in (p.handoffs.close, p.handoffs.hand_back):
+        with pytest.raises(queue.QueueConflict) as refused:
+            await release(conversation.id, manager)
+        assert refused.value.key == "urgent_unanswered"
+    assert p.row(Conversation, conversation.id).state == "human"
+    await p.handoffs.close(conversation.id, manager, "已电话联系，会员已到医院急诊")
+    assert p.row(Conversation, conversation.id).state == "closed"
+    with p.db.reading() as session:
+        [note] = session.execute(select(Note)).scalars()
+        assert note.text == "结束会话原因：已电话联系，会员已到医院急诊"
+
+
+async def test_an_answered_emergency_closes_without_a_reason(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("qian")
+    conversation = p.conversation("emergency-answered")
+    await p.handoffs.request(conversation, EMERGENCY)
+    await p.handoffs.claim(conversation.id, manager)
+    await p.handoffs.reply(conversation.id, manager, "请先拨打120，我这边马上联系您")
+    await p.handoffs.close(conversation.id, manager)
+    assert p.row(Conversation, conversation.id).state == "closed"
+
+
+async def test_hand_back_tells_the_truth_when_the_last_message_was_not_answered(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("sun")
+    conversation = p.conversation("unanswered")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, manager)
+    await p.handoffs.reply(conversation.id, manager, "您好，请问有什么可以帮您")
+    _member_says(p, conversation, "我想问下直付卡丢了怎么办")
+    await p.handoffs.hand_back(conversation.id, manager)
+    last = p.channel.texts(conversation.id)[-1]
+    assert last.startswith("您刚才的留言管家还没来得及回复") and "处理好了" not in last
+
+
+async def test_a_thank_you_after_the_last_reply_needs_no_answer(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("zhou")
+    conversation = p.conversation("thanks")
+    _member_says(p, conversation, "直付卡丢了怎么补")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, manager)
+    await p.handoffs.reply(conversation.id, manager, "已经为您补发了电子直付卡")
+    _member_says(p, conversation, "好的 谢谢👍")
+    await p.handoffs.hand_back(conversation.id, manager)
+    assert "处理好了" in p.channel.texts(conversation.id)[-1]

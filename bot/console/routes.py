@@ -395,14 +395,22 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
         return await act(request, principal, "note", f"conversation:{conversation_id}",
                          conversation_url(conversation_id), work, "note_saved")
 
+    def release_reason(request: Request) -> str:
+        """Why a manager ends an emergency they did not answer (required then)."""
+        return auth.form_value(request, "reason").strip()[:200]
+
+    def release_detail(request: Request) -> Optional[Dict[str, Any]]:
+        return {"with_reason": True} if release_reason(request) else None
+
     @bp.post("/conversations/<conversation_id:int>/handback")
     @console_route(act=True)
     async def hand_back(request: Request, principal: Principal,
                         conversation_id: int) -> HTTPResponse:
         return await act(request, principal, "hand_back", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: parts.handoffs.hand_back(conversation_id, actor(principal)),
-                         "handed_back")
+                         lambda: parts.handoffs.hand_back(conversation_id, actor(principal),
+                                                          release_reason(request)),
+                         "handed_back", release_detail(request))
 
     @bp.post("/conversations/<conversation_id:int>/close")
     @console_route(act=True)
@@ -410,8 +418,9 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
                     conversation_id: int) -> HTTPResponse:
         return await act(request, principal, "close", f"conversation:{conversation_id}",
                          conversation_url(conversation_id),
-                         lambda: parts.handoffs.close(conversation_id, actor(principal)),
-                         "closed")
+                         lambda: parts.handoffs.close(conversation_id, actor(principal),
+                                                      release_reason(request)),
+                         "closed", release_detail(request))
 
     # ------------------------------------------------------------------ audit
 

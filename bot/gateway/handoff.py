@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from bot.clock import (
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 1
 MAX_REPLY_TEXT = 4000
+# A queued member's messages are acknowledged at most this often (questions always).
+ACK_INTERVAL = timedelta(minutes=3)
+URGENT_REASONS = frozenset({"emergency", "crisis"})
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,31 @@ class Handoffs:
             await self._rasa_best_effort("pause", self.rasa.pause(conversation.rasa_sender))
         wait = await self.estimate(conversation.id)
         text = (messages.still_queued(wait) if outcome.already_waiting
-                else messages.queued(wait, emergency))
+                else messages.queued(wait, emergency, call_center_open(now)))
         return await self.outbox.say(outcome.conversation, "system", [{"text": text}])
+
+    async def while_queued(self, conversation: ConversationRef, text: str,
+                           asks_for_a_person: bool = False) -> List[OutgoingMessage]:
+        """A member's message while waiting for a manager: never silence. A question
+        about the wait (还要等多久, 人呢) and, after an emergency or a crisis, a question
+        about what to do (我该怎么办) are always answered; anything else is acknowledged
+        at most once every ACK_INTERVAL (the member is not flooded)."""
+        now = self.clock.now()
+
+        def read(session):
+            handoff = queue.active_handoff(session, conversation.id)
+            return (handoff.reason if handoff is not None else None,
+                    store.last_outbound_at(session, conversation.id))
+
+        reason, last_told = await self.pool.read(read)
+        asked_wait = asks_for_a_person or messages.asks_about_wait(text)
+        urgent_question = reason in URGENT_REASONS and messages.asks_what_to_do(text)
+        if (not asked_wait and not urgent_question and last_told is not None
+                and now - last_told < ACK_INTERVAL):
+            return []
+        wait = await self.estimate(conversation.id)
+        reply = messages.while_queued(wait, reason, asked_wait, call_center_open(now))
+        return await self.outbox.say(conversation, "system", [{"text": reply}])
 
     async def claim(self, conversation_id: int, actor: Actor) -> ConversationRef:
         """Raises queue.QueueConflict when another manager was first."""
@@ -186,27 +213,38 @@ class Handoffs:
             [{"event": "bot", "text": text, "metadata": {"manager": actor.username}}]))
         return sent
 
-    async def hand_back(self, conversation_id: int, actor: Actor) -> ConversationRef:
-        """Back to the bot, which resumes and tells the member a manager handled it."""
+    async def hand_back(self, conversation_id: int, actor: Actor,
+                        reason: str = "") -> ConversationRef:
+        """Back to the bot, which resumes and tells the member a manager handled it, or,
+        when the member's last message went unanswered, the gateway says so plainly."""
         now = self.clock.now()
-        conversation = await self.pool.write(lambda s: queue.release(
-            s, conversation_id, actor.id, actor.is_admin, now, "handed_back"))
+
+        def release(session):
+            left_unanswered = queue.unanswered(session, conversation_id)
+            return left_unanswered, queue.release(session, conversation_id, actor.id,
+                                                  actor.is_admin, now, "handed_back", reason)
+
+        left_unanswered, conversation = await self.pool.write(release)
         self.outbox.changed(conversation_id)
         bot_messages = await self._rasa_best_effort(
             "hand back", self.rasa.hand_back(conversation.rasa_sender))
         texts, _ = split_replies(bot_messages or [])
-        if texts:
+        if left_unanswered:
+            await self.outbox.say(conversation, "system",
+                                  [{"text": messages.handed_back_unanswered()}])
+        elif texts:
             await self.outbox.say(conversation, "bot", texts)
         else:
             await self.outbox.say(conversation, "system",
                                   [{"text": messages.handed_back_fallback()}])
         return conversation
 
-    async def close(self, conversation_id: int, actor: Actor) -> ConversationRef:
+    async def close(self, conversation_id: int, actor: Actor,
+                    reason: str = "") -> ConversationRef:
         """End the conversation; the member's next message starts with the bot again."""
         now = self.clock.now()
         conversation = await self.pool.write(lambda s: queue.release(
-            s, conversation_id, actor.id, actor.is_admin, now, "closed"))
+            s, conversation_id, actor.id, actor.is_admin, now, "closed", reason))
         self.outbox.changed(conversation_id)
         await self._rasa_best_effort("resume", self.rasa.resume(conversation.rasa_sender))
         await self.outbox.say(conversation, "system", [{"text": messages.conversation_closed()}])

@@ -3,6 +3,7 @@ hours, apologies) and to managers (notices, labels). The bot's own answers live 
 domain/*.yml; the call centre's numbers and hours come from the handbook (DOMAIN.md)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional, Sequence
 
 from bot.gateway.waits import WaitEstimate
@@ -120,18 +121,56 @@ def _wait_sentence(wait: WaitEstimate) -> str:
     return f"{queue}，预计等待约{wait.minutes}分钟。"
 
 
-def queued(wait: WaitEstimate, emergency: bool) -> str:
-    """Joined the managers' queue (08:30–20:30)."""
+def queued(wait: WaitEstimate, emergency: bool, call_center_is_open: bool = False) -> str:
+    """Joined the managers' queue (08:30–20:30). An emergency facing a long or unknown
+    wait is told again not to wait for a reply."""
     first = ("已为您紧急转接私人健康管家，您会被优先处理。" if emergency
              else "已为您转接私人健康管家，管家会在这里直接回复您。")
     closing = ("管家今天服务到20:30，如果今天来不及回复，明天08:30后会优先联系您。"
                if wait.may_miss_closing else "")
-    return f"{first}{_wait_sentence(wait)}{closing}"
+    long_wait = wait.minutes is None or wait.over_an_hour or wait.minutes > 15
+    urgent = _urgent_line("emergency", call_center_is_open) if emergency and long_wait else ""
+    return f"{first}{_wait_sentence(wait)}{closing}{urgent}"
 
 
 def still_queued(wait: WaitEstimate) -> str:
     """Asked again while already waiting."""
     return f"您已经在等待私人健康管家了，{_wait_sentence(wait)}"
+
+
+# While queued: the member asks about the wait (还要等多久, 人呢), or what to do now.
+_ASKS_ABOUT_WAIT = re.compile(r"等多久|多久|多长时间|人呢|有人吗|有没有人|还没人|怎么还没|咋还没|还没来|"
+                              r"什么时候(?:能|才|会)?(?:回|轮|到|有人)|啥时候|排到|轮到|第几|前面还有|还要等|"
+                              r"等(?:了)?(?:好久|半天|这么久|很久|一个小时)|在吗|在不在")
+_ASKS_WHAT_TO_DO = re.compile(r"怎么办|咋办|咋整|咋弄|怎么弄|该怎么|怎么做|要不要(?:去|打|叫)|"
+                              r"(?:去|上)医院吗|打120吗|叫救护车吗|能做什么|做点什么")
+
+
+def asks_about_wait(text: str) -> bool:
+    return bool(_ASKS_ABOUT_WAIT.search(text or ""))
+
+
+def asks_what_to_do(text: str) -> bool:
+    return bool(_ASKS_WHAT_TO_DO.search(text or ""))
+
+
+def _urgent_line(reason: Optional[str], call_center_is_open: bool) -> str:
+    """What a member waiting after an emergency or a crisis is told again: not to wait."""
+    if reason == "crisis":
+        return "如果有伤害自己的念头，请立即拨打心理援助热线12356，或拨打120/110。"
+    if reason == "emergency":
+        phone = f"也可以致电{CALL_CENTER}，现在可以接听。" if call_center_is_open else ""
+        return f"如果情况紧急或加重，请立即拨打120，不要等管家回复。{phone}"
+    return ""
+
+
+def while_queued(wait: WaitEstimate, reason: Optional[str], asked_wait: bool,
+                 call_center_is_open: bool) -> str:
+    """A member's message while waiting in the managers' queue: never silence."""
+    urgent = _urgent_line(reason, call_center_is_open)
+    if asked_wait:
+        return f"{urgent}您已经在等待私人健康管家了，{_wait_sentence(wait)}"
+    return f"{urgent}收到，管家接入后会看到您的全部留言。{_wait_sentence(wait)}"
 
 
 def out_of_hours(manager_back: str, ticket: str, call_center_open: bool,
@@ -159,6 +198,13 @@ def manager_calls_back(display_name: str) -> str:
 def handed_back_fallback() -> str:
     """Said when the bot cannot say utter_handed_back itself (Rasa unreachable)."""
     return "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
+
+
+def handed_back_unanswered() -> str:
+    """Hand back while the member's last message has had no manager's answer: no claim
+    that it was handled."""
+    return ("您刚才的留言管家还没来得及回复，接下来先由智能助手为您服务。"
+            "如果还需要人工，随时发“转人工”。")
 
 
 def conversation_closed() -> str:
@@ -191,6 +237,7 @@ NOTICES = {
     "not_owner": "只有接入该会话的管家才能执行此操作，请先接入。",
     "not_queued": "该会话当前不在排队中。",
     "handed_back": "已交还智能助手，会员已收到通知。",
+    "urgent_unanswered": "这是紧急会话，还没有回复会员：请先回复，或写明原因（如已电话联系）后再操作。",
     "closed": "会话已结束，会员已收到通知。",
     "replied": "已发送。",
     "note_saved": "内部备注已保存（会员看不到）。",

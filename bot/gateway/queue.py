@@ -3,6 +3,7 @@ conditional UPDATE, so two managers never own one conversation), hand back and c
 Synchronous functions of a session; bot/gateway/handoff.py runs them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional
@@ -10,7 +11,7 @@ from typing import List, Optional
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.gateway.models import CallbackTicket, Conversation, Handoff, Message, User
+from bot.gateway.models import CallbackTicket, Conversation, Handoff, Message, Note, User
 from bot.gateway.store import ref
 from bot.gateway.types import ConversationRef
 from bot.gateway.waits import HISTORY_CLAIMS, HISTORY_WINDOW, Claim
@@ -226,11 +227,51 @@ def require_owner(session: Session, conversation_id: int, user_id: int) -> Conve
     return ref(conversation)
 
 
+# Handed off for these, a conversation is never ended without a reply or a stated reason.
+URGENT_REASONS = frozenset({"emergency", "crisis"})
+
+
+def _manager_replies(session: Session, conversation_id: int,
+                     handoff: Optional[Handoff]) -> List[int]:
+    """The ids of what managers wrote to the member in this handoff (the greeting the
+    claim sends is not a reply)."""
+    if handoff is None or handoff.claimed_at is None:
+        return []
+    ids = list(session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.author == "manager",
+                                 Message.created_at >= handoff.claimed_at)
+        .order_by(Message.id)).scalars())
+    return ids[1:]
+
+
+# A thank-you or an okay needs no answer (谢谢, 好的👌, 嗯嗯, 收到).
+_ACKNOWLEDGEMENT = re.compile(r"^(?:谢谢|多谢|感谢|谢啦|好的|好|嗯|哦|噢|ok|okay|收到|明白|知道了|行|可以|"
+                              r"没问题|辛苦了|麻烦了|[\s,.!~，。！～👌👍🙏❤️]|\[[^\]]{1,5}\])+$",
+                              re.IGNORECASE)
+
+
+def unanswered(session: Session, conversation_id: int) -> bool:
+    """Whether the member's latest message that asks for something (not a thank-you)
+    came after the last manager reply of the current handoff, or no manager replied."""
+    said = session.execute(
+        select(Message.id, Message.text).where(Message.conversation_id == conversation_id,
+                                               Message.author == "member")
+        .order_by(Message.id.desc()).limit(20)).all()
+    last_member = next((row.id for row in said if not _ACKNOWLEDGEMENT.match(row.text or "")),
+                       None)
+    if last_member is None:
+        return False
+    replies = _manager_replies(session, conversation_id, active_handoff(session, conversation_id))
+    return not replies or last_member > replies[-1]
+
+
 def release(session: Session, conversation_id: int, user_id: int, may_override: bool,
-            now: datetime, outcome: str) -> ConversationRef:
+            now: datetime, outcome: str, reason: str = "") -> ConversationRef:
     """End the person's part: hand back to the bot ("handed_back", state bot) or close
     ("closed", state closed). The owner may; an admin (may_override) may for anyone; a
-    waiting conversation may be closed by any manager."""
+    waiting conversation may be closed by any manager. An emergency or crisis that no
+    manager answered needs the reason (已电话联系, 会员已就医 ...), kept as a note."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise QueueConflict("not_found")
@@ -239,6 +280,15 @@ def release(session: Session, conversation_id: int, user_id: int, may_override: 
         raise QueueConflict("not_owner")
     if not (waiting_close or may_override or conversation.owner_id == user_id):
         raise QueueConflict("not_owner")
+    reason = (reason or "").strip()
+    if conversation.handoff_reason in URGENT_REASONS:
+        if not reason and not _manager_replies(session, conversation_id,
+                                               active_handoff(session, conversation_id)):
+            raise QueueConflict("urgent_unanswered")
+    if reason:
+        label = "交还智能助手" if outcome == "handed_back" else "结束会话"
+        session.add(Note(conversation_id=conversation_id, user_id=user_id,
+                         text=f"{label}原因：{reason}", created_at=now))
     conversation.state = "bot" if outcome == "handed_back" else "closed"
     conversation.owner_id = None
     conversation.priority = 0

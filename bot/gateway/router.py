@@ -460,11 +460,12 @@ class Router:
             except RasaUnavailable:
                 understanding = Understanding.from_parse(parse, {})
         await self._answer(stored, "manager", understanding, "system", [], member)
-        if (conversation.state == "queued" and understanding is not None
-                and understanding.intent == REQUEST_HUMAN_INTENT):
-            # "还要等多久？人呢？": still waiting, so say the place and the wait again.
-            return await self.handoffs.request(conversation, HandoffRequest("request_human", 1))
-        return []
+        if conversation.state != "queued":
+            return []       # a manager has the conversation: they answer
+        # Never a silent queue: acknowledged, the wait said again when asked (还要等多久？
+        # 人呢？找人工), 120 repeated after an emergency.
+        asks = understanding is not None and understanding.intent == REQUEST_HUMAN_INTENT
+        return await self.handoffs.while_queued(conversation, message.text or "", asks)
 
     async def _emergency_while_paused(
             self, stored: StoredMessage, message: MemberMessage,

@@ -249,6 +249,14 @@ def transcript(session: Session, conversation_id: int, after_id: int = 0) -> Lis
     ).scalars())
 
 
+def last_outbound_at(session: Session, conversation_id: int) -> Optional[datetime]:
+    """When the member was last written to in this conversation (by anyone), or None."""
+    return session.execute(
+        select(Message.created_at).where(Message.conversation_id == conversation_id,
+                                         Message.direction == "out")
+        .order_by(Message.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def offered_buttons(session: Session, conversation_id: int,
                     before_message_id: int) -> List[Dict[str, Any]]:
     """The quick replies of the latest reply with buttons since the member's previous

@@ -412,3 +412,52 @@ async def test_a_thank_you_after_the_last_reply_needs_no_answer(parts):
     _member_says(p, conversation, "好的 谢谢👍")
     await p.handoffs.hand_back(conversation.id, manager)
     assert "处理好了" in p.channel.texts(conversation.id)[-1]
+
+
+# ----------------------------------------------- nobody claims: told, a callback filed
+
+
+async def test_a_member_nobody_claims_is_told_and_gets_a_callback_once(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("unclaimed")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    p.at("2026-11-24T10:19:00")
+    assert await p.handoffs.sweep_unclaimed() == 0
+    p.at("2026-11-24T10:21:00")
+    assert await p.handoffs.sweep_unclaimed() == 1
+    told = p.channel.texts(conversation.id)[-1]
+    with p.db.reading() as session:
+        [ticket] = session.execute(select(CallbackTicket)).scalars()
+    assert told.startswith("抱歉，您已经等了21分钟，管家们还在忙，暂时没能接入。")
+    assert ticket.reference in told and "不会断开" in told and "952299" in told
+    assert p.row(Conversation, conversation.id).state == "queued"     # still claimable
+    p.at("2026-11-24T10:40:00")
+    assert await p.handoffs.sweep_unclaimed() == 0                       # once per handoff
+    manager = p.manager("wu")
+    await p.handoffs.claim(conversation.id, manager)
+    assert p.row(CallbackTicket, ticket.id).status == "claimed"          # served by the claim
+    await p.handoffs.reply(conversation.id, manager, "久等了")
+    await p.handoffs.hand_back(conversation.id, manager)
+    assert p.row(CallbackTicket, ticket.id).status == "done"
+
+
+async def test_an_unclaimed_emergency_is_told_sooner_with_120_first(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation = p.conversation("unclaimed-emergency")
+    await p.handoffs.request(conversation, EMERGENCY)
+    p.at("2026-11-24T10:06:00")
+    assert await p.handoffs.sweep_unclaimed() == 1
+    told = p.channel.texts(conversation.id)[-1]
+    assert told.startswith("如果情况紧急或加重，请立即拨打120") and "952299" in told
+
+
+async def test_still_waiting_at_closing_is_called_back_in_the_morning(parts):
+    p = await parts("2026-11-24T20:20:00")
+    conversation = p.conversation("late")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    p.at("2026-11-24T20:45:00")
+    assert await p.handoffs.sweep_unclaimed() == 1
+    with p.db.reading() as session:
+        [ticket] = session.execute(select(CallbackTicket)).scalars()
+    assert ticket.due_at.isoformat() == "2026-11-25T08:30:00+08:00"
+    assert "管家将于明天08:30上线" in p.channel.texts(conversation.id)[-1]

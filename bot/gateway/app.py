@@ -29,7 +29,7 @@ from bot.gateway.pending import Retrier
 from bot.gateway.rasa import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.settings import Settings, SettingsError
-from bot.gateway.tasks import Tasks
+from bot.gateway.tasks import Every, Tasks
 from bot.identity import SECRET_ENV
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class Gateway:
                              self.members, self.tasks)
         # Messages kept while Rasa was away, sent again once it answers (docs/gateway.md).
         self.retrier = Retrier(self.pool, self.rasa.healthy, self.router.retry)
+        # Members nobody claimed in time: told, a callback filed (docs/gateway.md).
+        self.sweeper = Every(60, self.handoffs.sweep_unclaimed, "the unclaimed-queue sweep")
         self.channels = (channels or default_channels)(self)
         for adapter in self.channels:
             self.outbox.register(adapter)
@@ -76,10 +78,12 @@ class Gateway:
         self.pool.start()
         await self.rasa.start()
         self.retrier.start()
+        self.sweeper.start()
         await self.hub.start()
 
     async def stop(self) -> None:
         await self.retrier.stop()
+        await self.sweeper.stop()
         await self.tasks.stop()
         await self.hub.stop()
         await self.rasa.stop()

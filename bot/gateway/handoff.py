@@ -37,7 +37,10 @@ DEFAULT_PRIORITY = 1
 MAX_REPLY_TEXT = 4000
 # A queued member's messages are acknowledged at most this often (questions always).
 ACK_INTERVAL = timedelta(minutes=3)
-URGENT_REASONS = frozenset({"emergency", "crisis"})
+URGENT_REASONS = queue.URGENT_REASONS
+# Nobody claimed in this time: the member is told, a callback filed, the phone offered.
+UNCLAIMED_AFTER = timedelta(minutes=20)
+URGENT_UNCLAIMED_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,33 @@ class Handoffs:
         wait = await self.estimate(conversation.id)
         reply = messages.while_queued(wait, reason, asked_wait, call_center_open(now))
         return await self.outbox.say(conversation, "system", [{"text": reply}])
+
+    async def sweep_unclaimed(self) -> int:
+        """Members nobody claimed in time are told so honestly, get a callback ticket
+        (the conversation stays claimable) and the phone line; 120 again after an
+        emergency. Once per handoff, whichever replica sweeps first. How many told."""
+        now = self.clock.now()
+        late = await self.pool.read(
+            lambda s: queue.overdue(s, now, UNCLAIMED_AFTER, URGENT_UNCLAIMED_AFTER))
+        due = now if managers_open(now) else next_manager_opening(now)
+        told = 0
+        for conversation_id in late:
+            def file(session, conversation_id=conversation_id):
+                ticket = queue.file_unclaimed_callback(session, conversation_id, now, due)
+                current = session.get(Conversation, conversation_id)
+                return ticket, store.ref(current), current.handoff_reason, current.queued_at
+
+            ticket, conversation, reason, queued_at = await self.pool.write(file)
+            if ticket is None:
+                continue
+            self.outbox.changed(conversation_id)
+            text = messages.unclaimed(
+                queue.waited_minutes(queued_at, now), ticket.reference, reason,
+                None if managers_open(now) else describe_wait_until(now, due),
+                call_center_open(now))
+            await self.outbox.say(conversation, "system", [{"text": text}])
+            told += 1
+        return told
 
     async def claim(self, conversation_id: int, actor: Actor) -> ConversationRef:
         """Raises queue.QueueConflict when another manager was first."""

@@ -200,6 +200,17 @@ def handed_back_fallback() -> str:
     return "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
 
 
+def unclaimed(waited_minutes: float, ticket: str, reason: Optional[str],
+              manager_back: Optional[str], call_center_is_open: bool) -> str:
+    """Nobody took the member in time: said honestly, with the callback and the phone."""
+    urgent = _urgent_line(reason, call_center_is_open)
+    when = f"管家将于{manager_back}上线，会优先联系您" if manager_back else "管家一有空会优先联系您"
+    phone = (f"如需尽快处理，可以致电{CALL_CENTER}（现在可以接听）。"
+             if call_center_is_open and reason != "emergency" else "")
+    return (f"{urgent}抱歉，您已经等了{max(int(waited_minutes), 1)}分钟，管家们还在忙，暂时没能接入。"
+            f"已为您登记回访（编号{ticket}），{when}；您也可以继续在这里留言，不会断开。{phone}")
+
+
 def handed_back_unanswered() -> str:
     """Hand back while the member's last message has had no manager's answer: no claim
     that it was handled."""

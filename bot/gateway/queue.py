@@ -185,7 +185,51 @@ def claim(session: Session, conversation_id: int, user_id: int, now: datetime) -
     handoff = active_handoff(session, conversation_id)
     if handoff is not None:
         handoff.claimed_by, handoff.claimed_at = user_id, now
+    # A callback filed while it waited is served by this claim (closed with the handoff).
+    session.execute(update(CallbackTicket).where(
+        CallbackTicket.conversation_id == conversation_id, CallbackTicket.status == "open"
+    ).values(status="claimed", claimed_by=user_id, claimed_at=now))
     return ref(conversation)
+
+
+def overdue(session: Session, now: datetime, after: timedelta,
+            urgent_after: timedelta) -> List[int]:
+    """Waiting conversations no manager claimed in time (sooner for an emergency or a
+    crisis) that have no open callback ticket yet."""
+    rows = session.execute(
+        select(Conversation.id, Conversation.queued_at, Conversation.handoff_reason)
+        .where(Conversation.state == "queued", Conversation.queued_at <= now - urgent_after)
+    ).all()
+    late = [row.id for row in rows
+            if row.queued_at <= now - (urgent_after if row.handoff_reason in URGENT_REASONS
+                                       else after)]
+    if not late:
+        return []
+    ticketed = set(session.execute(
+        select(CallbackTicket.conversation_id).where(
+            CallbackTicket.conversation_id.in_(late),
+            CallbackTicket.status.in_(("open", "claimed")))).scalars())
+    return [conversation_id for conversation_id in late if conversation_id not in ticketed]
+
+
+def file_unclaimed_callback(session: Session, conversation_id: int, now: datetime,
+                            due_at: datetime) -> Optional[Ticket]:
+    """A callback for a member no manager took in time; the conversation stays in the
+    queue (still claimable). None when it was claimed meanwhile or already has one."""
+    conversation = session.get(Conversation, conversation_id)
+    handoff = active_handoff(session, conversation_id)
+    if conversation is None or conversation.state != "queued" or handoff is None:
+        return None
+    if session.execute(select(CallbackTicket.id).where(
+            CallbackTicket.conversation_id == conversation_id,
+            CallbackTicket.status.in_(("open", "claimed")))).first() is not None:
+        return None
+    ticket = CallbackTicket(conversation_id=conversation_id, handoff_id=handoff.id,
+                            reason=handoff.reason, priority=handoff.priority, created_at=now,
+                            due_at=due_at, status="open")
+    session.add(ticket)
+    session.flush()
+    return Ticket(ticket.id, conversation_id, ticket.reference, due_at, True)
 
 
 def claim_ticket(session: Session, ticket_id: int, user_id: int, now: datetime) -> ConversationRef:

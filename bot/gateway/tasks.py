@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Set, TypeVar
+from typing import Awaitable, Callable, Optional, Set, TypeVar
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,3 +41,34 @@ class Tasks:
     async def stop(self, timeout: float = 5.0) -> None:
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout)
+
+
+class Every:
+    """`work` every `seconds` until stopped; a failing round is logged and the next one
+    runs (the loop outlives one bad round)."""
+
+    def __init__(self, seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
+        self.seconds = seconds
+        self.work = work
+        self.what = what
+        self._task: Optional[asyncio.Task] = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            try:
+                await self.work()
+            except Exception:  # noqa: BLE001 - the loop must outlive one bad round
+                logger.exception("%s failed", self.what)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -167,6 +168,10 @@ def triage_report(model: Path, sections_of: Sequence[Tuple[str, str, bool]] = TR
                  urgent, [entry["text"] for entry in yaml.safe_load(
                     (TRIAGE / name).read_text(encoding="utf-8"))[section]])
                 for name, section, urgent in sections_of]
+    # Rasa's structured log prints every parsed message at debug level unless told
+    # otherwise: a report must never echo the held-out texts.
+    from rasa.utils.log_utils import configure_structlog
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
 
     async def intents() -> List[List[str]]:

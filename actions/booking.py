@@ -156,6 +156,11 @@ class ValidateBookingForm(FormValidationAction):
         if department is None:
             dispatcher.utter_message(response="utter_department_unknown", department=str(value))
             return {"department": None, "department_id": None}
+        if department.id == tracker.get_slot("department_id") and tracker.get_slot("visit_slot"):
+            # The same department again (Rasa validates the slots already filled when the
+            # form comes back after the summary): the proposed visit stands, so a time said
+            # alone (改到四点吧) keeps its day.
+            return {"department": department.name, "department_id": department.id}
         result: Dict[Text, Any] = {"department": department.name,
                                    "department_id": department.id, "visit_slot": None}
         hospital_id = tracker.get_slot("hospital_id")

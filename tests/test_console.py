@@ -524,3 +524,52 @@ def test_the_chat_refuses_an_unknown_token(console_gateway):
     answer = requests.get(console_gateway.url + "/chat/api/history", timeout=10,
                           headers={"Authorization": "Bearer nope"})
     assert answer.status_code == 401
+
+
+# ------------------------------------------------------------------ summary card
+
+
+def _understood(gateway: GatewayProcess, member: WebMember, slots: dict) -> None:
+    """What the bot had understood by the member's last message (as the router stores it)."""
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.writing() as session:
+            last = session.execute(select(Message).where(
+                Message.conversation_id == member.conversation_id, Message.author == "member")
+                .order_by(Message.id.desc())).scalars().first()
+            last.slots = slots
+    finally:
+        db.dispose()
+
+
+def test_the_summary_card_says_why_what_was_asked_and_what_the_bot_knew(console_gateway):
+    member = console_gateway.member()
+    member.say("帮我约华山医院皮肤科 下周三下午")
+    member.say("我爸突然胸口疼 出冷汗")
+    _understood(console_gateway, member, {
+        "hospital": "华山医院", "department": "皮肤科",
+        "time": {"start": "2026-12-02T13:00:00+08:00", "text": "下周三下午"},
+        "red_flag": "chest_pain", "session_started_metadata": {"channel": "web"}})
+    put_in_queue(console_gateway, member, "emergency", 3)
+    wang = console_gateway.console("wang")
+    data = wang.conversation(member.conversation_id)
+    card = data["card"]
+    assert (card["reason_label"], card["urgent"], card["emergency"]) == ("紧急情况", True, "胸痛/疑似心梗")
+    assert card["question"] == "我爸突然胸口疼 出冷汗"       # the words that raised it
+    assert card["facts"] == [{"label": "医院", "value": "华山医院"},
+                             {"label": "科室", "value": "皮肤科"},
+                             {"label": "时间", "value": "下周三下午"}]
+    page = wang.get(f"/console/conversations/{member.conversation_id}").text
+    assert 'id="summary-card"' in page and "胸痛/疑似心梗" in page
+    # The queue row of an emergency shows the emergency, not the last words.
+    member.say("好的 我等着")
+    row = next(i for i in wang.get("/console/api/queue").json()["items"]
+               if i["conversation_id"] == member.conversation_id)
+    assert row["preview"] == "我爸突然胸口疼 出冷汗"
+
+
+def test_a_reviewer_reads_the_summary_card_masked(console_gateway):
+    member = waiting_member(console_gateway, "我叫王小明 电话13812345678 想约皮肤科")
+    reviewer = console_gateway.console("zhao")          # a reviewer (tests/conftest.py)
+    card = reviewer.conversation(member.conversation_id)["card"]
+    assert "13812345678" not in card["question"] and "皮肤科" in card["question"]

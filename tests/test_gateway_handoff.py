@@ -461,3 +461,18 @@ async def test_still_waiting_at_closing_is_called_back_in_the_morning(parts):
         [ticket] = session.execute(select(CallbackTicket)).scalars()
     assert ticket.due_at.isoformat() == "2026-11-25T08:30:00+08:00"
     assert "管家将于明天08:30上线" in p.channel.texts(conversation.id)[-1]
+
+
+async def test_the_bots_summary_is_kept_on_the_handoff_else_the_members_last_words(parts):
+    p = await parts("2026-11-24T10:00:00")
+    asked = p.conversation("health")
+    request = HandoffRequest.from_custom({"handoff": {"reason": "health", "priority": 1,
+                                                      "summary": " 体检说甲状腺结节3类 严重吗 "}})
+    assert request == HandoffRequest("health", 1, "体检说甲状腺结节3类 严重吗")
+    await p.handoffs.request(asked, request)
+    plain = p.conversation("plain")
+    _member_says(p, plain, "我要找人工")
+    await p.handoffs.request(plain, REQUEST_HUMAN)
+    with p.db.reading() as session:
+        assert [h.summary for h in queue.handoffs_of(session, asked.id)] == ["体检说甲状腺结节3类 严重吗"]
+        assert [h.summary for h in queue.handoffs_of(session, plain.id)] == ["我要找人工"]

@@ -77,8 +77,13 @@ class Sight:
         """views.conversation_page's data."""
         if not self.masked:
             return data
+        card = data.get("card")
+        if card is not None:      # the member's words and the form's answers
+            card = {**card, "question": _text(card.get("question")),
+                    "facts": [{**fact, "value": _text(fact.get("value"))}
+                              for fact in card.get("facts") or []]}
         return {**data, "messages": [self.message(m) for m in data["messages"]],
-                "notes": [self.note(n) for n in data["notes"]]}
+                "notes": [self.note(n) for n in data["notes"]], "card": card}
 
     def queue(self, data: Dict[str, Any]) -> Dict[str, Any]:
         """views.queue_page's data: the previews are the member's last words."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Dict, List, Optional
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import wording
 from bot.console import accounts
 from bot.gateway import media, messages, queue, store
 from bot.gateway.models import Conversation, Message, User
@@ -91,6 +93,7 @@ def conversation_page(session: Session, conversation_id: int,
         return None
     return {
         "conversation": conversation_summary(c, _owner(session, c)),
+        "card": summary_card(session, c),
         "messages": message_views(session, store.transcript(session, c.id, after_id)),
         "notes": [accounts.note_view(n) for n in accounts.notes_of(session, c.id)],
         "handoffs": [{
@@ -109,6 +112,58 @@ def conversation_page(session: Session, conversation_id: int,
             "due_at": t.due_at.isoformat(), "status": t.status,
             "status_label": messages.TICKET_STATUSES[t.status],
         } for t in queue.tickets_of(session, c.id)],
+    }
+
+
+def _card_value(name: str, value: Any) -> Optional[str]:
+    """A slot as the summary card says it, or None when there is nothing to say."""
+    if value in (None, "", [], {}):
+        return None
+    try:
+        if name == "time" and isinstance(value, dict):
+            return str(value.get("text") or "") or None
+        if name == "visit_slot" and isinstance(value, dict):
+            return wording.slot_label(value)
+        if name == "appointment" and isinstance(value, dict):
+            return wording.appointment_label(value)
+        if name == "amount":
+            return f"{value}元"
+        if name == "change_kind":
+            return messages.CHANGE_KINDS.get(str(value))
+        if name == "emergency_patient":
+            return messages.EMERGENCY_PATIENTS.get(str(value))
+        if name == "emergency_notice" and isinstance(value, dict):
+            return str(value.get("reference") or "") or None
+    except (KeyError, TypeError, ValueError):
+        return None          # a slot in a shape the card does not know: left out
+    return value if isinstance(value, str) else None
+
+
+def summary_card(session: Session, c: Conversation) -> Optional[Dict[str, Any]]:
+    """The card at the top of a handed-off conversation: why, the member's question in
+    one line, what the bot had already understood or done (a form's answers, the
+    proposed visit, the emergency notice), and the emergency's kind. None when the
+    conversation was never handed off."""
+    handoffs = queue.handoffs_of(session, c.id)
+    if not handoffs:
+        return None
+    handoff = handoffs[-1]
+    latest = session.execute(
+        select(Message).where(Message.conversation_id == c.id, Message.author == "member",
+                              Message.slots.isnot(None), Message.id > 0)
+        .order_by(Message.id.desc()).limit(1)).scalar_one_or_none()
+    slots: Dict[str, Any] = dict(latest.slots or {}) if latest is not None else {}
+    facts = [{"label": label, "value": shown} for name, label in messages.CARD_FACTS
+             if (shown := _card_value(name, slots.get(name))) is not None]
+    flag = slots.get("red_flag")
+    return {
+        "reason_label": messages.REASONS.get(handoff.reason, handoff.reason),
+        "priority": handoff.priority,
+        "urgent": handoff.reason in queue.URGENT_REASONS,
+        "question": handoff.summary or "",
+        "facts": facts,
+        "emergency": messages.RED_FLAGS.get(str(flag), str(flag)) if flag else None,
+        "requested_at": handoff.requested_at.isoformat(),
     }
 
 

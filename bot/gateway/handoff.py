@@ -43,10 +43,14 @@ UNCLAIMED_AFTER = timedelta(minutes=20)
 URGENT_UNCLAIMED_AFTER = timedelta(minutes=5)
 
 
+SUMMARY_LIMIT = 200
+
+
 @dataclass(frozen=True)
 class HandoffRequest:
     reason: str
     priority: int
+    summary: str = ""       # the bot's one line (a health question's words), if any
 
     @classmethod
     def from_custom(cls, custom: Any) -> Optional["HandoffRequest"]:
@@ -62,7 +66,9 @@ class HandoffRequest:
             priority = int(body.get("priority", DEFAULT_PRIORITY))
         except (TypeError, ValueError):
             priority = DEFAULT_PRIORITY
-        return cls(reason, priority)
+        summary = body.get("summary")
+        return cls(reason, priority,
+                   summary.strip()[:SUMMARY_LIMIT] if isinstance(summary, str) else "")
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,9 @@ class Handoffs:
             current = session.get(Conversation, conversation.id)
             if within or current.state in ("queued", "human"):
                 return queue.enqueue(session, conversation.id, request.reason,
-                                     request.priority, now)
+                                     request.priority, now, request.summary)
             return queue.file_callback(session, conversation.id, request.reason,
-                                       request.priority, now, due)
+                                       request.priority, now, due, request.summary)
 
         outcome = await self.pool.write(decide)
         self.outbox.changed(conversation.id)

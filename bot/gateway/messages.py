@@ -235,6 +235,22 @@ REASONS = {
     "urgent_care": "需当天就医",
     "crisis": "心理危机",
 }
+# The summary card (bot/console/views.py summary_card): what the bot had understood.
+RED_FLAGS = {
+    "chest_pain": "胸痛/疑似心梗", "cardiac_arrest": "心跳呼吸骤停", "breathing": "呼吸困难",
+    "unconscious": "意识不清/晕倒", "bleeding": "大出血", "stroke": "疑似脑卒中",
+    "seizure": "抽搐", "anaphylaxis": "严重过敏", "injury": "严重外伤",
+    "poisoning": "中毒/过量服药", "burn": "烧烫伤", "choking": "噎呛窒息", "drowning": "溺水",
+    "electric_shock": "触电", "pregnancy": "孕产急症", "high_fever": "高热/中暑",
+    "general": "紧急情况", "self_harm": "自伤风险", "unspecified": "紧急情况（类型未明）",
+}
+CARD_FACTS = (("hospital", "医院"), ("department", "科室"), ("doctor", "医生"),
+              ("time", "时间"), ("visit_slot", "拟约时段"), ("appointment", "涉及的预约"),
+              ("change_kind", "要办的事"), ("treatment", "治疗项目"), ("amount", "预估费用"),
+              ("emergency_notice", "紧急就医通知"), ("emergency_patient", "就医的人"))
+CHANGE_KINDS = {"cancel": "取消预约", "reschedule": "改约"}
+EMERGENCY_PATIENTS = {"asked": "已问是否本人，待回答", "self": "被保险人本人", "other": "家人（非本人）",
+                      "unknown": "未说明", "crisis": "心理危机"}
 STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务中", "closed": "已结束"}
 ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}
 AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}

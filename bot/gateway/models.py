@@ -145,6 +145,8 @@ class Handoff(Base):
     claimed_at = Column(ShanghaiDateTime)
     ended_at = Column(ShanghaiDateTime)
     outcome = Column(String(20))
+    # What it is about in one line: the bot's summary, else the member's last words.
+    summary = Column(Text)
 
     claimer = relationship("User")
 

@@ -66,8 +66,19 @@ def active_handoff(session: Session, conversation_id: int) -> Optional[Handoff]:
     ).scalar_one_or_none()
 
 
-def _escalate(conversation: Conversation, handoff: Optional[Handoff], reason: str,
-              priority: int) -> None:
+SUMMARY_LIMIT = 200
+
+
+def _summary(session: Session, conversation_id: int, said: str) -> Optional[str]:
+    """The handoff's one line: the bot's summary, else the member's last words."""
+    if said.strip():
+        return said.strip()[:SUMMARY_LIMIT]
+    last = _last_member_words(session, conversation_id)
+    return last[:SUMMARY_LIMIT] if last else None
+
+
+def _escalate(session: Session, conversation: Conversation, handoff: Optional[Handoff],
+              reason: str, priority: int, summary: str) -> None:
     """A more urgent reason (an emergency while waiting) moves it up and says why."""
     if priority > conversation.priority:
         conversation.priority = priority
@@ -75,15 +86,16 @@ def _escalate(conversation: Conversation, handoff: Optional[Handoff], reason: st
         if handoff is not None:
             handoff.priority = priority
             handoff.reason = reason
+            handoff.summary = _summary(session, conversation.id, summary)
 
 
 def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
-            now: datetime) -> Enqueued:
+            now: datetime, summary: str = "") -> Enqueued:
     """Within the managers' hours: the conversation waits for a manager."""
     conversation = session.get(Conversation, conversation_id)
     if conversation.state in ("queued", "human"):
         handoff = active_handoff(session, conversation_id)
-        _escalate(conversation, handoff, reason, priority)
+        _escalate(session, conversation, handoff, reason, priority, summary)
         return Enqueued(ref(conversation), handoff.id if handoff else 0, True)
     # An overnight request still open is covered by this one: one queue item.
     earlier = active_handoff(session, conversation_id)
@@ -94,7 +106,8 @@ def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
         CallbackTicket.conversation_id == conversation_id, CallbackTicket.status == "open"
     ).values(status="done"))
     handoff = Handoff(conversation_id=conversation_id, reason=reason, priority=priority,
-                      requested_at=now, within_hours=True)
+                      requested_at=now, within_hours=True,
+                      summary=_summary(session, conversation_id, summary))
     session.add(handoff)
     conversation.state = "queued"
     conversation.priority = priority
@@ -107,7 +120,7 @@ def enqueue(session: Session, conversation_id: int, reason: str, priority: int,
 
 
 def file_callback(session: Session, conversation_id: int, reason: str, priority: int,
-                  now: datetime, due_at: datetime) -> Ticket:
+                  now: datetime, due_at: datetime, summary: str = "") -> Ticket:
     """Outside the managers' hours: a callback ticket for the morning queue (one open
     ticket per conversation; asking again raises its priority, never duplicates it)."""
     open_ticket = session.execute(
@@ -119,10 +132,12 @@ def file_callback(session: Session, conversation_id: int, reason: str, priority:
             open_ticket.priority, open_ticket.reason = priority, reason
             handoff = session.get(Handoff, open_ticket.handoff_id)
             handoff.priority, handoff.reason = priority, reason
+            handoff.summary = _summary(session, conversation_id, summary)
         return Ticket(open_ticket.id, conversation_id, open_ticket.reference,
                       open_ticket.due_at, False)
     handoff = Handoff(conversation_id=conversation_id, reason=reason, priority=priority,
-                      requested_at=now, within_hours=False)
+                      requested_at=now, within_hours=False,
+                      summary=_summary(session, conversation_id, summary))
     session.add(handoff)
     session.flush()
     ticket = CallbackTicket(conversation_id=conversation_id, handoff_id=handoff.id,
@@ -357,13 +372,23 @@ def _last_member_words(session: Session, conversation_id: int) -> str:
     return (text or "")[:80]
 
 
+def _preview(session: Session, conversation_id: int, reason: Optional[str]) -> str:
+    """A queue row's words: for an emergency or a crisis what it is about (the words
+    that raised it), not whatever the member said last; otherwise the last words."""
+    if reason in URGENT_REASONS:
+        handoff = active_handoff(session, conversation_id)
+        if handoff is not None and handoff.summary:
+            return handoff.summary[:80]
+    return _last_member_words(session, conversation_id)
+
+
 def waiting(session: Session) -> List[QueueItem]:
     """The queue: waiting conversations and open callback tickets, by priority and then
     by how long they have waited."""
     items = [
         QueueItem("conversation", c.id, c.id, f"{c.channel}:{c.external_id}",
                   c.handoff_reason or "request_human", c.priority, c.queued_at, None,
-                  _last_member_words(session, c.id))
+                  _preview(session, c.id, c.handoff_reason))
         for c in session.execute(select(Conversation).where(Conversation.state == "queued"))
         .scalars()
     ]
@@ -374,7 +399,7 @@ def waiting(session: Session) -> List[QueueItem]:
     ).all():
         items.append(QueueItem("ticket", ticket.id, c.id, f"{c.channel}:{c.external_id}",
                                ticket.reason, ticket.priority, ticket.created_at,
-                               ticket.due_at, _last_member_words(session, c.id)))
+                               ticket.due_at, _preview(session, c.id, ticket.reason)))
     return sorted(items, key=lambda item: (-item.priority, item.since, item.conversation_id))
 
 

@@ -400,7 +400,8 @@ def test_hand_back_without_the_bot_still_tells_the_member(console_gateway):
     answer = wang.post(path + "/handback")
     assert answer.json()["message"] == "已交还智能助手，会员已收到通知。"
     assert conversation_row(console_gateway, member.conversation_id).state == "bot"
-    assert member.history()[-1]["text"] == "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
+    assert member.history()[-2]["text"] == "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"
+    assert member.history()[-1]["text"].startswith("本次管家服务您满意吗")      # served: asked
     assert wang.post(path + "/handback").status_code == 409  # nothing left to hand back
 
 
@@ -410,7 +411,7 @@ def test_hand_back_with_the_members_question_unanswered_says_so(console_gateway)
     path = f"/console/conversations/{member.conversation_id}"
     wang.post(path + "/claim")
     assert wang.post(path + "/handback").json()["ok"]
-    assert member.history()[-1]["text"].startswith("您刚才的留言管家还没来得及回复")
+    assert member.history()[-2]["text"].startswith("您刚才的留言管家还没来得及回复")
 
 
 def test_an_unanswered_emergency_needs_a_reason_to_close(console_gateway):
@@ -435,7 +436,7 @@ def test_closing_tells_the_member_and_the_next_message_reopens_it(console_gatewa
     wang.post(path + "/claim")
     assert wang.post(path + "/close", as_json=False).status_code == 303
     assert conversation_row(console_gateway, member.conversation_id).state == "closed"
-    assert member.history()[-1]["text"].startswith("本次服务已结束")
+    assert member.history()[-2]["text"].startswith("本次服务已结束")
     member.say("还有一个问题")
     assert conversation_row(console_gateway, member.conversation_id).state == "bot"
 
@@ -573,3 +574,25 @@ def test_a_reviewer_reads_the_summary_card_masked(console_gateway):
     reviewer = console_gateway.console("zhao")          # a reviewer (tests/conftest.py)
     card = reviewer.conversation(member.conversation_id)["card"]
     assert "13812345678" not in card["question"] and "皮肤科" in card["question"]
+
+
+# ------------------------------------------------------------------ satisfaction
+
+
+def test_a_served_member_rates_the_service_and_the_console_shows_it(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    wang.post(path + "/reply", {"text": "直付卡在公众号里就能看到。"})
+    wang.post(path + "/close")
+    survey = member.history()[-1]
+    assert survey["text"].startswith("本次管家服务您满意吗")
+    assert [b["payload"] for b in survey["buttons"]] == ["1", "2", "3", "4", "5"]
+    thanks = member.say("4 等太久了")            # no bot needed: the gateway records it
+    assert [r["text"] for r in thanks["replies"]] == [
+        "感谢您的评价，我们会认真改进。如果问题还没解决，随时发“转人工”。"]
+    page = wang.get("/console/satisfaction").text
+    assert "王芳" in page and "4.00" in page and "等太久了" in page
+    reviewer = console_gateway.console("zhao").get("/console/satisfaction")
+    assert reviewer.status_code == 200 and "王芳" in reviewer.text

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot.clock import SHANGHAI, Clock
 from bot.db import Database, DatabasePool
-from bot.gateway import queue, store
+from bot.gateway import queue, satisfaction, store
 from bot.gateway.channels.base import ChannelAdapter
 from bot.gateway.handoff import Actor, HandoffRequest, Handoffs, split_replies
 from bot.gateway.live import Hub
-from bot.gateway.models import CallbackTicket, Conversation, Handoff, Note, User
+from bot.gateway.models import CallbackTicket, Conversation, Handoff, Note, Survey, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
 from bot.gateway.store import migrate
@@ -259,9 +259,10 @@ async def test_claim_is_atomic_and_hand_back_returns_the_conversation_to_the_bot
     assert (row.state, row.owner_id, row.priority) == ("bot", None, 0)
     handoff = p.row(Handoff, 1)
     assert (handoff.claimed_by, handoff.outcome) == (wang.id, "handed_back")
-    assert p.channel.texts(conversation.id)[-3:] == [
+    assert p.channel.texts(conversation.id)[-4:] == [
         "您好，我是您的私人健康管家管家wang，接下来由我为您服务。", "您好",
-        "健康管家已经为您处理好了，接下来由智能助手继续为您服务。"]
+        "健康管家已经为您处理好了，接下来由智能助手继续为您服务。",
+        "本次管家服务您满意吗？请选一个数字回复，也可以在数字后写上您的意见（如「4 等太久了」）。"]
 
 
 def test_the_bot_payload_is_never_shown_and_the_most_urgent_request_wins():
@@ -397,7 +398,7 @@ async def test_hand_back_tells_the_truth_when_the_last_message_was_not_answered(
     await p.handoffs.reply(conversation.id, manager, "您好，请问有什么可以帮您")
     _member_says(p, conversation, "我想问下直付卡丢了怎么办")
     await p.handoffs.hand_back(conversation.id, manager)
-    last = p.channel.texts(conversation.id)[-1]
+    last = p.channel.texts(conversation.id)[-2]      # then the satisfaction survey
     assert last.startswith("您刚才的留言管家还没来得及回复") and "处理好了" not in last
 
 
@@ -411,7 +412,7 @@ async def test_a_thank_you_after_the_last_reply_needs_no_answer(parts):
     await p.handoffs.reply(conversation.id, manager, "已经为您补发了电子直付卡")
     _member_says(p, conversation, "好的 谢谢👍")
     await p.handoffs.hand_back(conversation.id, manager)
-    assert "处理好了" in p.channel.texts(conversation.id)[-1]
+    assert "处理好了" in p.channel.texts(conversation.id)[-2]
 
 
 # ----------------------------------------------- nobody claims: told, a callback filed
@@ -476,3 +477,78 @@ async def test_the_bots_summary_is_kept_on_the_handoff_else_the_members_last_wor
     with p.db.reading() as session:
         assert [h.summary for h in queue.handoffs_of(session, asked.id)] == ["体检说甲状腺结节3类 严重吗"]
         assert [h.summary for h in queue.handoffs_of(session, plain.id)] == ["我要找人工"]
+
+
+
+# ---------------------------------------------------------------- satisfaction (满意度)
+
+
+def _sent(p: Parts, conversation: ConversationRef) -> List[OutgoingMessage]:
+    return [m for cid, m in p.channel.sent if cid == conversation.id]
+
+
+async def _served(p: Parts, name: str) -> Tuple[ConversationRef, Actor]:
+    manager = p.manager(name)
+    conversation = p.conversation(f"served-{name}")
+    _member_says(p, conversation, "直付卡怎么用")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, manager)
+    await p.handoffs.reply(conversation.id, manager, "出示电子直付卡就可以")
+    return conversation, manager
+
+
+async def test_a_served_member_is_asked_once_with_five_numbered_choices(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation, manager = await _served(p, "he")
+    await p.handoffs.close(conversation.id, manager)
+    survey = _sent(p, conversation)[-1]
+    assert survey.text.startswith("本次管家服务您满意吗")
+    assert [(b["title"], b["payload"]) for b in survey.buttons] == [
+        ("1 非常满意", "1"), ("2 满意", "2"), ("3 一般", "3"), ("4 不满意", "4"),
+        ("5 非常不满意", "5")]
+    with p.db.reading() as session:
+        [asked] = session.execute(select(Survey)).scalars()
+        assert (asked.manager_id, asked.rating) == (manager.id, None)
+
+
+async def test_nobody_served_no_survey(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("lu")
+    conversation = p.conversation("never-claimed")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.close(conversation.id, manager)      # closed while waiting
+    with p.db.reading() as session:
+        assert session.execute(select(Survey)).first() is None
+
+
+@pytest.mark.parametrize("text, rating, comment", [
+    ("1", 1, None), ("4 等太久了", 4, "等太久了"), ("② 回复有点慢", 2, "回复有点慢"),
+    ("非常满意 谢谢", 1, "谢谢"), ("五", 5, None)])
+def test_ratings_are_read_with_their_comment(text, rating, comment):
+    assert satisfaction.parse_rating(text) == (rating, comment or "")
+
+
+@pytest.mark.parametrize("text", ["12月3号上午", "1个问题", "一下", "满意吗", "我想问下直付", ""])
+def test_other_messages_are_no_rating(text):
+    assert satisfaction.parse_rating(text) is None
+
+
+async def test_the_first_message_answers_the_survey_or_lets_it_lapse(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation, manager = await _served(p, "ma")
+    await p.handoffs.hand_back(conversation.id, manager)
+    now = p.clock.now()
+    with p.db.writing() as session:
+        assert satisfaction.answer(session, conversation.id, "3 一般 回复有点慢", now) == 3
+    with p.db.writing() as session:   # answered: a later "2" is a choice, not a rating
+        assert satisfaction.answer(session, conversation.id, "2", now) is None
+    other, manager2 = await _served(p, "niu")
+    await p.handoffs.hand_back(other.id, manager2)
+    with p.db.writing() as session:   # went on with something else: lapsed
+        assert satisfaction.answer(session, other.id, "我还想约个号", now) is None
+        assert satisfaction.answer(session, other.id, "1", now) is None
+    with p.db.reading() as session:
+        scores = {s.manager: s for s in satisfaction.by_manager(session, now - timedelta(days=30))}
+    assert (scores["管家ma"].asked, scores["管家ma"].answered, scores["管家ma"].average) == (1, 1, 3.0)
+    assert scores["管家ma"].comments == ["一般 回复有点慢"]
+    assert (scores["管家niu"].asked, scores["管家niu"].answered) == (1, 0)

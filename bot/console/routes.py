@@ -7,6 +7,7 @@ audited; reviewers read conversations masked (disclosure.py)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,9 @@ from bot.console.canned import canned_replies
 from bot.console.disclosure import SeenHub, sight
 from bot.console.parts import ConsoleParts
 from bot.console.throttle import InFlight
+from bot import privacy
 from bot.gateway import media, messages, store
+from bot.gateway import satisfaction as gw_satisfaction
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
 from bot.gateway.live import stream
 from bot.gateway.outbox import conversation_topic
@@ -36,6 +39,7 @@ from bot.review import metrics
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 REVIEW_ROLES = ("reviewer", "admin")  # the review pages; managers serve members
+SATISFACTION_DAYS = 30  # the 满意度 page's window
 # Threads for scrypt (tens of milliseconds of CPU each), apart from the database pool so
 # that a burst of logins never holds up members' messages.
 HASH_THREADS = 2
@@ -423,6 +427,19 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
                          "closed", release_detail(request))
 
     # ------------------------------------------------------------------ audit
+
+    @bp.get("/satisfaction")
+    @console_route()
+    async def satisfaction_page(request: Request, principal: Principal) -> HTTPResponse:
+        """满意度: per manager over the last 30 days (comments masked for reviewers)."""
+        since = parts.clock.now() - timedelta(days=SATISFACTION_DAYS)
+        scores = await parts.pool.read(lambda s: gw_satisfaction.by_manager(s, since))
+        if not principal.can_act:
+            scores = [dataclasses.replace(score, comments=[privacy.mask_for_display(c)
+                                                           for c in score.comments])
+                      for score in scores]
+        return await page("satisfaction.html", principal, scores=scores,
+                          days=SATISFACTION_DAYS, ratings=gw_satisfaction.RATINGS)
 
     @bp.get("/audit")
     @console_route(admin=True)

@@ -24,7 +24,7 @@ from bot.clock import (
     next_manager_opening,
 )
 from bot.db import DatabasePool
-from bot.gateway import messages, pending, queue, store
+from bot.gateway import messages, pending, queue, satisfaction, store
 from bot.gateway.models import HANDOFF_REASONS, Conversation
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -257,10 +257,12 @@ class Handoffs:
 
         def release(session):
             left_unanswered = queue.unanswered(session, conversation_id)
-            return left_unanswered, queue.release(session, conversation_id, actor.id,
-                                                  actor.is_admin, now, "handed_back", reason)
+            served = queue.active_handoff(session, conversation_id)
+            released = queue.release(session, conversation_id, actor.id, actor.is_admin, now,
+                                     "handed_back", reason)
+            return left_unanswered, released, satisfaction.ask(session, served, now)
 
-        left_unanswered, conversation = await self.pool.write(release)
+        left_unanswered, conversation, survey = await self.pool.write(release)
         self.outbox.changed(conversation_id)
         bot_messages = await self._rasa_best_effort(
             "hand back", self.rasa.hand_back(conversation.rasa_sender))
@@ -273,15 +275,30 @@ class Handoffs:
         else:
             await self.outbox.say(conversation, "system",
                                   [{"text": messages.handed_back_fallback()}])
+        if survey:
+            await self._ask_satisfaction(conversation)
         return conversation
+
+    async def _ask_satisfaction(self, conversation: ConversationRef) -> None:
+        buttons = [{"title": f"{rating} {label}", "payload": str(rating)}
+                   for rating, label in satisfaction.RATINGS.items()]
+        await self.outbox.say(conversation, "system",
+                              [{"text": messages.survey_question(), "buttons": buttons}])
 
     async def close(self, conversation_id: int, actor: Actor,
                     reason: str = "") -> ConversationRef:
         """End the conversation; the member's next message starts with the bot again."""
         now = self.clock.now()
-        conversation = await self.pool.write(lambda s: queue.release(
-            s, conversation_id, actor.id, actor.is_admin, now, "closed", reason))
+        def release(session):
+            served = queue.active_handoff(session, conversation_id)
+            released = queue.release(session, conversation_id, actor.id, actor.is_admin, now,
+                                     "closed", reason)
+            return released, satisfaction.ask(session, served, now)
+
+        conversation, survey = await self.pool.write(release)
         self.outbox.changed(conversation_id)
         await self._rasa_best_effort("resume", self.rasa.resume(conversation.rasa_sender))
         await self.outbox.say(conversation, "system", [{"text": messages.conversation_closed()}])
+        if survey:
+            await self._ask_satisfaction(conversation)
         return conversation

@@ -211,6 +211,18 @@ def unclaimed(waited_minutes: float, ticket: str, reason: Optional[str],
             f"已为您登记回访（编号{ticket}），{when}；您也可以继续在这里留言，不会断开。{phone}")
 
 
+def survey_question() -> str:
+    """满意度, once a manager's part ends; the options are the buttons (numbered lines on
+    WeChat), bot.gateway.satisfaction.RATINGS."""
+    return "本次管家服务您满意吗？请选一个数字回复，也可以在数字后写上您的意见（如「4 等太久了」）。"
+
+
+def survey_thanks(rating: int) -> str:
+    if rating <= 2:
+        return "感谢您的评价！有需要随时找我们。"
+    return "感谢您的评价，我们会认真改进。如果问题还没解决，随时发“转人工”。"
+
+
 def handed_back_unanswered() -> str:
     """Hand back while the member's last message has had no manager's answer: no claim
     that it was handled."""

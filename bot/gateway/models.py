@@ -173,6 +173,25 @@ class CallbackTicket(Base):
         return f"HF{self.due_at:%y%m%d}{self.id:04d}"
 
 
+class Survey(Base):
+    """满意度: asked once when a manager's part ends (hand back or close), answered with
+    one digit (1 best ... 5 worst) and an optional comment."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)",
+                                      name="rating"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    handoff_id = Column(ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False,
+                        unique=True)
+    manager_id = Column(ForeignKey("users.id"))     # who served the member
+    asked_at = Column(ShanghaiDateTime, nullable=False)
+    rating = Column(Integer)
+    comment = Column(Text)
+    answered_at = Column(ShanghaiDateTime)
+
+
 class ConsoleSession(Base):
     """A logged-in console session; the cookie holds the token, the table its hash."""
 

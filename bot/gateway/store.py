@@ -22,6 +22,7 @@ from bot.gateway.models import (
     Message,
     Note,
     OperatorAlert,
+    Survey,
     User,
     WebChatToken,
 )
@@ -338,7 +339,7 @@ def purge_member(session: Session, channel: str, external_id: str) -> int:
     number of conversations deleted."""
     ids = list(session.execute(select(Conversation.id).where(
         Conversation.channel == channel, Conversation.external_id == external_id)).scalars())
-    for model in (Media, Message, Note, CallbackTicket, WebChatToken):
+    for model in (Media, Message, Note, CallbackTicket, WebChatToken, Survey):
         session.execute(delete(model).where(model.conversation_id.in_(ids))
                         .execution_options(synchronize_session=False))
     session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids))

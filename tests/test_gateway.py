@@ -126,7 +126,8 @@ def test_asking_for_a_person_queues_pauses_the_bot_and_a_manager_hands_back(
     assert bot_events[-1]["text"] == "王先生您好，直付申请我来帮您办。"  # context for later
 
     assert wang.post(f"/console/conversations/{member.conversation_id}/handback").json()["ok"]
-    back = member.history()[-1]
+    back, survey = member.history()[-2:]
+    assert survey["text"].startswith("本次管家服务您满意吗")
     assert back["author"] == "bot" and "健康管家已经为您处理好了" in back["text"]
     assert tracker(rasa_server.url, member)["paused"] is False
     assert row(gateway_server, member.conversation_id).state == "bot"

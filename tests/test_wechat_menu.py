@@ -1,0 +1,78 @@
+"""The account's custom menu (bot/gateway/channels/wechat/menu.py): it fits WeChat's
+limits and puts a person one tap away, its keys are intents the bot knows, and the keys
+of an earlier version's menu still work."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+import yaml
+
+from bot.gateway.channels.wechat import menu
+from bot.gateway.channels.wechat.settings import DEFAULT_MENU_INTENTS, WeChatSettings
+from bot.processes import ROOT
+
+APP_ID = "wx5e1a7ed0c0de0015"
+
+
+def key_of(name: str) -> str:
+    return next(b["key"] for b in menu.buttons(menu.MENU) if b["name"] == name)
+
+
+# ------------------------------------------------------------------ the definition
+
+def test_the_menu_fits_wechats_limits_and_a_person_is_one_tap_away() -> None:
+    assert menu.problems(menu.MENU) == []
+    top = [b["name"] for b in menu.MENU["button"]]
+    assert top[:2] == ["转人工", "预约"] and len(top) == 3
+    assert {"预授权", "常见问题"} == {b["name"] for b in menu.MENU["button"][2]["sub_button"]}
+    assert {name: key_of(name) for name in ("转人工", "预约", "预授权", "常见问题")} == {
+        "转人工": "request_human", "预约": "book_appointment",
+        "预授权": "ask_preauth_required", "常见问题": "greet"}
+
+
+def _broken(change) -> Dict[str, Any]:
+    broken = copy.deepcopy(menu.MENU)
+    change(broken["button"])
+    return broken
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda b: b.append(menu.click("四", "goodbye")), "1-3 top-level buttons"),
+    (lambda b: b[0].update(name="转接人工客服"), "1-16 UTF-8 bytes"),  # 18 bytes
+    (lambda b: b[0].update(name="转接人工"), None),  # 12 bytes, 4 characters: fits
+    (lambda b: b[0].update(name="转人工服务"), "shown cut short"),  # 15 bytes, 5 characters
+    (lambda b: b[2]["sub_button"][0].update(name="预授权申请和材料说明"), "shown cut short"),
+    (lambda b: b[2]["sub_button"].extend([menu.click(str(i), f"k{i}") for i in range(4)]),
+     "at most 5 sub-buttons"),
+    (lambda b: b[1].update(key="k" * 129), "1-128 UTF-8 bytes"),
+    (lambda b: b[1].update(type="miniprogram"), "the type must be one of"),
+    (lambda b: b[1].update(type="view", url="ftp://example.com"), "http(s) URL"),
+    (lambda b: b[1].update(key="request_human"), "'request_human' is used twice"),
+])
+def test_the_check_names_what_wechat_would_refuse_or_cut_short(change, problem) -> None:
+    found = menu.problems(_broken(change))
+    assert (found == []) if problem is None else (problem in "; ".join(found)), found
+
+
+def _domain_intents() -> set:
+    intents = set()
+    for path in Path(ROOT, "domain").glob("*.yml"):
+        for entry in yaml.safe_load(path.read_text("utf-8")).get("intents") or []:
+            intents.add(entry if isinstance(entry, str) else next(iter(entry)))
+    return intents
+
+
+def test_every_key_is_an_intent_the_bot_knows_and_earlier_keys_still_work() -> None:
+    assert set(DEFAULT_MENU_INTENTS.values()) <= _domain_intents()
+    assert {key_of(name) for name in ("转人工", "预约", "预授权", "常见问题")} <= set(
+        DEFAULT_MENU_INTENTS)
+    assert {k: DEFAULT_MENU_INTENTS[k] for k in ("预约就诊", "预授权", "联系管家")} == {
+        "预约就诊": "book_appointment", "预授权": "ask_preauth_required",
+        "联系管家": "request_human"}
+    settings = WeChatSettings.from_env({
+        "HM_WECHAT_TOKEN": "t", "HM_WECHAT_APPID": APP_ID, "HM_WECHAT_MODE": "plaintext",
+        "HM_WECHAT_MENU_INTENTS": '{"体检": "book_appointment"}'})
+    assert settings.menu_intents == {**DEFAULT_MENU_INTENTS, "体检": "book_appointment"}

@@ -1,20 +1,49 @@
 """The account's custom menu (bot/gateway/channels/wechat/menu.py): it fits WeChat's
-limits and puts a person one tap away, its keys are intents the bot knows, and the keys
-of an earlier version's menu still work."""
+limits and puts a person one tap away, its keys are intents the bot knows, the keys of
+an earlier version's menu still work, and `python -m bot.gateway wechat-menu` creates it
+in WeChat (the simulator)."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
 
+from bot.gateway.__main__ import main
 from bot.gateway.channels.wechat import menu
 from bot.gateway.channels.wechat.settings import DEFAULT_MENU_INTENTS, WeChatSettings
 from bot.processes import ROOT
+from bot.wechat_simulator import WeChatSimulator
+from tests.conftest import TEST_NOW
 
 APP_ID = "wx5e1a7ed0c0de0015"
+SECRET = "menu-test-secret"
+TOKEN = "menu-test-token"
+NOW = datetime.fromisoformat(TEST_NOW).timestamp()
+
+
+def wechat_env(sim: WeChatSimulator) -> Dict[str, str]:
+    return {"HM_WECHAT_TOKEN": TOKEN, "HM_WECHAT_APPID": APP_ID,
+            "HM_WECHAT_APPSECRET": SECRET, "HM_WECHAT_MODE": "plaintext",
+            "HM_WECHAT_API_BASE": sim.url}
+
+
+@pytest.fixture
+def sim() -> Iterator[WeChatSimulator]:
+    with WeChatSimulator(app_id=APP_ID, app_secret=SECRET, token=TOKEN, now=NOW) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def configured(sim: WeChatSimulator, monkeypatch: pytest.MonkeyPatch) -> WeChatSimulator:
+    """The command's environment pointing at the simulator (the token in this process)."""
+    for name, value in wechat_env(sim).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HM_REDIS_URL", raising=False)
+    return sim
 
 
 def key_of(name: str) -> str:
@@ -76,3 +105,35 @@ def test_every_key_is_an_intent_the_bot_knows_and_earlier_keys_still_work() -> N
         "HM_WECHAT_TOKEN": "t", "HM_WECHAT_APPID": APP_ID, "HM_WECHAT_MODE": "plaintext",
         "HM_WECHAT_MENU_INTENTS": '{"体检": "book_appointment"}'})
     assert settings.menu_intents == {**DEFAULT_MENU_INTENTS, "体检": "book_appointment"}
+
+
+# ------------------------------------------------------------------ the command
+
+def test_the_command_creates_the_menu_in_wechat(configured: WeChatSimulator, capsys) -> None:
+    assert main(["wechat-menu"]) == 0
+    assert "WeChat menu created: 转人工 | 预约 | 更多 (预授权, 常见问题)" in capsys.readouterr().out
+    created = [c for c in configured.calls if c.path == "/cgi-bin/menu/create"]
+    assert [c.errcode for c in created] == [0] and created[0].body == menu.MENU
+    assert [b["name"] for b in configured.menu()] == ["转人工", "预约", "更多"]
+    assert main(["wechat-menu"]) == 0  # again: the same menu, replaced
+
+
+def test_the_command_needs_the_wechat_settings(configured: WeChatSimulator, monkeypatch,
+                                               capsys) -> None:
+    monkeypatch.delenv("HM_WECHAT_APPSECRET")
+    assert main(["wechat-menu"]) == 2
+    assert "HM_WECHAT_APPSECRET" in capsys.readouterr().err
+    monkeypatch.delenv("HM_WECHAT_TOKEN")
+    assert main(["wechat-menu"]) == 2
+    assert configured.calls == []
+
+
+def test_a_refusal_shows_wechats_code_and_message_never_the_secret_or_token(
+        configured: WeChatSimulator, capsys) -> None:
+    configured.fail_next("menu/create", errcode=40018)
+    assert main(["wechat-menu"]) == 1
+    out, err = capsys.readouterr()
+    assert "WeChat refused the menu: 40018 invalid button name size" in err
+    token = configured.account.current["stable"].value
+    assert SECRET not in out + err and token not in out + err
+    assert configured.menu() is None

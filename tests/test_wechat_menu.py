@@ -1,23 +1,26 @@
 """The account's custom menu (bot/gateway/channels/wechat/menu.py): it fits WeChat's
 limits and puts a person one tap away, its keys are intents the bot knows, the keys of
-an earlier version's menu still work, and `python -m bot.gateway wechat-menu` creates it
-in WeChat (the simulator)."""
+an earlier version's menu still work, `python -m bot.gateway wechat-menu` creates it in
+WeChat (the simulator), and a tap reaches the bot as its button's intent through a real
+gateway (a stand-in Rasa records what it is sent: no trained model needed)."""
 from __future__ import annotations
 
 import copy
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import yaml
+from aiohttp import web
 
 from bot.gateway.__main__ import main
 from bot.gateway.channels.wechat import menu
 from bot.gateway.channels.wechat.settings import DEFAULT_MENU_INTENTS, WeChatSettings
 from bot.processes import ROOT
-from bot.wechat_simulator import WeChatSimulator
-from tests.conftest import TEST_NOW
+from bot.wechat_simulator import NotInMenu, WeChatSimulator
+from bot.wechat_simulator.runner import ThreadedApp
+from tests.conftest import TEST_NOW, Backends, GatewayProcess, start_gateway, wait_for
 
 APP_ID = "wx5e1a7ed0c0de0015"
 SECRET = "menu-test-secret"
@@ -137,3 +140,73 @@ def test_a_refusal_shows_wechats_code_and_message_never_the_secret_or_token(
     token = configured.account.current["stable"].value
     assert SECRET not in out + err and token not in out + err
     assert configured.menu() is None
+
+
+# ------------------------------------------------------------------ a tap, through the gateway
+
+class StandInRasa:
+    """Rasa's REST channel as the gateway calls it: records each message, answers one
+    reply naming it."""
+
+    def __init__(self) -> None:
+        self.received: List[Dict[str, Any]] = []
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        app.router.add_get("/version", self.version)
+        self.server = ThreadedApp(app)
+        self.url = self.server.start()
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        return web.json_response({"messages": [{"text": f"收到{body['message']}"}],
+                                  "understanding": None})
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": "3.6.21"})
+
+
+@pytest.fixture(scope="module")
+def tapping(backends_server: Backends) -> Iterator[Tuple[WeChatSimulator, StandInRasa]]:
+    """WeChat (the simulator) in front of a real gateway in plaintext mode, whose Rasa
+    is the stand-in; the menu created by the command."""
+    rasa = StandInRasa()
+    sim = WeChatSimulator(app_id=APP_ID, app_secret=SECRET, token=TOKEN, now=NOW)
+    sim.start()
+    gateway: GatewayProcess = start_gateway("gateway-wechat-menu", rasa.url, backends_server,
+                                            env=wechat_env(sim))
+    sim.callback_url = f"{gateway.url}/wechat"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in wechat_env(sim).items():
+            patch.setenv(name, value)
+        patch.delenv("HM_REDIS_URL", raising=False)
+        assert main(["wechat-menu"]) == 0
+    yield sim, rasa
+    gateway.server.stop()
+    sim.stop()
+    rasa.server.stop()
+
+
+@pytest.mark.parametrize("name, intent", [("转人工", "request_human"), ("常见问题", "greet")],
+                         ids=["request_human", "greet"])
+def test_a_tap_reaches_the_bot_as_its_buttons_intent_and_the_reply_the_member(
+        tapping, name: str, intent: str) -> None:
+    sim, rasa = tapping
+    openid = f"oMenuTap_{intent}"
+    sim.add_member(openid)
+    assert sim.click(openid, key_of(name)).outcome == "accepted"
+    sent = wait_for(lambda: [r for r in rasa.received if r["sender"] == f"wechat:{openid}"])
+    assert [r["message"] for r in sent] == [f"/{intent}"]
+    # The tap opened 1 minute with 3 messages: the bot's reply was delivered in it.
+    assert wait_for(lambda: sim.inbox(openid))[0]["text"]["content"] == f"收到/{intent}"
+
+
+def test_a_tap_on_a_key_the_created_menu_lacks_never_reaches_the_gateway(tapping) -> None:
+    sim, rasa = tapping
+    sim.add_member("oMenuStale")
+    posted = len(sim.deliveries)
+    for key in ("联系管家", "no_such_button"):
+        with pytest.raises(NotInMenu):
+            sim.click("oMenuStale", key)
+    assert len(sim.deliveries) == posted
+    assert not [r for r in rasa.received if r["sender"] == "wechat:oMenuStale"]

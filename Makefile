@@ -1,6 +1,6 @@
 # The two commands a fresh machine needs are `make run` and `make test` (README.md).
 # The rest are for people who work on the assistant.
-.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate loadtest loadtest-production
+.PHONY: run run-production test setup train evaluate bench lock nlu-resources seed console-user review-gate loadtest loadtest-production wechat-menu
 
 run:
 	scripts/run.sh
@@ -51,6 +51,12 @@ seed: setup
 console-user: setup
 	.venv/bin/python -m bot.console create-user "$(NAME)" --role "$(or $(ROLE),manager)" \
 	  $(if $(FULLNAME),--display-name "$(FULLNAME)")
+
+# Create the WeChat account's menu (转人工, 预约, 更多: 预授权, 常见问题; defined in
+# bot/gateway/channels/wechat/menu.py) with the HM_WECHAT_* settings (docs/wechat.md).
+# Exit 0 created, 1 refused (WeChat's errcode and errmsg are printed), 2 not configured.
+wechat-menu: setup
+	.venv/bin/python -m bot.gateway wechat-menu
 
 nlu-resources: setup
 	.venv/bin/python -m bot.nlu_resources

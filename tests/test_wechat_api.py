@@ -1,6 +1,7 @@
 """The gateway's WeChat API client (bot/gateway/channels/wechat/api.py) against the
 simulator: the stable token shared through Redis by every replica, token errors fetched
-again once, and each documented error sorted into what the sender does with it."""
+again once, and each documented error sorted into what the sender does with it; the
+menu created the same way."""
 from __future__ import annotations
 
 import asyncio
@@ -143,3 +144,22 @@ def test_an_operator_can_replace_a_leaked_token_once_per_30_seconds(sim, redis_u
     assert token_calls(sim) == before
     assert refresh_wechat_token(settings) == 1  # WeChat: 30 s between forced refreshes
     assert "45011" in capsys.readouterr().err
+
+
+def test_the_menu_is_created_with_the_same_token_handling_and_errors(sim) -> None:
+    """Last in this module: it moves the simulator's clock two hours on."""
+    api = WeChatApi(APP_ID, SECRET, sim.url)
+    body = {"button": [{"type": "click", "name": "转人工", "key": "request_human"}]}
+    run(api.create_menu(body))
+    sim.advance(7200)  # the cached token has expired for WeChat, not for our cache
+    before = token_calls(sim)
+    run(api.create_menu(body))
+    assert token_calls(sim) - before == 1
+    assert [c.errcode for c in sim.calls if c.path.endswith("menu/create")][-2:] == [42001, 0]
+    with pytest.raises(WeChatApiError) as refused:
+        run(api.create_menu({"button": []}))
+    assert (refused.value.kind, refused.value.errcode) == ("error", 40016)
+    sim.fail_next("menu/create", errcode=-1)
+    with pytest.raises(WeChatApiError) as busy:
+        run(api.create_menu(body))
+    assert busy.value.kind == "retry"

@@ -1,8 +1,9 @@
 """The WeChat simulator against WeChat's documents: its encryption reproduces the
 published vectors byte for byte (../shared/wechat), wechatpy (our receiver's library)
 and our protocol module read what it posts, and its API answers the documented codes
-for tokens, reply windows, quotas, typing, templates and media. Callbacks go to little
-aiohttp servers started here, with a short deadline (0.5 s) to stay fast."""
+for tokens, reply windows, quotas, typing, templates, media and the custom menu.
+Callbacks go to little aiohttp servers started here, with a short deadline (0.5 s) to
+stay fast."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,14 @@ from wechatpy.crypto import WeChatCrypto
 from bot.gateway.channels.wechat import protocol
 from bot.processes import ROOT, free_port
 from bot.wait_http import wait_http
-from bot.wechat_simulator import BANNER, Limits, NotFollowing, SimulatorError, WeChatSimulator
+from bot.wechat_simulator import (
+    BANNER,
+    Limits,
+    NotFollowing,
+    NotInMenu,
+    SimulatorError,
+    WeChatSimulator,
+)
 from bot.wechat_simulator import crypto, messages
 from bot.wechat_simulator.runner import ThreadedApp
 from bot.wechat_simulator.server import DEFAULT_ORIGINAL_ID
@@ -183,6 +191,10 @@ def template(openid: str = MEMBER, template_id: str = TEMPLATE,
     if client_msg_id:
         body["client_msg_id"] = client_msg_id
     return body
+
+
+def control_overview(sim: WeChatSimulator) -> Dict[str, Any]:
+    return requests.get(f"{sim.url}/_sim/", timeout=5).json()
 
 
 # ------------------------------------------------------------------ encryption
@@ -587,6 +599,123 @@ def test_media_a_member_sent_can_be_fetched_for_three_days(sim: WeChatSimulator)
     expired = requests.get(f"{sim.url}/cgi-bin/media/get", timeout=5,
                            params={"access_token": access_token, "media_id": media_id})
     assert expired.json()["errcode"] == 40007
+
+
+# ------------------------------------------------------------------ the custom menu
+
+def sample_menu() -> Dict[str, Any]:
+    """A menu at WeChat's limits: 3 buttons, a 16-byte name, 5 sub-buttons, a 60-byte
+    sub-button name, a 128-byte key and a 1024-byte url."""
+    url = "https://example.com/" + "a" * (1024 - len("https://example.com/"))
+    return {"button": [
+        {"type": "click", "name": "abcdefghijklmnop", "key": "k" * 128},
+        {"type": "view", "name": "门诊", "url": url},
+        {"name": "更多", "sub_button": [
+            {"type": "click", "name": "二" * 20, "key": "faq"},
+            {"type": "view", "name": "网点", "url": "http://example.com/clinics"},
+            {"type": "scancode_push", "name": "扫码", "key": "scan", "sub_button": []},
+            {"type": "location_select", "name": "位置", "key": "where"},
+            {"type": "click", "name": "第五个", "key": "fifth"},
+        ]},
+    ]}
+
+
+def create_menu(sim: WeChatSimulator, access_token: str, body: Any = None,
+                raw: Optional[bytes] = None) -> int:
+    return post(sim, "menu/create", access_token, body, raw=raw)["errcode"]
+
+
+def get_menu(sim: WeChatSimulator, access_token: str, path: str = "menu/get") -> Dict[str, Any]:
+    return requests.get(f"{sim.url}/cgi-bin/{path}", params={"access_token": access_token},
+                        timeout=5).json()
+
+
+def test_a_menu_is_created_shown_by_menu_get_and_deleted(sim: WeChatSimulator) -> None:
+    access_token = token(sim)
+    assert get_menu(sim, access_token)["errcode"] == 46003
+    assert create_menu(sim, access_token, sample_menu()) == 0
+    shown = get_menu(sim, access_token)
+    assert "errcode" not in shown  # as WeChat documents the answer
+    first, _, group = shown["menu"]["button"]
+    assert first == {**sample_menu()["button"][0], "sub_button": []}
+    assert [b["sub_button"] for b in group["sub_button"]] == [[]] * 5
+    assert control_overview(sim)["menu"] == shown["menu"]["button"]
+    assert get_menu(sim, access_token, "menu/delete") == {"errcode": 0, "errmsg": "ok"}
+    assert get_menu(sim, access_token)["errcode"] == 46003
+    assert sim.menu() is None and create_menu(sim, None, sample_menu()) == 41001
+
+
+def _changed(change: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
+    menu = sample_menu()
+    change(menu)
+    return menu
+
+
+def _top(menu: Dict[str, Any]) -> Dict[str, Any]:
+    return menu["button"][0]
+
+
+def _sub(menu: Dict[str, Any]) -> Dict[str, Any]:
+    return menu["button"][2]["sub_button"][0]
+
+
+@pytest.mark.parametrize("change, errcode", [
+    (lambda m: m.update(button=[]), 40016),
+    (lambda m: m["button"].append({"type": "click", "name": "四", "key": "4"}), 40016),
+    (lambda m: m.pop("button"), 40016),
+    (lambda m: m.update(button={"type": "click"}), 47001),
+    (lambda m: _top(m).update(name="abcdefghijklmnopq"), 40018),
+    (lambda m: _top(m).update(name="一二三四五六"), 40018),  # 6 characters, 18 bytes
+    (lambda m: _top(m).pop("name"), 40018),
+    (lambda m: _sub(m).update(name="二" * 20 + "a"), 40025),
+    (lambda m: m["button"][2]["sub_button"].append({"type": "click", "name": "六",
+                                                    "key": "6"}), 40023),
+    (lambda m: m["button"][2].update(sub_button=[]), 40023),  # a group of nothing
+    (lambda m: _sub(m).update(sub_button=[{"type": "click", "name": "孙", "key": "g"}]),
+     40022),
+    (lambda m: _top(m).update(type="miniprogram"), 40017),
+    (lambda m: _top(m).pop("type"), 40017),
+    (lambda m: _sub(m).update(type="clicks"), 40024),
+    (lambda m: _top(m).update(key="k" * 129), 40019),
+    (lambda m: _top(m).pop("key"), 40019),
+    (lambda m: _sub(m).update(key="键" * 43), 40026),  # 129 bytes
+    (lambda m: m["button"][1].update(url=m["button"][1]["url"] + "a"), 40020),
+    (lambda m: m["button"][1].update(url="ftp://example.com/clinics"), 40055),
+    (lambda m: m["button"][2]["sub_button"][1].update(url="example.com/clinics"), 40054),
+    (lambda m: m["button"][2]["sub_button"][1].update(url="https://e.com/" + "a" * 1011),
+     40027),
+])
+def test_menu_create_refuses_what_wechat_documents(
+        sim: WeChatSimulator, change: Callable[[Dict[str, Any]], None], errcode: int) -> None:
+    access_token = token(sim)
+    assert create_menu(sim, access_token, {"button": [{"type": "click", "name": "旧",
+                                                       "key": "old"}]}) == 0
+    assert create_menu(sim, access_token, _changed(change)) == errcode
+    assert [b["key"] for b in sim.menu()] == ["old"]  # refused: nothing changed
+
+
+def test_menu_create_refuses_unicode_escapes_and_what_is_not_json(sim: WeChatSimulator) -> None:
+    access_token = token(sim)
+    escaped = json.dumps(sample_menu()).encode("ascii")  # 门诊 as \u95e8\u8bca
+    assert create_menu(sim, access_token, raw=escaped) == 40033
+    assert create_menu(sim, access_token, raw=b"{button: []}") == 47001
+    assert sim.menu() is None
+
+
+def test_once_a_menu_exists_a_click_must_be_one_of_its_keys(sim: WeChatSimulator) -> None:
+    sim.add_member(MEMBER)
+    sim.click(MEMBER, "anything")  # no menu yet: any key, as before menus existed
+    assert create_menu(sim, token(sim), sample_menu()) == 0
+    assert sim.click(MEMBER, "faq").fields["EventKey"] == "faq"
+    for key in ("anything", "scan", "k"):  # scan is a scancode_push button, not a click
+        with pytest.raises(NotInMenu):
+            sim.click(MEMBER, key)
+    refused = requests.post(f"{sim.url}/_sim/members/{MEMBER}/click", json={"key": "预约就诊"},
+                            timeout=5)
+    assert refused.status_code == 409 and "预约就诊" in refused.json()["error"]
+    assert len(sim.deliveries) == 2  # the refused taps posted nothing
+    get_menu(sim, token(sim), "menu/delete")
+    sim.click(MEMBER, "anything")
 
 
 # ------------------------------------------------------------------ injected failures

@@ -1,7 +1,8 @@
 """One Official Account's state as WeChat keeps it, and the documented rules over it:
 access tokens (stable and classic), members (follow state, reply windows, typing),
-temporary media, template messages and daily / per-minute quotas. Every rule takes an
-explicit `now` (epoch seconds); no I/O and no locking here (the server holds a lock).
+temporary media, template messages, the custom menu and daily / per-minute quotas.
+Every rule takes an explicit `now` (epoch seconds) where time matters; no I/O and no
+locking here (the server holds a lock).
 
 The API methods answer `(errcode, fields)`; the HTTP layer turns that into JSON."""
 from __future__ import annotations
@@ -38,6 +39,38 @@ CUSTOM_MSGTYPES = {"text", "image", "voice", "video", "music", "news", "mpnews",
 EVENT_WINDOW_EVENTS = {"click", "scancode_push", "scancode_waitmsg", "subscribe", "scan"}
 # An unescaped \uXXXX in the raw JSON (see `read_custom_json`).
 _UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+# The custom menu (自定义菜单, menu/create): how many buttons, and sizes in UTF-8 bytes.
+MENU_BUTTONS = 3
+MENU_SUB_BUTTONS = 5
+MENU_NAME_BYTES = 16
+MENU_SUB_NAME_BYTES = 60
+MENU_KEY_BYTES = 128
+MENU_URL_BYTES = 1024
+# Button types whose tap sends their key in an event (click: a CLICK event); view opens
+# its url. The rest WeChat documents (miniprogram, media_id, article_id, ...) are
+# refused here as an invalid type.
+MENU_KEY_TYPES = {"click", "scancode_push", "scancode_waitmsg", "pic_sysphoto",
+                  "pic_photo_or_album", "pic_weixin", "location_select"}
+
+
+class MenuCodes(NamedTuple):
+    """The codes for one level of the menu (a top-level button's or a sub-button's),
+    and its name's size in bytes."""
+
+    type: int
+    name: int
+    key: int
+    url: int
+    domain: int
+    name_bytes: int
+
+
+TOP_BUTTON = MenuCodes(codes.INVALID_BUTTON_TYPE, codes.INVALID_BUTTON_NAME_SIZE,
+                       codes.INVALID_BUTTON_KEY_SIZE, codes.INVALID_BUTTON_URL_SIZE,
+                       codes.INVALID_BUTTON_URL_DOMAIN, MENU_NAME_BYTES)
+SUB_BUTTON = MenuCodes(codes.INVALID_SUB_BUTTON_TYPE, codes.INVALID_SUB_BUTTON_NAME_SIZE,
+                       codes.INVALID_SUB_BUTTON_KEY_SIZE, codes.INVALID_SUB_BUTTON_URL_SIZE,
+                       codes.INVALID_SUB_BUTTON_URL_DOMAIN, MENU_SUB_NAME_BYTES)
 
 
 class SimulatorError(Exception):
@@ -46,6 +79,10 @@ class SimulatorError(Exception):
 
 class NotFollowing(SimulatorError):
     """The member does not follow the account (follow first)."""
+
+
+class NotInMenu(SimulatorError):
+    """A tap on a button the created menu does not have."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +174,56 @@ def quota_period(now: float, seconds: int) -> int:
     return int((now + (BEIJING_OFFSET if seconds == 86400 else 0)) // seconds)
 
 
+def has_unicode_escape(raw: bytes) -> bool:
+    """Whether the raw JSON writes a character as \\uXXXX (menu/create refuses it:
+    40033)."""
+    return _UNICODE_ESCAPE.search(raw.decode("utf-8", "replace")) is not None
+
+
+def _bytes(value: Any) -> int:
+    return len(value.encode("utf-8")) if isinstance(value, str) else 0
+
+
+def check_button(button: Any, level: MenuCodes) -> int:
+    """One button of a menu/create body: its name, then its sub-buttons (a top-level
+    button only) or its type with the key or url the type needs."""
+    if not isinstance(button, dict):
+        return codes.DATA_FORMAT_ERROR
+    if not 0 < _bytes(button.get("name")) <= level.name_bytes:
+        return level.name
+    children = button.get("sub_button")
+    if children is not None and not isinstance(children, list):
+        return codes.DATA_FORMAT_ERROR
+    if children:
+        if level is SUB_BUTTON:
+            return codes.INVALID_SUB_MENU_LEVEL
+        if len(children) > MENU_SUB_BUTTONS:
+            return codes.INVALID_SUB_BUTTON_SIZE
+        for child in children:
+            errcode = check_button(child, SUB_BUTTON)
+            if errcode:
+                return errcode
+        return codes.OK
+    kind = button.get("type")
+    if kind is None and children == [] and level is TOP_BUTTON:
+        return codes.INVALID_SUB_BUTTON_SIZE  # a group of no sub-buttons
+    if kind in MENU_KEY_TYPES:
+        return codes.OK if 0 < _bytes(button.get("key")) <= MENU_KEY_BYTES else level.key
+    if kind == "view":
+        url = button.get("url")
+        if not 0 < _bytes(url) <= MENU_URL_BYTES:
+            return level.url
+        return codes.OK if url.startswith(("http://", "https://")) else level.domain
+    return level.type
+
+
+def shown_menu(buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The buttons as menu/get answers them: every button with a `sub_button` list,
+    empty for one without."""
+    return [{**button, "sub_button": shown_menu(button.get("sub_button") or [])}
+            for button in buttons]
+
+
 def read_custom_json(raw: bytes) -> Optional[Dict[str, Any]]:
     """The customer-service JSON as WeChat reads it, or None (47001). A \\uXXXX escape
     is not decoded: the member sees it literally, which is why senders must write UTF-8
@@ -167,6 +254,7 @@ class Account:
         self.media: Dict[str, Media] = {}
         # (openid, client_msg_id) -> (msgid, sent at)
         self.template_sends: Dict[Tuple[str, str], Tuple[int, float]] = {}
+        self.menu: Optional[List[Dict[str, Any]]] = None  # as menu/get shows it
         self._next_id = 2 ** 62 + 1  # MsgId / msgid: beyond 32 bits, within int64
 
     def next_id(self) -> int:
@@ -404,6 +492,53 @@ class Account:
             self.template_sends[key] = (msgid, now)
         self.show(member.openid, {"msgtype": "template", **body, "msgid": msgid}, now)
         return codes.OK, {"msgid": msgid}, True
+
+    # ------------------------------------------------------------------ the menu
+
+    def create_menu(self, body: Optional[Dict[str, Any]], escaped: bool) -> Answer:
+        """POST /cgi-bin/menu/create: the whole menu replaced, or nothing changed. A
+        \\uXXXX escape anywhere 40033; then the number of buttons, then each button in
+        order (check_button); the first problem answers."""
+        if escaped:
+            return codes.INVALID_CHARSET, {}
+        if body is None:
+            return codes.DATA_FORMAT_ERROR, {}
+        buttons = body.get("button", [])
+        if not isinstance(buttons, list):
+            return codes.DATA_FORMAT_ERROR, {}
+        if not 0 < len(buttons) <= MENU_BUTTONS:
+            return codes.INVALID_BUTTON_SIZE, {}
+        for button in buttons:
+            errcode = check_button(button, TOP_BUTTON)
+            if errcode:
+                return errcode, {}
+        self.menu = shown_menu(buttons)
+        return codes.OK, {}
+
+    def get_menu(self) -> Answer:
+        """GET /cgi-bin/menu/get: 46003 while no menu exists."""
+        if self.menu is None:
+            return codes.MENU_NO_EXIST, {}
+        return codes.OK, {"menu": {"button": shown_menu(self.menu)}}
+
+    def delete_menu(self) -> Answer:
+        """GET /cgi-bin/menu/delete (ok without a menu too)."""
+        self.menu = None
+        return codes.OK, {}
+
+    def menu_keys(self) -> Optional[List[str]]:
+        """The keys of the menu's click buttons; None while there is no menu."""
+        if self.menu is None:
+            return None
+        return [b["key"] for top in self.menu for b in top["sub_button"] or [top]
+                if b.get("type") == "click"]
+
+    def check_click(self, key: str) -> None:
+        """A member taps a click button: with a menu created, one of its keys."""
+        keys = self.menu_keys()
+        if keys is not None and key not in keys:
+            raise NotInMenu(f"the menu has no click button with key {key!r}: one of "
+                            f"{', '.join(keys) or 'none'}")
 
     # ------------------------------------------------------------------ media
 

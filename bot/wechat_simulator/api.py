@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional
 from aiohttp import web
 
 from bot.wechat_simulator import codes
-from bot.wechat_simulator.account import Media, read_custom_json
+from bot.wechat_simulator.account import Media, has_unicode_escape, read_custom_json
 
 if TYPE_CHECKING:
     from bot.wechat_simulator.server import WeChatSimulator
@@ -24,8 +24,14 @@ ENDPOINTS = {
     "custom/typing": "/cgi-bin/message/custom/typing",
     "template/send": "/cgi-bin/message/template/send",
     "media/get": "/cgi-bin/media/get",
+    "menu/create": "/cgi-bin/menu/create",
+    "menu/get": "/cgi-bin/menu/get",
+    "menu/delete": "/cgi-bin/menu/delete",
 }
+GET_ENDPOINTS = {"token", "media/get", "menu/get", "menu/delete"}
 TOKEN_ENDPOINTS = {"stable_token", "token"}
+# Successful answers WeChat documents without errcode: the token, the menu.
+BARE_ANSWERS = TOKEN_ENDPOINTS | {"menu/get"}
 JSON_CONTENT_TYPE = "application/json; encoding=utf-8"
 
 
@@ -90,7 +96,8 @@ def add_routes(app: web.Application, sim: "WeChatSimulator") -> None:
         if injection is not None and injection.kind == "fail":
             errcode, fields, after = injection.errcode, {}, None
         else:
-            errcode, fields, after = _process(sim, name, query, body)
+            escaped = name == "menu/create" and has_unicode_escape(raw)
+            errcode, fields, after = _process(sim, name, query, body, escaped)
         sim.log_call(Call(ENDPOINTS[name], logged, body, errcode))
         if after is not None:
             sim.spawn(after)
@@ -98,14 +105,14 @@ def add_routes(app: web.Application, sim: "WeChatSimulator") -> None:
             await asyncio.sleep(injection.seconds)
         if isinstance(fields, Media):
             return _media_answer(query.get("media_id", ""), fields)
-        if name in TOKEN_ENDPOINTS and errcode == codes.OK:
-            return json_answer(fields)  # WeChat's token answers carry no errcode
+        if name in BARE_ANSWERS and errcode == codes.OK:
+            return json_answer(fields)
         return json_answer(codes.answer(errcode, **fields))
 
     for name, path in ENDPOINTS.items():
         async def handler(request: web.Request, name: str = name) -> web.StreamResponse:
             return await handle(request, name)
-        if name in ("token", "media/get"):
+        if name in GET_ENDPOINTS:
             app.router.add_get(path, handler)
         else:
             app.router.add_post(path, handler)
@@ -123,20 +130,21 @@ def add_routes(app: web.Application, sim: "WeChatSimulator") -> None:
 
 
 def _process(sim: "WeChatSimulator", name: str, query: Dict[str, str],
-             body: Optional[Dict[str, Any]]):
+             body: Optional[Dict[str, Any]], escaped: bool = False):
     """(errcode, answer fields or a Media, a coroutine to run after answering or None):
-    the token first (not for the token endpoints), then the endpoint's rules."""
+    the token first (not for the token endpoints), then the endpoint's rules. `escaped`:
+    the raw body wrote a character as \\uXXXX."""
     with sim.lock:
         now = sim.now()
         if name not in TOKEN_ENDPOINTS:
             errcode = sim.account.check_token(query.get("access_token"), now)
             if errcode:
                 return errcode, {}, None
-        return _dispatch(sim, name, query, body, now)
+        return _dispatch(sim, name, query, body, now, escaped)
 
 
 def _dispatch(sim: "WeChatSimulator", name: str, query: Dict[str, str],
-              body: Optional[Dict[str, Any]], now: float):
+              body: Optional[Dict[str, Any]], now: float, escaped: bool):
     account = sim.account
     if name == "stable_token":
         if body is None:
@@ -148,6 +156,12 @@ def _dispatch(sim: "WeChatSimulator", name: str, query: Dict[str, str],
         return (*account.custom_send(body, now), None)
     if name == "custom/typing":
         return (*account.typing(body, now), None)
+    if name == "menu/create":
+        return (*account.create_menu(body, escaped), None)
+    if name == "menu/get":
+        return (*account.get_menu(), None)
+    if name == "menu/delete":
+        return (*account.delete_menu(), None)
     if name == "template/send":
         errcode, fields, delivered = account.template_send(body, now)
         after = sim.template_job_finished(body["touser"], fields["msgid"]) \

@@ -62,7 +62,8 @@ def add_routes(app: web.Application, sim: "WeChatSimulator") -> None:
                        for openid, m in sim.account.members.items()}
         return _json({"now": sim.now(), "url": sim.url, "mode": sim.mode,
                       "app_id": sim.app_id, "callback_url": sim.callback_url,
-                      "actions": list(ACTION_NAMES), "members": members})
+                      "actions": list(ACTION_NAMES), "menu": sim.menu(),
+                      "members": members})
 
     async def member_action(request: web.Request) -> web.Response:
         openid, action = request.match_info["openid"], request.match_info["action"]

@@ -26,6 +26,7 @@ from bot.wechat_simulator.account import (
     NotFollowing,
     SimulatorError,
     TypingPeriod,
+    shown_menu,
 )
 from bot.wechat_simulator.api import Call, Injection, endpoint_name
 from bot.wechat_simulator.delivery import (
@@ -215,6 +216,12 @@ class WeChatSimulator:
             member = self.account.members.get(openid)
             return member.window.as_dict() if member and member.window else None
 
+    def menu(self) -> Optional[List[Dict[str, Any]]]:
+        """The created menu's buttons as menu/get shows them, or None."""
+        with self.lock:
+            menu = self.account.menu
+            return shown_menu(menu) if menu is not None else None
+
     def following(self, openid: str) -> bool:
         with self.lock:
             member = self.account.members.get(openid)
@@ -279,7 +286,8 @@ class WeChatSimulator:
                                   url=url))
 
     def click(self, openid: str, key: str) -> Delivery:
-        """A CLICK menu tap. Opens 1 minute / 3 messages."""
+        """A CLICK menu tap. Opens 1 minute / 3 messages. Once a menu is created, only
+        its click buttons' keys (NotInMenu otherwise); before, any key."""
         return self._run(self.act(openid, "click", key=key))
 
     def view(self, openid: str, url: str, menu_id: Optional[str] = None) -> Delivery:
@@ -325,6 +333,8 @@ class WeChatSimulator:
             raise SimulatorError(f"unknown member action {action!r}")
         if not following:
             raise NotFollowing(f"{openid} does not follow the account: follow() first")
+        if action == "click":
+            account.check_click(params.get("key"))
         if action == "send_image":
             media_id = account.keep_media(params.get("data", SAMPLE_JPEG),
                                           params.get("content_type", "image/jpeg"), self.now())

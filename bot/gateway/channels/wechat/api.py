@@ -1,6 +1,6 @@
 """WeChat's server API for the gateway: customer-service messages, the typing
-indicator, template messages and temporary media, through wechatpy's synchronous client
-run on worker threads (never inline in a Sanic handler).
+indicator, template messages, temporary media and the custom menu, through wechatpy's
+synchronous client run on worker threads (never inline in a Sanic handler).
 
 The access token is the stable token (`POST /cgi-bin/stable_token`, normal mode): every
 caller gets the same token while it is valid and WeChat renews it 5 minutes early, so
@@ -231,6 +231,11 @@ class WeChatApi:
             body["url"] = url
         result = await self._run(lambda: self.client.post("message/template/send", data=body))
         return int(result.get("msgid") or 0)
+
+    async def create_menu(self, menu: Dict[str, Any]) -> None:
+        """Replace the account's custom menu (自定义菜单, menu.py) with `menu`, WeChat's
+        `menu/create` JSON (written as UTF-8: WeChat refuses \\uXXXX escapes here)."""
+        await self._run(lambda: self.client.post("menu/create", data=menu))
 
     async def media(self, media_id: str) -> Tuple[bytes, str, Optional[str]]:
         """(bytes, content type, filename) of a member's temporary media (kept 3 days)."""

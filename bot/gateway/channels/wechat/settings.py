@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional
 
+from bot.gateway.channels.wechat import menu
 from bot.gateway.channels.wechat.api import DEFAULT_API_BASE
 from bot.gateway.channels.wechat.protocol import (
     DEFAULT_MAX_SKEW_SECONDS,
@@ -15,12 +16,9 @@ from bot.gateway.channels.wechat.protocol import (
 )
 
 CHANNEL = "wechat"  # the channel's name on conversations and channel rows
-# Menu keys (CLICK EventKey, set when the menu is created) -> the intent they trigger.
-DEFAULT_MENU_INTENTS: Dict[str, str] = {
-    "预约就诊": "book_appointment",
-    "预授权": "ask_preauth_required",
-    "联系管家": "request_human",
-}
+# Menu keys (CLICK EventKey, set when the menu is created) -> the intent they trigger:
+# the menu's own (menu.py), and those of the menu an earlier version created.
+DEFAULT_MENU_INTENTS: Dict[str, str] = {**menu.EARLIER_KEYS, **menu.intents(menu.MENU)}
 ENCODING_AES_KEY_LENGTH = 43
 
 
@@ -108,8 +106,8 @@ class WeChatSettings:
         if mode in ENCRYPTED_MODES and aes_key is None:
             raise WeChatSettingsError(f"HM_WECHAT_AES_KEY is required in {mode} mode")
         max_skew = _seconds(environ, "HM_WECHAT_MAX_SKEW", DEFAULT_MAX_SKEW_SECONDS)
-        menu = {**DEFAULT_MENU_INTENTS,
-                **_json_object(environ, "HM_WECHAT_MENU_INTENTS", '{"menu key": "intent"}')}
+        menu_intents = {**DEFAULT_MENU_INTENTS, **_json_object(
+            environ, "HM_WECHAT_MENU_INTENTS", '{"menu key": "intent"}')}
         templates = _json_object(environ, "HM_WECHAT_TEMPLATES",
                                  '{"appointment_reminder": "template id", ...}')
         path = environ.get("HM_WECHAT_PATH", "").strip() or "/wechat"
@@ -120,7 +118,7 @@ class WeChatSettings:
             raise WeChatSettingsError("HM_WECHAT_API_BASE must be an http(s) URL")
         return cls(token=token, app_id=app_id, mode=mode, aes_key=aes_key,
                    aes_key_previous=previous, max_skew=max_skew, path=path.rstrip("/"),
-                   menu_intents=menu,
+                   menu_intents=menu_intents,
                    app_secret=environ.get("HM_WECHAT_APPSECRET", "").strip() or None,
                    api_base=api_base.rstrip("/"),
                    redis_url=environ.get("HM_REDIS_URL", "").strip() or None,

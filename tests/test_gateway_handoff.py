@@ -552,3 +552,39 @@ async def test_the_first_message_answers_the_survey_or_lets_it_lapse(parts):
     assert (scores["管家ma"].asked, scores["管家ma"].answered, scores["管家ma"].average) == (1, 1, 3.0)
     assert scores["管家ma"].comments == ["一般 回复有点慢"]
     assert (scores["管家niu"].asked, scores["管家niu"].answered) == (1, 0)
+
+
+# ------------------------------------------------------------------------ inactivity
+
+
+async def test_a_quiet_conversation_returns_to_the_bot_and_the_member_is_told(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation, manager = await _served(p, "yang")
+    p.at("2026-11-24T10:29:00")
+    assert await p.handoffs.sweep_quiet() == 0
+    p.at("2026-11-24T10:31:00")
+    assert await p.handoffs.sweep_quiet() == 1
+    assert p.row(Conversation, conversation.id).state == "bot"
+    told, survey = p.channel.texts(conversation.id)[-2:]
+    assert told.startswith("这段时间没有新的消息") and survey.startswith("本次管家服务您满意吗")
+    assert await p.handoffs.sweep_quiet() == 0
+
+
+async def test_a_quiet_conversation_with_a_question_open_stays_with_the_manager(parts):
+    p = await parts("2026-11-24T10:00:00")
+    conversation, manager = await _served(p, "xu")
+    _member_says(p, conversation, "那住院也能直付吗")
+    p.at("2026-11-24T11:00:00")
+    assert await p.handoffs.sweep_quiet() == 0
+    assert p.row(Conversation, conversation.id).state == "human"
+
+
+async def test_a_quiet_emergency_is_never_returned_by_itself(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("tang")
+    conversation = p.conversation("quiet-emergency")
+    await p.handoffs.request(conversation, EMERGENCY)
+    await p.handoffs.claim(conversation.id, manager)
+    await p.handoffs.reply(conversation.id, manager, "请立即拨打120")
+    p.at("2026-11-24T12:00:00")
+    assert await p.handoffs.sweep_quiet() == 0

@@ -66,8 +66,9 @@ class Gateway:
                              self.members, self.tasks)
         # Messages kept while Rasa was away, sent again once it answers (docs/gateway.md).
         self.retrier = Retrier(self.pool, self.rasa.healthy, self.router.retry)
-        # Members nobody claimed in time: told, a callback filed (docs/gateway.md).
-        self.sweeper = Every(60, self.handoffs.sweep_unclaimed, "the unclaimed-queue sweep")
+        # Every minute: members nobody claimed in time told, with a callback; quiet
+        # conversations back to the bot (docs/gateway.md).
+        self.sweeper = Every(60, self.handoffs.sweep, "the handoff sweep")
         self.channels = (channels or default_channels)(self)
         for adapter in self.channels:
             self.outbox.register(adapter)

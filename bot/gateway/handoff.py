@@ -38,6 +38,9 @@ MAX_REPLY_TEXT = 4000
 # A queued member's messages are acknowledged at most this often (questions always).
 ACK_INTERVAL = timedelta(minutes=3)
 URGENT_REASONS = queue.URGENT_REASONS
+# A manager's conversation quiet this long (both sides, last question answered) goes
+# back to the bot, and the member is told so.
+QUIET_AFTER = timedelta(minutes=30)
 # Nobody claimed in this time: the member is told, a callback filed, the phone offered.
 UNCLAIMED_AFTER = timedelta(minutes=20)
 URGENT_UNCLAIMED_AFTER = timedelta(minutes=5)
@@ -202,6 +205,42 @@ class Handoffs:
             await self.outbox.say(conversation, "system", [{"text": text}])
             told += 1
         return told
+
+    async def sweep_quiet(self) -> int:
+        """Conversations a manager has that went quiet (QUIET_AFTER, the member's last
+        question answered) return to the bot; the member is told and asked how it went.
+        Never an emergency or a crisis, never with a question left open (the manager's
+        queue shows those waiting). How many returned."""
+        now = self.clock.now()
+        quiet = await self.pool.read(lambda s: queue.quiet(s, now, QUIET_AFTER))
+        returned = 0
+        for conversation_id in quiet:
+            def release(session, conversation_id=conversation_id):
+                current = session.get(Conversation, conversation_id)
+                if (current is None or current.state != "human"
+                        or conversation_id not in queue.quiet(session, now, QUIET_AFTER)):
+                    return None, False      # a message or a manager came meanwhile
+                served = queue.active_handoff(session, conversation_id)
+                released = queue.release(session, conversation_id, current.owner_id, True,
+                                         now, "handed_back")
+                return released, satisfaction.ask(session, served, now)
+
+            conversation, survey = await self.pool.write(release)
+            if conversation is None:
+                continue
+            self.outbox.changed(conversation_id)
+            await self._rasa_best_effort("resume", self.rasa.resume(conversation.rasa_sender))
+            await self.outbox.say(conversation, "system",
+                                  [{"text": messages.returned_when_quiet()}])
+            if survey:
+                await self._ask_satisfaction(conversation)
+            returned += 1
+        return returned
+
+    async def sweep(self) -> None:
+        """The gateway's minute: unclaimed members told, quiet conversations returned."""
+        await self.sweep_unclaimed()
+        await self.sweep_quiet()
 
     async def claim(self, conversation_id: int, actor: Actor) -> ConversationRef:
         """Raises queue.QueueConflict when another manager was first."""

@@ -211,6 +211,12 @@ def unclaimed(waited_minutes: float, ticket: str, reason: Optional[str],
             f"已为您登记回访（编号{ticket}），{when}；您也可以继续在这里留言，不会断开。{phone}")
 
 
+def returned_when_quiet() -> str:
+    """A manager's conversation went quiet: back to the bot, said plainly."""
+    return ("这段时间没有新的消息，本次管家服务先告一段落，接下来由智能助手继续为您服务。"
+            "还需要管家的话，随时发“转人工”。")
+
+
 def survey_question() -> str:
     """满意度, once a manager's part ends; the options are the buttons (numbered lines on
     WeChat), bot.gateway.satisfaction.RATINGS."""

@@ -227,6 +227,18 @@ def overdue(session: Session, now: datetime, after: timedelta,
     return [conversation_id for conversation_id in late if conversation_id not in ticketed]
 
 
+def quiet(session: Session, now: datetime, after: timedelta) -> List[int]:
+    """Conversations a manager has, with no message either way for `after`, whose
+    member's last question was answered (not an emergency or a crisis: those end with a
+    manager's word): they go back to the bot."""
+    rows = session.execute(
+        select(Conversation.id, Conversation.handoff_reason)
+        .where(Conversation.state == "human", Conversation.last_message_at <= now - after)
+    ).all()
+    return [row.id for row in rows if row.handoff_reason not in URGENT_REASONS
+            and not unanswered(session, row.id)]
+
+
 def file_unclaimed_callback(session: Session, conversation_id: int, now: datetime,
                             due_at: datetime) -> Optional[Ticket]:
     """A callback for a member no manager took in time; the conversation stays in the

@@ -594,5 +594,6 @@ def test_a_served_member_rates_the_service_and_the_console_shows_it(console_gate
         "感谢您的评价，我们会认真改进。如果问题还没解决，随时发“转人工”。"]
     page = wang.get("/console/satisfaction").text
     assert "王芳" in page and "4.00" in page and "等太久了" in page
+    assert 'id="stats-table"' in page        # the day: served 1, answered at once, rated 4
     reviewer = console_gateway.console("zhao").get("/console/satisfaction")
     assert reviewer.status_code == 200 and "王芳" in reviewer.text

@@ -588,3 +588,24 @@ async def test_a_quiet_emergency_is_never_returned_by_itself(parts):
     await p.handoffs.reply(conversation.id, manager, "请立即拨打120")
     p.at("2026-11-24T12:00:00")
     assert await p.handoffs.sweep_quiet() == 0
+
+
+async def test_each_managers_day_counts_first_responses_in_service_minutes(parts):
+    from bot.console import stats
+
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("kong")
+    usual, urgent = p.conversation("usual"), p.conversation("urgent")
+    await p.handoffs.request(usual, REQUEST_HUMAN)
+    await p.handoffs.request(urgent, EMERGENCY)
+    await p.handoffs.claim(urgent.id, manager)
+    await p.handoffs.claim(usual.id, manager)
+    p.at("2026-11-24T10:03:00")
+    await p.handoffs.reply(usual.id, manager, "您好")           # 3 minutes: within 10
+    p.at("2026-11-24T10:05:00")
+    await p.handoffs.reply(urgent.id, manager, "请先拨打120")   # 5 minutes: over 2
+    await p.handoffs.close(usual.id, manager)
+    with p.db.reading() as session:
+        [row] = stats.by_day(session, at("2026-11-01T00:00:00"))
+    assert (row.manager, row.served, row.first_response_median, row.first_response_breaches,
+            row.resolved) == ("管家kong", 2, 4.0, 1, 1)

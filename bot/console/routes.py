@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts, alerts, auth, ids, review_routes, views
+from bot.console import accounts, alerts, auth, ids, review_routes, stats, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies
@@ -29,6 +29,7 @@ from bot.console.throttle import InFlight
 from bot import privacy
 from bot.gateway import media, messages, store
 from bot.gateway import satisfaction as gw_satisfaction
+from bot.gateway import sla
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
 from bot.gateway.live import stream
 from bot.gateway.outbox import conversation_topic
@@ -431,15 +432,19 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
     @bp.get("/satisfaction")
     @console_route()
     async def satisfaction_page(request: Request, principal: Principal) -> HTTPResponse:
-        """满意度: per manager over the last 30 days (comments masked for reviewers)."""
+        """统计与满意度: each manager's days (served, first responses in service minutes
+        against their targets, resolved, 满意度) and 满意度 per manager over the last 30
+        days (comments masked for reviewers)."""
         since = parts.clock.now() - timedelta(days=SATISFACTION_DAYS)
-        scores = await parts.pool.read(lambda s: gw_satisfaction.by_manager(s, since))
+        scores, days = await parts.pool.read(
+            lambda s: (gw_satisfaction.by_manager(s, since), stats.by_day(s, since)))
         if not principal.can_act:
             scores = [dataclasses.replace(score, comments=[privacy.mask_for_display(c)
                                                            for c in score.comments])
                       for score in scores]
-        return await page("satisfaction.html", principal, scores=scores,
-                          days=SATISFACTION_DAYS, ratings=gw_satisfaction.RATINGS)
+        return await page("satisfaction.html", principal, scores=scores, day_rows=days,
+                          days=SATISFACTION_DAYS, ratings=gw_satisfaction.RATINGS,
+                          targets={"usual": sla.USUAL, "urgent": sla.URGENT})
 
     @bp.get("/audit")
     @console_route(admin=True)

@@ -187,12 +187,19 @@ def out_of_hours(manager_back: str, ticket: str, call_center_open: bool,
     return text
 
 
-def manager_joined(display_name: str) -> str:
-    return f"您好，我是您的私人健康管家{display_name}，接下来由我为您服务。"
+def _manager_intro(display_name: Optional[str]) -> str:
+    """私人健康管家王芳; a display name that already says 管家 (the default account's
+    健康管家) or none at all: 私人健康管家 alone, never 健康管家健康管家."""
+    name = (display_name or "").strip()
+    return "您好，我是您的私人健康管家" + ("" if not name or "管家" in name else name)
 
 
-def manager_calls_back(display_name: str) -> str:
-    return f"您好，我是您的私人健康管家{display_name}，看到了您之前的留言，现在由我为您服务。"
+def manager_joined(display_name: Optional[str]) -> str:
+    return f"{_manager_intro(display_name)}，接下来由我为您服务。"
+
+
+def manager_calls_back(display_name: Optional[str]) -> str:
+    return f"{_manager_intro(display_name)}，看到了您之前的留言，现在由我为您服务。"
 
 
 def handed_back_fallback() -> str:

@@ -135,7 +135,7 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
     say(member, attack)
     expect(manager.locator("#transcript .msg-member .text").last).to_have_text(
         attack, timeout=WAIT_MS)
-    expect(manager.locator("#transcript .msg-member .nlu").last).to_contain_text("意图")
+    expect(manager.locator("#transcript .msg-member .nlu").last).to_contain_text("识别")
     assert bubbles(member, "member").last.locator(".text").text_content() == attack
     assert manager.title() != "pwned" and member.title() != "pwned"
     assert manager.locator("#transcript img").count() == 0

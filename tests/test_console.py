@@ -459,6 +459,36 @@ def test_every_action_is_audited_with_who_and_when(console_gateway):
     db.dispose()
 
 
+def test_a_member_message_shows_what_the_bot_understood_in_chinese_with_the_details_behind(
+        console_gateway):
+    member = console_gateway.member()
+    said = member.say("下周二上午约华山医院皮肤科")
+    db = Database.from_url(console_gateway.db_url)
+    with db.writing() as session:  # what the router stores from Rasa's reading (no Rasa here)
+        stored = session.get(Message, said["message_id"])
+        stored.routed_to, stored.intent, stored.confidence = "bot", "book_appointment", 0.93
+        stored.entities = [{"entity": "hospital", "value": "华山医院"},
+                           {"entity": "department", "value": "皮肤科"}]
+        stored.slots = {"hospital": "华山医院", "department": "皮肤科",
+                        "session_started_metadata": {"channel": "web"},
+                        "requested_slot": "time"}
+    db.dispose()
+    wang = console_gateway.console("wang")
+    page = wang.get(f"/console/conversations/{member.conversation_id}").text
+    assert '<p class="nlu">识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科</p>' in page
+    assert "<summary>详情</summary>" in page
+    assert "<dt>意图</dt><dd>book_appointment（置信度 0.93）</dd>" in page
+    assert "<dt>槽位</dt><dd>hospital=华山医院，department=皮肤科</dd>" in page
+    assert "session_started_metadata" not in page and "requested_slot" not in page
+    # The JSON keeps its fields as they were, and adds the details.
+    shown = wang.conversation(member.conversation_id)["messages"][0]
+    assert (shown["intent"], shown["confidence"]) == ("book_appointment", 0.93)
+    assert shown["slots"]["requested_slot"] == "time" and len(shown["entities"]) == 2
+    assert shown["understanding"] == "识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科"
+    assert [row["label"] for row in shown["understanding_details"]] == \
+        ["意图", "实体", "槽位", "去向"]
+
+
 # ------------------------------------------------------------------ escaping
 
 

@@ -4,7 +4,7 @@ domain/*.yml; the call centre's numbers and hours come from the handbook (DOMAIN
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.gateway.waits import WaitEstimate
 
@@ -302,26 +302,123 @@ ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助�
           "limited": "发送过快，已保存，未交给智能助手"}
 
 
+# What the bot understood, as managers read it: the intents of domain/*.yml (and Rasa's
+# fallback), the entities the NLU extracts (tests/test_gateway_messages.py checks that
+# every one has a label). Unknown names are shown as they are.
+INTENTS = {
+    "greet": "问候",
+    "goodbye": "告别",
+    "thank": "致谢",
+    "affirm": "肯定",
+    "deny": "否定",
+    "bot_challenge": "问是否机器人",
+    "book_appointment": "预约挂号",
+    "cancel_appointment": "取消预约",
+    "reschedule_appointment": "改约",
+    "query_appointments": "查询预约",
+    "ask_preauth_required": "是否需要预授权",
+    "apply_preauth": "申请预授权",
+    "check_preauth_status": "预授权进度",
+    "ask_preauth_materials": "预授权材料",
+    "report_emergency": "紧急情况",
+    "request_human": "要求人工",
+    "ask_direct_billing": "直付咨询",
+    "ask_direct_pay_card": "电子直付卡",
+    "ask_network_hospitals": "直付网络医院",
+    "ask_visit_rules": "就诊须知",
+    "ask_service_hours": "服务时间",
+    "ask_claim": "理赔咨询",
+    "out_of_scope": "超出服务范围",
+    "inform": "补充信息",
+    "complain": "投诉",
+    "EXTERNAL_handback": "管家交还",
+    "health_question": "健康咨询",
+    "seek_care_today": "需当天就医",
+    "report_emergency_visit": "急诊报备",
+    "link_policy": "绑定保单",
+    "nlu_fallback": "未能理解",
+}
+ENTITIES = {
+    "hospital": "医院",
+    "department": "科室",
+    "doctor": "医生",
+    "treatment": "治疗",
+    "time": "时间",
+    "amount": "金额",
+    "red_flag": "危险信号",
+    "policy_number": "保单号",
+    "phone_last4": "手机后四位",
+}
+# Slots the console never shows: Rasa's bookkeeping. Any other slot whose value is a
+# record (a dict other than a time's words, or a list of them: an appointment, the
+# offered slots) is the actions' bookkeeping too (shown_slots).
+INTERNAL_SLOTS = ("session_started_metadata", "requested_slot")
+
+
 def _value(value: Any) -> str:
     if isinstance(value, dict):  # a time slot: its words
         return str(value.get("text") or value.get("start") or value)
+    if isinstance(value, list):
+        return "、".join(_value(inner) for inner in value)
     return str(value)
 
 
+def _is_record(value: Any) -> bool:
+    if isinstance(value, dict):
+        return not ("text" in value or "start" in value)  # a time keeps its words
+    return isinstance(value, list) and any(isinstance(inner, dict) for inner in value)
+
+
+def shown_slots(slots: Dict[str, Any]) -> Dict[str, Any]:
+    """The slots worth a manager's glance: without Rasa's and the actions' bookkeeping."""
+    return {name: value for name, value in slots.items()
+            if name not in INTERNAL_SLOTS and not _is_record(value)}
+
+
 def understanding(intent: Optional[str], confidence: Optional[float],
-                  entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
-                  routed_to: Optional[str]) -> str:
-    """What the bot made of a member message, in one line for the console."""
-    parts = [f"意图 {intent}（{confidence:.2f}）" if intent and confidence is not None
-             else f"意图 {intent}" if intent else "未经智能助手解析"]
-    if entities:
-        parts.append("实体 " + "，".join(f"{e.get('entity')}={_value(e.get('value'))}"
-                                        for e in entities))
-    if slots:
-        parts.append("槽位 " + "，".join(f"{k}={_value(v)}" for k, v in slots.items()))
-    if routed_to:
+                  entities: Sequence[Dict[str, Any]], routed_to: Optional[str]) -> str:
+    """What the bot made of a member message, in one short line for the console:
+    识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科. Where an ordinary message went
+    (the bot answered it) shows in the transcript; any other route is said."""
+    if intent:
+        percent = f"（{confidence:.0%}）" if confidence is not None else ""
+        parts = [f"识别：{INTENTS.get(intent, intent)}{percent}"]
+    else:
+        parts = ["未经智能助手解析"]
+    parts += [f"{ENTITIES.get(str(e.get('entity')), e.get('entity'))} {_value(e.get('value'))}"
+              for e in entities]
+    if routed_to and routed_to != "bot":
         parts.append(ROUTED.get(routed_to, routed_to))
     return " · ".join(parts)
+
+
+def understanding_details(intent: Optional[str], confidence: Optional[float],
+                          entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
+                          routed_to: Optional[str]) -> List[Dict[str, str]]:
+    """The raw reading behind the line (the console's 详情): intent name and confidence,
+    entities and slots by their names, and where the message went."""
+    rows = []
+    if intent:
+        rows.append(("意图", f"{intent}（置信度 {confidence:.2f}）" if confidence is not None
+                     else intent))
+    if entities:
+        rows.append(("实体", "，".join(f"{e.get('entity')}={_value(e.get('value'))}"
+                                      for e in entities)))
+    kept = shown_slots(slots)
+    if kept:
+        rows.append(("槽位", "，".join(f"{k}={_value(v)}" for k, v in kept.items())))
+    if routed_to:
+        rows.append(("去向", ROUTED.get(routed_to, routed_to)))
+    return [{"label": label, "text": text} for label, text in rows]
+
+
+def understood(intent: Optional[str], confidence: Optional[float],
+               entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
+               routed_to: Optional[str]) -> Dict[str, Any]:
+    """A member message's `understanding` (the line) and `understanding_details`."""
+    return {"understanding": understanding(intent, confidence, entities, routed_to),
+            "understanding_details": understanding_details(intent, confidence, entities,
+                                                           slots, routed_to)}
 
 
 def notice(key: Optional[str], **values: Any) -> Optional[str]:

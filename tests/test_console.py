@@ -404,6 +404,29 @@ def test_hand_back_without_the_bot_still_tells_the_member(console_gateway):
     assert wang.post(path + "/handback").status_code == 409  # nothing left to hand back
 
 
+def test_the_handoff_history_says_how_each_handoff_ended_in_chinese(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    wang.post(path + "/reply", {"text": "好的，已经处理。"})
+    wang.post(path + "/handback")
+    page = wang.get(path).text
+    history = page[page.index("转人工记录"):]
+    assert "王芳" in history and "· 已交还智能助手" in history and "handed_back" not in history
+    handoffs = wang.conversation(member.conversation_id)["handoffs"]
+    assert (handoffs[0]["outcome"], handoffs[0]["outcome_label"]) == ("handed_back", "已交还智能助手")
+
+
+def test_the_audit_log_names_each_action_in_chinese_with_its_code_on_hover(console_gateway):
+    member = waiting_member(console_gateway)
+    console_gateway.console("wang").post(f"/console/conversations/{member.conversation_id}/claim")
+    console_gateway.console("li").post(f"/console/conversations/{member.conversation_id}/claim")
+    page = console_gateway.console("boss").get("/console/audit").text
+    assert '<td title="claim">接入会话</td>' in page
+    assert '<td title="claim_refused">接入会话（被拒绝）</td>' in page
+
+
 def test_hand_back_with_the_members_question_unanswered_says_so(console_gateway):
     member = waiting_member(console_gateway)
     wang = console_gateway.console("wang")

@@ -102,3 +102,24 @@ def test_understood_gives_the_line_and_its_details_together():
     assert both == {"understanding": "识别：问候（90%）",
                     "understanding_details": [{"label": "意图", "text": "greet（置信度 0.90）"},
                                               {"label": "去向", "text": "智能助手已回复"}]}
+
+
+# ------------------------------------------------------------------ labels for managers
+
+@pytest.mark.parametrize("action, label", [
+    ("claim", "接入会话"),
+    ("claim_refused", "接入会话（被拒绝）"),
+    ("unlock_account_refused", "解除锁定（被拒绝）"),
+    ("review_story_refused", "存为测试对话（未保存）"),
+    ("view_conversation", "查看会话"),
+    ("something_new", "something_new"),
+    ("something_new_refused", "something_new_refused"),
+])
+def test_audit_actions_in_words(action, label):
+    assert messages.audit_action_label(action) == label
+
+
+def test_every_handoff_outcome_has_a_label():
+    from bot.gateway.models import HANDOFF_OUTCOMES
+
+    assert set(HANDOFF_OUTCOMES) == set(messages.OUTCOMES)

@@ -68,7 +68,8 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
     env = templates(TEMPLATES_DIR)
     env.filters["hm"] = short_time
     env.globals.update(REASONS=messages.REASONS, STATES=messages.STATES, ROLES=messages.ROLES,
-                       AUTHORS=messages.AUTHORS, notice=messages.notice,
+                       AUTHORS=messages.AUTHORS, CHANNELS=messages.CHANNELS,
+                       notice=messages.notice,
                        # for console.js: live delivery updates carry the state only
                        LIVE_LABELS={"delivery": messages.DELIVERY_STATES,
                                     "with_reason": messages.DELIVERY_WITH_REASON,

@@ -102,6 +102,7 @@ def conversation_page(session: Session, conversation_id: int,
             "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
             "ended_at": h.ended_at.isoformat() if h.ended_at else None,
             "outcome": h.outcome,
+            "outcome_label": messages.OUTCOMES.get(h.outcome, h.outcome) if h.outcome else None,
         } for h in queue.handoffs_of(session, c.id)],
         "tickets": [{
             "id": t.id, "reference": t.reference,
@@ -112,18 +113,28 @@ def conversation_page(session: Session, conversation_id: int,
     }
 
 
+def appointment_view(a: Dict[str, Any]) -> Dict[str, Any]:
+    """An appointment of the backends' profile with its statuses in words."""
+    status = a.get("status")
+    billing = (a.get("direct_billing") or {}).get("status")
+    return {**a, "status_label": messages.APPOINTMENT_STATUSES.get(status, status),
+            "direct_billing_label": (messages.DIRECT_BILLING_STATUSES.get(billing, billing)
+                                     if billing else None)}
+
+
 def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dict[str, Any]]:
     """The backends' profile, trimmed to what a manager needs at a glance."""
     if profile is None:
         return None
-    upcoming = [a for a in profile.get("appointments") or []
+    appointments = [appointment_view(a) for a in profile.get("appointments") or []]
+    upcoming = [a for a in appointments
                 if a.get("status") in ("requested", "confirmed", "changed")
                 and (a.get("start") or "")[:10] >= today.isoformat()]
     upcoming.sort(key=lambda a: a.get("start") or "")
     return {
         "member": profile.get("member") or {},
         "upcoming": upcoming,
-        "appointments": (profile.get("appointments") or [])[:10],
+        "appointments": appointments[:10],
         "preauth_cases": (profile.get("preauth_cases") or [])[:10],
         "emergencies": (profile.get("emergency_notifications") or [])[:5],
     }
@@ -131,5 +142,6 @@ def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dic
 
 def audit_view(session: Session) -> List[Dict[str, Any]]:
     return [{"at": e.at.isoformat(), "username": e.username or "", "action": e.action,
+             "action_label": messages.audit_action_label(e.action),
              "target": e.target or "", "detail": e.detail or {}}
             for e in accounts.audit_entries(session)]

@@ -246,6 +246,55 @@ STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务�
 ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}
 AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}
 TICKET_STATUSES = {"open": "待回访", "claimed": "已接手", "done": "已完成"}
+CHANNELS = {"web": "网页", "wechat": "微信"}
+# How a handoff ended (bot.gateway.models.HANDOFF_OUTCOMES).
+OUTCOMES = {"handed_back": "已交还智能助手", "closed": "已结束", "superseded": "已合并"}
+# The member's profile from the backends (their status codes).
+APPOINTMENT_STATUSES = {"requested": "已申请", "confirmed": "已确认", "changed": "已改约",
+                        "cancelled": "已取消", "attended": "已就诊", "no_show": "爽约"}
+DIRECT_BILLING_STATUSES = {"pending": "审核中", "approved": "已通过", "declined": "未通过"}
+# The audit log (审计日志): what was done. A refused attempt is "<action>_refused".
+AUDIT_ACTIONS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+    "account_locked": "账号被锁定",
+    "unlock_account": "解除锁定",
+    "create_user": "创建账号",
+    "view_conversation": "查看会话",
+    "view_media": "查看会员文件",
+    "claim": "接入会话",
+    "claim_ticket": "接手回访工单",
+    "reply": "回复会员",
+    "note": "内部备注",
+    "hand_back": "交还智能助手",
+    "close": "结束会话",
+    "resolve_alert": "处理运维提醒",
+    "unmask": "查看原文",
+    "review": "审核",
+    "review_accept": "审核：采纳",
+    "review_relabel": "审核：改标",
+    "review_out_of_scope": "审核：不在范围",
+    "review_skip": "审核：跳过",
+    "review_undo": "撤销审核",
+    "review_tag": "添加标签",
+    "review_untag": "移除标签",
+    "review_save_filter": "保存筛选",
+    "review_export": "导出训练样例",
+    "review_export_kept": "导出：已保留",
+    "review_export_set_aside": "导出：已搁置",
+    "review_story_saved": "存为测试对话",
+    "review_story_refused": "存为测试对话（未保存）",
+    "review_gate_started": "开始把关",
+}
+
+
+def audit_action_label(action: str) -> str:
+    """claim -> 接入会话, claim_refused -> 接入会话（被拒绝）; unknown actions as they are."""
+    if action in AUDIT_ACTIONS:
+        return AUDIT_ACTIONS[action]
+    tried = action.removesuffix("_refused")
+    return f"{AUDIT_ACTIONS[tried]}（被拒绝）" if tried in AUDIT_ACTIONS else action
 
 NOTICES = {
     "claimed": "已接入该会话。",

@@ -98,7 +98,8 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
                                                            timeout=WAIT_MS)
 
     manager = log_in(browser, gateway_server, "wang")
-    row = manager.locator("#queue-rows tr", has_text="web:demo-preauth")
+    # A row names the member (网页会员 #N); the chat identity is the link's title.
+    row = manager.locator("#queue-rows tr", has=manager.locator('a[title="web:demo-preauth"]'))
     expect(row).to_contain_text("会员要求人工", timeout=WAIT_MS)
     row.get_by_role("button", name="接入").click()
     expect(manager.locator("#state-label")).to_have_text("管家服务中", timeout=WAIT_MS)
@@ -180,7 +181,8 @@ def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(
     ticket = re.search(r"编号(HF\d{10})", answer.text_content())[1]
 
     manager = log_in(browser, gateway, "li")
-    row = manager.locator("#queue-rows tr", has_text="web:demo-waiting")
+    # A row names the member (网页会员 #N); the chat identity is the link's title.
+    row = manager.locator("#queue-rows tr", has=manager.locator('a[title="web:demo-waiting"]'))
     expect(row).to_contain_text("回访工单（11-25 08:30后）", timeout=WAIT_MS)
     row.get_by_role("link").click()
     expect(manager.locator(".history")).to_contain_text(f"回访工单 {ticket}", timeout=WAIT_MS)

@@ -208,6 +208,42 @@ def test_the_queue_orders_by_priority_then_waiting_time(console_gateway):
     assert top["reason_label"] == "紧急情况" and top["waited"]
 
 
+def test_the_lists_name_a_guest_by_channel_and_a_bound_member_by_id_the_chat_id_on_hover(
+        console_gateway):
+    guest, bound = waiting_member(console_gateway), waiting_member(console_gateway)
+    member_id = 4242  # as the router binds a conversation to the backends' member
+    db = Database.from_url(console_gateway.db_url)
+    with db.writing() as session:
+        session.get(Conversation, bound.conversation_id).member_id = member_id
+    db.dispose()
+    wang = console_gateway.console("wang")
+    items = {i["conversation_id"]: i for i in wang.get("/console/api/queue").json()["items"]}
+    assert items[guest.conversation_id]["member_label"] == f"网页访客 {guest.external_id[-4:]}"
+    assert items[guest.conversation_id]["member"] == f"web:{guest.external_id}"
+    assert items[bound.conversation_id]["member_label"] == f"网页会员 #{member_id}"
+    page = wang.get("/console/").text
+    assert (f'title="web:{guest.external_id}">网页访客 {guest.external_id[-4:]}</a>'
+            in page)
+    assert f'title="web:{bound.external_id}">网页会员 #{member_id}</a>' in page
+
+
+def test_the_conversation_page_is_titled_with_the_members_name_and_masked_phone(
+        console_gateway):
+    member = console_gateway.member("demo-ready")  # 陈静, 13900000001
+    path = f"/console/conversations/{member.conversation_id}"
+    page = console_gateway.console("wang").get(path).text
+    assert "<title>陈静 139****0001 · " in page
+    assert '<span class="member" title="web:demo-ready">陈静 139****0001</span>' in page
+    assert "13900000001" not in page
+    masked = console_gateway.console("zhao").get(path).text  # a reviewer: the name masked
+    assert '<span class="member" title="web:demo-ready">陈* 139****0001</span>' in masked
+    guest = waiting_member(console_gateway)
+    untitled = console_gateway.console("wang").get(
+        f"/console/conversations/{guest.conversation_id}").text
+    assert (f'<span class="member" title="web:{guest.external_id}">'
+            f'网页访客 {guest.external_id[-4:]}</span>') in untitled
+
+
 def test_two_managers_claiming_at_once_one_wins_the_other_is_told(console_gateway):
     member = waiting_member(console_gateway)
     path = f"/console/conversations/{member.conversation_id}/claim"

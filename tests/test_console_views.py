@@ -1,5 +1,5 @@
 """What the console's pages show, from plain values (bot/console/views.py): the member's
-profile with its statuses in words."""
+profile with its statuses in words, the conversation's title."""
 from __future__ import annotations
 
 from datetime import date
@@ -30,3 +30,13 @@ def test_the_profile_says_appointment_and_direct_billing_statuses_in_words():
         ("已确认", "审核中"), ("已申请", "已通过"), ("爽约", "未通过"), ("已取消", None),
         ("mystery", "mystery")]  # a status the console does not know yet, as it is
     assert views.profile_view(None, TODAY) is None
+
+
+def test_the_conversation_is_titled_with_the_members_name_and_masked_phone():
+    conversation = {"member_label": "网页访客 123d"}
+    with_phone = {"member": {"name": "陈静", "phone": "13900000001"}}
+    assert views.member_title(conversation, with_phone) == "陈静 139****0001"
+    assert views.member_title(conversation, {"member": {"name": "陈静"}}) == "陈静"
+    # No profile (the backends down, or a guest): the lists' label.
+    assert views.member_title(conversation, None) == "网页访客 123d"
+    assert views.member_title(conversation, {"member": {}}) == "网页访客 123d"

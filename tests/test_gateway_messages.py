@@ -123,3 +123,16 @@ def test_every_handoff_outcome_has_a_label():
     from bot.gateway.models import HANDOFF_OUTCOMES
 
     assert set(HANDOFF_OUTCOMES) == set(messages.OUTCOMES)
+
+
+@pytest.mark.parametrize("channel, external_id, member_id, label", [
+    ("wechat", "oDEMO_ready", 12, "微信会员 #12"),
+    ("web", "demo-ready", 1, "网页会员 #1"),
+    ("web", "guest-3b1cce1b123d", None, "网页访客 123d"),
+    # Openids of one official account share their first characters: the last tell apart.
+    ("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", None, "微信访客 fL2M"),
+    ("sms", "abc", None, "sms访客 abc"),
+])
+def test_a_chat_identity_is_named_by_channel_and_member_or_a_short_id(
+        channel, external_id, member_id, label):
+    assert messages.member_label(channel, external_id, member_id) == label

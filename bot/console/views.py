@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy.orm import Session
 
+from bot import privacy
 from bot.console import accounts
 from bot.gateway import media, messages, queue, store
 from bot.gateway.models import Conversation, Message, User
@@ -19,6 +20,7 @@ def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
         "id": item.id,
         "conversation_id": item.conversation_id,
         "member": item.member,
+        "member_label": messages.member_label(item.channel, item.external_id, item.member_id),
         "reason": item.reason,
         "reason_label": messages.REASONS.get(item.reason, item.reason),
         "priority": item.priority,
@@ -34,6 +36,7 @@ def conversation_summary(c: Conversation, owner: Optional[str]) -> Dict[str, Any
     return {
         "id": c.id,
         "member": f"{c.channel}:{c.external_id}",
+        "member_label": messages.member_label(c.channel, c.external_id, c.member_id),
         "channel": c.channel,
         "external_id": c.external_id,
         "member_id": c.member_id,
@@ -120,6 +123,17 @@ def appointment_view(a: Dict[str, Any]) -> Dict[str, Any]:
     return {**a, "status_label": messages.APPOINTMENT_STATUSES.get(status, status),
             "direct_billing_label": (messages.DIRECT_BILLING_STATUSES.get(billing, billing)
                                      if billing else None)}
+
+
+def member_title(conversation: Dict[str, Any], profile: Optional[Dict[str, Any]]) -> str:
+    """Who the conversation is with, for its page: the member's name and masked phone
+    (陈静 139****0001) when the profile is at hand (as the viewer may read it), else the
+    lists' label."""
+    member = (profile or {}).get("member") or {}
+    if not member.get("name"):
+        return conversation["member_label"]
+    phone = member.get("phone")
+    return f"{member['name']} {privacy.mask_digits(phone)}" if phone else member["name"]
 
 
 def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dict[str, Any]]:

@@ -67,8 +67,9 @@
       ? "回访工单" + (item.due ? "" : "（" + shortTime(item.due_at) + "后）") : "会话";
     row.appendChild(el("td", null, kind));
     var who = el("td");
-    var link = el("a", null, item.member);
+    var link = el("a", null, item.member_label);
     link.href = "/console/conversations/" + item.conversation_id;
+    link.title = item.member;  // the chat identity as stored
     who.appendChild(link);
     row.appendChild(who);
     row.appendChild(el("td", null, item.reason_label));
@@ -108,8 +109,9 @@
         mine.replaceChildren();
         data.mine.forEach(function (c) {
           var li = el("li");
-          var link = el("a", null, c.member);
+          var link = el("a", null, c.member_label);
           link.href = "/console/conversations/" + c.id;
+          link.title = c.member;
           li.appendChild(link);
           li.appendChild(document.createTextNode(" · " + c.reason_label));
           mine.appendChild(li);

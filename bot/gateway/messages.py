@@ -247,16 +247,6 @@ ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员
 AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}
 TICKET_STATUSES = {"open": "待回访", "claimed": "已接手", "done": "已完成"}
 CHANNELS = {"web": "网页", "wechat": "微信"}
-
-
-def member_label(channel: str, external_id: str, member_id: Optional[int]) -> str:
-    """A chat identity as the console's lists name it, without asking the backends:
-    微信会员 #12 (the backends' member), else 网页访客 123d. The id's last 4 characters:
-    WeChat openids of one official account share their first ones."""
-    where = CHANNELS.get(channel, channel)
-    if member_id is not None:
-        return f"{where}会员 #{member_id}"
-    return f"{where}访客 {external_id[-4:]}"
 # How a handoff ended (bot.gateway.models.HANDOFF_OUTCOMES).
 OUTCOMES = {"handed_back": "已交还智能助手", "closed": "已结束", "superseded": "已合并"}
 # The member's profile from the backends (their status codes).
@@ -305,6 +295,17 @@ def audit_action_label(action: str) -> str:
         return AUDIT_ACTIONS[action]
     tried = action.removesuffix("_refused")
     return f"{AUDIT_ACTIONS[tried]}（被拒绝）" if tried in AUDIT_ACTIONS else action
+
+
+def member_label(channel: str, external_id: str, member_id: Optional[int]) -> str:
+    """A chat identity as the console's lists name it, without asking the backends:
+    微信会员 #12 (the backends' member), else 网页访客 123d. The id's last 4 characters:
+    WeChat openids of one official account share their first ones."""
+    where = CHANNELS.get(channel, channel)
+    if member_id is not None:
+        return f"{where}会员 #{member_id}"
+    return f"{where}访客 {external_id[-4:]}"
+
 
 NOTICES = {
     "claimed": "已接入该会话。",

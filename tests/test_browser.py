@@ -73,10 +73,11 @@ def history(page) -> list:
     }""")
 
 
-def log_in(browser, gateway: GatewayProcess, username: str):
+def log_in(browser, gateway: GatewayProcess, username: str, viewport=None):
     from playwright.sync_api import expect
 
-    page = browser.new_context(locale="zh-CN").new_page()
+    sized = {"viewport": viewport} if viewport else {}
+    page = browser.new_context(locale="zh-CN", **sized).new_page()
     page.goto(f"{gateway.url}/console/")
     expect(page).to_have_url(re.compile(r"/console/login"))
     page.fill("input[name=username]", username)
@@ -98,7 +99,8 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
                                                            timeout=WAIT_MS)
 
     manager = log_in(browser, gateway_server, "wang")
-    row = manager.locator("#queue-rows tr", has_text="web:demo-preauth")
+    # A row names the member (网页会员 #N); the chat identity is the link's title.
+    row = manager.locator("#queue-rows tr", has=manager.locator('a[title="web:demo-preauth"]'))
     expect(row).to_contain_text("会员要求人工", timeout=WAIT_MS)
     row.get_by_role("button", name="接入").click()
     expect(manager.locator("#state-label")).to_have_text("管家服务中", timeout=WAIT_MS)
@@ -135,7 +137,7 @@ def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
     say(member, attack)
     expect(manager.locator("#transcript .msg-member .text").last).to_have_text(
         attack, timeout=WAIT_MS)
-    expect(manager.locator("#transcript .msg-member .nlu").last).to_contain_text("意图")
+    expect(manager.locator("#transcript .msg-member .nlu").last).to_contain_text("识别")
     assert bubbles(member, "member").last.locator(".text").text_content() == attack
     assert manager.title() != "pwned" and member.title() != "pwned"
     assert manager.locator("#transcript img").count() == 0
@@ -180,7 +182,8 @@ def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(
     ticket = re.search(r"编号(HF\d{10})", answer.text_content())[1]
 
     manager = log_in(browser, gateway, "li")
-    row = manager.locator("#queue-rows tr", has_text="web:demo-waiting")
+    # A row names the member (网页会员 #N); the chat identity is the link's title.
+    row = manager.locator("#queue-rows tr", has=manager.locator('a[title="web:demo-waiting"]'))
     expect(row).to_contain_text("回访工单（11-25 08:30后）", timeout=WAIT_MS)
     row.get_by_role("link").click()
     expect(manager.locator(".history")).to_contain_text(f"回访工单 {ticket}", timeout=WAIT_MS)
@@ -190,6 +193,34 @@ def test_at_21_the_member_gets_the_out_of_hours_answer_and_a_callback_ticket(
     answered = bubbles(member, "bot").count()
     say(member, "直付怎么用")
     expect(bubbles(member, "bot")).to_have_count(answered + 1, timeout=WAIT_MS)
+
+
+def test_the_console_fits_a_phone(browser, console_gateway):
+    """At 375 px the queue and a conversation scroll only up and down, the action card
+    comes after the transcript and its reply box, and every button is a finger high."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    member = waiting_member(console_gateway, "我想问一下直付卡怎么开通" * 12)
+    manager = log_in(browser, console_gateway, "wang", viewport={"width": 375, "height": 812})
+
+    def fits() -> None:
+        assert manager.evaluate("document.documentElement.scrollWidth") <= 375
+        heights = manager.evaluate("""[...document.querySelectorAll('button')]
+            .filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)""")
+        assert heights and min(heights) >= 44
+
+    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    fits()
+    row.get_by_role("button", name="接入").click()
+    expect(manager.locator("#reply-form")).to_be_visible(timeout=WAIT_MS)
+    fits()
+    box = {name: manager.locator(selector).bounding_box() for name, selector in
+           (("transcript", ".transcript-card"), ("actions", ".actions"))}
+    assert box["actions"]["y"] >= box["transcript"]["y"] + box["transcript"]["height"]
+    assert box["transcript"]["width"] <= 375
 
 
 def test_a_member_photo_and_the_wechat_delivery_states_render_in_the_console(

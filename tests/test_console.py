@@ -208,6 +208,42 @@ def test_the_queue_orders_by_priority_then_waiting_time(console_gateway):
     assert top["reason_label"] == "紧急情况" and top["waited"]
 
 
+def test_the_lists_name_a_guest_by_channel_and_a_bound_member_by_id_the_chat_id_on_hover(
+        console_gateway):
+    guest, bound = waiting_member(console_gateway), waiting_member(console_gateway)
+    member_id = 4242  # as the router binds a conversation to the backends' member
+    db = Database.from_url(console_gateway.db_url)
+    with db.writing() as session:
+        session.get(Conversation, bound.conversation_id).member_id = member_id
+    db.dispose()
+    wang = console_gateway.console("wang")
+    items = {i["conversation_id"]: i for i in wang.get("/console/api/queue").json()["items"]}
+    assert items[guest.conversation_id]["member_label"] == f"网页访客 {guest.external_id[-4:]}"
+    assert items[guest.conversation_id]["member"] == f"web:{guest.external_id}"
+    assert items[bound.conversation_id]["member_label"] == f"网页会员 #{member_id}"
+    page = wang.get("/console/").text
+    assert (f'title="web:{guest.external_id}">网页访客 {guest.external_id[-4:]}</a>'
+            in page)
+    assert f'title="web:{bound.external_id}">网页会员 #{member_id}</a>' in page
+
+
+def test_the_conversation_page_is_titled_with_the_members_name_and_masked_phone(
+        console_gateway):
+    member = console_gateway.member("demo-ready")  # 陈静, 13900000001
+    path = f"/console/conversations/{member.conversation_id}"
+    page = console_gateway.console("wang").get(path).text
+    assert "<title>陈静 139****0001 · " in page
+    assert '<span class="member" title="web:demo-ready">陈静 139****0001</span>' in page
+    assert "13900000001" not in page
+    masked = console_gateway.console("zhao").get(path).text  # a reviewer: the name masked
+    assert '<span class="member" title="web:demo-ready">陈* 139****0001</span>' in masked
+    guest = waiting_member(console_gateway)
+    untitled = console_gateway.console("wang").get(
+        f"/console/conversations/{guest.conversation_id}").text
+    assert (f'<span class="member" title="web:{guest.external_id}">'
+            f'网页访客 {guest.external_id[-4:]}</span>') in untitled
+
+
 def test_two_managers_claiming_at_once_one_wins_the_other_is_told(console_gateway):
     member = waiting_member(console_gateway)
     path = f"/console/conversations/{member.conversation_id}/claim"
@@ -405,6 +441,29 @@ def test_hand_back_without_the_bot_still_tells_the_member(console_gateway):
     assert wang.post(path + "/handback").status_code == 409  # nothing left to hand back
 
 
+def test_the_handoff_history_says_how_each_handoff_ended_in_chinese(console_gateway):
+    member = waiting_member(console_gateway)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    wang.post(path + "/reply", {"text": "好的，已经处理。"})
+    wang.post(path + "/handback")
+    page = wang.get(path).text
+    history = page[page.index("转人工记录"):]
+    assert "王芳" in history and "· 已交还智能助手" in history and "handed_back" not in history
+    handoffs = wang.conversation(member.conversation_id)["handoffs"]
+    assert (handoffs[0]["outcome"], handoffs[0]["outcome_label"]) == ("handed_back", "已交还智能助手")
+
+
+def test_the_audit_log_names_each_action_in_chinese_with_its_code_on_hover(console_gateway):
+    member = waiting_member(console_gateway)
+    console_gateway.console("wang").post(f"/console/conversations/{member.conversation_id}/claim")
+    console_gateway.console("li").post(f"/console/conversations/{member.conversation_id}/claim")
+    page = console_gateway.console("boss").get("/console/audit").text
+    assert '<td title="claim">接入会话</td>' in page
+    assert '<td title="claim_refused">接入会话（被拒绝）</td>' in page
+
+
 def test_hand_back_with_the_members_question_unanswered_says_so(console_gateway):
     member = waiting_member(console_gateway)
     wang = console_gateway.console("wang")
@@ -458,6 +517,36 @@ def test_every_action_is_audited_with_who_and_when(console_gateway):
         entries = session.execute(select(AuditEntry).where(AuditEntry.target == target)).scalars()
         assert {(e.username, e.at.isoformat()) for e in entries} == {("wang", TEST_NOW)}
     db.dispose()
+
+
+def test_a_member_message_shows_what_the_bot_understood_in_chinese_with_the_details_behind(
+        console_gateway):
+    member = console_gateway.member()
+    said = member.say("下周二上午约华山医院皮肤科")
+    db = Database.from_url(console_gateway.db_url)
+    with db.writing() as session:  # what the router stores from Rasa's reading (no Rasa here)
+        stored = session.get(Message, said["message_id"])
+        stored.routed_to, stored.intent, stored.confidence = "bot", "book_appointment", 0.93
+        stored.entities = [{"entity": "hospital", "value": "华山医院"},
+                           {"entity": "department", "value": "皮肤科"}]
+        stored.slots = {"hospital": "华山医院", "department": "皮肤科",
+                        "session_started_metadata": {"channel": "web"},
+                        "requested_slot": "time"}
+    db.dispose()
+    wang = console_gateway.console("wang")
+    page = wang.get(f"/console/conversations/{member.conversation_id}").text
+    assert '<p class="nlu">识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科</p>' in page
+    assert "<summary>详情</summary>" in page
+    assert "<dt>意图</dt><dd>book_appointment（置信度 0.93）</dd>" in page
+    assert "<dt>槽位</dt><dd>hospital=华山医院，department=皮肤科</dd>" in page
+    assert "session_started_metadata" not in page and "requested_slot" not in page
+    # The JSON keeps its fields as they were, and adds the details.
+    shown = wang.conversation(member.conversation_id)["messages"][0]
+    assert (shown["intent"], shown["confidence"]) == ("book_appointment", 0.93)
+    assert shown["slots"]["requested_slot"] == "time" and len(shown["entities"]) == 2
+    assert shown["understanding"] == "识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科"
+    assert [row["label"] for row in shown["understanding_details"]] == \
+        ["意图", "实体", "槽位", "去向"]
 
 
 # ------------------------------------------------------------------ escaping

@@ -331,7 +331,7 @@ def test_the_alerts_page_lists_unresolved_alerts_newest_first_without_the_body(
     assert f'data-id="{done}"' in page[page.index('id="resolved-alerts"'):]
     row = unresolved[unresolved.index(f'data-id="{newer}"'):]
     row = row[:row.index("</tr>")]
-    assert "微信消息无法解密" in row and "bad padding" in row and "wechat" in row
+    assert "微信消息无法解密" in row and "bad padding" in row and "<td>微信</td>" in row
     assert f"{wechat.openid[:4]}{'*' * (len(wechat.openid) - 8)}{wechat.openid[-4:]}" in row
     assert wechat.openid not in page
     assert "ENCRYPTED" not in page and "加密内容 100 字符（不显示）" in page

@@ -260,7 +260,7 @@ async def test_claim_is_atomic_and_hand_back_returns_the_conversation_to_the_bot
     handoff = p.row(Handoff, 1)
     assert (handoff.claimed_by, handoff.outcome) == (wang.id, "handed_back")
     assert p.channel.texts(conversation.id)[-4:] == [
-        "您好，我是您的私人健康管家管家wang，接下来由我为您服务。", "您好",
+        "您好，我是您的私人健康管家，接下来由我为您服务。", "您好",
         "健康管家已经为您处理好了，接下来由智能助手继续为您服务。",
         "本次管家服务您满意吗？请选一个数字回复，也可以在数字后写上您的意见（如「4 等太久了」）。"]
 

@@ -84,17 +84,6 @@ def test_the_understanding_is_what_the_channel_says_with_the_known_slots():
     assert Understanding.from_channel({"parse_data": None}) is None
 
 
-def test_the_console_line_says_what_the_bot_understood():
-    from bot.gateway.messages import understanding
-
-    line = understanding("book_appointment", 0.874, [{"entity": "hospital", "value": "瑞金医院"}],
-                         {"time": {"text": "下周二上午", "start": "2026-12-01T08:00"}}, "bot")
-    assert line == ("意图 book_appointment（0.87） · 实体 hospital=瑞金医院 · "
-                    "槽位 time=下周二上午 · 智能助手已回复")
-    assert understanding(None, None, [], {}, "unrouted") == \
-        "未经智能助手解析 · 智能助手不可用，消息已保存"
-
-
 def test_the_gateways_first_words_on_an_emergency_are_the_bots():
     """The gateway answers an emergency itself only while Rasa is away; the member must
     read what the bot would have said (domain/shared.yml, utter_emergency_first)."""

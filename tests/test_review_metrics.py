@@ -202,6 +202,8 @@ def test_intent_distribution_keeps_the_top_intents_and_sums_the_rest(gateway_db)
         "book_appointment", "complaint", "report_emergency"]
     assert default.other == 1  # thanks
     bars = metrics.intent_bars(top3)
+    assert [(b.label, b.value) for b in bars] == [
+        ("未能理解", 3), ("问候", 2), ("要求人工", 2), ("其他", 6)]  # the console's labels
     assert [(b.label, b.value, b.note) for b in bars][-1] == ("其他", 6, "46.2%")
 
 
@@ -356,7 +358,7 @@ def test_a_reviewer_sees_the_charts_as_inline_svg(dashboard_gateway):
     assert 'id="chart-reasons"' in page and 'id="chart-intents"' in page
     assert 'data-label="连续两次未理解" data-value="2"' in page
     assert "2次 · 50.0%" in page  # two fallback handoffs in four conversations
-    assert 'data-label="nlu_fallback" data-value="3"' in page
+    assert 'data-label="未能理解" data-value="3"' in page
     figures = dict(re.findall(r'<div class="figure" id="([^"]+)">.*?<div class="value">([^<]*)<',
                               page, re.S))
     assert figures == {"fig-messages": "10条", "fig-containment": "25.0%",

@@ -39,6 +39,7 @@ def _view(session: Session, row: Any) -> Dict[str, Any]:
         "kind_label": messages.ALERT_KINDS.get(row.kind, row.kind),
         "hint": messages.ALERT_HINTS.get(row.kind, ""),
         "channel": row.channel,
+        "channel_label": messages.CHANNELS.get(row.channel, row.channel),
         "external_id": mask_external_id(row.external_id),
         "conversation_id": found.id if found else None,
         "detail": row.detail,

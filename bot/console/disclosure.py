@@ -1,9 +1,10 @@
 """What a console user may read of a conversation, decided in one place (`sight`):
 managers and admins, who act on conversations, read members' words as written;
 reviewers read everything masked (bot.privacy.mask_for_display): the transcript on the
-page, in the JSON and in live events, the understanding line with its entity and slot
-values, the internal notes, the queue's previews and the member's profile. Unmasking one
-message stays the admins' review action with a reason (bot.review.inbox.unmask)."""
+page, in the JSON and in live events, the understanding line and its 详情 with their
+entity and slot values, the internal notes, the queue's previews and the member's
+profile. Unmasking one message stays the admins' review action with a reason
+(bot.review.inbox.unmask)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -64,10 +65,9 @@ class Sight:
             shown["entities"] = entities
         if "slots" in view:
             shown["slots"] = slots
-        if view.get("understanding") is not None:
-            shown["understanding"] = messages.understanding(
-                view.get("intent"), view.get("confidence"), entities, slots,
-                view.get("routed_to"))
+        if view.get("understanding") is not None:  # the line and its 详情, masked values
+            shown.update(messages.understood(view.get("intent"), view.get("confidence"),
+                                             entities, slots, view.get("routed_to")))
         return shown
 
     def note(self, view: Dict[str, Any]) -> Dict[str, Any]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from bot.gateway import messages
+
 ACTIONS = {"accept": "采纳", "relabel": "改标", "out_of_scope": "不在范围", "skip": "跳过"}
-ENTITIES = {"hospital": "医院", "department": "科室", "treatment": "治疗", "doctor": "医生"}
-CHANNELS = {"web": "网页聊天", "wechat": "微信"}
+# The console's one set of entity and channel names (bot/gateway/messages.py).
+ENTITIES = messages.ENTITIES
+CHANNELS = messages.CHANNELS
 EXPORT_STATUSES = {"written": "已写入，待把关", "kept": "已保留", "set_aside": "已搁置"}
 GATE_COMMAND = "python -m bot.review gate"
 

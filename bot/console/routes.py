@@ -73,7 +73,8 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
     env = templates(TEMPLATES_DIR)
     env.filters["hm"] = short_time
     env.globals.update(REASONS=messages.REASONS, STATES=messages.STATES, ROLES=messages.ROLES,
-                       AUTHORS=messages.AUTHORS, notice=messages.notice,
+                       AUTHORS=messages.AUTHORS, CHANNELS=messages.CHANNELS,
+                       notice=messages.notice,
                        # for console.js: live delivery updates carry the state only
                        LIVE_LABELS={"delivery": messages.DELIVERY_STATES,
                                     "with_reason": messages.DELIVERY_WITH_REASON,
@@ -293,8 +294,9 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
         seen = sight(principal)
         await record("view_conversation", principal, f"conversation:{conversation_id}",
                      {"via": "page", "masked": seen.masked})
-        return await page("conversation.html", principal, canned=canned,
-                          profile=seen.profile(views.profile_view(profile, parts.clock.today())),
+        shown = seen.profile(views.profile_view(profile, parts.clock.today()))
+        return await page("conversation.html", principal, canned=canned, profile=shown,
+                          member_title=views.member_title(summary, shown),
                           # Unknown when the backends did not answer: "unavailable", not "unbound".
                           member_bound=member_id is not None or not answered,
                           notice_key=request.args.get("notice"), **seen.conversation(data))

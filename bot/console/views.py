@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import wording
+from bot import privacy, wording
 from bot.console import accounts
 from bot.gateway import media, messages, queue, store
 from bot.gateway.models import Conversation, Message, User
@@ -21,6 +21,7 @@ def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
         "id": item.id,
         "conversation_id": item.conversation_id,
         "member": item.member,
+        "member_label": messages.member_label(item.channel, item.external_id, item.member_id),
         "reason": item.reason,
         "reason_label": messages.REASONS.get(item.reason, item.reason),
         "priority": item.priority,
@@ -36,6 +37,7 @@ def conversation_summary(c: Conversation, owner: Optional[str]) -> Dict[str, Any
     return {
         "id": c.id,
         "member": f"{c.channel}:{c.external_id}",
+        "member_label": messages.member_label(c.channel, c.external_id, c.member_id),
         "channel": c.channel,
         "external_id": c.external_id,
         "member_id": c.member_id,
@@ -105,6 +107,7 @@ def conversation_page(session: Session, conversation_id: int,
             "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
             "ended_at": h.ended_at.isoformat() if h.ended_at else None,
             "outcome": h.outcome,
+            "outcome_label": messages.OUTCOMES.get(h.outcome, h.outcome) if h.outcome else None,
         } for h in queue.handoffs_of(session, c.id)],
         "tickets": [{
             "id": t.id, "reference": t.reference,
@@ -165,20 +168,39 @@ def summary_card(session: Session, c: Conversation) -> Optional[Dict[str, Any]]:
         "emergency": messages.RED_FLAGS.get(str(flag), str(flag)) if flag else None,
         "requested_at": handoff.requested_at.isoformat(),
     }
+def appointment_view(a: Dict[str, Any]) -> Dict[str, Any]:
+    """An appointment of the backends' profile with its statuses in words."""
+    status = a.get("status")
+    billing = (a.get("direct_billing") or {}).get("status")
+    return {**a, "status_label": messages.APPOINTMENT_STATUSES.get(status, status),
+            "direct_billing_label": (messages.DIRECT_BILLING_STATUSES.get(billing, billing)
+                                     if billing else None)}
+
+
+def member_title(conversation: Dict[str, Any], profile: Optional[Dict[str, Any]]) -> str:
+    """Who the conversation is with, for its page: the member's name and masked phone
+    (陈静 139****0001) when the profile is at hand (as the viewer may read it), else the
+    lists' label."""
+    member = (profile or {}).get("member") or {}
+    if not member.get("name"):
+        return conversation["member_label"]
+    phone = member.get("phone")
+    return f"{member['name']} {privacy.mask_digits(phone)}" if phone else member["name"]
 
 
 def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dict[str, Any]]:
     """The backends' profile, trimmed to what a manager needs at a glance."""
     if profile is None:
         return None
-    upcoming = [a for a in profile.get("appointments") or []
+    appointments = [appointment_view(a) for a in profile.get("appointments") or []]
+    upcoming = [a for a in appointments
                 if a.get("status") in ("requested", "confirmed", "changed")
                 and (a.get("start") or "")[:10] >= today.isoformat()]
     upcoming.sort(key=lambda a: a.get("start") or "")
     return {
         "member": profile.get("member") or {},
         "upcoming": upcoming,
-        "appointments": (profile.get("appointments") or [])[:10],
+        "appointments": appointments[:10],
         "preauth_cases": (profile.get("preauth_cases") or [])[:10],
         "emergencies": (profile.get("emergency_notifications") or [])[:5],
     }
@@ -186,5 +208,6 @@ def profile_view(profile: Optional[Dict[str, Any]], today: date) -> Optional[Dic
 
 def audit_view(session: Session) -> List[Dict[str, Any]]:
     return [{"at": e.at.isoformat(), "username": e.username or "", "action": e.action,
+             "action_label": messages.audit_action_label(e.action),
              "target": e.target or "", "detail": e.detail or {}}
             for e in accounts.audit_entries(session)]

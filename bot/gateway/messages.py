@@ -4,7 +4,7 @@ domain/*.yml; the call centre's numbers and hours come from the handbook (DOMAIN
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.gateway.waits import WaitEstimate
 
@@ -187,12 +187,19 @@ def out_of_hours(manager_back: str, ticket: str, call_center_open: bool,
     return text
 
 
-def manager_joined(display_name: str) -> str:
-    return f"您好，我是您的私人健康管家{display_name}，接下来由我为您服务。"
+def _manager_intro(display_name: Optional[str]) -> str:
+    """私人健康管家王芳; a display name that already says 管家 (the default account's
+    健康管家) or none at all: 私人健康管家 alone, never 健康管家健康管家."""
+    name = (display_name or "").strip()
+    return "您好，我是您的私人健康管家" + ("" if not name or "管家" in name else name)
 
 
-def manager_calls_back(display_name: str) -> str:
-    return f"您好，我是您的私人健康管家{display_name}，看到了您之前的留言，现在由我为您服务。"
+def manager_joined(display_name: Optional[str]) -> str:
+    return f"{_manager_intro(display_name)}，接下来由我为您服务。"
+
+
+def manager_calls_back(display_name: Optional[str]) -> str:
+    return f"{_manager_intro(display_name)}，看到了您之前的留言，现在由我为您服务。"
 
 
 def handed_back_fallback() -> str:
@@ -273,6 +280,66 @@ STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务�
 ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}
 AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}
 TICKET_STATUSES = {"open": "待回访", "claimed": "已接手", "done": "已完成"}
+CHANNELS = {"web": "网页", "wechat": "微信"}
+# How a handoff ended (bot.gateway.models.HANDOFF_OUTCOMES).
+OUTCOMES = {"handed_back": "已交还智能助手", "closed": "已结束", "superseded": "已合并"}
+# The member's profile from the backends (their status codes).
+APPOINTMENT_STATUSES = {"requested": "已申请", "confirmed": "已确认", "changed": "已改约",
+                        "cancelled": "已取消", "attended": "已就诊", "no_show": "爽约"}
+DIRECT_BILLING_STATUSES = {"pending": "审核中", "approved": "已通过", "declined": "未通过"}
+# The audit log (审计日志): what was done. A refused attempt is "<action>_refused".
+AUDIT_ACTIONS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+    "account_locked": "账号被锁定",
+    "unlock_account": "解除锁定",
+    "create_user": "创建账号",
+    "view_conversation": "查看会话",
+    "view_media": "查看会员文件",
+    "claim": "接入会话",
+    "claim_ticket": "接手回访工单",
+    "reply": "回复会员",
+    "note": "内部备注",
+    "hand_back": "交还智能助手",
+    "close": "结束会话",
+    "resolve_alert": "处理运维提醒",
+    "unmask": "查看原文",
+    "review": "审核",
+    "review_accept": "审核：采纳",
+    "review_relabel": "审核：改标",
+    "review_out_of_scope": "审核：不在范围",
+    "review_skip": "审核：跳过",
+    "review_undo": "撤销审核",
+    "review_tag": "添加标签",
+    "review_untag": "移除标签",
+    "review_save_filter": "保存筛选",
+    "review_export": "导出训练样例",
+    "review_export_kept": "导出：已保留",
+    "review_export_set_aside": "导出：已搁置",
+    "review_story_saved": "存为测试对话",
+    "review_story_refused": "存为测试对话（未保存）",
+    "review_gate_started": "开始把关",
+}
+
+
+def audit_action_label(action: str) -> str:
+    """claim -> 接入会话, claim_refused -> 接入会话（被拒绝）; unknown actions as they are."""
+    if action in AUDIT_ACTIONS:
+        return AUDIT_ACTIONS[action]
+    tried = action.removesuffix("_refused")
+    return f"{AUDIT_ACTIONS[tried]}（被拒绝）" if tried in AUDIT_ACTIONS else action
+
+
+def member_label(channel: str, external_id: str, member_id: Optional[int]) -> str:
+    """A chat identity as the console's lists name it, without asking the backends:
+    微信会员 #12 (the backends' member), else 网页访客 123d. The id's last 4 characters:
+    WeChat openids of one official account share their first ones."""
+    where = CHANNELS.get(channel, channel)
+    if member_id is not None:
+        return f"{where}会员 #{member_id}"
+    return f"{where}访客 {external_id[-4:]}"
+
 
 NOTICES = {
     "claimed": "已接入该会话。",
@@ -329,26 +396,123 @@ ROUTED = {"bot": "智能助手已回复", "manager": "转给管家（智能助�
           "limited": "发送过快，已保存，未交给智能助手"}
 
 
+# What the bot understood, as managers read it: the intents of domain/*.yml (and Rasa's
+# fallback), the entities the NLU extracts (tests/test_gateway_messages.py checks that
+# every one has a label). Unknown names are shown as they are.
+INTENTS = {
+    "greet": "问候",
+    "goodbye": "告别",
+    "thank": "致谢",
+    "affirm": "肯定",
+    "deny": "否定",
+    "bot_challenge": "问是否机器人",
+    "book_appointment": "预约挂号",
+    "cancel_appointment": "取消预约",
+    "reschedule_appointment": "改约",
+    "query_appointments": "查询预约",
+    "ask_preauth_required": "是否需要预授权",
+    "apply_preauth": "申请预授权",
+    "check_preauth_status": "预授权进度",
+    "ask_preauth_materials": "预授权材料",
+    "report_emergency": "紧急情况",
+    "request_human": "要求人工",
+    "ask_direct_billing": "直付咨询",
+    "ask_direct_pay_card": "电子直付卡",
+    "ask_network_hospitals": "直付网络医院",
+    "ask_visit_rules": "就诊须知",
+    "ask_service_hours": "服务时间",
+    "ask_claim": "理赔咨询",
+    "out_of_scope": "超出服务范围",
+    "inform": "补充信息",
+    "complain": "投诉",
+    "EXTERNAL_handback": "管家交还",
+    "health_question": "健康咨询",
+    "seek_care_today": "需当天就医",
+    "report_emergency_visit": "急诊报备",
+    "link_policy": "绑定保单",
+    "nlu_fallback": "未能理解",
+}
+ENTITIES = {
+    "hospital": "医院",
+    "department": "科室",
+    "doctor": "医生",
+    "treatment": "治疗",
+    "time": "时间",
+    "amount": "金额",
+    "red_flag": "危险信号",
+    "policy_number": "保单号",
+    "phone_last4": "手机后四位",
+}
+# Slots the console never shows: Rasa's bookkeeping. Any other slot whose value is a
+# record (a dict other than a time's words, or a list of them: an appointment, the
+# offered slots) is the actions' bookkeeping too (shown_slots).
+INTERNAL_SLOTS = ("session_started_metadata", "requested_slot")
+
+
 def _value(value: Any) -> str:
     if isinstance(value, dict):  # a time slot: its words
         return str(value.get("text") or value.get("start") or value)
+    if isinstance(value, list):
+        return "、".join(_value(inner) for inner in value)
     return str(value)
 
 
+def _is_record(value: Any) -> bool:
+    if isinstance(value, dict):
+        return not ("text" in value or "start" in value)  # a time keeps its words
+    return isinstance(value, list) and any(isinstance(inner, dict) for inner in value)
+
+
+def shown_slots(slots: Dict[str, Any]) -> Dict[str, Any]:
+    """The slots worth a manager's glance: without Rasa's and the actions' bookkeeping."""
+    return {name: value for name, value in slots.items()
+            if name not in INTERNAL_SLOTS and not _is_record(value)}
+
+
 def understanding(intent: Optional[str], confidence: Optional[float],
-                  entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
-                  routed_to: Optional[str]) -> str:
-    """What the bot made of a member message, in one line for the console."""
-    parts = [f"意图 {intent}（{confidence:.2f}）" if intent and confidence is not None
-             else f"意图 {intent}" if intent else "未经智能助手解析"]
-    if entities:
-        parts.append("实体 " + "，".join(f"{e.get('entity')}={_value(e.get('value'))}"
-                                        for e in entities))
-    if slots:
-        parts.append("槽位 " + "，".join(f"{k}={_value(v)}" for k, v in slots.items()))
-    if routed_to:
+                  entities: Sequence[Dict[str, Any]], routed_to: Optional[str]) -> str:
+    """What the bot made of a member message, in one short line for the console:
+    识别：预约挂号（93%） · 医院 华山医院 · 科室 皮肤科. Where an ordinary message went
+    (the bot answered it) shows in the transcript; any other route is said."""
+    if intent:
+        percent = f"（{confidence:.0%}）" if confidence is not None else ""
+        parts = [f"识别：{INTENTS.get(intent, intent)}{percent}"]
+    else:
+        parts = ["未经智能助手解析"]
+    parts += [f"{ENTITIES.get(str(e.get('entity')), e.get('entity'))} {_value(e.get('value'))}"
+              for e in entities]
+    if routed_to and routed_to != "bot":
         parts.append(ROUTED.get(routed_to, routed_to))
     return " · ".join(parts)
+
+
+def understanding_details(intent: Optional[str], confidence: Optional[float],
+                          entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
+                          routed_to: Optional[str]) -> List[Dict[str, str]]:
+    """The raw reading behind the line (the console's 详情): intent name and confidence,
+    entities and slots by their names, and where the message went."""
+    rows = []
+    if intent:
+        rows.append(("意图", f"{intent}（置信度 {confidence:.2f}）" if confidence is not None
+                     else intent))
+    if entities:
+        rows.append(("实体", "，".join(f"{e.get('entity')}={_value(e.get('value'))}"
+                                      for e in entities)))
+    kept = shown_slots(slots)
+    if kept:
+        rows.append(("槽位", "，".join(f"{k}={_value(v)}" for k, v in kept.items())))
+    if routed_to:
+        rows.append(("去向", ROUTED.get(routed_to, routed_to)))
+    return [{"label": label, "text": text} for label, text in rows]
+
+
+def understood(intent: Optional[str], confidence: Optional[float],
+               entities: Sequence[Dict[str, Any]], slots: Dict[str, Any],
+               routed_to: Optional[str]) -> Dict[str, Any]:
+    """A member message's `understanding` (the line) and `understanding_details`."""
+    return {"understanding": understanding(intent, confidence, entities, routed_to),
+            "understanding_details": understanding_details(intent, confidence, entities,
+                                                           slots, routed_to)}
 
 
 def notice(key: Optional[str], **values: Any) -> Optional[str]:

@@ -50,12 +50,19 @@ class QueueItem:
     kind: str  # "conversation" or "ticket"
     id: int  # the conversation's or the ticket's id
     conversation_id: int
-    member: str  # channel:external_id
+    channel: str
+    external_id: str
+    member_id: Optional[int]  # the backends' member, once the conversation is bound
     reason: str
     priority: int
     since: datetime
     due_at: Optional[datetime]
     preview: str  # the member's last words (escaped where shown)
+
+    @property
+    def member(self) -> str:
+        """The chat identity, channel:external_id (as Rasa's sender id)."""
+        return f"{self.channel}:{self.external_id}"
 
 
 def active_handoff(session: Session, conversation_id: int) -> Optional[Handoff]:
@@ -398,7 +405,7 @@ def waiting(session: Session) -> List[QueueItem]:
     """The queue: waiting conversations and open callback tickets, by priority and then
     by how long they have waited."""
     items = [
-        QueueItem("conversation", c.id, c.id, f"{c.channel}:{c.external_id}",
+        QueueItem("conversation", c.id, c.id, c.channel, c.external_id, c.member_id,
                   c.handoff_reason or "request_human", c.priority, c.queued_at, None,
                   _preview(session, c.id, c.handoff_reason))
         for c in session.execute(select(Conversation).where(Conversation.state == "queued"))
@@ -409,8 +416,8 @@ def waiting(session: Session) -> List[QueueItem]:
         .join(Conversation, Conversation.id == CallbackTicket.conversation_id)
         .where(CallbackTicket.status == "open")
     ).all():
-        items.append(QueueItem("ticket", ticket.id, c.id, f"{c.channel}:{c.external_id}",
-                               ticket.reason, ticket.priority, ticket.created_at,
+        items.append(QueueItem("ticket", ticket.id, c.id, c.channel, c.external_id,
+                               c.member_id, ticket.reason, ticket.priority, ticket.created_at,
                                ticket.due_at, _preview(session, c.id, ticket.reason)))
     return sorted(items, key=lambda item: (-item.priority, item.since, item.conversation_id))
 

@@ -77,9 +77,10 @@ def console_view(m: Message) -> Dict[str, Any]:
         "intent_ranking": m.intent_ranking or [],
         "slots": m.slots or {},
         "routed_to": m.routed_to,
-        "understanding": (messages.understanding(m.intent, m.confidence, m.entities or [],
-                                                 m.slots or {}, m.routed_to)
-                          if m.author == "member" else None),
+        # The line under a member message, and the raw reading behind its 详情.
+        **(messages.understood(m.intent, m.confidence, m.entities or [], m.slots or {},
+                               m.routed_to) if m.author == "member"
+           else {"understanding": None, "understanding_details": None}),
         "delivery_state": m.delivery_state,
         "delivery_error": m.delivery_error,
     }

@@ -395,7 +395,8 @@ def reason_bars(handoffs: Handoffs) -> List[Bar]:
 
 
 def intent_bars(intents: Intents) -> List[Bar]:
-    bars = [Bar(i.intent, i.count, percent(i.share)) for i in intents.top]
+    bars = [Bar(messages.INTENTS.get(i.intent, i.intent), i.count, percent(i.share))
+            for i in intents.top]
     if intents.other:
         bars.append(Bar("其他", intents.other, percent(intents.other_share)))
     return bars

@@ -137,6 +137,43 @@ def test_a_reviewer_reads_the_conversation_page_masked_a_manager_in_clear(consol
         assert all(value in clear for value in IN_CLEAR)
 
 
+def test_a_reviewer_reads_the_understanding_details_masked_a_manager_in_clear(
+        console_gateway):
+    """The 详情 behind the understanding line holds entity and slot values by name: the
+    member's own words in a slot are masked like the line; Rasa's metadata never shows."""
+    said = "是我本人，我叫陈静，电话13912345678"
+
+    def write(session):
+        c = Conversation(channel="web", external_id=f"pii-{uuid.uuid4().hex[:10]}",
+                         state="bot", priority=0, created_at=NOW, last_message_at=NOW)
+        session.add(c)
+        session.flush()
+        session.add(Message(
+            conversation_id=c.id, direction="in", author="member", text="绑定保单",
+            routed_to="bot", created_at=NOW, intent="link_policy", confidence=0.91,
+            entities=[{"entity": "policy_number", "value": POLICY}],
+            slots={"policy_number": POLICY, "emergency_patient_answer": said,
+                   "session_started_metadata": {"channel": "web", "phone": "13912345678"}}))
+        return c.id
+
+    conversation_id = in_db(console_gateway, write)
+    path = f"/console/api/conversations/{conversation_id}"
+    masked = console_gateway.console("zhao").get(path).json()["messages"][0]
+    details = {row["label"]: row["text"] for row in masked["understanding_details"]}
+    assert details["意图"] == "link_policy（置信度 0.91）"
+    assert details["实体"] == "policy_number=ZAHM******0001"
+    assert details["槽位"] == ("policy_number=ZAHM******0001，emergency_patient_answer="
+                              + privacy.mask_for_display(said))
+    assert masked["understanding"] == "识别：绑定保单（91%） · 保单号 ZAHM******0001"
+    page = console_gateway.console("zhao").get(f"/console/conversations/{conversation_id}").text
+    assert shows_nothing_in_clear(page) and "<summary>详情</summary>" in page
+
+    clear = console_gateway.console("wang").get(path).json()["messages"][0]
+    shown = {row["label"]: row["text"] for row in clear["understanding_details"]}
+    assert shown["槽位"] == f"policy_number={POLICY}，emergency_patient_answer={said}"
+    assert "session_started_metadata" not in json.dumps(clear["understanding_details"])
+
+
 def test_a_reviewer_reads_the_member_profile_masked_a_manager_in_clear(console_gateway):
     member = console_gateway.member("demo-ready")  # 陈静, ZAHM2026000001, ZADP880000000001
     path = f"/console/conversations/{member.conversation_id}"

@@ -67,8 +67,9 @@
       ? "回访工单" + (item.due ? "" : "（" + shortTime(item.due_at) + "后）") : "会话";
     row.appendChild(el("td", null, kind));
     var who = el("td");
-    var link = el("a", null, item.member);
+    var link = el("a", null, item.member_label);
     link.href = "/console/conversations/" + item.conversation_id;
+    link.title = item.member;  // the chat identity as stored
     who.appendChild(link);
     row.appendChild(who);
     row.appendChild(el("td", null, item.reason_label));
@@ -108,8 +109,9 @@
         mine.replaceChildren();
         data.mine.forEach(function (c) {
           var li = el("li");
-          var link = el("a", null, c.member);
+          var link = el("a", null, c.member_label);
           link.href = "/console/conversations/" + c.id;
+          link.title = c.member;
           li.appendChild(link);
           li.appendChild(document.createTextNode(" · " + c.reason_label));
           mine.appendChild(li);
@@ -161,6 +163,23 @@
     return null;
   }
 
+  // What the bot understood: the short line, and the raw reading behind 详情.
+  function nluNodes(m) {
+    var nodes = [el("p", "nlu", m.understanding || "")];
+    if (m.understanding_details && m.understanding_details.length) {
+      var details = el("details", "nlu-details");
+      details.appendChild(el("summary", null, "详情"));
+      var list = el("dl");
+      m.understanding_details.forEach(function (row) {
+        list.appendChild(el("dt", null, row.label));
+        list.appendChild(el("dd", null, row.text));
+      });
+      details.appendChild(list);
+      nodes.push(details);
+    }
+    return nodes;
+  }
+
   function messageNode(m) {
     var node = el("article", "msg msg-" + m.author);
     node.dataset.id = m.id;
@@ -176,7 +195,7 @@
       m.buttons.forEach(function (b) { buttons.appendChild(el("span", "chip", b.title)); });
       node.appendChild(buttons);
     }
-    if (m.author === "member") node.appendChild(el("p", "nlu", m.understanding || ""));
+    if (m.author === "member") nluNodes(m).forEach(function (n) { node.appendChild(n); });
     var delivery = deliveryNode(m);
     if (delivery) node.appendChild(delivery);
     return node;
@@ -199,6 +218,11 @@
       refreshMessage(m.id, 0);
     }
     if (existing) {
+      // A 详情 the manager opened stays open.
+      if (existing.querySelector("details.nlu-details[open]")) {
+        var opened = node.querySelector("details.nlu-details");
+        if (opened) opened.open = true;
+      }
       existing.replaceWith(node);  // e.g. what the bot understood arrived later
     } else {
       transcript.appendChild(node);

@@ -686,3 +686,35 @@ def test_a_served_member_rates_the_service_and_the_console_shows_it(console_gate
     assert 'id="stats-table"' in page        # the day: served 1, answered at once, rated 4
     reviewer = console_gateway.console("zhao").get("/console/satisfaction")
     assert reviewer.status_code == 200 and "王芳" in reviewer.text
+
+
+# ------------------------------------------------------------------ service levels
+
+
+def test_the_queue_marks_waits_past_their_target_and_emergencies(console_gateway):
+    from datetime import timedelta
+
+    late = console_gateway.member()
+    late.say("我要找人工")
+    urgent = console_gateway.member()
+    urgent.say("我妈晕倒了")
+    now = Clock.from_env({"HM_NOW": TEST_NOW}).now()
+    db = Database.from_url(console_gateway.db_url)
+    try:
+        with db.writing() as session:
+            for member, reason, priority, waited in (
+                    (late, "request_human", 1, 15),      # target 10 minutes
+                    (urgent, "emergency", 3, 1)):         # target 2 minutes
+                queue.enqueue(session, member.conversation_id, reason, priority, now)
+                row = session.get(Conversation, member.conversation_id)
+                row.queued_at = now - timedelta(minutes=waited)
+    finally:
+        db.dispose()
+    wang = console_gateway.console("wang")
+    items = {i["conversation_id"]: i for i in wang.get("/console/api/queue").json()["items"]}
+    assert (items[late.conversation_id]["breach"], items[late.conversation_id]["urgent"]) == \
+        (True, False)
+    assert (items[urgent.conversation_id]["breach"], items[urgent.conversation_id]["urgent"]) == \
+        (False, True)
+    page = wang.get("/console/").text
+    assert "超时" in page and 'id="urgent-banner"' in page and "有紧急会话在等待接入" in page

@@ -609,3 +609,19 @@ async def test_each_managers_day_counts_first_responses_in_service_minutes(parts
         [row] = stats.by_day(session, at("2026-11-01T00:00:00"))
     assert (row.manager, row.served, row.first_response_median, row.first_response_breaches,
             row.resolved) == ("管家kong", 2, 4.0, 1, 1)
+
+
+async def test_a_managers_own_list_shows_how_long_the_member_has_waited_for_a_reply(parts):
+    from bot.console import views
+
+    p = await parts("2026-11-24T10:00:00")
+    conversation, manager = await _served(p, "fang")
+    _member_says(p, conversation, "那住院也能直付吗")
+    p.at("2026-11-24T10:06:00")
+    with p.db.reading() as session:
+        waiting = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
+    assert waiting == {"awaiting": "6分钟", "reply_breach": True}
+    await p.handoffs.reply(conversation.id, manager, "可以的")
+    with p.db.reading() as session:
+        answered = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
+    assert answered == {"awaiting": None, "reply_breach": False}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import privacy, wording
 from bot.console import accounts
-from bot.gateway import media, messages, queue, store
+from bot.gateway import media, messages, queue, sla, store
 from bot.gateway.models import Conversation, Message, User
 from bot.gateway.queue import QueueItem
 
@@ -30,7 +30,21 @@ def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
         "due_at": item.due_at.isoformat() if item.due_at else None,
         "due": item.due_at is None or item.due_at <= now,
         "preview": item.preview,
+        "urgent": item.reason in sla.URGENT_REASONS,
+        # Waiting longer than the first-response target, in service minutes.
+        "breach": ((item.due_at is None or item.due_at <= now)
+                   and sla.breached(item.due_at or item.since, now,
+                                    sla.targets(item.reason).first_response)),
     }
+
+
+def awaiting_view(session: Session, c: Conversation, now: datetime) -> Dict[str, Any]:
+    """A conversation a manager has: how long the member's question has waited for a
+    reply (the prompt to answer), and whether that is past the next-response target."""
+    since = queue.awaiting_since(session, c.id)
+    return {"awaiting": messages.waited(sla.service_minutes(since, now)) if since else None,
+            "reply_breach": sla.breached(since, now,
+                                         sla.targets(c.handoff_reason).next_response)}
 
 
 def conversation_summary(c: Conversation, owner: Optional[str]) -> Dict[str, Any]:
@@ -61,7 +75,8 @@ def queue_page(session: Session, user_id: int, now: datetime) -> Dict[str, Any]:
     mine = []
     for ref in queue.owned_by(session, user_id):
         c = session.get(Conversation, ref.id)
-        mine.append(conversation_summary(c, _owner(session, c)))
+        mine.append({**conversation_summary(c, _owner(session, c)),
+                     **awaiting_view(session, c, now)})
     recent = [conversation_summary(c, _owner(session, c))
               for c in queue.recent_conversations(session)]
     return {

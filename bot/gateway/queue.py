@@ -329,6 +329,23 @@ _ACKNOWLEDGEMENT = re.compile(r"^(?:谢谢|多谢|感谢|谢啦|好的|好|嗯|�
                               re.IGNORECASE)
 
 
+def awaiting_since(session: Session, conversation_id: int) -> Optional[datetime]:
+    """When the member's oldest message still without a manager's reply was sent, in
+    the current handoff (a thank-you needs none); None when nothing waits."""
+    handoff = active_handoff(session, conversation_id)
+    if handoff is None or handoff.claimed_at is None:
+        return None
+    replies = _manager_replies(session, conversation_id, handoff)
+    after = replies[-1] if replies else 0
+    said = session.execute(
+        select(Message.created_at, Message.text).where(
+            Message.conversation_id == conversation_id, Message.author == "member",
+            Message.id > after, Message.created_at >= handoff.requested_at)
+        .order_by(Message.id)).all()
+    waiting = [row.created_at for row in said if not _ACKNOWLEDGEMENT.match(row.text or "")]
+    return waiting[0] if waiting else None
+
+
 def unanswered(session: Session, conversation_id: int) -> bool:
     """Whether the member's latest message that asks for something (not a thank-you)
     came after the last manager reply of the current handoff, or no manager replied."""

@@ -59,9 +59,11 @@
 
   // ---------------------------------------------------------------- the queue
   function queueRow(item) {
-    var row = el("tr", "p" + item.priority);
+    var row = el("tr", "p" + item.priority + (item.urgent ? " urgent" : "") +
+                       (item.breach ? " breach" : ""));
     row.dataset.kind = item.kind;
     row.dataset.id = item.id;
+    row.dataset.urgent = item.urgent ? "1" : "";
     row.appendChild(el("td", null, item.priority));
     var kind = item.kind === "ticket"
       ? "回访工单" + (item.due ? "" : "（" + shortTime(item.due_at) + "后）") : "会话";
@@ -73,7 +75,12 @@
     who.appendChild(link);
     row.appendChild(who);
     row.appendChild(el("td", null, item.reason_label));
-    row.appendChild(el("td", null, item.waited));
+    var waited = el("td", null, item.waited);
+    if (item.breach) {
+      waited.appendChild(document.createTextNode(" "));
+      waited.appendChild(el("span", "badge breach-badge", "超时"));
+    }
+    row.appendChild(waited);
     row.appendChild(el("td", "preview", item.preview));
     var cell = el("td");
     if (body.dataset.canAct === "1") {
@@ -91,6 +98,35 @@
     return row;
   }
 
+  // An emergency or a crisis that joins the queue: a sound (where the browser allows
+  // it) and a visual alert that stays until the row is gone.
+  var urgentSeen = null;
+  function alertNewEmergencies(items) {
+    var urgent = items.filter(function (item) { return item.urgent; })
+                      .map(function (item) { return item.kind + ":" + item.id; });
+    var fresh = urgentSeen === null ? [] : urgent.filter(function (key) {
+      return urgentSeen.indexOf(key) < 0;
+    });
+    urgentSeen = urgent;
+    var banner = document.getElementById("urgent-banner");
+    if (banner) banner.hidden = urgent.length === 0;
+    document.title = (urgent.length ? "【紧急】" : "") + document.title.replace(/^【紧急】/, "");
+    if (!fresh.length) return;
+    fresh.forEach(function (key) {
+      var parts = key.split(":");
+      var row = document.querySelector('#queue-rows tr[data-kind="' + parts[0] + '"][data-id="' + parts[1] + '"]');
+      if (row) row.classList.add("alert-flash");
+    });
+    try {
+      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      var tone = audio.createOscillator();
+      tone.frequency.value = 880;
+      tone.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.6);
+    } catch (error) { /* no sound without a user gesture: the visual alert stays */ }
+  }
+
   function refreshQueue() {
     fetch("/console/api/queue", { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
@@ -105,6 +141,7 @@
           rows.appendChild(empty);
         }
         data.items.forEach(function (item) { rows.appendChild(queueRow(item)); });
+        alertNewEmergencies(data.items);
         var mine = document.getElementById("mine");
         mine.replaceChildren();
         data.mine.forEach(function (c) {
@@ -114,6 +151,11 @@
           link.title = c.member;
           li.appendChild(link);
           li.appendChild(document.createTextNode(" · " + c.reason_label));
+          if (c.awaiting) {
+            li.appendChild(document.createTextNode(" · "));
+            li.appendChild(el("span", "awaiting" + (c.reply_breach ? " breach" : ""),
+                              "会员等待回复" + c.awaiting));
+          }
           mine.appendChild(li);
         });
         if (!data.mine.length) mine.appendChild(el("li", "empty", "暂无。"));
@@ -300,6 +342,10 @@
   }
 
   if (page === "queue") {
+    alertNewEmergencies(Array.prototype.map.call(
+      document.querySelectorAll("#queue-rows tr[data-id]"), function (row) {
+        return { kind: row.dataset.kind, id: row.dataset.id, urgent: row.dataset.urgent === "1" };
+      }));
     listen("/console/events", { ready: refreshQueue, queue: refreshQueue });
   }
 

@@ -384,3 +384,31 @@ def test_a_reviewer_relabels_with_the_keyboard_accepts_undoes_and_exports(
     written = review_gateway.reviewed.read_text(encoding="utf-8")
     assert "- 我的手机13800000000，住院押金可以直付吗" in written and PHONE not in written
     assert "- 想约[华山医院](hospital)皮肤科" in written
+
+
+def test_an_emergency_joining_the_queue_is_alerted_and_the_summary_card_tells_why(
+        browser, console_gateway):
+    """The queue page is open; an emergency arrives: the banner shows, its row flashes
+    (the tone is best effort), and its conversation opens on the summary card."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import put_in_queue, waiting_member
+
+    waiting_member(console_gateway)                       # an ordinary wait first
+    manager = log_in(browser, console_gateway, "wang")
+    expect(manager.locator("#urgent-banner")).to_be_hidden(timeout=WAIT_MS)
+    member = console_gateway.member()
+    member.say("我爸突然胸口疼 出冷汗")
+    put_in_queue(console_gateway, member, "emergency", 3)
+    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    expect(row).to_have_class(re.compile(r"\burgent\b.*\balert-flash\b|\balert-flash\b.*\burgent\b"),
+                              timeout=WAIT_MS)
+    expect(manager.locator("#urgent-banner")).to_be_visible()
+    assert manager.title().startswith("【紧急】")
+    row.get_by_role("button", name="接入").click()
+    card = manager.locator("#summary-card")
+    expect(card).to_contain_text("紧急情况", timeout=WAIT_MS)
+    expect(card).to_contain_text("我爸突然胸口疼 出冷汗")
+    # Not closed silently: the reason field is there and required in words.
+    manager.click("#close-button")
+    expect(manager.locator("#notice")).to_contain_text("请先回复", timeout=WAIT_MS)

@@ -412,3 +412,27 @@ def test_an_emergency_joining_the_queue_is_alerted_and_the_summary_card_tells_wh
     # Not closed silently: the reason field is there and required in words.
     manager.click("#close-button")
     expect(manager.locator("#notice")).to_contain_text("请先回复", timeout=WAIT_MS)
+
+
+def test_a_shortcode_typed_in_the_reply_box_inserts_the_canned_reply(browser, console_gateway):
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    member = waiting_member(console_gateway)
+    manager = log_in(browser, console_gateway, "wang")
+    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row.get_by_role("button", name="接入").click()
+    box = manager.locator("#reply-text")
+    expect(box).to_be_visible(timeout=WAIT_MS)
+    box.type("/直付")
+    expect(manager.locator("#canned-hint")).to_contain_text("/直付卡")    # found by typing
+    box.press("Tab")
+    expect(box).to_have_value(re.compile("^直付医疗服务"))
+    box.fill("")
+    box.type("/问候")
+    box.press("Tab")
+    expect(box).to_have_value(re.compile("^您好，我是您的私人健康管家"))   # a guest: no name
+    manager.locator("#reply-form button[type=submit]").click()
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text(
+        "很高兴为您服务", timeout=WAIT_MS)

@@ -40,3 +40,19 @@ def test_the_conversation_is_titled_with_the_members_name_and_masked_phone():
     # No profile (the backends down, or a guest): the lists' label.
     assert views.member_title(conversation, None) == "网页访客 123d"
     assert views.member_title(conversation, {"member": {}}) == "网页访客 123d"
+
+
+def test_canned_replies_have_shortcodes_and_fill_their_variables():
+    from datetime import date
+
+    from bot.console.canned import canned_replies, variables
+
+    replies = {r.shortcode: r for r in canned_replies()}
+    assert {"/直付", "/直付卡", "/预授权材料", "/急诊", "/问候", "/回访"} <= set(replies)
+    assert len(replies) == len(canned_replies())                 # every shortcode once
+    assert all(code.startswith("/") for code in replies)
+    named = replies["/回访"].filled(variables("王磊", date(2026, 12, 3)))
+    assert named.text == "王磊您好，12月3日回访一下您之前咨询的问题，现在情况怎么样？"
+    unnamed = replies["/稍等"].filled(variables("", date(2026, 12, 3)))
+    assert unnamed.text == "我这边帮您查一下，请稍等几分钟。"         # no dangling comma
+    assert "{" not in replies["/直付"].filled(variables("", date(2026, 12, 3))).text

@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 from bot.console import accounts, alerts, auth, ids, review_routes, stats, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
-from bot.console.canned import canned_replies
+from bot.console.canned import canned_replies, variables
 from bot.console.disclosure import SeenHub, sight
 from bot.console.parts import ConsoleParts
 from bot.console.throttle import InFlight
@@ -295,7 +295,10 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
         await record("view_conversation", principal, f"conversation:{conversation_id}",
                      {"via": "page", "masked": seen.masked})
         shown = seen.profile(views.profile_view(profile, parts.clock.today()))
-        return await page("conversation.html", principal, canned=canned, profile=shown,
+        named = variables(((shown or {}).get("member") or {}).get("name") or "",
+                          parts.clock.today())
+        return await page("conversation.html", principal, profile=shown,
+                          canned=[reply.filled(named) for reply in canned],
                           member_title=views.member_title(summary, shown),
                           # Unknown when the backends did not answer: "unavailable", not "unbound".
                           member_bound=member_id is not None or not answered,

@@ -377,6 +377,21 @@ NOTICES = {
 }
 
 # Canned replies: the handbook's answers, read from the domain's responses by name.
+# Canned replies found by typing their shortcode in the reply box (/直付 …): the
+# handbook's answers (CANNED, from domain/*.yml) and the managers' own sentences with
+# variables ({称呼}: the member's name when known; {今天}: today's date).
+CANNED_SHORTCODES = {
+    "utter_direct_billing": "/直付", "utter_direct_pay_card": "/直付卡",
+    "utter_network_hospitals": "/网络医院", "utter_visit_rules": "/就诊须知",
+    "utter_service_hours": "/服务时间", "utter_claim": "/理赔", "utter_preauth_rules": "/预授权",
+    "utter_preauth_materials": "/预授权材料", "utter_emergency_claim_notice": "/急诊",
+}
+CANNED_OWN = (
+    ("greeting", "问候", "/问候", "{称呼}您好，我是您的私人健康管家，很高兴为您服务。请问有什么可以帮您？"),
+    ("checking", "请稍等", "/稍等", "{称呼}，我这边帮您查一下，请稍等几分钟。"),
+    ("follow_up", "回访", "/回访", "{称呼}您好，{今天}回访一下您之前咨询的问题，现在情况怎么样？"),
+    ("closing", "结束语", "/结束", "{称呼}，还有其他问题随时在这里留言，祝您健康！"),
+)
 CANNED = {
     "utter_direct_billing": "直付医疗服务",
     "utter_direct_pay_card": "电子直付卡",

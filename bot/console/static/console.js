@@ -375,6 +375,36 @@
         document.getElementById("reply-text").value = option.dataset.text;
         document.getElementById("canned-name").value = option.value;
       });
+      // Shortcodes: typing /直付 lists the matches; Tab (or Enter) on a single or exact
+      // match puts its text in the box, variables already filled by the server.
+      var reply = document.getElementById("reply-text");
+      var hint = document.getElementById("canned-hint");
+      var shortcuts = Array.prototype.filter.call(
+        document.querySelectorAll("#canned option"), function (o) { return o.dataset.shortcode; });
+      function matches() {
+        var typed = reply.value.trim();
+        if (typed.charAt(0) !== "/" && typed.charAt(0) !== "／") return [];
+        typed = "/" + typed.slice(1);
+        var found = shortcuts.filter(function (o) { return o.dataset.shortcode.indexOf(typed) === 0; });
+        var exact = found.filter(function (o) { return o.dataset.shortcode === typed; });
+        return exact.length ? exact.concat(found.filter(function (o) { return exact.indexOf(o) < 0; })) : found;
+      }
+      reply.addEventListener("input", function () {
+        var found = matches();
+        hint.hidden = !found.length;
+        hint.textContent = found.map(function (o) {
+          return o.dataset.shortcode + " " + o.textContent.replace(/（.*）$/, "");
+        }).join("　") + (found.length ? "　（按 Tab 插入第一个）" : "");
+      });
+      reply.addEventListener("keydown", function (event) {
+        if (event.key !== "Tab" && !(event.key === "Enter" && !event.shiftKey)) return;
+        var found = matches();
+        if (!found.length) return;
+        event.preventDefault();
+        reply.value = found[0].dataset.text;
+        document.getElementById("canned-name").value = found[0].value;
+        hint.hidden = true;
+      });
     }
     var noteForm = document.getElementById("note-form");
     if (noteForm) {

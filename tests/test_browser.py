@@ -436,3 +436,22 @@ def test_a_shortcode_typed_in_the_reply_box_inserts_the_canned_reply(browser, co
     manager.locator("#reply-form button[type=submit]").click()
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text(
         "很高兴为您服务", timeout=WAIT_MS)
+
+
+def test_a_manager_going_available_is_assigned_the_waiting_member(browser, console_gateway):
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    member = waiting_member(console_gateway, "我想问一下住院直付")
+    manager = log_in(browser, console_gateway, "li")
+    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+           ).to_be_visible(timeout=WAIT_MS)
+    manager.locator("#presence-form button", has_text="接待中").click()
+    expect(manager.locator("#mine")).to_contain_text("网页访客", timeout=WAIT_MS)
+    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+           ).to_have_count(0)
+    expect(manager.locator("#team")).to_contain_text("李雷 · 接待中")
+    assert "李雷" in member.history()[-1]["text"]                 # greeted by name
+    manager.locator("#presence-form button", has_text="离线").click()
+    expect(manager.locator("#team")).to_contain_text("李雷 · 离线", timeout=WAIT_MS)

@@ -718,3 +718,40 @@ def test_the_queue_marks_waits_past_their_target_and_emergencies(console_gateway
         (False, True)
     page = wang.get("/console/").text
     assert "超时" in page and 'id="urgent-banner"' in page and "有紧急会话在等待接入" in page
+
+
+# ------------------------------------------------------- presence, assignment, transfer
+
+
+def _user_id(gateway: GatewayProcess, username: str) -> int:
+    from bot.gateway.models import User
+
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.reading() as session:
+            return session.execute(select(User.id).where(User.username == username)).scalar_one()
+    finally:
+        db.dispose()
+
+
+def test_a_manager_who_is_available_is_assigned_and_can_transfer_with_a_note(console_gateway):
+    wang, li = console_gateway.console("wang"), console_gateway.console("li")
+    member = waiting_member(console_gateway)
+    assert conversation_row(console_gateway, member.conversation_id).state == "queued"
+    assert wang.post("/console/presence", {"presence": "available"}).json()["ok"]
+    row = conversation_row(console_gateway, member.conversation_id)
+    assert (row.state, row.owner_id) == ("human", _user_id(console_gateway, "wang"))
+    page = wang.get("/console/").text
+    assert 'id="team"' in page and "王芳 · 接待中 · 服务中 1/5" in page
+    li_id = _user_id(console_gateway, "li")
+    moved = wang.post(f"/console/conversations/{member.conversation_id}/transfer",
+                      {"to": str(li_id), "note": "会员想约下周皮肤科，麻烦跟进"})
+    assert moved.json()["ok"], moved.text
+    assert conversation_row(console_gateway, member.conversation_id).owner_id == li_id
+    assert member.history()[-1]["text"].startswith("您好，我是您的私人健康管家李雷，同事已把您的问题转给我")
+    notes = [n["text"] for n in li.conversation(member.conversation_id)["notes"]]
+    assert notes == ["转接给李雷：会员想约下周皮肤科，麻烦跟进"]
+    assert "transfer" in audit_actions(console_gateway, f"conversation:{member.conversation_id}")
+    assert wang.post(f"/console/conversations/{member.conversation_id}/transfer",
+                     {"to": str(li_id)}).status_code == 409          # no longer wang's
+    assert wang.post("/console/presence", {"presence": "offline"}).json()["ok"]

@@ -625,3 +625,86 @@ async def test_a_managers_own_list_shows_how_long_the_member_has_waited_for_a_re
     with p.db.reading() as session:
         answered = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
     assert answered == {"awaiting": None, "reply_breach": False}
+
+
+# ------------------------------------------------------- presence, assignment, transfer
+
+
+async def test_a_present_manager_takes_a_waiting_member_at_once(parts):
+    p = await parts("2026-11-24T10:00:00")
+    wang = p.manager("wang")
+    conversation = p.conversation("assigned")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    assert p.row(Conversation, conversation.id).state == "queued"      # nobody present
+    await p.handoffs.set_presence(wang, "available")
+    row = p.row(Conversation, conversation.id)
+    assert (row.state, row.owner_id) == ("human", wang.id)
+    assert p.channel.texts(conversation.id)[-1].startswith("您好，我是您的私人健康管家")
+
+
+async def test_emergencies_first_then_the_least_busy_and_nobody_over_the_cap(parts):
+    p = await parts("2026-11-24T10:00:00")
+    zhang, li = p.manager("zhang"), p.manager("lin")
+    with p.db.writing() as session:
+        for user in (session.get(User, zhang.id), session.get(User, li.id)):
+            user.max_active = 1
+    usual, urgent, third = (p.conversation(n) for n in ("usual-1", "urgent-1", "third-1"))
+    await p.handoffs.request(usual, REQUEST_HUMAN)
+    await p.handoffs.request(urgent, EMERGENCY)
+    await p.handoffs.request(third, REQUEST_HUMAN)
+    await p.handoffs.set_presence(zhang, "available")        # takes the emergency
+    assert p.row(Conversation, urgent.id).owner_id == zhang.id
+    await p.handoffs.set_presence(li, "available")           # then the longest waiting
+    assert p.row(Conversation, usual.id).owner_id == li.id
+    assert p.row(Conversation, third.id).state == "queued"    # both full: stays claimable
+    await p.handoffs.reply(usual.id, li, "好的")
+    await p.handoffs.close(usual.id, li)                      # room again: the next one
+    assert p.row(Conversation, third.id).owner_id == li.id
+
+
+async def test_the_members_own_manager_comes_first(parts):
+    p = await parts("2026-11-24T10:00:00")
+    own, other = p.manager("own"), p.manager("other")
+    conversation = p.conversation("returning")
+    with p.db.writing() as session:
+        session.get(Conversation, conversation.id).member_id = 42
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, own)              # served once by "own"
+    await p.handoffs.reply(conversation.id, own, "好的")
+    await p.handoffs.hand_back(conversation.id, own)
+    await p.handoffs.set_presence(other, "available")
+    await p.handoffs.set_presence(own, "available")
+    again = p.conversation("returning-wechat")                # the same member, elsewhere
+    with p.db.writing() as session:
+        session.get(Conversation, again.id).member_id = 42
+    await p.handoffs.request(again, REQUEST_HUMAN)
+    assert p.row(Conversation, again.id).owner_id == own.id
+
+
+async def test_on_a_break_or_offline_nothing_is_assigned(parts):
+    p = await parts("2026-11-24T10:00:00")
+    manager = p.manager("rest")
+    await p.handoffs.set_presence(manager, "break")
+    conversation = p.conversation("waiting-for-someone")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    assert p.row(Conversation, conversation.id).state == "queued"
+    with pytest.raises(queue.QueueConflict):
+        await p.handoffs.set_presence(manager, "sleeping")
+
+
+async def test_a_transfer_goes_to_a_colleague_with_a_note_and_the_member_is_told(parts):
+    p = await parts("2026-11-24T10:00:00")
+    first, colleague = p.manager("first"), p.manager("second")
+    conversation = p.conversation("transferred")
+    await p.handoffs.request(conversation, REQUEST_HUMAN)
+    await p.handoffs.claim(conversation.id, first)
+    await p.handoffs.transfer(conversation.id, first, colleague.id, "会员问住院直付，请跟进")
+    row = p.row(Conversation, conversation.id)
+    assert (row.state, row.owner_id) == ("human", colleague.id)
+    assert "同事已把您的问题转给我" in p.channel.texts(conversation.id)[-1]
+    with p.db.reading() as session:
+        [note] = session.execute(select(Note)).scalars()
+    assert note.text == "转接给管家second：会员问住院直付，请跟进"
+    with pytest.raises(queue.QueueConflict) as refused:       # no longer first's
+        await p.handoffs.transfer(conversation.id, first, first.id)
+    assert refused.value.key == "not_owner"

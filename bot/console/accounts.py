@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.console import throttle
 from bot.console.passwords import DUMMY_HASH, hash_password, verify_password
+from bot.gateway import messages
 from bot.gateway.models import (ROLES, AccountLock, AuditEntry, ConsoleSession, LoginFailure,
                                 Note, User)
 
@@ -237,3 +238,16 @@ def viewed_since(session: Session, user_id: int, target: str, since: datetime) -
         AuditEntry.target == target, AuditEntry.user_id == user_id,
         AuditEntry.action == "view_conversation", AuditEntry.at >= since).limit(1)
     ).first() is not None
+
+
+def team(session: Session) -> List[Dict[str, Any]]:
+    """The managers (and admins) who serve members: presence and conversations now."""
+    from bot.gateway.queue import active_load
+
+    load = active_load(session)
+    users = session.execute(select(User).where(User.active.is_(True),
+                                               User.role.in_(("manager", "admin")))
+                            .order_by(User.display_name)).scalars()
+    return [{"id": u.id, "display_name": u.display_name, "presence": u.presence,
+             "presence_label": messages.PRESENCE_LABELS.get(u.presence, u.presence),
+             "active": load.get(u.id, 0), "max_active": u.max_active} for u in users]

@@ -94,7 +94,12 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
         """A logged-in page; admins see the number of unresolved operator alerts."""
         if principal.is_admin:
             context["alert_count"] = await parts.pool.read(alerts.unresolved_count)
-        return render(name, status, me=principal, **context)
+        team = await parts.pool.read(accounts.team) if principal.can_act else []
+        context["team"] = team
+        context["my_presence"] = next((m["presence"] for m in team
+                                       if m["id"] == principal.user_id), "offline")
+        return render(name, status, me=principal, PRESENCE_LABELS=messages.PRESENCE_LABELS,
+                      **context)
 
     async def record(action: str, principal: Optional[Principal] = None,
                      target: Optional[str] = None, detail: Optional[Dict[str, Any]] = None,
@@ -232,6 +237,8 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
             accounts.audit(session, now, "logout", principal)
 
         await parts.pool.write(end)
+        if principal.can_act:      # nobody is assigned members while logged out
+            await parts.handoffs.set_presence(actor(principal), "offline")
         page = response.redirect("/console/login?notice=logged_out", status=303)
         auth.clear_session_cookie(page)
         return page
@@ -404,6 +411,33 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
 
         return await act(request, principal, "note", f"conversation:{conversation_id}",
                          conversation_url(conversation_id), work, "note_saved")
+
+    @bp.post("/presence")
+    @console_route(act=True)
+    async def presence(request: Request, principal: Principal) -> HTTPResponse:
+        """接待中 / 小休 / 离线: present managers are assigned waiting members."""
+        chosen = auth.form_value(request, "presence")
+        return await act(request, principal, "presence", f"user:{principal.user_id}",
+                         "/console/", lambda: parts.handoffs.set_presence(actor(principal),
+                                                                         chosen),
+                         "presence_saved", {"presence": chosen})
+
+    @bp.post("/conversations/<conversation_id:int>/transfer")
+    @console_route(act=True)
+    async def transfer(request: Request, principal: Principal,
+                       conversation_id: int) -> HTTPResponse:
+        """To a colleague, with a note only managers read."""
+        try:
+            to_user = int(auth.form_value(request, "to"))
+        except ValueError:
+            return outcome(request, False, "transfer_invalid", conversation_url(conversation_id),
+                           400)
+        note = auth.form_value(request, "note").strip()
+        return await act(request, principal, "transfer", f"conversation:{conversation_id}",
+                         conversation_url(conversation_id),
+                         lambda: parts.handoffs.transfer(conversation_id, actor(principal),
+                                                         to_user, note),
+                         "transferred", {"to": to_user, "with_note": bool(note)})
 
     def release_reason(request: Request) -> str:
         """Why a manager ends an emergency they did not answer (required then)."""

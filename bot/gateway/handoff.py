@@ -25,7 +25,7 @@ from bot.clock import (
 )
 from bot.db import DatabasePool
 from bot.gateway import messages, pending, queue, satisfaction, store
-from bot.gateway.models import HANDOFF_REASONS, Conversation
+from bot.gateway.models import HANDOFF_REASONS, PRESENCES, Conversation, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.gateway.types import ConversationRef, OutgoingMessage
@@ -154,7 +154,58 @@ class Handoffs:
         wait = await self.estimate(conversation.id)
         text = (messages.still_queued(wait) if outcome.already_waiting
                 else messages.queued(wait, emergency, call_center_open(now)))
-        return await self.outbox.say(outcome.conversation, "system", [{"text": text}])
+        said = await self.outbox.say(outcome.conversation, "system", [{"text": text}])
+        await self.assign()          # a present manager takes it at once when one is free
+        return said
+
+    async def assign(self) -> int:
+        """Waiting conversations to present managers (queue.assignments): each is claimed
+        for the manager, who greets the member. How many were assigned."""
+        now = self.clock.now()
+
+        def work(session):
+            made = []
+            for pick in queue.assignments(session):
+                taken = queue.claim(session, pick.conversation_id, pick.manager_id, now)
+                pending.hand_to_manager(session, pick.conversation_id)
+                made.append((taken, pick))
+            return made
+
+        made = await self.pool.write(work)
+        for conversation, pick in made:
+            logger.info("conversation %s assigned to manager %s%s", conversation.id,
+                        pick.manager_id, " (their own member)" if pick.own else "")
+            await self._taken(conversation, Actor(pick.manager_id, pick.username,
+                                                  pick.display_name),
+                              messages.manager_joined(pick.display_name))
+        return len(made)
+
+    async def set_presence(self, actor: Actor, presence: str) -> None:
+        """接待中 / 小休 / 离线; a manager who becomes available takes waiting members."""
+        if presence not in PRESENCES:
+            raise queue.QueueConflict("presence_invalid")
+        now = self.clock.now()
+
+        def write(session):
+            user = session.get(User, actor.id)
+            user.presence, user.presence_at = presence, now
+
+        await self.pool.write(write)
+        self.outbox.hub.publish("queue", {"type": "queue"})
+        if presence == "available":
+            await self.assign()
+
+    async def transfer(self, conversation_id: int, actor: Actor, to_user_id: int,
+                       note: str = "") -> ConversationRef:
+        """To a colleague with a note (internal); the member is told who serves them now."""
+        now = self.clock.now()
+        conversation, colleague = await self.pool.write(lambda s: queue.transfer(
+            s, conversation_id, actor.id, actor.is_admin, to_user_id, note.strip()[:500], now))
+        self.outbox.changed(conversation_id)
+        await self.outbox.say(conversation, "manager",
+                              [{"text": messages.transferred_to(colleague.display_name)}],
+                              colleague.id)
+        return conversation
 
     async def while_queued(self, conversation: ConversationRef, text: str,
                            asks_for_a_person: bool = False) -> List[OutgoingMessage]:
@@ -238,7 +289,9 @@ class Handoffs:
         return returned
 
     async def sweep(self) -> None:
-        """The gateway's minute: unclaimed members told, quiet conversations returned."""
+        """The gateway's minute: waiting members assigned to present managers, the
+        unclaimed told, quiet conversations returned."""
+        await self.assign()
         await self.sweep_unclaimed()
         await self.sweep_quiet()
 
@@ -316,6 +369,7 @@ class Handoffs:
                                   [{"text": messages.handed_back_fallback()}])
         if survey:
             await self._ask_satisfaction(conversation)
+        await self.assign()          # the manager has room for the next member
         return conversation
 
     async def _ask_satisfaction(self, conversation: ConversationRef) -> None:
@@ -340,4 +394,5 @@ class Handoffs:
         await self.outbox.say(conversation, "system", [{"text": messages.conversation_closed()}])
         if survey:
             await self._ask_satisfaction(conversation)
+        await self.assign()
         return conversation

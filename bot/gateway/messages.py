@@ -218,6 +218,11 @@ def unclaimed(waited_minutes: float, ticket: str, reason: Optional[str],
             f"已为您登记回访（编号{ticket}），{when}；您也可以继续在这里留言，不会断开。{phone}")
 
 
+def transferred_to(display_name: Optional[str]) -> str:
+    """A manager handed the member to a colleague (who greets them)."""
+    return f"{_manager_intro(display_name)}，同事已把您的问题转给我，之前的记录我都能看到，接下来由我为您服务。"
+
+
 def returned_when_quiet() -> str:
     """A manager's conversation went quiet: back to the bot, said plainly."""
     return ("这段时间没有新的消息，本次管家服务先告一段落，接下来由智能助手继续为您服务。"
@@ -276,6 +281,7 @@ CARD_FACTS = (("hospital", "医院"), ("department", "科室"), ("doctor", "医�
 CHANGE_KINDS = {"cancel": "取消预约", "reschedule": "改约"}
 EMERGENCY_PATIENTS = {"asked": "已问是否本人，待回答", "self": "被保险人本人", "other": "家人（非本人）",
                       "unknown": "未说明", "crisis": "心理危机"}
+PRESENCE_LABELS = {"available": "接待中", "break": "小休", "offline": "离线"}
 STATES = {"bot": "智能助手", "queued": "排队中", "human": "管家服务中", "closed": "已结束"}
 ROLES = {"manager": "健康管家", "reviewer": "审核员", "admin": "管理员"}
 AUTHORS = {"member": "会员", "bot": "智能助手", "manager": "管家", "system": "系统"}
@@ -349,6 +355,10 @@ NOTICES = {
     "not_owner": "只有接入该会话的管家才能执行此操作，请先接入。",
     "not_queued": "该会话当前不在排队中。",
     "handed_back": "已交还智能助手，会员已收到通知。",
+    "transfer_invalid": "请选择另一位在职的健康管家。",
+    "transferred": "已转接，会员已收到通知。",
+    "presence_invalid": "状态无效。",
+    "presence_saved": "状态已更新。",
     "urgent_unanswered": "这是紧急会话，还没有回复会员：请先回复，或写明原因（如已电话联系）后再操作。",
     "closed": "会话已结束，会员已收到通知。",
     "replied": "已发送。",

@@ -35,6 +35,7 @@ HANDOFF_REASONS = ("request_human", "fallback", "emergency", "complaint", "preau
 HANDOFF_OUTCOMES = ("handed_back", "closed", "superseded")
 TICKET_STATUSES = ("open", "claimed", "done")
 ROLES = ("manager", "reviewer", "admin")
+PRESENCES = ("available", "break", "offline")
 MEDIA_STATES = ("pending", "stored", "failed")
 # What a reviewer decided about a member message (bot/review/decisions.py): accept the
 # bot's intent, relabel it, out of scope (no intent fits; never exported), skip.
@@ -50,7 +51,8 @@ class User(Base):
     """A console user: a health manager, a reviewer or an admin."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),
+                      CheckConstraint(one_of("presence", PRESENCES), name="presence"))
     id = Column(Integer, primary_key=True)
     username = Column(String(60), nullable=False, unique=True)
     display_name = Column(String(100), nullable=False)
@@ -58,6 +60,11 @@ class User(Base):
     password_hash = Column(String(300), nullable=False)  # scrypt, per-user salt
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(ShanghaiDateTime, nullable=False)
+    # 接待中 (available: conversations are assigned), 小休 (break), 离线 (offline).
+    presence = Column(String(20), nullable=False, default="offline", server_default="offline")
+    presence_at = Column(ShanghaiDateTime)
+    # At most this many conversations at once are assigned (claiming by hand may exceed).
+    max_active = Column(Integer, nullable=False, default=5, server_default="5")
 
 
 class Conversation(Base):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import SHANGHAI
 from bot.gateway.models import CallbackTicket, Conversation, Handoff, Message, Note, User
 from bot.gateway.store import ref
 from bot.gateway.types import ConversationRef
@@ -264,6 +265,92 @@ def file_unclaimed_callback(session: Session, conversation_id: int, now: datetim
     session.add(ticket)
     session.flush()
     return Ticket(ticket.id, conversation_id, ticket.reference, due_at, True)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A waiting conversation and the present manager it goes to."""
+
+    conversation_id: int
+    manager_id: int
+    username: str
+    display_name: str
+    own: bool           # the manager who served this member before
+
+
+def own_manager(session: Session, conversation: Conversation) -> Optional[int]:
+    """The member's own health manager: who served this member last (any of the
+    member's conversations when the member is known, else this one)."""
+    query = (select(Handoff.claimed_by)
+             .join(Conversation, Conversation.id == Handoff.conversation_id)
+             .where(Handoff.claimed_by.isnot(None)))
+    query = (query.where(Conversation.member_id == conversation.member_id)
+             if conversation.member_id is not None
+             else query.where(Conversation.id == conversation.id))
+    return session.execute(query.order_by(Handoff.claimed_at.desc(), Handoff.id.desc())
+                           .limit(1)).scalar_one_or_none()
+
+
+def active_load(session: Session) -> Dict[int, int]:
+    """How many conversations each manager has now."""
+    return dict(session.execute(
+        select(Conversation.owner_id, func.count()).where(Conversation.state == "human")
+        .group_by(Conversation.owner_id)).all())
+
+
+def assignments(session: Session) -> List[Pick]:
+    """Who takes which waiting conversation, in queue order (emergencies first): the
+    member's own manager when present (接待中) and under their cap, else the present
+    manager with the fewest conversations (then the one who claimed longest ago). Stops
+    when every present manager is full; the rest stays claimable by hand."""
+    present = list(session.execute(
+        select(User).where(User.active.is_(True), User.role.in_(("manager", "admin")),
+                           User.presence == "available")).scalars())
+    if not present:
+        return []
+    load = active_load(session)
+    last_claim = dict(session.execute(
+        select(Handoff.claimed_by, func.max(Handoff.claimed_at))
+        .where(Handoff.claimed_by.isnot(None)).group_by(Handoff.claimed_by)).all())
+    picks: List[Pick] = []
+    for item in waiting(session):
+        if item.kind != "conversation":
+            continue           # callbacks are called back by hand
+        free = [u for u in present if load.get(u.id, 0) < u.max_active]
+        if not free:
+            break
+        conversation = session.get(Conversation, item.conversation_id)
+        own = own_manager(session, conversation)
+        chosen = next((u for u in free if u.id == own), None) or min(
+            free, key=lambda u: (load.get(u.id, 0),
+                                 last_claim.get(u.id) or datetime.min.replace(tzinfo=SHANGHAI),
+                                 u.id))
+        load[chosen.id] = load.get(chosen.id, 0) + 1
+        picks.append(Pick(conversation.id, chosen.id, chosen.username, chosen.display_name,
+                          chosen.id == own))
+    return picks
+
+
+def transfer(session: Session, conversation_id: int, user_id: int, may_override: bool,
+             to_user_id: int, note: str, now: datetime) -> Tuple[ConversationRef, User]:
+    """Hand a conversation to a colleague, with a note for them (kept as an internal note)."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise QueueConflict("not_found")
+    if conversation.state != "human" or not (may_override or conversation.owner_id == user_id):
+        raise QueueConflict("not_owner")
+    colleague = session.get(User, to_user_id)
+    if (colleague is None or not colleague.active or colleague.role not in ("manager", "admin")
+            or colleague.id == conversation.owner_id):
+        raise QueueConflict("transfer_invalid")
+    conversation.owner_id = colleague.id
+    handoff = active_handoff(session, conversation_id)
+    if handoff is not None:
+        handoff.claimed_by = colleague.id
+    session.add(Note(conversation_id=conversation_id, user_id=user_id, created_at=now,
+                     text=f"转接给{colleague.display_name}" + (f"：{note}" if note else "")))
+    session.flush()
+    return ref(conversation), colleague
 
 
 def claim_ticket(session: Session, ticket_id: int, user_id: int, now: datetime) -> ConversationRef:

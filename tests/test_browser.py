@@ -455,3 +455,28 @@ def test_a_manager_going_available_is_assigned_the_waiting_member(browser, conso
     assert "李雷" in member.history()[-1]["text"]                 # greeted by name
     manager.locator("#presence-form button", has_text="离线").click()
     expect(manager.locator("#team")).to_contain_text("李雷 · 离线", timeout=WAIT_MS)
+
+
+def test_a_manager_books_for_the_member_from_the_conversation(browser, console_gateway):
+    from playwright.sync_api import expect
+
+    from tests.test_console import put_in_queue
+
+    member = console_gateway.member("demo-ready")
+    member.say("帮我约个号")
+    put_in_queue(console_gateway, member)
+    manager = log_in(browser, console_gateway, "wang")
+    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row.get_by_role("button", name="接入").click()
+    form = manager.locator("#availability-form")
+    expect(form).to_be_visible(timeout=WAIT_MS)
+    form.locator('select[name="hospital_id"]').select_option("ruijin")
+    form.locator('select[name="department_id"]').select_option("dermatology")
+    form.locator('input[name="day"]').fill("2026-12-11")
+    manager.click("#availability-button")
+    first = manager.locator("#slots li").first
+    expect(first).to_contain_text("12月11日", timeout=WAIT_MS)
+    first.get_by_role("button", name="为会员预约").click()
+    expect(manager.locator("#notice")).to_contain_text("已为会员预约", timeout=WAIT_MS)
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text("已为您预约好")
+    assert member.history()[-1]["text"].startswith("已为您预约好✅")

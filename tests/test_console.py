@@ -755,3 +755,43 @@ def test_a_manager_who_is_available_is_assigned_and_can_transfer_with_a_note(con
     assert wang.post(f"/console/conversations/{member.conversation_id}/transfer",
                      {"to": str(li_id)}).status_code == 409          # no longer wang's
     assert wang.post("/console/presence", {"presence": "offline"}).json()["ok"]
+
+
+# ------------------------------------------------------- booking on the member's behalf
+
+
+def test_a_manager_books_and_cancels_for_the_member_under_the_same_rules(console_gateway):
+    import re as regex
+
+    member = console_gateway.member("demo-ready")
+    member.say("我要找人工")
+    put_in_queue(console_gateway, member)
+    wang = console_gateway.console("wang")
+    path = f"/console/conversations/{member.conversation_id}"
+    wang.post(path + "/claim")
+    # A look-up for the member: the backends' own availability, with the member's rules.
+    page = wang.get(path + "?hospital_id=huashan&department_id=dermatology&day=2026-12-10").text
+    assert 'id="availability-form"' in page
+    slots = regex.findall(r'name="slot_id" value="(\d+)"', page)
+    assert slots, page[page.find('id="booking"'):][:800]
+    booked = wang.post(path + "/book", {"slot_id": slots[0]})
+    assert booked.json()["ok"], booked.text
+    told = member.history()[-1]
+    assert told["author"] == "manager" and told["text"].startswith("已为您预约好✅")
+    reference = regex.search(r"预约编号(\w+)", told["text"])[1]
+    page = wang.get(path).text
+    assert reference in page                                      # in the profile card now
+    appointment = regex.search(rf"/appointments/(\d+)/cancel", page)[1]
+    cancelled = wang.post(f"{path}/appointments/{appointment}/cancel")
+    assert cancelled.json()["ok"], cancelled.text
+    assert member.history()[-1]["text"].startswith("已为您取消预约")
+    # The same rules: a time too soon (today) is refused with the backends' reason.
+    today = wang.get(path + "?hospital_id=huashan&department_id=dermatology&day=2026-11-24").text
+    assert "工作日" in today or "没有可约的时段" in today
+    refused = wang.post(path + "/book", {"slot_id": "999999"})
+    assert refused.status_code == 409 and refused.json()["notice"] == "booking_refused"
+    actions = audit_actions(console_gateway, f"conversation:{member.conversation_id}")
+    assert {"book", "cancel", "book_refused"} <= set(actions)
+    # Only the manager serving the conversation.
+    li = console_gateway.console("li")
+    assert li.post(path + "/book", {"slot_id": slots[0]}).status_code == 409

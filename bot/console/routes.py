@@ -19,15 +19,15 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from bot.console import accounts, alerts, auth, ids, review_routes, stats, views
+from bot.console import accounts, alerts, auth, booking, ids, review_routes, stats, views
 from bot.console.accounts import Principal
 from bot.console.auth import console_route
 from bot.console.canned import canned_replies, variables
 from bot.console.disclosure import SeenHub, sight
 from bot.console.parts import ConsoleParts
 from bot.console.throttle import InFlight
-from bot import privacy
-from bot.gateway import media, messages, store
+from bot import privacy, wording
+from bot.gateway import media, messages, queue, store
 from bot.gateway import satisfaction as gw_satisfaction
 from bot.gateway import sla
 from bot.gateway.handoff import MAX_REPLY_TEXT, Actor
@@ -304,12 +304,23 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
         shown = seen.profile(views.profile_view(profile, parts.clock.today()))
         named = variables(((shown or {}).get("member") or {}).get("name") or "",
                           parts.clock.today())
+        search = booking.Search.from_args(request.args, parts.clock.today())
+        found = (await booking.look_up(parts.members.backends, member_id, search)
+                 if search is not None and member_id is not None and principal.can_act
+                 else None)
+        notice_key = request.args.get("notice")
+        detail = (request.args.get("detail") or "")[:200]
         return await page("conversation.html", principal, profile=shown,
                           canned=[reply.filled(named) for reply in canned],
                           member_title=views.member_title(summary, shown),
                           # Unknown when the backends did not answer: "unavailable", not "unbound".
                           member_bound=member_id is not None or not answered,
-                          notice_key=request.args.get("notice"), **seen.conversation(data))
+                          booking_choices=booking.choices(), search=search, found=found,
+                          notice_key=notice_key,
+                          notice_text=(messages.notice("booking_refused", detail=detail)
+                                       if notice_key == "booking_refused" and detail else None),
+                          notice_error=notice_key == "booking_refused",
+                          **seen.conversation(data))
 
     @bp.get("/api/conversations/<conversation_id:int>")
     @console_route()
@@ -438,6 +449,94 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
                          lambda: parts.handoffs.transfer(conversation_id, actor(principal),
                                                          to_user, note),
                          "transferred", {"to": to_user, "with_note": bool(note)})
+
+    # ------------------------------------------------------------------ booking for the member
+
+    async def for_member(request: Request, principal: Principal, conversation_id: int,
+                         action: str, work) -> HTTPResponse:
+        """A booking action on the member's behalf: only the manager serving the
+        conversation, only for a member bound to a policy; the backends decide, the
+        member is told, and it is audited either way (the reason when refused)."""
+        back = conversation_url(conversation_id)
+
+        def owned(session):
+            return queue.require_owner(session, conversation_id, principal.user_id)
+
+        try:
+            conversation = await parts.pool.read(owned)
+        except QueueConflict as conflict:
+            return outcome(request, False, conflict.key, back, 409)
+        if conversation.member_id is None:
+            return outcome(request, False, "member_unbound", back, 409)
+        try:
+            done, text = await work(conversation.member_id)
+        except booking.BookingRefused as refused:
+            await record(f"{action}_refused", principal, f"conversation:{conversation_id}",
+                         {"reason": refused.reason[:200]})
+            if auth.wants_json(request):
+                return response.json({"ok": False, "notice": "booking_refused",
+                                      "message": messages.notice("booking_refused",
+                                                                 detail=refused.reason)},
+                                     status=409)
+            return response.redirect(f"{back}?{urlencode({'notice': 'booking_refused', 'detail': refused.reason[:200]})}",
+                                     status=303)
+        await parts.handoffs.reply(conversation_id, actor(principal), text)
+        await record(action, principal, f"conversation:{conversation_id}",
+                     {"reference": done.get("reference")})
+        return outcome(request, True, {"book": "booked", "reschedule": "rescheduled",
+                                       "cancel": "cancelled"}[action], back)
+
+    def _form_int(request: Request, name: str) -> Optional[int]:
+        try:
+            return int(auth.form_value(request, name))
+        except ValueError:
+            return None
+
+    def _told(appointment: Dict[str, Any]) -> tuple:
+        return (wording.appointment_label(appointment), appointment.get("reference") or "",
+                wording.parse_datetime(appointment["arrive_by"]).strftime("%H:%M")
+                if appointment.get("arrive_by") else "")
+
+    @bp.post("/conversations/<conversation_id:int>/book")
+    @console_route(act=True)
+    async def book_for_member(request: Request, principal: Principal,
+                              conversation_id: int) -> HTTPResponse:
+        slot_id = _form_int(request, "slot_id")
+
+        async def work(member_id: int):
+            if slot_id is None:
+                raise booking.BookingRefused("请选择一个时段。")
+            made = await booking.book(parts.members.backends, principal.user_id, member_id,
+                                      slot_id)
+            return made, messages.booked_for_member(*_told(made))
+
+        return await for_member(request, principal, conversation_id, "book", work)
+
+    @bp.post("/conversations/<conversation_id:int>/appointments/<appointment_id:int>/reschedule")
+    @console_route(act=True)
+    async def reschedule_for_member(request: Request, principal: Principal,
+                                    conversation_id: int, appointment_id: int) -> HTTPResponse:
+        slot_id = _form_int(request, "slot_id")
+
+        async def work(member_id: int):
+            if slot_id is None:
+                raise booking.BookingRefused("请选择新的时段。")
+            moved = await booking.reschedule(parts.members.backends, principal.user_id,
+                                             member_id, appointment_id, slot_id)
+            return moved, messages.rescheduled_for_member(*_told(moved))
+
+        return await for_member(request, principal, conversation_id, "reschedule", work)
+
+    @bp.post("/conversations/<conversation_id:int>/appointments/<appointment_id:int>/cancel")
+    @console_route(act=True)
+    async def cancel_for_member(request: Request, principal: Principal,
+                                conversation_id: int, appointment_id: int) -> HTTPResponse:
+        async def work(member_id: int):
+            gone = await booking.cancel(parts.members.backends, principal.user_id, member_id,
+                                        appointment_id)
+            return gone, messages.cancelled_for_member(wording.appointment_label(gone))
+
+        return await for_member(request, principal, conversation_id, "cancel", work)
 
     def release_reason(request: Request) -> str:
         """Why a manager ends an emergency they did not answer (required then)."""

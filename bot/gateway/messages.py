@@ -218,6 +218,19 @@ def unclaimed(waited_minutes: float, ticket: str, reason: Optional[str],
             f"已为您登记回访（编号{ticket}），{when}；您也可以继续在这里留言，不会断开。{phone}")
 
 
+def booked_for_member(appointment: str, reference: str, arrive_by: str) -> str:
+    return (f"已为您预约好✅ {appointment}，预约编号{reference}，请在{arrive_by}前到达。"
+            "记得带好电子直付卡和有效证件。")
+
+
+def rescheduled_for_member(appointment: str, reference: str, arrive_by: str) -> str:
+    return f"已为您改约✅ 新的时间：{appointment}，预约编号{reference}，请在{arrive_by}前到达。"
+
+
+def cancelled_for_member(appointment: str) -> str:
+    return f"已为您取消预约：{appointment}。"
+
+
 def transferred_to(display_name: Optional[str]) -> str:
     """A manager handed the member to a colleague (who greets them)."""
     return f"{_manager_intro(display_name)}，同事已把您的问题转给我，之前的记录我都能看到，接下来由我为您服务。"
@@ -356,6 +369,11 @@ NOTICES = {
     "not_queued": "该会话当前不在排队中。",
     "handed_back": "已交还智能助手，会员已收到通知。",
     "transfer_invalid": "请选择另一位在职的健康管家。",
+    "booking_refused": "没有办成：{detail}",
+    "booked": "已为会员预约，会员已收到通知。",
+    "rescheduled": "已为会员改约，会员已收到通知。",
+    "cancelled": "已为会员取消预约，会员已收到通知。",
+    "member_unbound": "该会员还没有绑定保单，不能代为预约。",
     "transferred": "已转接，会员已收到通知。",
     "presence_invalid": "状态无效。",
     "presence_saved": "状态已更新。",

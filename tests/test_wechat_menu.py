@@ -167,7 +167,8 @@ class StandInRasa:
 
 
 @pytest.fixture(scope="module")
-def tapping(backends_server: Backends) -> Iterator[Tuple[WeChatSimulator, StandInRasa]]:
+def tapping(backends_server: Backends
+            ) -> Iterator[Tuple[WeChatSimulator, StandInRasa, GatewayProcess]]:
     """WeChat (the simulator) in front of a real gateway in plaintext mode, whose Rasa
     is the stand-in; the menu created by the command."""
     rasa = StandInRasa()
@@ -181,7 +182,7 @@ def tapping(backends_server: Backends) -> Iterator[Tuple[WeChatSimulator, StandI
             patch.setenv(name, value)
         patch.delenv("HM_REDIS_URL", raising=False)
         assert main(["wechat-menu"]) == 0
-    yield sim, rasa
+    yield sim, rasa, gateway
     gateway.server.stop()
     sim.stop()
     rasa.server.stop()
@@ -191,7 +192,7 @@ def tapping(backends_server: Backends) -> Iterator[Tuple[WeChatSimulator, StandI
                          ids=["request_human", "greet"])
 def test_a_tap_reaches_the_bot_as_its_buttons_intent_and_the_reply_the_member(
         tapping, name: str, intent: str) -> None:
-    sim, rasa = tapping
+    sim, rasa, _ = tapping
     openid = f"oMenuTap_{intent}"
     sim.add_member(openid)
     assert sim.click(openid, key_of(name)).outcome == "accepted"
@@ -202,7 +203,7 @@ def test_a_tap_reaches_the_bot_as_its_buttons_intent_and_the_reply_the_member(
 
 
 def test_a_tap_on_a_key_the_created_menu_lacks_never_reaches_the_gateway(tapping) -> None:
-    sim, rasa = tapping
+    sim, rasa, _ = tapping
     sim.add_member("oMenuStale")
     posted = len(sim.deliveries)
     for key in ("联系管家", "no_such_button"):
@@ -210,3 +211,46 @@ def test_a_tap_on_a_key_the_created_menu_lacks_never_reaches_the_gateway(tapping
             sim.click("oMenuStale", key)
     assert len(sim.deliveries) == posted
     assert not [r for r in rasa.received if r["sender"] == "wechat:oMenuStale"]
+
+
+def test_satisfaction_on_wechat_numbered_lines_and_a_digit(tapping) -> None:
+    """满意度 on WeChat: after the manager closes, the member reads the survey as numbered
+    lines in the reply window and answers with a digit, which the gateway records."""
+    from bot.clock import Clock
+    from bot.db import Database
+    from bot.gateway import queue as gateway_queue
+    from bot.gateway.models import Conversation, Survey
+    from tests.conftest import CONSOLE_PASSWORD, TEST_NOW, ConsoleUser
+
+    sim, rasa, gateway = tapping
+    openid = "oSurveyed"
+    sim.add_member(openid)
+    assert sim.send_text(openid, "直付卡怎么开通").outcome == "accepted"
+    assert wait_for(lambda: sim.inbox(openid))                    # the bot answered
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.writing() as session:                             # then a person is asked for
+            conversation = session.query(Conversation).filter_by(external_id=openid).one()
+            gateway_queue.enqueue(session, conversation.id, "request_human", 1,
+                                  Clock.from_env({"HM_NOW": TEST_NOW}).now())
+            conversation_id = conversation.id
+        wang = ConsoleUser(gateway.url)
+        wang.login("wang", CONSOLE_PASSWORD)
+        path = f"/console/conversations/{conversation_id}"
+        assert wang.post(path + "/claim").json()["ok"]
+        assert wang.post(path + "/reply", {"text": "在公众号里就能开通。"}).json()["ok"]
+        assert wang.post(path + "/close").json()["ok"]
+
+        def texts() -> List[str]:
+            return [(m.get("text") or {}).get("content", "") for m in sim.inbox(openid)]
+
+        survey = wait_for(lambda: [t for t in texts() if "满意吗" in t])
+        assert survey and "1" in survey[-1] and "非常满意" in survey[-1], texts()
+        assert sim.send_text(openid, "1").outcome == "accepted"
+        assert wait_for(lambda: [t for t in texts() if "感谢您的评价" in t]), texts()
+        with db.reading() as session:
+            [answered] = session.query(Survey).filter_by(conversation_id=conversation_id).all()
+            assert answered.rating == 1
+        assert all(r["message"] != "1" for r in rasa.received)       # never the bot's
+    finally:
+        db.dispose()

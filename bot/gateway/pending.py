@@ -5,7 +5,6 @@ The reads and the withdrawal of a system-fault handoff are sync functions of a s
 like store.py; `Retrier` is the background loop the wiring starts."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db import DatabasePool
 from bot.gateway import queue, store
 from bot.gateway.models import Conversation, Message
+from bot.gateway.tasks import Every
 from bot.gateway.types import ConversationRef, OutgoingMessage
 
 logger = logging.getLogger(__name__)
@@ -120,27 +120,13 @@ class Retrier:
         # message a second time.
         self.settle = settle
         self._healthy_since: Optional[float] = None
-        self._task: Optional[asyncio.Task] = None
+        self._loop = Every(every, self.round, "retrying pending messages")
 
     def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await self.round()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad round
-                logger.exception("retrying pending messages failed")
+        await self._loop.stop()
 
     async def round(self) -> int:
         """One round; how many conversations were caught up."""

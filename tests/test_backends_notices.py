@@ -41,6 +41,7 @@ def test_a_service_reads_the_visits_of_a_day_with_where_to_reach_the_member(
     [visit] = [v for v in due["appointment_reminders"] if v["member_id"] == noshow["id"]]
     assert visit["status"] == "confirmed" and visit["start"] == "2026-11-27T09:00:00+08:00"
     assert visit["arrive_by"] == "2026-11-27T08:50:00+08:00"
+    assert visit["change_by"] == "2026-11-26T09:00:00+08:00"
     assert visit["hospital"]["name"] == "瑞金医院" and visit["department"]["name"] == "消化内科"
     assert visit["channels"] == [{"channel": "web", "external_id": "demo-noshow"},
                                  {"channel": "wechat", "external_id": "oDEMO_noshow"}]

@@ -299,6 +299,7 @@ def appointment_reminder(a: Appointment, channels: Iterable[tuple]) -> dict:
         "start": when(a.slot.start),
         "end": when(a.slot.end),
         "arrive_by": when(rules.arrive_by(a.slot.start)),
+        "change_by": when(a.slot.start - rules.CHANGE_NOTICE),
         "hospital": hospital_brief(a.slot.hospital),
         "department": department(a.slot.department),
         "doctor": doctor(a.slot.doctor),

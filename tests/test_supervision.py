@@ -62,12 +62,15 @@ def test_a_storm_of_one_service_leaves_the_others_alone(tmp_path: Path) -> None:
 
 def test_the_config_names_settings_and_never_holds_their_values(tmp_path: Path) -> None:
     layout = config.Layout(tmp_path / "run", tmp_path / "log")
-    environ = {"HM_RASA_TOKEN": "a-secret-token", "HM_WECHAT_SIM_PORT": "8090",
+    environ = {"HM_RASA_TOKEN": "a-secret-token", "HM_GATEWAY_API_TOKEN": "notice-secret",
+               "HM_BACKENDS_TOKEN": "backends-secret", "HM_WECHAT_SIM_PORT": "8090",
                "HM_GATEWAY_PORT": "8080", "HM_WECHAT_TOKEN": "t", "HM_WECHAT_APPID": "wx",
                "HM_WECHAT_APPSECRET": "also-secret", "HM_WECHAT_MODE": "safe",
                "HM_WECHAT_AES_KEY": "k" * 43}
     text = config.render(PROGRAMS, layout, environ)
-    assert "a-secret-token" not in text and "also-secret" not in text
+    assert not [secret for secret in ("a-secret-token", "also-secret", "notice-secret",
+                                      "backends-secret") if secret in text]
+    assert "bot.reminders --every 15m" in text
     # Rasa reads its token from the environment (bot/rasa_server.py), never argv.
     assert "bot.rasa_server run" in text and "--auth-token" not in text
     assert "--now" not in text  # the simulator's clock only when HM_WECHAT_SIM_NOW is set
@@ -75,6 +78,9 @@ def test_the_config_names_settings_and_never_holds_their_values(tmp_path: Path) 
         PROGRAMS, layout, {**environ, "HM_WECHAT_SIM_NOW": "1795000000"})
     with pytest.raises(config.MissingSetting, match="HM_RASA_TOKEN"):
         config.render(select(("rasa",)), layout, {})
+    # The reminders job posts with the gateway's notice token: no config without it.
+    with pytest.raises(config.MissingSetting, match="HM_GATEWAY_API_TOKEN"):
+        config.render(select(("reminders",)), layout, {"HM_BACKENDS_TOKEN": "b"})
 
 
 # ------------------------------------------------------------------ real processes

@@ -8,9 +8,12 @@ from typing import Any, Dict, Mapping
 
 from bot import wording
 from bot.clock import describe_date
+from bot.gateway.messages import CALL_CENTER, CALL_CENTER_HOURS, MANAGER_HOURS
+from bot.reminders.schedule import REMINDER
 
-MANAGER = "回复「转人工」联系私人健康管家（每天08:30–20:30）"
-CALL_CENTER = "致电952299 / 1010-9955（每天08:00–22:00）"
+# The numbers and hours are the gateway's (one home for the handbook's contacts).
+MANAGER = f"回复「转人工」联系私人健康管家（{MANAGER_HOURS}）"
+CALL = f"致电{CALL_CENTER}（{CALL_CENTER_HOURS}）"
 BRING = "带好电子直付卡和含照片的有效证件（身份证/护照/港澳台居民居住证等）"
 
 
@@ -57,14 +60,14 @@ def preauth_result(decision: Mapping[str, Any], now: datetime) -> str:
                 "预授权不代表全额赔付：自付部分仍需您承担，治疗须在保险合同保障范围内。"
                 f"如有疑问，{MANAGER}。")
     return (f"预授权结果：{_case(decision, now)}未通过审核。\n"
-            f"具体原因和后续办法，请{MANAGER}，或{CALL_CENTER}。")
+            f"具体原因和后续办法，请{MANAGER}，或{CALL}。")
 
 
 def template_data(kind: str, item: Mapping[str, Any]) -> Dict[str, str]:
-    """Keywords of a classic WeChat service template (first, keyword1…, remark); an
-    account whose templates name them otherwise maps them in its template choice
+    """Keywords of a classic WeChat service template (first, keyword1…, remark); a
+    template whose keywords are named otherwise needs those names here
     (docs/operations.md). Every value under the gateway's 200-character limit."""
-    if kind == "appointment_reminder":
+    if kind == REMINDER:
         return {"first": "您明天有就诊预约",
                 "keyword1": _place(item),
                 "keyword2": wording.moment(wording.parse_datetime(item["start"])),
@@ -77,4 +80,4 @@ def template_data(kind: str, item: Mapping[str, Any]) -> Dict[str, str]:
 
 
 def notice_text(kind: str, item: Mapping[str, Any], now: datetime) -> str:
-    return (appointment_reminder if kind == "appointment_reminder" else preauth_result)(item, now)
+    return (appointment_reminder if kind == REMINDER else preauth_result)(item, now)

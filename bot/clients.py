@@ -16,6 +16,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Dict, Mapping, Optional
 
 import aiohttp
@@ -232,6 +233,16 @@ class BackendsClient:
     # ---- emergencies --------------------------------------------------------------
     async def notify_emergency(self, key: str, **body: Any) -> Dict[str, Any]:
         return await self._call("POST", "/v1/emergency-notifications", body=body, key=key)
+
+    # ---- notices due (the reminders job) -------------------------------------------
+    async def notices_due(self, appointments_on: Optional[date],
+                          decided_since: datetime) -> Dict[str, Any]:
+        """Visits on `appointments_on` still booked (none asked when None) and pre-auth
+        decisions since `decided_since`: {"as_of", "appointment_reminders",
+        "preauth_decisions"}."""
+        params = {"appointments_on": appointments_on.isoformat() if appointments_on else None,
+                  "decided_since": decided_since.isoformat()}
+        return await self._call("GET", "/v1/notices", params=params)
 
 
 def _query_value(value: Any) -> str:

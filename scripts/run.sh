@@ -3,10 +3,11 @@
 # custom components changed (bot/train.py), then start every service under supervisord
 # (bot/supervision): the backends (SQLite under var/, seeded with the demo members on
 # first start), the action server, the Rasa server (REST channel and HTTP API), the
-# gateway with the web chat and the manager console, and the daily purge job. A service
-# that crashes is restarted (and left stopped after a storm of crashes). Shows one line
-# per step and the URLs once everything answers; Ctrl-C, a closed terminal or TERM stop
-# everything. Each service's full output is in var/log/<service>.log.
+# gateway with the web chat and the manager console, the daily purge job and the
+# reminders job (visit reminders, pre-auth decisions). A service that crashes is
+# restarted (and left stopped after a storm of crashes). Shows one line per step and
+# the URLs once everything answers; Ctrl-C, a closed terminal or TERM stop everything.
+# Each service's full output is in var/log/<service>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # refuse_held_ports and secret (make each secret once, never printed).
@@ -59,7 +60,7 @@ gateway="http://127.0.0.1:$HM_GATEWAY_PORT"
 # The first manager account (kept when it exists: its password is not reset).
 python -m bot.console create-user manager --role manager --display-name 健康管家 --if-missing >/dev/null
 
-processes="backends actions rasa gateway retention"
+processes="backends actions rasa gateway retention reminders"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
   # WeChat without WeChat: the simulator (bot/wechat_simulator) plays WeChat's servers,
   # the gateway runs the WeChat channel in safe mode against it (docs/wechat.md).

@@ -3,8 +3,8 @@ the real configuration starts the services, brings back one that is killed while
 others keep running, stops retrying a service in a crash storm and says so, reports a
 service that cannot start with its log, and stops every process when it is stopped.
 
-Lean: the backends, the gateway (with no Rasa behind it) and the purge job are real
-processes on free ports with their own databases; no Rasa model is needed."""
+Lean: the backends, the gateway (with no Rasa behind it), the purge job and the reminders
+job are real processes on free ports with their own databases; no Rasa model is needed."""
 from __future__ import annotations
 
 import io
@@ -26,7 +26,7 @@ from bot.supervision.programs import PROGRAMS, select
 from bot.wait_http import answers
 from tests.conftest import TEST_NOW
 
-SERVICES = ("backends", "gateway", "retention")
+SERVICES = ("backends", "gateway", "retention", "reminders")
 
 
 # ------------------------------------------------------------------ pure parts
@@ -62,12 +62,15 @@ def test_a_storm_of_one_service_leaves_the_others_alone(tmp_path: Path) -> None:
 
 def test_the_config_names_settings_and_never_holds_their_values(tmp_path: Path) -> None:
     layout = config.Layout(tmp_path / "run", tmp_path / "log")
-    environ = {"HM_RASA_TOKEN": "a-secret-token", "HM_WECHAT_SIM_PORT": "8090",
+    environ = {"HM_RASA_TOKEN": "a-secret-token", "HM_GATEWAY_API_TOKEN": "notice-secret",
+               "HM_BACKENDS_TOKEN": "backends-secret", "HM_WECHAT_SIM_PORT": "8090",
                "HM_GATEWAY_PORT": "8080", "HM_WECHAT_TOKEN": "t", "HM_WECHAT_APPID": "wx",
                "HM_WECHAT_APPSECRET": "also-secret", "HM_WECHAT_MODE": "safe",
                "HM_WECHAT_AES_KEY": "k" * 43}
     text = config.render(PROGRAMS, layout, environ)
-    assert "a-secret-token" not in text and "also-secret" not in text
+    assert not [secret for secret in ("a-secret-token", "also-secret", "notice-secret",
+                                      "backends-secret") if secret in text]
+    assert "bot.reminders --every 15m" in text
     # Rasa reads its token from the environment (bot/rasa_server.py), never argv.
     assert "bot.rasa_server run" in text and "--auth-token" not in text
     assert "--now" not in text  # the simulator's clock only when HM_WECHAT_SIM_NOW is set
@@ -75,6 +78,9 @@ def test_the_config_names_settings_and_never_holds_their_values(tmp_path: Path) 
         PROGRAMS, layout, {**environ, "HM_WECHAT_SIM_NOW": "1795000000"})
     with pytest.raises(config.MissingSetting, match="HM_RASA_TOKEN"):
         config.render(select(("rasa",)), layout, {})
+    # The reminders job posts with the gateway's notice token: no config without it.
+    with pytest.raises(config.MissingSetting, match="HM_GATEWAY_API_TOKEN"):
+        config.render(select(("reminders",)), layout, {"HM_BACKENDS_TOKEN": "b"})
 
 
 # ------------------------------------------------------------------ real processes
@@ -133,6 +139,8 @@ def supervised(tmp_path: Path, names: Sequence[str] = SERVICES, crashes: int = 5
         "HM_BACKENDS_PORT": str(backends_port), "HM_GATEWAY_PORT": str(gateway_port),
         "HM_BACKENDS_URL": f"http://127.0.0.1:{backends_port}",
         "HM_BACKENDS_TOKEN": "supervision-test-backends-token",
+        "HM_GATEWAY_API_TOKEN": "supervision-test-gateway-api-token",
+        "HM_REMINDERS_STATE": str(tmp_path / "reminders-state.json"),
         "HM_BACKENDS_DB": f"sqlite:///{tmp_path / 'backends.sqlite3'}",
         "HM_GATEWAY_DB": f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
         "HM_RASA_URL": f"http://127.0.0.1:{free_port()}",  # nobody: the bot is down
@@ -202,7 +210,10 @@ def test_supervisord_starts_the_services_and_brings_back_a_killed_one(tmp_path: 
         for program in select(SERVICES):
             if program.name not in ("backends", "retention"):
                 assert after[program.name] == before[program.name], program.name
-                assert answers(program.ready_url(running.environ)), program.name
+                assert program.ready is None or answers(program.ready_url(running.environ)), \
+                    program.name
+        # The reminders job ran against the real backends and gateway.
+        wait_until(lambda: "notices:" in running.log("reminders"), 30, "a reminders run")
         log = wait_until(lambda: "backends is running again" in running.log("supervision")
                          and running.log("supervision"), 30, "the restart to be logged")
         assert "backends exited unexpectedly" in log and "retention exited unexpectedly" in log

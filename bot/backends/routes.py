@@ -20,6 +20,7 @@ from bot.backends import (
     linking,
     members,
     messages,
+    notices,
     preauth,
     rules,
     serialize,
@@ -338,6 +339,34 @@ async def emergency_create(request: Request) -> HTTPResponse:
     ))
 
 
+# ------------------------------------------------------------------ notices
+
+
+async def notices_due(request: Request) -> HTTPResponse:
+    """For the reminders job (a service, never a member): visits on `appointments_on`
+    still booked, pre-auth cases decided at or after `decided_since`; `as_of` is the
+    service's clock at the read, where the caller's next `decided_since` can start."""
+    query = Fields.query(request.args)
+    day = query.day("appointments_on", required=False)
+    since = query.moment("decided_since", required=False)
+    if day is None and since is None:
+        raise errors.invalid("appointments_on", messages.missing_field("appointments_on / decided_since"))
+
+    def operation(ctx: Context) -> dict:
+        visits = notices.appointments_on(ctx, day) if day is not None else []
+        decided = notices.decided_since(ctx, since) if since is not None else []
+        reach = notices.identities(ctx, [a.member_id for a in visits]
+                                   + [case.member_id for case, _ in decided])
+        return {
+            "as_of": serialize.when(ctx.now),
+            "appointment_reminders": [serialize.appointment_reminder(a, reach[a.member_id])
+                                      for a in visits],
+            "preauth_decisions": [serialize.preauth_decision(case, at, reach[case.member_id])
+                                  for case, at in decided],
+        }
+    return respond(await _backend(request).read(operation))
+
+
 # ------------------------------------------------------------------ the table
 
 ROUTES = (
@@ -364,6 +393,7 @@ ROUTES = (
     ("GET", "/v1/preauth-cases/<key:str>", preauth_case_detail),
     ("POST", "/v1/preauth-cases/<key:str>/status", preauth_case_status),
     ("POST", "/v1/emergency-notifications", emergency_create),
+    ("GET", "/v1/notices", notices_due),
 )
 
 

@@ -281,3 +281,42 @@ def emergency(n: EmergencyNotification) -> dict:
         "on_time": n.on_time,
         "created_at": when(n.created_at),
     }
+
+
+# ------------------------------------------------------------------ notices
+
+
+def _channels(found: Iterable[tuple]) -> list:
+    return [{"channel": channel, "external_id": external_id} for channel, external_id in found]
+
+
+def appointment_reminder(a: Appointment, channels: Iterable[tuple]) -> dict:
+    """What a visit reminder needs, and no more of the member than where to reach them."""
+    return {
+        "reference": a.reference,
+        "member_id": a.member_id,
+        "status": a.status,
+        "start": when(a.slot.start),
+        "end": when(a.slot.end),
+        "arrive_by": when(rules.arrive_by(a.slot.start)),
+        "change_by": when(a.slot.start - rules.CHANGE_NOTICE),
+        "hospital": hospital_brief(a.slot.hospital),
+        "department": department(a.slot.department),
+        "doctor": doctor(a.slot.doctor),
+        "channels": _channels(channels),
+    }
+
+
+def preauth_decision(c: PreauthCase, decided_at: datetime, channels: Iterable[tuple]) -> dict:
+    """What a decision notice needs: not the treatment, the member's words or the
+    reviewer's note (health data a lock screen may show); the member asks the manager."""
+    return {
+        "reference": c.reference,
+        "member_id": c.member_id,
+        "status": c.status,
+        "status_label": messages.PREAUTH_STATUS_LABELS[c.status],
+        "decided_at": when(decided_at),
+        "hospital": hospital_brief(c.hospital),
+        "planned_date": day(c.planned_date),
+        "channels": _channels(channels),
+    }

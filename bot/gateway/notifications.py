@@ -6,7 +6,11 @@ The notice is stored in the member's conversation (the transcript shows it), onc
 kind + reference + member, then delivered the channel's way: the web chat's live stream;
 on WeChat a customer-service message while the member's reply window has room, else a
 template message (the only way to reach a member outside the window; verified service
-accounts, templates from the public library, service notices only, no marketing)."""
+accounts, templates from the public library, service notices only, no marketing).
+
+A member who left the channel (a WeChat unfollow: `Inbox.forget`) is never sent one:
+410 `departed`, nothing stored, until they come back (follow again), whoever still
+lists the identity (the backends' unlink may have failed, or a job read it before)."""
 from __future__ import annotations
 
 import hashlib
@@ -28,6 +32,7 @@ from bot.gateway.types import Notice
 logger = logging.getLogger(__name__)
 
 KINDS = ("appointment_reminder", "preauth_result")
+DEPARTED = object()  # the member left the channel (store.mark_departed)
 MAX_TEXT = 1000
 MAX_FIELD = 200
 
@@ -103,6 +108,8 @@ def blueprint(token: Optional[str], pool: DatabasePool, clock: Clock, outbox: Ou
         now = clock.now()
 
         def record(session):
+            if store.has_departed(session, channel, external_id):
+                return DEPARTED
             dedup = f"notice:{notice.key}:{hashlib.sha256(external_id.encode()).hexdigest()[:16]}"
             if not store.record_channel_event(session, channel, dedup, external_id,
                                               f"notice:{notice.kind}", notice.reference,
@@ -115,6 +122,10 @@ def blueprint(token: Optional[str], pool: DatabasePool, clock: Clock, outbox: Ou
             return conversation, replies
 
         recorded = await tasks.complete(pool.write(record))
+        if recorded is DEPARTED:
+            # Nothing stored: a conversation made now would hold the notice (and its
+            # visit) for a member whose data the unfollow purged.
+            return error(410, "departed", "该会员已取消关注，不再向其发送通知", "external_id")
         if recorded is None:
             return response.json({"status": "duplicate"}, status=200)
         conversation, replies = recorded

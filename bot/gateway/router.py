@@ -511,11 +511,15 @@ class Router:
                 logger.warning("could not pause %s again: %s", sender, error)
 
     async def forget(self, channel: str, external_id: str) -> None:
-        """Delete what the gateway holds of this channel identity now; then, in the
+        """Delete what the gateway holds of this channel identity now, and mark it
+        departed so no service notice reaches it (store.mark_departed); then, in the
         background, the bot's memory of the conversation and the policy link."""
+        now = self.clock.now()
+
         def purge(session) -> Optional[str]:
             found = store.find_conversation(session, channel, external_id)
             store.purge_member(session, channel, external_id)
+            store.mark_departed(session, channel, external_id, now)
             return found.rasa_sender if found is not None else None
 
         sender = await self.pool.write(purge)

@@ -3,6 +3,7 @@ session (the caller runs them in bot.db.DatabasePool and owns the transaction), 
 plain values so nothing lazy escapes the transaction."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -354,3 +355,30 @@ def purge_member(session: Session, channel: str, external_id: str) -> int:
                                                 OperatorAlert.external_id == external_id)
                     .execution_options(synchronize_session=False))
     return len(ids)
+
+
+def _departed_key(external_id: str) -> str:
+    return "departed:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+
+
+def mark_departed(session: Session, channel: str, external_id: str, now: datetime) -> None:
+    """The member left the channel (WeChat: unfollowed): no service notice may reach this
+    identity until it comes back (`returned`), even when another system still lists it.
+    Kept as a hash of the identity, without the identity itself (the purge deleted
+    that): it only answers "is this the one who left?" for an identity the asker holds."""
+    _add_once(session, ChannelEvent(channel=channel, dedup_key=_departed_key(external_id),
+                                    external_id=None, event="departed", event_key=None,
+                                    detail=None, received_at=now))
+
+
+def has_departed(session: Session, channel: str, external_id: str) -> bool:
+    return session.execute(select(ChannelEvent.id).where(
+        ChannelEvent.channel == channel,
+        ChannelEvent.dedup_key == _departed_key(external_id))).first() is not None
+
+
+def returned(session: Session, channel: str, external_id: str) -> None:
+    """The identity is back (WeChat: followed again): notices may reach it again."""
+    session.execute(delete(ChannelEvent).where(
+        ChannelEvent.channel == channel, ChannelEvent.dedup_key == _departed_key(external_id))
+        .execution_options(synchronize_session=False))

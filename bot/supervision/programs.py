@@ -84,6 +84,12 @@ PROGRAMS: Tuple[Program, ...] = (
     # Purges conversations older than HM_RETENTION_DAYS (default 365) once a day (docs/review.md).
     Program("retention", ("python", "-m", "bot.review", "purge", "--every", "24h"),
             "daily purge job", startsecs=5, timeout=60),
+    # Every 15 minutes: visit reminders the day before, pre-auth decisions once made, from
+    # the backends to the members through the gateway, never twice (docs/operations.md).
+    # Both tokens come from the environment: no config is made without them.
+    Program("reminders", ("python", "-m", "bot.reminders", "--every", "15m"),
+            "reminders job", startsecs=5, timeout=60,
+            reads=("HM_GATEWAY_API_TOKEN", "HM_BACKENDS_TOKEN")),
     # Only with HM_WECHAT_DEMO=1 (scripts/run.sh): a simulated WeChat in front of the gateway.
     Program("wechat", ("python", "-m", "bot.wechat_simulator",
                        "--port", env("HM_WECHAT_SIM_PORT"),
@@ -98,7 +104,7 @@ PROGRAMS: Tuple[Program, ...] = (
 )
 
 BY_NAME = {program.name: program for program in PROGRAMS}
-DEFAULT = ("backends", "actions", "rasa", "gateway", "retention")
+DEFAULT = ("backends", "actions", "rasa", "gateway", "retention", "reminders")
 
 
 def select(names: Tuple[str, ...]) -> Tuple[Program, ...]:

@@ -1,6 +1,7 @@
 """WeChat events that are not member messages, once the callback verified them: a follow
-(recorded; a welcome in the window it opens), an unfollow (the member is forgotten:
-WeChat's rules say that user's information must be deleted), a QR scan (opens a short
+(recorded; a welcome in the window it opens; notices may reach the member again), an
+unfollow (the member is forgotten: WeChat's rules say that user's information must be
+deleted; and no notice reaches them any more), a QR scan (opens a short
 window), a menu link opened (nothing stored), and the rest recorded once per key.
 Menu clicks are messages (intake.py)."""
 from __future__ import annotations
@@ -56,13 +57,20 @@ class Events:
         detail = {k: v for k, v in inbound.fields.items() if k not in ENVELOPE_FIELDS}
         if inbound.scene is not None:
             detail["scene"] = inbound.scene
-        new = await self.pool.write(lambda s: store.record_channel_event(
-            s, CHANNEL, key, openid, event, inbound.event_key or None, detail or None, now))
+        follows = event in ("subscribe", "subscribe_scan")
+
+        def record(session) -> bool:
+            if follows:  # a follower again: service notices may reach them again
+                store.returned(session, CHANNEL, openid)
+            return store.record_channel_event(session, CHANNEL, key, openid, event,
+                                              inbound.event_key or None, detail or None, now)
+
+        new = await self.pool.write(record)
         if not new:
             logger.info("wechat %s event retried: already recorded", event)
             return
         logger.info("wechat %s event recorded", event)
-        if event in ("subscribe", "subscribe_scan"):
+        if follows:
             self.tasks.background(self._welcome(openid), "wechat welcome")
         elif event == "scan":
             # A follower scanned a QR code: 1 minute with 3 messages, nothing to say.

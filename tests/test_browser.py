@@ -457,12 +457,27 @@ def test_a_manager_going_available_is_assigned_the_waiting_member(browser, conso
     expect(manager.locator("#team")).to_contain_text("李雷 · 离线", timeout=WAIT_MS)
 
 
+def free_conversation(gateway, conversation_id: int) -> None:
+    """Earlier tests may have left a demo member's chat with a manager."""
+    from bot.db import Database
+    from bot.gateway.models import Conversation
+
+    db = Database.from_url(gateway.db_url)
+    try:
+        with db.writing() as session:
+            row = session.get(Conversation, conversation_id)
+            row.state, row.owner_id, row.priority, row.handoff_reason = "bot", None, 0, None
+    finally:
+        db.dispose()
+
+
 def test_a_manager_books_for_the_member_from_the_conversation(browser, console_gateway):
     from playwright.sync_api import expect
 
     from tests.test_console import put_in_queue
 
-    member = console_gateway.member("demo-ready")
+    member = console_gateway.member("demo-ready")      # one chat per demo member: free it
+    free_conversation(console_gateway, member.conversation_id)
     member.say("帮我约个号")
     put_in_queue(console_gateway, member)
     manager = log_in(browser, console_gateway, "wang")

@@ -134,12 +134,14 @@ class Handoffs:
         def decide(session):
             current = session.get(Conversation, conversation.id)
             if within or current.state in ("queued", "human"):
-                return queue.enqueue(session, conversation.id, request.reason,
-                                     request.priority, now, request.summary)
+                queued = queue.enqueue(session, conversation.id, request.reason,
+                                       request.priority, now, request.summary)
+                # A present manager takes it at once when one is free (same transaction).
+                return queued, self._assign_in(session, now)
             return queue.file_callback(session, conversation.id, request.reason,
-                                       request.priority, now, due, request.summary)
+                                       request.priority, now, due, request.summary), []
 
-        outcome = await self.pool.write(decide)
+        outcome, assigned = await self.pool.write(decide)
         self.outbox.changed(conversation.id)
         emergency = request.reason == "emergency"
         if isinstance(outcome, queue.Ticket):
@@ -155,30 +157,34 @@ class Handoffs:
         text = (messages.still_queued(wait) if outcome.already_waiting
                 else messages.queued(wait, emergency, call_center_open(now)))
         said = await self.outbox.say(outcome.conversation, "system", [{"text": text}])
-        await self.assign()          # a present manager takes it at once when one is free
+        await self._greet(assigned)
         return said
 
+    @staticmethod
+    def _assign_in(session, now) -> list:
+        """Waiting conversations claimed for present managers (queue.assignments)."""
+        made = []
+        for pick in queue.assignments(session):
+            taken = queue.claim(session, pick.conversation_id, pick.manager_id, now)
+            pending.hand_to_manager(session, pick.conversation_id)
+            made.append((taken, pick))
+        return made
+
     async def assign(self) -> int:
-        """Waiting conversations to present managers (queue.assignments): each is claimed
-        for the manager, who greets the member. How many were assigned."""
+        """Waiting conversations to present managers: each is claimed for the manager,
+        who greets the member. How many were assigned."""
         now = self.clock.now()
+        made = await self.pool.write(lambda session: self._assign_in(session, now))
+        await self._greet(made)
+        return len(made)
 
-        def work(session):
-            made = []
-            for pick in queue.assignments(session):
-                taken = queue.claim(session, pick.conversation_id, pick.manager_id, now)
-                pending.hand_to_manager(session, pick.conversation_id)
-                made.append((taken, pick))
-            return made
-
-        made = await self.pool.write(work)
+    async def _greet(self, made: list) -> None:
         for conversation, pick in made:
             logger.info("conversation %s assigned to manager %s%s", conversation.id,
                         pick.manager_id, " (their own member)" if pick.own else "")
             await self._taken(conversation, Actor(pick.manager_id, pick.username,
                                                   pick.display_name),
                               messages.manager_joined(pick.display_name))
-        return len(made)
 
     async def set_presence(self, actor: Actor, presence: str) -> None:
         """接待中 / 小休 / 离线; a manager who becomes available takes waiting members."""

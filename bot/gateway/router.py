@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Dict, List, Optional, Set, Tuple
 from bot import redflags
 from bot.clock import Clock, call_center_open, managers_open
 from bot.db import DatabasePool
-from bot.gateway import messages, pending, satisfaction, store
+from bot.gateway import messages, pending, store
 from bot.gateway.handoff import HandoffRequest, Handoffs, split_replies
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.members import Members
@@ -130,8 +130,8 @@ class Router:
             current, offered = await self.pool.read(read)
             if current is None:  # purged meanwhile (WeChat unsubscribe)
                 return Receipt(stored.conversation, stored.message_id)
-            return await self._route(StoredMessage(current, stored.message_id, False, offered),
-                                     message)
+            return await self._route(StoredMessage(current, stored.message_id, False, offered,
+                                                   stored.survey_rating), message)
 
     async def _route(self, stored: StoredMessage, message: MemberMessage) -> Receipt:
         receipt = Receipt(stored.conversation, stored.message_id, stored.duplicate)
@@ -140,12 +140,13 @@ class Router:
         # then.
         member = self._identify(stored.conversation)
         conversation = stored.conversation
-        if not conversation.paused:
-            # The answer to a satisfaction survey is the gateway's, whatever the bot's state.
-            surveyed = await self._survey_answer(stored, message, member)
-            if surveyed is not None:
-                receipt.replies = surveyed
-                return receipt
+        if stored.survey_rating is not None and not conversation.paused:
+            # The answer to a satisfaction survey (recorded as it was stored) is the
+            # gateway's to thank for, whatever the bot's state; never the bot's.
+            receipt.replies = await self._answer(
+                stored, "survey", None, "system",
+                [{"text": messages.survey_thanks(stored.survey_rating)}], member) or []
+            return receipt
         fault_queued = await self._fault_queued(conversation)
         if conversation.paused and not fault_queued:
             receipt.replies = await self._hold(stored, message, member)
@@ -170,25 +171,6 @@ class Router:
         else:
             receipt.replies = await self._ask_bot(stored, message, member)
         return receipt
-
-    async def _survey_answer(self, stored: StoredMessage, message: MemberMessage,
-                             member: Optional[Awaitable[Optional[int]]]
-                             ) -> Optional[List[OutgoingMessage]]:
-        """The first message after a satisfaction survey: its rating is recorded and
-        thanked for (never sent to the bot); anything else lets the survey lapse and
-        goes on as usual (None)."""
-        text = (message.payload if message.payload and stored.payload_offered
-                else message.text or "")
-        now = self.clock.now()
-        conversation_id = stored.conversation.id
-        if not await self.pool.read(lambda s: satisfaction.waiting(s, conversation_id, now)):
-            return None
-        rating = await self.pool.write(
-            lambda s: satisfaction.answer(s, conversation_id, text, now))
-        if rating is None:
-            return None
-        return await self._answer(stored, "survey", None, "system",
-                                  [{"text": messages.survey_thanks(rating)}], member)
 
     def _identify(self, conversation: ConversationRef) -> Optional[asyncio.Future]:
         """The backends' member of a conversation not yet bound to one, being looked up;

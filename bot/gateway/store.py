@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upgrade
-from bot.gateway import messages
+from bot.gateway import messages, satisfaction
 from bot.gateway.models import (
     CallbackTicket,
     ChannelEvent,
@@ -145,7 +145,10 @@ def record_member_message(session: Session, channel: str, external_id: str, text
         if earlier is None:
             raise
         return StoredMessage(ref(conversation), earlier, True)
-    return StoredMessage(ref(conversation), message.id, False, offered)
+    rating = (satisfaction.answer(session, conversation.id,
+                                  payload if offered and payload else text, now)
+              if conversation.state == "bot" else None)
+    return StoredMessage(ref(conversation), message.id, False, offered, rating)
 
 
 def _earlier_copy(session: Session, conversation_id: int,

@@ -83,6 +83,9 @@ class StoredMessage:
     # The member pressed a button the latest reply with buttons offered (its payload
     # may go to the bot; members cannot send arbitrary intents).
     payload_offered: bool = False
+    # The message answered a satisfaction survey with this rating (recorded in the same
+    # transaction that stored it; bot/gateway/satisfaction.py): it never goes to the bot.
+    survey_rating: Optional[int] = None
 
 
 @dataclass

@@ -476,7 +476,7 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
 
     from tests.test_console import put_in_queue
 
-    member = console_gateway.member("demo-ready")      # one chat per demo member: free it
+    member = console_gateway.member("demo-preauth")    # one chat per demo member: free it
     free_conversation(console_gateway, member.conversation_id)
     member.say("帮我约个号")
     put_in_queue(console_gateway, member)
@@ -495,3 +495,4 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     expect(manager.locator("#notice")).to_contain_text("已为会员预约", timeout=WAIT_MS)
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text("已为您预约好")
     assert member.history()[-1]["text"].startswith("已为您预约好✅")
+    free_conversation(console_gateway, member.conversation_id)   # leave it as found

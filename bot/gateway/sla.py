@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from bot.clock import MANAGER_HOURS, SHANGHAI
-
-URGENT_REASONS = frozenset({"emergency", "crisis"})
+from bot.gateway.queue import URGENT_REASONS  # one list of the reasons that cannot wait
 
 
 @dataclass(frozen=True)

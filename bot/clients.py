@@ -160,6 +160,15 @@ class BackendsClient:
                 return None
             raise
 
+    async def member(self, member_id: int) -> Dict[str, Any]:
+        return await self._call("GET", f"/v1/members/{member_id}")
+
+    async def name_health_manager(self, key: str, member_id: int,
+                                  username: Optional[str]) -> Dict[str, Any]:
+        """Name (None: clear) the member's own health manager; the member back."""
+        return await self._call("POST", f"/v1/members/{member_id}/health-manager",
+                                body={"health_manager": username}, key=key)
+
     async def profile(self, member_id: int) -> Dict[str, Any]:
         return await self._call("GET", f"/v1/members/{member_id}/profile")
 

@@ -690,3 +690,24 @@ def test_an_emergency_is_recorded_even_for_an_unknown_member(api: Api) -> None:
     notice = response.json()
     assert notice["member_id"] is None and notice["treatment_start"] == "2026-11-24T10:00:00+08:00"
     assert notice["deadline"] == "2026-11-26T10:00:00+08:00" and notice["on_time"] is True
+
+
+def test_a_members_own_health_manager_is_named_changed_and_cleared(api: Api) -> None:
+    [member_id] = add_members(api.backends.db_url, 1)
+    assert api.get(f"/v1/members/{member_id}").json()["health_manager"] is None
+    named = api.post(f"/v1/members/{member_id}/health-manager", {"health_manager": "wang"})
+    assert named.status_code == 200, named.text
+    assert named.json()["health_manager"] == "wang"
+    api.post(f"/v1/members/{member_id}/health-manager", {"health_manager": "li"})
+    assert api.get(f"/v1/members/{member_id}").json()["health_manager"] == "li"
+    cleared = api.post(f"/v1/members/{member_id}/health-manager", {"health_manager": None})
+    assert cleared.json()["health_manager"] is None
+    assert_error(api.post(f"/v1/members/{member_id}/health-manager",
+                          {"health_manager": "王 芳"}), 400, "invalid_request",
+                 field="health_manager")
+    assert_error(api.post("/v1/members/999999/health-manager", {"health_manager": "wang"}),
+                 404, "member_not_found")
+
+
+def test_the_demo_members_own_manager_is_the_demo_console_account(api: Api) -> None:
+    assert api.member("demo-ready")["health_manager"] == "manager"

@@ -11,12 +11,14 @@ from typing import List, Tuple
 import pytest
 from sqlalchemy import select
 
+from bot.clients import BackendsClient, BackendSettings
 from bot.clock import SHANGHAI, Clock
 from bot.db import Database, DatabasePool
 from bot.gateway import queue, satisfaction, store
 from bot.gateway.channels.base import ChannelAdapter
 from bot.gateway.handoff import Actor, HandoffRequest, Handoffs, split_replies
 from bot.gateway.live import Hub
+from bot.gateway.members import Members
 from bot.gateway.models import CallbackTicket, Conversation, Handoff, Note, Survey, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient
@@ -679,6 +681,41 @@ async def test_the_members_own_manager_comes_first(parts):
         session.get(Conversation, again.id).member_id = 42
     await p.handoffs.request(again, REQUEST_HUMAN)
     assert p.row(Conversation, again.id).owner_id == own.id
+
+
+async def test_the_manager_the_backends_name_comes_before_whoever_served_last(
+        parts, backends_server):
+    from tests.test_backends_api import add_members
+
+    p = await parts("2026-11-24T10:00:00")
+    last, named = p.manager("served-last"), p.manager("named-own")
+    [member_id] = add_members(backends_server.db_url, 1)
+    client = BackendsClient(BackendSettings(backends_server.url, backends_server.token, 5))
+    p.handoffs.members = Members(client)
+    try:
+        await client.name_health_manager(f"own-{member_id}", member_id, "named-own")
+        first = p.conversation(f"member-{member_id}")
+        with p.db.writing() as session:
+            session.get(Conversation, first.id).member_id = member_id
+        await p.handoffs.request(first, REQUEST_HUMAN)
+        await p.handoffs.claim(first.id, last)               # the named one was away
+        await p.handoffs.reply(first.id, last, "好的")
+        await p.handoffs.hand_back(first.id, last)
+        for manager in (last, named):
+            await p.handoffs.set_presence(manager, "available")
+        await p.handoffs.request(first, REQUEST_HUMAN)
+        assert p.row(Conversation, first.id).owner_id == named.id
+        assert p.row(Conversation, first.id).own_manager == "named-own"
+        # The backends down: the manager they named last still counts.
+        await p.handoffs.reply(first.id, named, "好的")
+        await p.handoffs.hand_back(first.id, named)
+        p.handoffs.members = Members(BackendsClient(
+            BackendSettings(f"http://127.0.0.1:{free_port()}", "x", 1)))
+        await p.handoffs.request(first, REQUEST_HUMAN)
+        row = p.row(Conversation, first.id)
+        assert (row.owner_id, row.own_manager) == (named.id, "named-own")
+    finally:
+        await client.close()
 
 
 async def test_on_a_break_or_offline_nothing_is_assigned(parts):

@@ -24,6 +24,14 @@ def get_member(session: Session, member_id: int, for_update: bool = False,
     return member
 
 
+def name_health_manager(session: Session, member_id: int, username: Optional[str]) -> Member:
+    """Name the member's own health manager by console username (None: nobody)."""
+    member = get_member(session, member_id, for_update=True, field=None)
+    member.health_manager = username
+    session.flush()
+    return member
+
+
 def find_by_channel(session: Session, channel: str, external_id: str) -> Optional[Member]:
     return session.execute(
         select(Member)

@@ -46,6 +46,9 @@ class Member(Base):
     waiting_period_end = Column(Date, nullable=False)  # first day after the 等待期
     direct_pay_card = Column(String(40))  # 电子直付卡 number
     no_show_count = Column(Integer, nullable=False, default=0)  # 爽约记录
+    # The member's own 私人健康管家: their console username (the gateway assigns this
+    # member's handoffs to them first when they are present); None until one is named.
+    health_manager = Column(String(60))
     created_at = Column(ShanghaiDateTime, nullable=False)
 
     channels = relationship("MemberChannel", back_populates="member", order_by="MemberChannel.id")

@@ -34,6 +34,7 @@ DUMPS = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 MAX_ID = 2**31 - 1
 MAX_ALTERNATIVES = 20
 POLICY_NUMBER = re.compile(r"[A-Z0-9]{4,40}")
+CONSOLE_USERNAME = re.compile(r"[^\s]{1,60}")  # as the console's accounts allow
 
 
 def respond(body: dict, status: int = 200, headers: Optional[dict] = None) -> HTTPResponse:
@@ -165,6 +166,18 @@ async def member_unlink(request: Request) -> HTTPResponse:
     return await _post_once(request, body, lambda ctx: (
         200, serialize.unlink(channel, external_id, linking.unlink(ctx, channel, external_id))
     ))
+
+
+async def member_health_manager(request: Request, member_id: int) -> HTTPResponse:
+    """Name (or clear, with null) the member's own health manager."""
+    _check_member_id(member_id)
+    body = Fields.body(request.body)
+    username = body.text("health_manager", required=False, max_length=60)
+    if username is not None and not CONSOLE_USERNAME.fullmatch(username):
+        raise errors.invalid("health_manager", messages.wrong_format(
+            "health_manager", "管家的登录名（不含空格）"))
+    return await _post_once(request, body, lambda ctx: (200, serialize.member(
+        members.name_health_manager(ctx.session, member_id, username), ctx.today)))
 
 
 # ------------------------------------------------------------------ directory
@@ -377,6 +390,7 @@ ROUTES = (
     ("POST", "/v1/members/unlink", member_unlink),
     ("GET", "/v1/members/<member_id:int>", member_detail),
     ("GET", "/v1/members/<member_id:int>/profile", member_profile),
+    ("POST", "/v1/members/<member_id:int>/health-manager", member_health_manager),
     ("GET", "/v1/members/<member_id:int>/appointments", member_appointments),
     ("GET", "/v1/members/<member_id:int>/preauth-cases", member_preauth_cases),
     ("GET", "/v1/members/<member_id:int>/emergency-notifications", member_emergency_notifications),

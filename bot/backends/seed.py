@@ -38,6 +38,7 @@ WEB = "web"
 WECHAT = "wechat"
 POLICY_DAYS = 365
 WAITING_PERIOD_DAYS = 30
+DEMO_MANAGER = "manager"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class DemoMember:
     policy_started_days_ago: int
     visits: Tuple[DemoVisit, ...] = ()
     preauth_chemotherapy: bool = False
+    # Their own health manager: the console account `make run` creates (scripts/run.sh).
+    health_manager: Optional[str] = DEMO_MANAGER
 
 
 DEMO_MEMBERS: Tuple[DemoMember, ...] = (
@@ -90,7 +93,7 @@ def load_member(index: int) -> DemoMember:
     booked). Every number is fictional and unique to the index."""
     return DemoMember(f"load-{index:05d}", f"oLOAD_{index:05d}", "压测会员",
                       f"LT{index:016d}", f"1398{index:07d}", f"ZAHM9{index:09d}",
-                      f"ZADP99{index:010d}", policy_started_days_ago=200)
+                      f"ZADP99{index:010d}", policy_started_days_ago=200, health_manager=None)
 
 
 @dataclass
@@ -216,6 +219,7 @@ def seed_demo_member(ctx: Context, demo: DemoMember) -> Optional[Member]:
         waiting_period_end=start + timedelta(days=WAITING_PERIOD_DAYS),
         direct_pay_card=demo.direct_pay_card,
         no_show_count=sum(v.final_status == "no_show" for v in demo.visits),
+        health_manager=demo.health_manager,
         created_at=ctx.now - timedelta(days=demo.policy_started_days_ago),
         channels=[MemberChannel(channel=WEB, external_id=demo.web_id),
                   MemberChannel(channel=WECHAT, external_id=demo.wechat_openid)],

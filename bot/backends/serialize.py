@@ -64,6 +64,7 @@ def member(m: Member, today: date) -> dict:
         "policy_active": rules.policy_active_on(policy, today),
         "direct_pay_card": m.direct_pay_card,
         "no_show_count": m.no_show_count,
+        "health_manager": m.health_manager,
         "channels": [{"channel": c.channel, "external_id": c.external_id} for c in m.channels],
     }
 

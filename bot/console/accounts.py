@@ -248,6 +248,7 @@ def team(session: Session) -> List[Dict[str, Any]]:
     users = session.execute(select(User).where(User.active.is_(True),
                                                User.role.in_(("manager", "admin")))
                             .order_by(User.display_name)).scalars()
-    return [{"id": u.id, "display_name": u.display_name, "presence": u.presence,
+    return [{"id": u.id, "username": u.username, "display_name": u.display_name,
+             "presence": u.presence,
              "presence_label": messages.PRESENCE_LABELS.get(u.presence, u.presence),
              "active": load.get(u.id, 0), "max_active": u.max_active} for u in users]

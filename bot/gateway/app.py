@@ -61,7 +61,7 @@ class Gateway:
                                settings.identity_secret)
         self.members = Members(BackendsClient(settings.backends))
         self.outbox = Outbox(self.pool, clock, self.hub)
-        self.handoffs = Handoffs(self.pool, clock, self.rasa, self.outbox)
+        self.handoffs = Handoffs(self.pool, clock, self.rasa, self.outbox, self.members)
         self.router = Router(self.pool, clock, self.rasa, self.outbox, self.handoffs,
                              self.members, self.tasks)
         # Messages kept while Rasa was away, sent again once it answers (docs/gateway.md).

@@ -25,6 +25,7 @@ from bot.clock import (
 )
 from bot.db import DatabasePool
 from bot.gateway import messages, pending, queue, satisfaction, store
+from bot.gateway.members import Members
 from bot.gateway.models import HANDOFF_REASONS, PRESENCES, Conversation, User
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -47,6 +48,7 @@ URGENT_UNCLAIMED_AFTER = timedelta(minutes=5)
 
 
 SUMMARY_LIMIT = 200
+_UNKNOWN = object()   # the backends could not say who the member's own manager is
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,12 @@ def split_replies(replies: List[Dict[str, Any]]) -> tuple[List[Dict[str, Any]],
 
 class Handoffs:
     def __init__(self, pool: DatabasePool, clock: Clock, rasa: RasaClient,
-                 outbox: Outbox) -> None:
+                 outbox: Outbox, members: Optional[Members] = None) -> None:
         self.pool = pool
         self.clock = clock
         self.rasa = rasa
         self.outbox = outbox
+        self.members = members   # who the backends name as each member's own manager
 
     async def _rasa_best_effort(self, what: str, call) -> Any:
         # The gateway's state decides routing; Rasa's pause only mirrors it, so a Rasa
@@ -127,12 +130,15 @@ class Handoffs:
     async def request(self, conversation: ConversationRef,
                       request: HandoffRequest) -> List[OutgoingMessage]:
         """The bot asked for a person: queue, or a callback ticket out of hours."""
+        own = await self._own_manager(conversation)
         now = self.clock.now()
         within = managers_open(now)
         due = next_manager_opening(now)
 
         def decide(session):
             current = session.get(Conversation, conversation.id)
+            if own is not _UNKNOWN:
+                current.own_manager = own
             if within or current.state in ("queued", "human"):
                 queued = queue.enqueue(session, conversation.id, request.reason,
                                        request.priority, now, request.summary)
@@ -159,6 +165,19 @@ class Handoffs:
         said = await self.outbox.say(outcome.conversation, "system", [{"text": text}])
         await self._greet(assigned)
         return said
+
+    async def _own_manager(self, conversation: ConversationRef) -> Any:
+        """The member's own health manager as the backends name them now (a username or
+        None), or _UNKNOWN when there is no member or the backends did not answer (what
+        the conversation last heard is kept)."""
+        if self.members is None:
+            return _UNKNOWN
+        member_id = conversation.member_id or await self.pool.read(
+            lambda s: getattr(s.get(Conversation, conversation.id), "member_id", None))
+        if member_id is None:
+            return _UNKNOWN
+        username, answered = await self.members.health_manager(member_id)
+        return username if answered else _UNKNOWN
 
     @staticmethod
     def _assign_in(session, now) -> list:

@@ -24,6 +24,16 @@ class Members:
             return None, False
         return (None if member is None else int(member["id"])), True
 
+    async def health_manager(self, member_id: int) -> Tuple[Optional[str], bool]:
+        """(the console username of the member's own health manager or None, whether the
+        backends answered)."""
+        try:
+            member = await self.backends.member(member_id)
+        except BackendError as error:
+            logger.warning("health manager of member %s not known: %s", member_id, error)
+            return None, False
+        return member.get("health_manager") or None, True
+
     async def profile(self, member_id: int) -> Optional[Dict[str, Any]]:
         """Policy, waiting period, direct-pay card, appointments, pre-auth cases,
         emergency notices; None when the backends cannot say."""

@@ -80,6 +80,9 @@ class Conversation(Base):
     channel = Column(String(20), nullable=False)
     external_id = Column(String(200), nullable=False)
     member_id = Column(Integer)  # the backends' member, when the channel id is bound
+    # The member's own health manager's console username, as the backends last said
+    # (refreshed at each handoff request): assignment tries them first.
+    own_manager = Column(String(60))
     state = Column(String(20), nullable=False, default="bot")
     owner_id = Column(ForeignKey("users.id"))
     priority = Column(Integer, nullable=False, default=0)

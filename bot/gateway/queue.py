@@ -279,8 +279,15 @@ class Pick:
 
 
 def own_manager(session: Session, conversation: Conversation) -> Optional[int]:
-    """The member's own health manager: who served this member last (any of the
-    member's conversations when the member is known, else this one)."""
+    """The member's own health manager: the one the backends name when that account is
+    active, else who served this member last (any of the member's conversations when
+    the member is known, else this one)."""
+    if conversation.own_manager:
+        named = session.execute(select(User.id).where(
+            User.username == conversation.own_manager, User.active.is_(True))
+        ).scalar_one_or_none()
+        if named is not None:
+            return named
     query = (select(Handoff.claimed_by)
              .join(Conversation, Conversation.id == Handoff.conversation_id)
              .where(Handoff.claimed_by.isnot(None)))

@@ -235,6 +235,8 @@ def test_the_conversation_page_is_titled_with_the_members_name_and_masked_phone(
     assert "<title>陈静 139****0001 · " in page
     assert '<span class="member" title="web:demo-ready">陈静 139****0001</span>' in page
     assert "13900000001" not in page
+    # The backends name `manager` (run.sh's account), which this gateway does not have.
+    assert '<dd id="own-manager">manager</dd>' in page
     masked = console_gateway.console("zhao").get(path).text  # a reviewer: the name masked
     assert '<span class="member" title="web:demo-ready">陈* 139****0001</span>' in masked
     guest = waiting_member(console_gateway)

@@ -110,6 +110,13 @@ def processes(layout: Layout, model: str = "models") -> List[Process]:
             "HM_TRUSTED_PROXIES": "127.0.0.1"}, port))
     # Purges conversations past HM_RETENTION_DAYS once a day (docs/review.md).
     found.append(Process("retention", ["python", "-m", "bot.review", "purge", "--every", "24h"]))
+    # Visit reminders and pre-auth decisions every 15 minutes, posted through the front
+    # (either gateway); a run before nginx is up fails and the next one catches up.
+    found.append(Process("reminders", ["python", "-m", "bot.reminders", "--every", "15m"],
+                         {**backends, "HM_GATEWAY_URL": layout.front_url,
+                          # not `make run`'s state: the two profiles can run at once
+                          "HM_REMINDERS_STATE": str(ROOT / "var" / "production"
+                                                    / "reminders-state.json")}))
     return found
 
 
@@ -148,7 +155,8 @@ def supervised(layout: Layout, directory: Path, log_dir: Path) -> Tuple["Program
 
 _TITLES = {"backends": "backends API", "actions1": "action server 1",
            "actions2": "action server 2", "gateway1": "gateway 1",
-           "gateway2": "gateway 2", "retention": "daily purge job"}
+           "gateway2": "gateway 2", "retention": "daily purge job",
+           "reminders": "reminders job"}
 
 
 def nginx_command(directory: Path, log_dir: Path) -> List[str]:

@@ -89,6 +89,7 @@ def production_stack(test_model: Path, tmp_path_factory) -> Iterator[ProductionS
                "HM_REDIS_URL": "redis://127.0.0.1:6379/0"}
         definitions = {p.name: p for p in processes(layout, model=str(test_model))}
         del definitions["retention"]  # a daily job: tests/test_review_retention.py
+        del definitions["reminders"]  # every 15 minutes: tests/test_reminders.py
         nginx_dir = tmp_path_factory.mktemp("nginx")
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (nginx_dir / "temp" / kind).mkdir(parents=True)

@@ -85,7 +85,7 @@ def test_the_one_machine_profile_writes_a_valid_nginx_and_supervisord_configurat
                          {"HM_RASA_TOKEN": "t"})
     names = [p.name for p in programs]
     assert names == ["backends", "actions1", "actions2", "rasa1", "rasa2", "gateway1",
-                     "gateway2", "retention", "nginx"]
+                     "gateway2", "retention", "reminders", "nginx"]
     assert text.count("deploy/rasa-endpoints.yml") == 2
     # Rasa counts as started once its model is loaded (its status needs the token).
     assert [p.ready for p in programs if p.name.startswith("rasa")] == [

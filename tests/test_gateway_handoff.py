@@ -592,7 +592,8 @@ async def test_a_quiet_emergency_is_never_returned_by_itself(parts):
     assert await p.handoffs.sweep_quiet() == 0
 
 
-async def test_each_managers_day_counts_first_responses_in_service_minutes(parts):
+async def test_each_managers_day_counts_first_responses_and_resolutions_in_service_minutes(
+        parts):
     from bot.console import stats
 
     p = await parts("2026-11-24T10:00:00")
@@ -606,11 +607,14 @@ async def test_each_managers_day_counts_first_responses_in_service_minutes(parts
     await p.handoffs.reply(usual.id, manager, "您好")           # 3 minutes: within 10
     p.at("2026-11-24T10:05:00")
     await p.handoffs.reply(urgent.id, manager, "请先拨打120")   # 5 minutes: over 2
-    await p.handoffs.close(usual.id, manager)
+    await p.handoffs.close(usual.id, manager)                # resolved in 5: within 120
+    p.at("2026-11-24T11:30:00")
+    await p.handoffs.close(urgent.id, manager)               # 90 minutes: over 60
     with p.db.reading() as session:
         [row] = stats.by_day(session, at("2026-11-01T00:00:00"))
     assert (row.manager, row.served, row.first_response_median, row.first_response_breaches,
-            row.resolved) == ("管家kong", 2, 4.0, 1, 1)
+            row.resolved, row.resolution_median, row.resolution_breaches
+            ) == ("管家kong", 2, 4.0, 1, 2, 47.5, 1)
 
 
 async def test_a_managers_own_list_shows_how_long_the_member_has_waited_for_a_reply(parts):
@@ -622,11 +626,15 @@ async def test_a_managers_own_list_shows_how_long_the_member_has_waited_for_a_re
     p.at("2026-11-24T10:06:00")
     with p.db.reading() as session:
         waiting = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
-    assert waiting == {"awaiting": "6分钟", "reply_breach": True}
+    assert waiting == {"awaiting": "会员等待回复6分钟", "reply_breach": True, "overdue": None}
     await p.handoffs.reply(conversation.id, manager, "可以的")
     with p.db.reading() as session:
         answered = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
-    assert answered == {"awaiting": None, "reply_breach": False}
+    assert answered == {"awaiting": None, "reply_breach": False, "overdue": None}
+    p.at("2026-11-24T12:10:00")                               # open past the 2 hours
+    with p.db.reading() as session:
+        late = views.awaiting_view(session, p.row(Conversation, conversation.id), p.clock.now())
+    assert late["overdue"] == "处理超时（已2小时10分钟）"
 
 
 # ------------------------------------------------------- presence, assignment, transfer

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import urlencode
@@ -47,14 +47,6 @@ HASH_THREADS = 2
 logger = logging.getLogger(__name__)
 
 
-def short_time(value: Any) -> str:
-    """11-24 10:05 for a datetime or an ISO string."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.strftime("%m-%d %H:%M")
-
-
 def actor(principal: Principal) -> Actor:
     return Actor(principal.user_id, principal.username, principal.display_name,
                  principal.is_admin)
@@ -71,14 +63,10 @@ def blueprint(parts: ConsoleParts) -> Blueprint:
     bp = Blueprint("console", url_prefix="/console")
     bp.static("/static", str(STATIC_DIR), name="static")
     env = templates(TEMPLATES_DIR)
-    env.filters["hm"] = short_time
+    env.filters["hm"] = views.short_time
     env.globals.update(REASONS=messages.REASONS, STATES=messages.STATES, ROLES=messages.ROLES,
                        AUTHORS=messages.AUTHORS, CHANNELS=messages.CHANNELS,
-                       notice=messages.notice,
-                       # for console.js: live delivery updates carry the state only
-                       LIVE_LABELS={"delivery": messages.DELIVERY_STATES,
-                                    "with_reason": messages.DELIVERY_WITH_REASON,
-                                    "delivery_failed": messages.notice("delivery_failed")})
+                       notice=messages.notice, SCRIPT_LABELS=messages.script_labels())
     canned = canned_replies()
 
     def render(name: str, status: int = 200, **context) -> HTTPResponse:

@@ -1,6 +1,6 @@
 """统计: each manager's day in numbers, from the handoffs, the replies and 满意度:
-conversations served, first responses (median, in service minutes, and how many missed
-their target), resolutions, and the satisfaction average (bot/gateway/sla.py)."""
+conversations served, first responses and resolutions (medians in service minutes, and
+how many missed their target), and the satisfaction average (bot/gateway/sla.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,6 +25,8 @@ class DayRow:
     first_response_median: Optional[float]   # service minutes
     first_response_breaches: int
     resolved: int
+    resolution_median: Optional[float]       # service minutes, request to hand back/close
+    resolution_breaches: int
     satisfaction: Optional[float]            # average rating, 1 best
 
 
@@ -61,9 +63,12 @@ def by_day(session: Session, since: datetime) -> List[DayRow]:
             waited = sla.service_minutes(handoff.requested_at, reply)
             waits.append(waited)
             breaches += waited > sla.targets(handoff.reason).first_response
+        ended = [h for h in served if h.ended_at is not None]
+        took = [sla.service_minutes(h.requested_at, h.ended_at) for h in ended]
+        late = sum(minutes > sla.targets(h.reason).resolution for h, minutes in zip(ended, took))
         rated = [ratings[h.id] for h in served if h.id in ratings]
         rows.append(DayRow(day, manager, len(served),
                            round(median(waits), 1) if waits else None, breaches,
-                           sum(1 for h in served if h.ended_at is not None),
+                           len(ended), round(median(took), 1) if took else None, late,
                            round(sum(rated) / len(rated), 2) if rated else None))
     return sorted(rows, key=lambda r: (-r.day.toordinal(), r.manager))

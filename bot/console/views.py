@@ -15,9 +15,19 @@ from bot.gateway.models import Conversation, Message, User
 from bot.gateway.queue import QueueItem
 
 
+def short_time(value: Any) -> str:
+    """11-24 10:05 for a datetime or an ISO string."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.strftime("%m-%d %H:%M")
+
+
 def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
+    due = item.due_at is None or item.due_at <= now
     return {
         "kind": item.kind,
+        "kind_label": messages.queue_kind(item.kind, None if due else short_time(item.due_at)),
         "id": item.id,
         "conversation_id": item.conversation_id,
         "member": item.member,
@@ -28,23 +38,29 @@ def queue_item_view(item: QueueItem, now: datetime) -> Dict[str, Any]:
         "since": item.since.isoformat(),
         "waited": messages.waited(queue.waited_minutes(item.since, now)),
         "due_at": item.due_at.isoformat() if item.due_at else None,
-        "due": item.due_at is None or item.due_at <= now,
+        "due": due,
         "preview": item.preview,
         "urgent": item.reason in sla.URGENT_REASONS,
         # Waiting longer than the first-response target, in service minutes.
-        "breach": ((item.due_at is None or item.due_at <= now)
-                   and sla.breached(item.due_at or item.since, now,
+        "breach": (due and sla.breached(item.due_at or item.since, now,
                                     sla.targets(item.reason).first_response)),
     }
 
 
 def awaiting_view(session: Session, c: Conversation, now: datetime) -> Dict[str, Any]:
     """A conversation a manager has: how long the member's question has waited for a
-    reply (the prompt to answer), and whether that is past the next-response target."""
+    reply (the prompt to answer) and whether that is past the next-response target;
+    whether the conversation is open past its resolution target (both in service
+    minutes)."""
     since = queue.awaiting_since(session, c.id)
-    return {"awaiting": messages.waited(sla.service_minutes(since, now)) if since else None,
-            "reply_breach": sla.breached(since, now,
-                                         sla.targets(c.handoff_reason).next_response)}
+    target = sla.targets(c.handoff_reason)
+    handoff = queue.active_handoff(session, c.id)
+    opened = handoff.requested_at if handoff is not None else None
+    return {"awaiting": (messages.awaiting_reply(sla.service_minutes(since, now))
+                         if since else None),
+            "reply_breach": sla.breached(since, now, target.next_response),
+            "overdue": (messages.resolution_overdue(sla.service_minutes(opened, now))
+                        if sla.breached(opened, now, target.resolution) else None)}
 
 
 def conversation_summary(c: Conversation, owner: Optional[str]) -> Dict[str, Any]:

@@ -574,6 +574,23 @@ def waited(minutes: float) -> str:
     return f"{hours}小时" if hours else f"{rest}分钟"
 
 
+def awaiting_reply(minutes: float) -> str:
+    """A served member's question not answered yet: 会员等待回复6分钟."""
+    return f"会员等待回复{waited(minutes)}"
+
+
+def resolution_overdue(minutes: float) -> str:
+    """A conversation open past its resolution target, in service minutes."""
+    return f"处理超时（已{waited(minutes)}）"
+
+
+def queue_kind(kind: str, due_at: Optional[str] = None) -> str:
+    """The queue's 类型: 会话, or a callback (回访工单) with the time it is due, if later."""
+    if kind != "ticket":
+        return "会话"
+    return f"回访工单（{due_at}后）" if due_at else "回访工单"
+
+
 # What became of a reply on a channel that reports it (Message.delivery_state), for the
 # console.
 DELIVERY_STATES = {
@@ -634,3 +651,22 @@ ALERT_HINTS = {
 def alert_body(length: Optional[int]) -> str:
     """An undeliverable payload is never shown, only its size."""
     return f"加密内容 {length} 字符（不显示）" if length else ""
+
+
+# The console's script (bot/console/static/console.js) builds the same nodes as the pages
+# for live updates: the words it needs, carried by every page (base.html, data-labels).
+def script_labels() -> Dict[str, Any]:
+    return {
+        "authors": AUTHORS,
+        "breach": "超时",
+        "claim": "接入",
+        "urgent_title": "【紧急】",
+        "queue_empty": "目前没有会员在等待。",
+        "nothing": "暂无。",
+        "details": "详情",
+        "network_error": "网络错误，请重试。",
+        "tab_hint": "（按 Tab 插入第一个）",
+        "delivery": DELIVERY_STATES,
+        "with_reason": DELIVERY_WITH_REASON,
+        "delivery_failed": notice("delivery_failed"),
+    }

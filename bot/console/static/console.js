@@ -6,9 +6,10 @@
   var body = document.body;
   var csrf = body.dataset.csrf || "";
   var page = body.dataset.page;
-  var AUTHORS = { member: "会员", bot: "智能助手", manager: "管家", system: "系统" };
-  // Delivery labels from bot/gateway/messages.py (the conversation page carries them).
+  // Every word this script writes comes from bot/gateway/messages.py (script_labels),
+  // carried by each page.
   var LABELS = JSON.parse(body.dataset.labels || "{}");
+  var AUTHORS = LABELS.authors || {};
   // A plain form (claim, hand back, close) is on its way: its answer loads the page, so
   // a live update must not reload it meanwhile (that would abort the request).
   var leaving = false;
@@ -65,9 +66,7 @@
     row.dataset.id = item.id;
     row.dataset.urgent = item.urgent ? "1" : "";
     row.appendChild(el("td", null, item.priority));
-    var kind = item.kind === "ticket"
-      ? "回访工单" + (item.due ? "" : "（" + shortTime(item.due_at) + "后）") : "会话";
-    row.appendChild(el("td", null, kind));
+    row.appendChild(el("td", null, item.kind_label));
     var who = el("td");
     var link = el("a", null, item.member_label);
     link.href = "/console/conversations/" + item.conversation_id;
@@ -78,7 +77,7 @@
     var waited = el("td", null, item.waited);
     if (item.breach) {
       waited.appendChild(document.createTextNode(" "));
-      waited.appendChild(el("span", "badge breach-badge", "超时"));
+      waited.appendChild(el("span", "badge breach-badge", LABELS.breach));
     }
     row.appendChild(waited);
     row.appendChild(el("td", "preview", item.preview));
@@ -91,7 +90,7 @@
       var token = el("input");
       token.type = "hidden"; token.name = "csrf_token"; token.value = csrf;
       form.appendChild(token);
-      form.appendChild(el("button", null, "接入"));
+      form.appendChild(el("button", null, LABELS.claim));
       cell.appendChild(form);
     }
     row.appendChild(cell);
@@ -110,7 +109,8 @@
     urgentSeen = urgent;
     var banner = document.getElementById("urgent-banner");
     if (banner) banner.hidden = urgent.length === 0;
-    document.title = (urgent.length ? "【紧急】" : "") + document.title.replace(/^【紧急】/, "");
+    document.title = (urgent.length ? LABELS.urgent_title : "") +
+      document.title.replace(LABELS.urgent_title, "");
     if (!fresh.length) return;
     fresh.forEach(function (key) {
       var parts = key.split(":");
@@ -135,7 +135,7 @@
         rows.replaceChildren();
         if (!data.items.length) {
           var empty = el("tr", "empty");
-          var cell = el("td", null, "目前没有会员在等待。");
+          var cell = el("td", null, LABELS.queue_empty);
           cell.colSpan = 7;
           empty.appendChild(cell);
           rows.appendChild(empty);
@@ -154,11 +154,15 @@
           if (c.awaiting) {
             li.appendChild(document.createTextNode(" · "));
             li.appendChild(el("span", "awaiting" + (c.reply_breach ? " breach" : ""),
-                              "会员等待回复" + c.awaiting));
+                              c.awaiting));
+          }
+          if (c.overdue) {
+            li.appendChild(document.createTextNode(" · "));
+            li.appendChild(el("span", "badge breach-badge overdue", c.overdue));
           }
           mine.appendChild(li);
         });
-        if (!data.mine.length) mine.appendChild(el("li", "empty", "暂无。"));
+        if (!data.mine.length) mine.appendChild(el("li", "empty", LABELS.nothing));
       });
   }
 
@@ -210,7 +214,7 @@
     var nodes = [el("p", "nlu", m.understanding || "")];
     if (m.understanding_details && m.understanding_details.length) {
       var details = el("details", "nlu-details");
-      details.appendChild(el("summary", null, "详情"));
+      details.appendChild(el("summary", null, LABELS.details));
       var list = el("dl");
       m.understanding_details.forEach(function (row) {
         list.appendChild(el("dt", null, row.label));
@@ -337,7 +341,7 @@
       post(form.action, fields).then(function (result) {
         button.disabled = false;
         if (result.data.ok) { onDone(result.data); } else { showNotice(result.data.message, true); }
-      }, function () { button.disabled = false; showNotice("网络错误，请重试。", true); });
+      }, function () { button.disabled = false; showNotice(LABELS.network_error, true); });
     });
   }
 
@@ -394,7 +398,7 @@
         hint.hidden = !found.length;
         hint.textContent = found.map(function (o) {
           return o.dataset.shortcode + " " + o.textContent.replace(/（.*）$/, "");
-        }).join("　") + (found.length ? "　（按 Tab 插入第一个）" : "");
+        }).join("　") + (found.length ? "　" + LABELS.tab_hint : "");
       });
       reply.addEventListener("keydown", function (event) {
         if (event.key !== "Tab" && !(event.key === "Enter" && !event.shiftKey)) return;

@@ -101,8 +101,9 @@ def welcome() -> str:
     the policy linked (linking itself comes with the member login)."""
     # The account is 众安健康's; the assistant is 柏盛健康's, as in utter_welcome.
     return ("欢迎关注众安健康！我是柏盛健康为尊享e生会员服务的智能健康管家助手，"
-            "可以为您解答就医、直付、预授权等问题，也可以帮您转接私人健康管家（每天08:30–20:30）。查询您本人的保单和预约需要先绑定保单"
-            "（保单号及注册手机号后四位）。紧急情况请立即拨打120。")
+            "可以为您解答就医、直付、预授权等问题，也可以帮您转接私人健康管家（每天08:30–20:30）。"
+            "查询您本人的保单和预约需要先绑定保单（保单号及注册手机号后四位）。"
+            "紧急情况请立即拨打120。")
 
 
 def menu_label(key: str) -> str:

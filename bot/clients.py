@@ -55,17 +55,24 @@ class BackendSettings:
     timeout: float = DEFAULT_TIMEOUT_SECONDS
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "BackendSettings":
+    def from_env(cls, environ: Mapping[str, str] = os.environ,
+                 warn: bool = True) -> "BackendSettings":
+        """`warn`: log a missing token now (a service starting); a command that never
+        calls the backends reads the settings without the noise."""
         token = environ.get("HM_BACKENDS_TOKEN", "")
-        if not token:
-            # The action server still starts (emergency advice must never depend on the
-            # backends); every call then fails as unavailable, and says why in the log.
-            logger.error("HM_BACKENDS_TOKEN is not set: backend calls will fail")
+        if not token and warn:
+            cls.warn_missing_token()
         return cls(
             url=environ.get("HM_BACKENDS_URL", DEFAULT_URL).rstrip("/"),
             token=token,
             timeout=float(environ.get("HM_BACKENDS_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)),
         )
+
+    @staticmethod
+    def warn_missing_token() -> None:
+        # The service still starts (emergency advice must never depend on the backends);
+        # every call then fails as unavailable, and says why in the log.
+        logger.error("HM_BACKENDS_TOKEN is not set: backend calls will fail")
 
 
 def idempotency_key(*parts: Any) -> str:

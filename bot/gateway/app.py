@@ -13,7 +13,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.clients import BackendsClient
+from bot.clients import BackendsClient, BackendSettings
 from bot.clock import Clock
 from bot.console.parts import ConsoleParts
 from bot.console.routes import blueprint as console_blueprint
@@ -59,6 +59,8 @@ class Gateway:
         self.hub = make_hub(settings.redis_url)  # across replicas when Redis is set
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token,
                                settings.identity_secret)
+        if not settings.backends.token:
+            BackendSettings.warn_missing_token()
         self.members = Members(BackendsClient(settings.backends))
         self.outbox = Outbox(self.pool, clock, self.hub)
         self.handoffs = Handoffs(self.pool, clock, self.rasa, self.outbox, self.members)

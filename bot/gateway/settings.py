@@ -108,7 +108,8 @@ class Settings:
         return cls(
             db_url=db_url_from_env(environ),
             rasa_url=(environ.get("HM_RASA_URL", "").strip() or DEFAULT_RASA_URL).rstrip("/"),
-            backends=BackendSettings.from_env(environ),
+            # Said once the gateway serves (app.Gateway): its other commands need no token.
+            backends=BackendSettings.from_env(environ, warn=False),
             host=environ.get("HM_GATEWAY_HOST", "").strip() or DEFAULT_HOST,
             port=_number(environ, "HM_GATEWAY_PORT", DEFAULT_PORT, int),
             rasa_timeout=_number(environ, "HM_RASA_TIMEOUT", DEFAULT_RASA_TIMEOUT),

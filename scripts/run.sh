@@ -123,10 +123,16 @@ fi
 echo "Manager console:          $gateway/console   (user: manager, $password_hint)"
 echo "Backends API:             $HM_BACKENDS_URL (description: $HM_BACKENDS_URL/openapi.yaml)"
 if [ "${HM_WECHAT_DEMO:-}" = 1 ]; then
+  # The account's menu (转人工, 预约, 更多), created through the menu API as an operator
+  # would with `make wechat-menu`; the simulator then accepts only its buttons' taps.
+  if ! python -m bot.gateway wechat-menu >>var/log/wechat-menu.log 2>&1; then
+    echo "The WeChat menu was not created (var/log/wechat-menu.log says why); taps still work." >&2
+  fi
   sim="$HM_WECHAT_API_BASE/_sim"
   echo "Simulated WeChat:         $sim/  (a member: oDEMO_ready is 陈静, linked to her policy)"
   echo "  curl -X POST $sim/members/oDEMO_ready/add"
   echo "  curl -X POST $sim/members/oDEMO_ready/send_text -H 'Content-Type: application/json' -d '{\"text\": \"直付是什么\"}'"
+  echo "  curl -X POST $sim/members/oDEMO_ready/click -H 'Content-Type: application/json' -d '{\"key\": \"request_human\"}'   (the menu's 转人工)"
   echo "  curl $sim/members/oDEMO_ready/inbox"
 fi
 echo "Clock: ${HM_NOW:-real time}. Ctrl-C stops everything."

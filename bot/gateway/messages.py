@@ -663,6 +663,7 @@ def script_labels() -> Dict[str, Any]:
         "breach": "超时",
         "claim": "接入",
         "urgent_title": "【紧急】",
+        "reply_title": "【待回复】",
         "queue_empty": "目前没有会员在等待。",
         "nothing": "暂无。",
         "details": "详情",

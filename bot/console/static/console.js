@@ -117,14 +117,37 @@
       var row = document.querySelector('#queue-rows tr[data-kind="' + parts[0] + '"][data-id="' + parts[1] + '"]');
       if (row) row.classList.add("alert-flash");
     });
+    sound(880);
+  }
+
+  function sound(frequency) {
     try {
       var audio = new (window.AudioContext || window.webkitAudioContext)();
       var tone = audio.createOscillator();
-      tone.frequency.value = 880;
+      tone.frequency.value = frequency;
       tone.connect(audio.destination);
       tone.start();
       tone.stop(audio.currentTime + 0.6);
     } catch (error) { /* no sound without a user gesture: the visual alert stays */ }
+  }
+
+  // A member of the manager's own list whose question waits past the next-response
+  // target: the line flashes once, a lower tone sounds, the title says 【待回复】.
+  var replySeen = null;
+  function promptOverdueReplies(mine) {
+    var waiting = mine.filter(function (c) { return c.reply_breach; })
+                      .map(function (c) { return String(c.id); });
+    var fresh = replySeen === null ? [] : waiting.filter(function (id) {
+      return replySeen.indexOf(id) < 0;
+    });
+    replySeen = waiting;
+    document.title = (waiting.length ? LABELS.reply_title : "") +
+      document.title.replace(LABELS.reply_title, "");
+    fresh.forEach(function (id) {
+      var item = document.querySelector('#mine li[data-id="' + id + '"]');
+      if (item) item.classList.add("alert-flash");
+    });
+    if (fresh.length) sound(660);
   }
 
   function refreshQueue() {
@@ -146,6 +169,7 @@
         mine.replaceChildren();
         data.mine.forEach(function (c) {
           var li = el("li");
+          li.dataset.id = c.id;
           var link = el("a", null, c.member_label);
           link.href = "/console/conversations/" + c.id;
           link.title = c.member;
@@ -163,6 +187,7 @@
           mine.appendChild(li);
         });
         if (!data.mine.length) mine.appendChild(el("li", "empty", LABELS.nothing));
+        promptOverdueReplies(data.mine);
       });
   }
 
@@ -351,6 +376,9 @@
         return { kind: row.dataset.kind, id: row.dataset.id, urgent: row.dataset.urgent === "1" };
       }));
     listen("/console/events", { ready: refreshQueue, queue: refreshQueue });
+    // Waits grow without any event: the queue's times, 超时 and the own list's prompts
+    // are brought up to date twice a minute as well.
+    window.setInterval(refreshQueue, 30000);
   }
 
   if (page === "conversation") {

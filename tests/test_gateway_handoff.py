@@ -699,6 +699,7 @@ async def test_the_manager_the_backends_name_comes_before_whoever_served_last(
     last, named = p.manager("served-last"), p.manager("named-own")
     [member_id] = add_members(backends_server.db_url, 1)
     client = BackendsClient(BackendSettings(backends_server.url, backends_server.token, 5))
+    down = BackendsClient(BackendSettings(f"http://127.0.0.1:{free_port()}", "x", 1))
     p.handoffs.members = Members(client)
     try:
         await client.name_health_manager(f"own-{member_id}", member_id, "named-own")
@@ -717,13 +718,13 @@ async def test_the_manager_the_backends_name_comes_before_whoever_served_last(
         # The backends down: the manager they named last still counts.
         await p.handoffs.reply(first.id, named, "好的")
         await p.handoffs.hand_back(first.id, named)
-        p.handoffs.members = Members(BackendsClient(
-            BackendSettings(f"http://127.0.0.1:{free_port()}", "x", 1)))
+        p.handoffs.members = Members(down)
         await p.handoffs.request(first, REQUEST_HUMAN)
         row = p.row(Conversation, first.id)
         assert (row.owner_id, row.own_manager) == (named.id, "named-own")
     finally:
         await client.close()
+        await down.close()
 
 
 async def test_on_a_break_or_offline_nothing_is_assigned(parts):

@@ -10,6 +10,7 @@ after its own replies; this service decides how it goes, from the clock and the 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,6 +50,9 @@ URGENT_UNCLAIMED_AFTER = timedelta(minutes=5)
 
 SUMMARY_LIMIT = 200
 _UNKNOWN = object()   # the backends could not say who the member's own manager is
+# A handoff (an emergency's too) waits at most this long for the backends to name the
+# member's own manager; slower, the name the conversation last heard is used.
+OWN_MANAGER_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,12 @@ class Handoffs:
             lambda s: getattr(s.get(Conversation, conversation.id), "member_id", None))
         if member_id is None:
             return _UNKNOWN
-        username, answered = await self.members.health_manager(member_id)
+        try:
+            username, answered = await asyncio.wait_for(
+                self.members.health_manager(member_id), OWN_MANAGER_TIMEOUT)
+        except asyncio.TimeoutError:
+            logger.warning("the backends did not name member %s's manager in time", member_id)
+            return _UNKNOWN
         return username if answered else _UNKNOWN
 
     @staticmethod

@@ -7,13 +7,14 @@ the replies' delivery states render in the console. A reviewer relabels, accepts
 an entity and undoes in the review inbox with the keyboard, then exports."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
-from tests.conftest import CONSOLE_PASSWORD, GatewayProcess
+from tests.conftest import CONSOLE_PASSWORD, GatewayProcess, WebMember
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +40,26 @@ def browser() -> Iterator["object"]:
 
 
 def open_chat(browser, gateway: GatewayProcess, member: str):
+    return chat_page(browser, f"{gateway.url}/chat?member={member}")
+
+
+def open_chat_of(browser, member: WebMember):
+    """The web chat page of a member a test started through the API: the page finds the
+    session in localStorage, as after a reload, so the test knows its conversation."""
+    session = json.dumps({"token": member.token, "member": member.external_id,
+                          "wanted": None})
+    return chat_page(browser, f"{member.url}/chat",
+                     f"localStorage.setItem('hm_chat', {json.dumps(session)});")
+
+
+def chat_page(browser, url: str, init_script: Optional[str] = None):
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
-    page.goto(f"{gateway.url}/chat?member={member}")
+    page.goto(url)
     expect(page.locator("#composer")).to_be_visible(timeout=WAIT_MS)
     return page
 
@@ -85,6 +101,29 @@ def log_in(browser, gateway: GatewayProcess, username: str, viewport=None):
     page.click("button[type=submit]")
     expect(page.locator("#queue-rows")).to_be_visible(timeout=WAIT_MS)
     return page
+
+
+def queue_row(page, conversation_id: int):
+    """The queue's row of a conversation (its link ends with the conversation's id)."""
+    return page.locator(f'#queue-rows tr:has(a[href$="/{conversation_id}"])')
+
+
+def claim_from_queue(manager, conversation_id: int) -> None:
+    """接入 on the queue page, which opens the conversation with its reply box."""
+    from playwright.sync_api import expect
+
+    queue_row(manager, conversation_id).get_by_role("button", name="接入").click()
+    expect(manager.locator("#reply-form")).to_be_visible(timeout=WAIT_MS)
+
+
+def reply(manager, text: str) -> None:
+    """Send a reply from the conversation page and wait until the transcript shows it."""
+    from playwright.sync_api import expect
+
+    manager.fill("#reply-text", text)
+    manager.click("#reply-form button[type=submit]")
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text(
+        text, timeout=WAIT_MS)
 
 
 def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
@@ -211,11 +250,10 @@ def test_the_console_fits_a_phone(browser, console_gateway):
             .filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)""")
         assert heights and min(heights) >= 44
 
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row = queue_row(manager, member.conversation_id)
     expect(row).to_be_visible(timeout=WAIT_MS)
     fits()
-    row.get_by_role("button", name="接入").click()
-    expect(manager.locator("#reply-form")).to_be_visible(timeout=WAIT_MS)
+    claim_from_queue(manager, member.conversation_id)
     fits()
     box = {name: manager.locator(selector).bounding_box() for name, selector in
            (("transcript", ".transcript-card"), ("actions", ".actions"))}
@@ -400,7 +438,7 @@ def test_an_emergency_joining_the_queue_is_alerted_and_the_summary_card_tells_wh
     member = console_gateway.member()
     member.say("我爸突然胸口疼 出冷汗")
     put_in_queue(console_gateway, member, "emergency", 3)
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row = queue_row(manager, member.conversation_id)
     expect(row).to_have_class(re.compile(r"\burgent\b.*\balert-flash\b|\balert-flash\b.*\burgent\b"),
                               timeout=WAIT_MS)
     expect(manager.locator("#urgent-banner")).to_be_visible()
@@ -421,10 +459,8 @@ def test_a_shortcode_typed_in_the_reply_box_inserts_the_canned_reply(browser, co
 
     member = waiting_member(console_gateway)
     manager = log_in(browser, console_gateway, "wang")
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-    row.get_by_role("button", name="接入").click()
+    claim_from_queue(manager, member.conversation_id)
     box = manager.locator("#reply-text")
-    expect(box).to_be_visible(timeout=WAIT_MS)
     box.type("/直付")
     expect(manager.locator("#canned-hint")).to_contain_text("/直付卡")    # found by typing
     box.press("Tab")
@@ -445,12 +481,10 @@ def test_a_manager_going_available_is_assigned_the_waiting_member(browser, conso
 
     member = waiting_member(console_gateway, "我想问一下住院直付")
     manager = log_in(browser, console_gateway, "li")
-    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-           ).to_be_visible(timeout=WAIT_MS)
+    expect(queue_row(manager, member.conversation_id)).to_be_visible(timeout=WAIT_MS)
     manager.locator("#presence-form button", has_text="接待中").click()
     expect(manager.locator("#mine")).to_contain_text("网页访客", timeout=WAIT_MS)
-    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-           ).to_have_count(0)
+    expect(queue_row(manager, member.conversation_id)).to_have_count(0)
     expect(manager.locator("#team")).to_contain_text("李雷 · 接待中")
     assert "李雷" in member.history()[-1]["text"]                 # greeted by name
     manager.locator("#presence-form button", has_text="离线").click()
@@ -481,8 +515,7 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     member.say("帮我约个号")
     put_in_queue(console_gateway, member)
     manager = log_in(browser, console_gateway, "wang")
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-    row.get_by_role("button", name="接入").click()
+    claim_from_queue(manager, member.conversation_id)
     form = manager.locator("#availability-form")
     expect(form).to_be_visible(timeout=WAIT_MS)
     form.locator('select[name="hospital_id"]').select_option("ruijin")
@@ -496,3 +529,4 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text("已为您预约好")
     assert member.history()[-1]["text"].startswith("已为您预约好✅")
     free_conversation(console_gateway, member.conversation_id)   # leave it as found
+

@@ -530,3 +530,51 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     assert member.history()[-1]["text"].startswith("已为您预约好✅")
     free_conversation(console_gateway, member.conversation_id)   # leave it as found
 
+
+def test_a_manager_transfers_with_a_note_and_the_colleague_serves_the_member(
+        browser, console_gateway):
+    """Through the conversation's transfer form: the colleague's console lists the
+    conversation as theirs (live) with the note, the first manager may only read it now,
+    and what the member writes reaches the colleague."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    member = waiting_member(console_gateway, "我想改一下下周的皮肤科预约")
+    chat = open_chat_of(browser, member)
+    colleague = log_in(browser, console_gateway, "li")     # on the queue page, before
+    first = log_in(browser, console_gateway, "wang")
+    claim_from_queue(first, member.conversation_id)
+    reply(first, "您好，我先看一下您的预约。")
+
+    form = first.locator("#transfer-form")
+    li = form.locator('select[name="to"] option', has_text="李雷").get_attribute("value")
+    form.locator('select[name="to"]').select_option(li)
+    form.locator('textarea[name="note"]').fill("会员想改到周四下午，麻烦跟进")
+    form.get_by_role("button", name="转接").click()
+    expect(first.locator("#notice")).to_have_text("已转接，会员已收到通知。", timeout=WAIT_MS)
+    # No longer the first manager's: read only, and gone from their own list.
+    expect(first.locator("#reply-form")).to_have_count(0)
+    expect(first.locator("#transfer-form")).to_have_count(0)
+    expect(first.locator(".transcript-card")).to_contain_text("该会话由 李雷 服务中")
+    expect(chat.locator("#messages .msg-manager").last).to_contain_text(
+        "我是您的私人健康管家李雷，同事已把您的问题转给我", timeout=WAIT_MS)
+    expect(chat.locator("#messages .msg-manager .who").last).to_have_text("健康管家 李雷")
+
+    mine = colleague.locator(f'#mine a[href$="/{member.conversation_id}"]')
+    expect(mine).to_be_visible(timeout=WAIT_MS)               # without reloading
+    mine.click()
+    expect(colleague.locator("#state-label")).to_have_text("管家服务中", timeout=WAIT_MS)
+    expect(colleague.locator(".transcript-card h1")).to_contain_text("负责管家：李雷")
+    expect(colleague.locator("#notes")).to_contain_text("转接给李雷：会员想改到周四下午，麻烦跟进")
+    expect(colleague.locator("#notes b").last).to_have_text("王芳")
+    expect(colleague.locator("#reply-form")).to_be_visible()
+
+    say(chat, "好的，周四下午三点以后都可以")
+    expect(colleague.locator("#transcript .msg-member .text").last).to_have_text(
+        "好的，周四下午三点以后都可以", timeout=WAIT_MS)
+    reply(colleague, "收到，我帮您改到周四下午。")
+    expect(bubbles(chat, "manager").last).to_contain_text("我帮您改到周四下午", timeout=WAIT_MS)
+    first.goto(f"{console_gateway.url}/console/")
+    expect(first.locator(f'#mine a[href$="/{member.conversation_id}"]')).to_have_count(0)
+

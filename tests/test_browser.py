@@ -578,3 +578,40 @@ def test_a_manager_transfers_with_a_note_and_the_colleague_serves_the_member(
     first.goto(f"{console_gateway.url}/console/")
     expect(first.locator(f'#mine a[href$="/{member.conversation_id}"]')).to_have_count(0)
 
+
+def test_waits_past_the_first_response_target_are_marked_in_the_queue(browser, console_gateway):
+    """The gateway's clock is frozen at 10:00: a member who asked at 09:45 has waited 15
+    service minutes, past the 10-minute target, and an emergency 3 minutes, past its 2.
+    Their rows show 超时 in red, drawn live by console.js as they join and again by the
+    page after a reload; a member asking now does not; the emergency raises the banner."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    manager = log_in(browser, console_gateway, "wang")
+    late = waiting_member(console_gateway, "我的直付卡怎么还没开通", waited_minutes=15)
+    urgent = waiting_member(console_gateway, "我妈晕倒了", "emergency", 3, waited_minutes=3)
+    # The waits above are dated in the database, which tells no page; a member joining
+    # now does (the gateway queues them itself), and console.js redraws every row.
+    fresh = waiting_member(console_gateway, "想问问体检套餐")
+    red = "rgb(207, 34, 46)"                                  # console.css: .breach
+
+    def waited(member):
+        return queue_row(manager, member.conversation_id).locator("td").nth(4)
+
+    for drawn_by in ("console.js", "the page"):
+        if drawn_by == "the page":
+            manager.reload()
+        for member, minutes in ((late, "15分钟"), (urgent, "3分钟")):
+            expect(waited(member)).to_have_text(f"{minutes} 超时", timeout=WAIT_MS)
+            expect(queue_row(manager, member.conversation_id)).to_have_class(re.compile(r"\bbreach\b"))
+        expect(waited(late)).to_have_css("color", red)
+        expect(waited(fresh)).to_have_text("不到1分钟")
+        expect(waited(fresh).locator(".breach-badge")).to_have_count(0)
+        expect(waited(fresh)).not_to_have_css("color", red)
+        expect(queue_row(manager, urgent.conversation_id)).to_have_class(re.compile(r"\burgent\b"))
+        expect(manager.locator("#urgent-banner")).to_be_visible()
+        expect(manager.locator("#urgent-banner")).to_have_text("有紧急会话在等待接入，请优先处理。")
+    # Claimed, the emergency leaves the queue: no banner left for the tests after this.
+    claim_from_queue(manager, urgent.conversation_id)
+

@@ -615,3 +615,72 @@ def test_waits_past_the_first_response_target_are_marked_in_the_queue(browser, c
     # Claimed, the emergency leaves the queue: no banner left for the tests after this.
     claim_from_queue(manager, urgent.conversation_id)
 
+
+@pytest.fixture(scope="module")
+def rating_gateway(backends_server):
+    """A gateway of its own without Rasa (as console_gateway): its statistics hold only
+    what the satisfaction tests do, so each manager's figures are exact."""
+    from bot.processes import free_port
+    from tests.conftest import start_gateway
+
+    gateway = start_gateway("gateway-ratings", f"http://127.0.0.1:{free_port()}",
+                            backends_server)
+    yield gateway
+    gateway.server.stop()
+
+
+def statistics_row(page, table: str, manager: str) -> list:
+    """A manager's row of a table on the console's 统计与满意度 page, cell by cell."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="统计与满意度").click()
+    expect(page.locator("h1").last).to_contain_text("满意度", timeout=WAIT_MS)
+    rows = page.evaluate("""table => [...document.querySelectorAll(`#${table} tbody tr`)]
+        .map(tr => [...tr.cells].map(td => td.innerText.trim()))""", table)
+    return next((cells for cells in rows if manager in cells), [])
+
+
+@pytest.mark.parametrize("username, ending, tapped, typed, rating, comment", [
+    pytest.param("wang", "#handback-button", "2 满意", None, "2.00", "", id="hand-back-one-tap"),
+    pytest.param("li", "#close-button", None, "4 等太久了", "4.00", "等太久了",
+                 id="close-digit-and-comment"),
+])
+def test_a_member_rates_the_manager_on_the_web_chat_and_the_statistics_show_it(
+        browser, rating_gateway, username, ending, tapped, typed, rating, comment):
+    """Once the manager hands back or closes, the web chat shows the survey with a button
+    per rating; one tap (or a digit and a comment typed) answers it, the member is
+    thanked, and 统计与满意度 shows the rating against that manager."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import CONSOLE_USERS
+    from tests.test_console import waiting_member
+
+    name = CONSOLE_USERS[username][1]
+    member = waiting_member(rating_gateway, "体检报告里的结节要紧吗")
+    chat = open_chat_of(browser, member)
+    manager = log_in(browser, rating_gateway, username)
+    claim_from_queue(manager, member.conversation_id)
+    reply(manager, "报告我看过了，结节很小，半年后复查就好。")
+    expect(bubbles(chat, "manager").last).to_contain_text("半年后复查", timeout=WAIT_MS)
+    manager.click(ending)
+    expect(manager.locator("#state-label")).not_to_have_text("管家服务中", timeout=WAIT_MS)
+
+    expect(bubbles(chat, "system").last).to_contain_text("本次管家服务您满意吗", timeout=WAIT_MS)
+    chips = chat.locator("#quick .chip")
+    expect(chips).to_have_text(["1 非常满意", "2 满意", "3 一般", "4 不满意", "5 非常不满意"])
+    if tapped:
+        chips.filter(has_text=re.compile(f"^{tapped}$")).click()
+    else:
+        say(chat, typed)
+    expect(bubbles(chat, "member").last.locator(".text")).to_have_text(tapped or typed)
+    expect(bubbles(chat, "system").last).to_contain_text("感谢您的评价", timeout=WAIT_MS)
+    expect(chips).to_have_count(0)
+
+    # 满意度: asked, answered, average, share satisfied (1–2), the comments.
+    cells = statistics_row(manager, "satisfaction-table", name)
+    assert cells[:4] == [name, "1", "1", rating]
+    assert cells[4] == ("100%" if rating == "2.00" else "0%")
+    assert cells[5] == comment
+    # The day's row: served 1, resolved 1, its rating.
+    day = statistics_row(manager, "stats-table", name)
+    assert (day[0], day[2], day[5], day[6]) == ("11-24", "1", "1", rating)

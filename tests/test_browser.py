@@ -4,7 +4,10 @@ the console, claims, replies; the member sees the reply without reloading; the m
 hands back and the bot answers the next message. At 21:00 the same request gets the
 out-of-hours answer and a callback ticket the console shows. A WeChat member's photo and
 the replies' delivery states render in the console. A reviewer relabels, accepts, marks
-an entity and undoes in the review inbox with the keyboard, then exports."""
+an entity and undoes in the review inbox with the keyboard, then exports. A manager
+transfers a conversation to a colleague with a note; waits past their first-response
+target show 超时 in the queue; a member rates the manager (满意度) on the web chat and the
+statistics page shows it."""
 from __future__ import annotations
 
 import json

@@ -4,16 +4,20 @@ the console, claims, replies; the member sees the reply without reloading; the m
 hands back and the bot answers the next message. At 21:00 the same request gets the
 out-of-hours answer and a callback ticket the console shows. A WeChat member's photo and
 the replies' delivery states render in the console. A reviewer relabels, accepts, marks
-an entity and undoes in the review inbox with the keyboard, then exports."""
+an entity and undoes in the review inbox with the keyboard, then exports. A manager
+transfers a conversation to a colleague with a note; waits past their first-response
+target show 超时 in the queue; a member rates the manager (满意度) on the web chat and the
+statistics page shows it."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
-from tests.conftest import CONSOLE_PASSWORD, GatewayProcess
+from tests.conftest import CONSOLE_PASSWORD, GatewayProcess, WebMember
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +43,26 @@ def browser() -> Iterator["object"]:
 
 
 def open_chat(browser, gateway: GatewayProcess, member: str):
+    return chat_page(browser, f"{gateway.url}/chat?member={member}")
+
+
+def open_chat_of(browser, member: WebMember):
+    """The web chat page of a member a test started through the API: the page finds the
+    session in localStorage, as after a reload, so the test knows its conversation."""
+    session = json.dumps({"token": member.token, "member": member.external_id,
+                          "wanted": None})
+    return chat_page(browser, f"{member.url}/chat",
+                     f"localStorage.setItem('hm_chat', {json.dumps(session)});")
+
+
+def chat_page(browser, url: str, init_script: Optional[str] = None):
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
-    page.goto(f"{gateway.url}/chat?member={member}")
+    page.goto(url)
     expect(page.locator("#composer")).to_be_visible(timeout=WAIT_MS)
     return page
 
@@ -85,6 +104,29 @@ def log_in(browser, gateway: GatewayProcess, username: str, viewport=None):
     page.click("button[type=submit]")
     expect(page.locator("#queue-rows")).to_be_visible(timeout=WAIT_MS)
     return page
+
+
+def queue_row(page, conversation_id: int):
+    """The queue's row of a conversation (its link ends with the conversation's id)."""
+    return page.locator(f'#queue-rows tr:has(a[href$="/{conversation_id}"])')
+
+
+def claim_from_queue(manager, conversation_id: int) -> None:
+    """接入 on the queue page, which opens the conversation with its reply box."""
+    from playwright.sync_api import expect
+
+    queue_row(manager, conversation_id).get_by_role("button", name="接入").click()
+    expect(manager.locator("#reply-form")).to_be_visible(timeout=WAIT_MS)
+
+
+def reply(manager, text: str) -> None:
+    """Send a reply from the conversation page and wait until the transcript shows it."""
+    from playwright.sync_api import expect
+
+    manager.fill("#reply-text", text)
+    manager.click("#reply-form button[type=submit]")
+    expect(manager.locator("#transcript .msg-manager").last).to_contain_text(
+        text, timeout=WAIT_MS)
 
 
 def test_a_member_asks_for_a_person_at_10_a_manager_takes_over_and_hands_back(
@@ -211,11 +253,10 @@ def test_the_console_fits_a_phone(browser, console_gateway):
             .filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)""")
         assert heights and min(heights) >= 44
 
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row = queue_row(manager, member.conversation_id)
     expect(row).to_be_visible(timeout=WAIT_MS)
     fits()
-    row.get_by_role("button", name="接入").click()
-    expect(manager.locator("#reply-form")).to_be_visible(timeout=WAIT_MS)
+    claim_from_queue(manager, member.conversation_id)
     fits()
     box = {name: manager.locator(selector).bounding_box() for name, selector in
            (("transcript", ".transcript-card"), ("actions", ".actions"))}
@@ -400,7 +441,7 @@ def test_an_emergency_joining_the_queue_is_alerted_and_the_summary_card_tells_wh
     member = console_gateway.member()
     member.say("我爸突然胸口疼 出冷汗")
     put_in_queue(console_gateway, member, "emergency", 3)
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
+    row = queue_row(manager, member.conversation_id)
     expect(row).to_have_class(re.compile(r"\burgent\b.*\balert-flash\b|\balert-flash\b.*\burgent\b"),
                               timeout=WAIT_MS)
     expect(manager.locator("#urgent-banner")).to_be_visible()
@@ -421,10 +462,8 @@ def test_a_shortcode_typed_in_the_reply_box_inserts_the_canned_reply(browser, co
 
     member = waiting_member(console_gateway)
     manager = log_in(browser, console_gateway, "wang")
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-    row.get_by_role("button", name="接入").click()
+    claim_from_queue(manager, member.conversation_id)
     box = manager.locator("#reply-text")
-    expect(box).to_be_visible(timeout=WAIT_MS)
     box.type("/直付")
     expect(manager.locator("#canned-hint")).to_contain_text("/直付卡")    # found by typing
     box.press("Tab")
@@ -445,12 +484,10 @@ def test_a_manager_going_available_is_assigned_the_waiting_member(browser, conso
 
     member = waiting_member(console_gateway, "我想问一下住院直付")
     manager = log_in(browser, console_gateway, "li")
-    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-           ).to_be_visible(timeout=WAIT_MS)
+    expect(queue_row(manager, member.conversation_id)).to_be_visible(timeout=WAIT_MS)
     manager.locator("#presence-form button", has_text="接待中").click()
     expect(manager.locator("#mine")).to_contain_text("网页访客", timeout=WAIT_MS)
-    expect(manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-           ).to_have_count(0)
+    expect(queue_row(manager, member.conversation_id)).to_have_count(0)
     expect(manager.locator("#team")).to_contain_text("李雷 · 接待中")
     assert "李雷" in member.history()[-1]["text"]                 # greeted by name
     manager.locator("#presence-form button", has_text="离线").click()
@@ -481,8 +518,7 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     member.say("帮我约个号")
     put_in_queue(console_gateway, member)
     manager = log_in(browser, console_gateway, "wang")
-    row = manager.locator(f'#queue-rows tr:has(a[href$="/{member.conversation_id}"])')
-    row.get_by_role("button", name="接入").click()
+    claim_from_queue(manager, member.conversation_id)
     form = manager.locator("#availability-form")
     expect(form).to_be_visible(timeout=WAIT_MS)
     form.locator('select[name="hospital_id"]').select_option("ruijin")
@@ -496,3 +532,158 @@ def test_a_manager_books_for_the_member_from_the_conversation(browser, console_g
     expect(manager.locator("#transcript .msg-manager").last).to_contain_text("已为您预约好")
     assert member.history()[-1]["text"].startswith("已为您预约好✅")
     free_conversation(console_gateway, member.conversation_id)   # leave it as found
+
+
+def test_a_manager_transfers_with_a_note_and_the_colleague_serves_the_member(
+        browser, console_gateway):
+    """Through the conversation's transfer form: the colleague's console lists the
+    conversation as theirs (live) with the note, the first manager may only read it now,
+    and what the member writes reaches the colleague."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    member = waiting_member(console_gateway, "我想改一下下周的皮肤科预约")
+    chat = open_chat_of(browser, member)
+    colleague = log_in(browser, console_gateway, "li")     # on the queue page, before
+    first = log_in(browser, console_gateway, "wang")
+    claim_from_queue(first, member.conversation_id)
+    reply(first, "您好，我先看一下您的预约。")
+
+    form = first.locator("#transfer-form")
+    li = form.locator('select[name="to"] option', has_text="李雷").get_attribute("value")
+    form.locator('select[name="to"]').select_option(li)
+    form.locator('textarea[name="note"]').fill("会员想改到周四下午，麻烦跟进")
+    form.get_by_role("button", name="转接").click()
+    expect(first.locator("#notice")).to_have_text("已转接，会员已收到通知。", timeout=WAIT_MS)
+    # No longer the first manager's: read only, and gone from their own list.
+    expect(first.locator("#reply-form")).to_have_count(0)
+    expect(first.locator("#transfer-form")).to_have_count(0)
+    expect(first.locator(".transcript-card")).to_contain_text("该会话由 李雷 服务中")
+    expect(chat.locator("#messages .msg-manager").last).to_contain_text(
+        "我是您的私人健康管家李雷，同事已把您的问题转给我", timeout=WAIT_MS)
+    expect(chat.locator("#messages .msg-manager .who").last).to_have_text("健康管家 李雷")
+
+    mine = colleague.locator(f'#mine a[href$="/{member.conversation_id}"]')
+    expect(mine).to_be_visible(timeout=WAIT_MS)               # without reloading
+    mine.click()
+    expect(colleague.locator("#state-label")).to_have_text("管家服务中", timeout=WAIT_MS)
+    expect(colleague.locator(".transcript-card h1")).to_contain_text("负责管家：李雷")
+    expect(colleague.locator("#notes")).to_contain_text("转接给李雷：会员想改到周四下午，麻烦跟进")
+    expect(colleague.locator("#notes b").last).to_have_text("王芳")
+    expect(colleague.locator("#reply-form")).to_be_visible()
+
+    say(chat, "好的，周四下午三点以后都可以")
+    expect(colleague.locator("#transcript .msg-member .text").last).to_have_text(
+        "好的，周四下午三点以后都可以", timeout=WAIT_MS)
+    reply(colleague, "收到，我帮您改到周四下午。")
+    expect(bubbles(chat, "manager").last).to_contain_text("我帮您改到周四下午", timeout=WAIT_MS)
+    first.goto(f"{console_gateway.url}/console/")
+    expect(first.locator(f'#mine a[href$="/{member.conversation_id}"]')).to_have_count(0)
+
+
+def test_waits_past_the_first_response_target_are_marked_in_the_queue(browser, console_gateway):
+    """The gateway's clock is frozen at 10:00: a member who asked at 09:45 has waited 15
+    service minutes, past the 10-minute target, and an emergency 3 minutes, past its 2.
+    Their rows show 超时 in red, drawn live by console.js as they join and again by the
+    page after a reload; a member asking now does not; the emergency raises the banner."""
+    from playwright.sync_api import expect
+
+    from tests.test_console import waiting_member
+
+    manager = log_in(browser, console_gateway, "wang")
+    late = waiting_member(console_gateway, "我的直付卡怎么还没开通", waited_minutes=15)
+    urgent = waiting_member(console_gateway, "我妈晕倒了", "emergency", 3, waited_minutes=3)
+    # The waits above are dated in the database, which tells no page; a member joining
+    # now does (the gateway queues them itself), and console.js redraws every row.
+    fresh = waiting_member(console_gateway, "想问问体检套餐")
+    red = "rgb(207, 34, 46)"                                  # console.css: .breach
+
+    def waited(member):
+        return queue_row(manager, member.conversation_id).locator("td").nth(4)
+
+    for drawn_by in ("console.js", "the page"):
+        if drawn_by == "the page":
+            manager.reload()
+        for member, minutes in ((late, "15分钟"), (urgent, "3分钟")):
+            expect(waited(member)).to_have_text(f"{minutes} 超时", timeout=WAIT_MS)
+            expect(queue_row(manager, member.conversation_id)).to_have_class(re.compile(r"\bbreach\b"))
+        expect(waited(late)).to_have_css("color", red)
+        expect(waited(fresh)).to_have_text("不到1分钟")
+        expect(waited(fresh).locator(".breach-badge")).to_have_count(0)
+        expect(waited(fresh)).not_to_have_css("color", red)
+        expect(queue_row(manager, urgent.conversation_id)).to_have_class(re.compile(r"\burgent\b"))
+        expect(manager.locator("#urgent-banner")).to_be_visible()
+        expect(manager.locator("#urgent-banner")).to_have_text("有紧急会话在等待接入，请优先处理。")
+    # Claimed, the emergency leaves the queue: no banner left for the tests after this.
+    claim_from_queue(manager, urgent.conversation_id)
+
+
+@pytest.fixture(scope="module")
+def rating_gateway(backends_server):
+    """A gateway of its own without Rasa (as console_gateway): its statistics hold only
+    what the satisfaction tests do, so each manager's figures are exact."""
+    from bot.processes import free_port
+    from tests.conftest import start_gateway
+
+    gateway = start_gateway("gateway-ratings", f"http://127.0.0.1:{free_port()}",
+                            backends_server)
+    yield gateway
+    gateway.server.stop()
+
+
+def statistics_row(page, table: str, manager: str) -> list:
+    """A manager's row of a table on the console's 统计与满意度 page, cell by cell."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="统计与满意度").click()
+    expect(page.locator("h1").last).to_contain_text("满意度", timeout=WAIT_MS)
+    rows = page.evaluate("""table => [...document.querySelectorAll(`#${table} tbody tr`)]
+        .map(tr => [...tr.cells].map(td => td.innerText.trim()))""", table)
+    return next((cells for cells in rows if manager in cells), [])
+
+
+@pytest.mark.parametrize("username, ending, tapped, typed, rating, comment", [
+    pytest.param("wang", "#handback-button", "2 满意", None, "2.00", "", id="hand-back-one-tap"),
+    pytest.param("li", "#close-button", None, "4 等太久了", "4.00", "等太久了",
+                 id="close-digit-and-comment"),
+])
+def test_a_member_rates_the_manager_on_the_web_chat_and_the_statistics_show_it(
+        browser, rating_gateway, username, ending, tapped, typed, rating, comment):
+    """Once the manager hands back or closes, the web chat shows the survey with a button
+    per rating; one tap (or a digit and a comment typed) answers it, the member is
+    thanked, and 统计与满意度 shows the rating against that manager."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import CONSOLE_USERS
+    from tests.test_console import waiting_member
+
+    name = CONSOLE_USERS[username][1]
+    member = waiting_member(rating_gateway, "体检报告里的结节要紧吗")
+    chat = open_chat_of(browser, member)
+    manager = log_in(browser, rating_gateway, username)
+    claim_from_queue(manager, member.conversation_id)
+    reply(manager, "报告我看过了，结节很小，半年后复查就好。")
+    expect(bubbles(chat, "manager").last).to_contain_text("半年后复查", timeout=WAIT_MS)
+    manager.click(ending)
+    expect(manager.locator("#state-label")).not_to_have_text("管家服务中", timeout=WAIT_MS)
+
+    expect(bubbles(chat, "system").last).to_contain_text("本次管家服务您满意吗", timeout=WAIT_MS)
+    chips = chat.locator("#quick .chip")
+    expect(chips).to_have_text(["1 非常满意", "2 满意", "3 一般", "4 不满意", "5 非常不满意"])
+    if tapped:
+        chips.filter(has_text=re.compile(f"^{tapped}$")).click()
+    else:
+        say(chat, typed)
+    expect(bubbles(chat, "member").last.locator(".text")).to_have_text(tapped or typed)
+    expect(bubbles(chat, "system").last).to_contain_text("感谢您的评价", timeout=WAIT_MS)
+    expect(chips).to_have_count(0)
+
+    # 满意度: asked, answered, average, share satisfied (1–2), the comments.
+    cells = statistics_row(manager, "satisfaction-table", name)
+    assert cells[:4] == [name, "1", "1", rating]
+    assert cells[4] == ("100%" if rating == "2.00" else "0%")
+    assert cells[5] == comment
+    # The day's row: served 1, resolved 1, its rating.
+    day = statistics_row(manager, "stats-table", name)
+    assert (day[0], day[2], day[5], day[6]) == ("11-24", "1", "1", rating)

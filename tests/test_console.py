@@ -22,21 +22,31 @@ from tests.conftest import TEST_NOW, GatewayProcess, WebMember
 
 
 def put_in_queue(gateway: GatewayProcess, member: WebMember, reason: str = "request_human",
-                 priority: int = 1) -> None:
+                 priority: int = 1, waited_minutes: float = 0) -> None:
+    """As a handoff would; waiting since `waited_minutes` before the gateway's frozen
+    clock (TEST_NOW), which the queue reads against the service-level targets
+    (bot/gateway/sla.py). The wait is set after enqueueing: a conversation the gateway
+    queued already (the bot down) keeps its queued_at."""
+    from datetime import timedelta
+
+    now = Clock.from_env({"HM_NOW": TEST_NOW}).now()
     db = Database.from_url(gateway.db_url)
     try:
         with db.writing() as session:
-            queue.enqueue(session, member.conversation_id, reason, priority,
-                          Clock.from_env({"HM_NOW": TEST_NOW}).now())
+            queue.enqueue(session, member.conversation_id, reason, priority, now)
+            if waited_minutes:
+                session.get(Conversation, member.conversation_id).queued_at = \
+                    now - timedelta(minutes=waited_minutes)
     finally:
         db.dispose()
 
 
 def waiting_member(gateway: GatewayProcess, words: str = "我要找人工",
-                   reason: str = "request_human", priority: int = 1) -> WebMember:
+                   reason: str = "request_human", priority: int = 1,
+                   waited_minutes: float = 0) -> WebMember:
     member = gateway.member()
     member.say(words)  # no Rasa here: kept, apologised for
-    put_in_queue(gateway, member, reason, priority)
+    put_in_queue(gateway, member, reason, priority, waited_minutes)
     return member
 
 
@@ -694,24 +704,9 @@ def test_a_served_member_rates_the_service_and_the_console_shows_it(console_gate
 
 
 def test_the_queue_marks_waits_past_their_target_and_emergencies(console_gateway):
-    from datetime import timedelta
-
-    late = console_gateway.member()
-    late.say("我要找人工")
-    urgent = console_gateway.member()
-    urgent.say("我妈晕倒了")
-    now = Clock.from_env({"HM_NOW": TEST_NOW}).now()
-    db = Database.from_url(console_gateway.db_url)
-    try:
-        with db.writing() as session:
-            for member, reason, priority, waited in (
-                    (late, "request_human", 1, 15),      # target 10 minutes
-                    (urgent, "emergency", 3, 1)):         # target 2 minutes
-                queue.enqueue(session, member.conversation_id, reason, priority, now)
-                row = session.get(Conversation, member.conversation_id)
-                row.queued_at = now - timedelta(minutes=waited)
-    finally:
-        db.dispose()
+    late = waiting_member(console_gateway, waited_minutes=15)             # target 10 minutes
+    urgent = waiting_member(console_gateway, "我妈晕倒了", "emergency", 3,
+                            waited_minutes=1)                             # target 2 minutes
     wang = console_gateway.console("wang")
     items = {i["conversation_id"]: i for i in wang.get("/console/api/queue").json()["items"]}
     assert (items[late.conversation_id]["breach"], items[late.conversation_id]["urgent"]) == \

@@ -5,12 +5,14 @@ replies come back through the simulator's customer-service API.
 
 Covers: follow and welcome, a bot answer, a retry storm giving one Rasa turn and one
 reply, the 5-message quota with the outbox and its release, a handoff answered by a
-manager, busy answers retried, 45047 held, 45009 stopping with an operator alert, a
-timeout never resent, photos downloaded for the managers, numbered quick replies,
-service notices as template messages, unfollow purging everything, and (on a stack of
-its own, since it moves WeChat's clock) the 48-hour window and the token expiring."""
+manager, 满意度 after hand back answered with a digit, busy answers retried, 45047 held,
+45009 stopping with an operator alert, a timeout never resent, photos downloaded for the
+managers, numbered quick replies, service notices as template messages, unfollow purging
+everything, and (on a stack of its own, since it moves WeChat's clock) the 48-hour window
+and the token expiring."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import Iterator, List
@@ -213,6 +215,43 @@ def test_the_quota_keeps_the_rest_in_the_outbox_until_the_member_writes(stack) -
     routed = rows(gateway, """SELECT m.routed_to FROM messages m JOIN conversations c
         ON c.id = m.conversation_id WHERE c.external_id = :o AND m.text = '继续'""", o=openid)
     assert routed[0][0] == "outbox"
+
+
+def test_after_hand_back_the_member_rates_the_manager_with_a_digit(stack) -> None:
+    """满意度 on WeChat: once the manager hands back, the survey comes as numbered lines;
+    the member's digit is the gateway's to record and thank for (never a bot turn), and
+    the rating is the manager's in the console's statistics."""
+    sim, gateway = stack
+    openid = "oE2E_rating"
+    sim.add_member(openid)
+    sim.send_text(openid, "我要找人工客服")
+    settle(sim, openid)
+    wang = gateway.console("wang")
+    cid = conversation_id(gateway, openid)
+    path = f"/console/conversations/{cid}"
+    assert wang.post(path + "/claim").json()["ok"]
+    sim.send_text(openid, "直付卡在哪里看")          # to the manager; a new reply window
+    assert wang.post(path + "/reply", {"text": "在公众号菜单“我的保单”里就能看到。"}).json()["ok"]
+    before = len(settle(sim, openid))
+    assert wang.post(path + "/handback").json()["ok"]
+    said = settle(sim, openid)[before:]
+    survey = [t for t in said if "本次管家服务您满意吗" in t]
+    assert survey and survey[-1].endswith(
+        "回复数字即可选择：\n1. 非常满意\n2. 满意\n3. 一般\n4. 不满意\n5. 非常不满意"), said
+
+    assert sim.send_text(openid, "2").outcome == "accepted"
+    assert settle(sim, openid)[before + len(said):] == ["感谢您的评价！有需要随时找我们。"]
+    assert [tuple(r) for r in rows(gateway, """SELECT s.rating, s.comment, u.display_name
+        FROM surveys s JOIN users u ON u.id = s.manager_id WHERE s.conversation_id = :c""",
+                                   c=cid)] == [(2, None, "王芳")]
+    assert [tuple(r) for r in rows(gateway, """SELECT routed_to FROM messages
+        WHERE conversation_id = :c AND direction = 'in' AND text = '2'""", c=cid)] == \
+        [("survey",)]
+    page = wang.get("/console/satisfaction").text
+    table = page[page.index('id="satisfaction-table"'):]
+    # 王芳: asked 1, answered 1, average 2.00.
+    assert re.findall(r"<td>王芳</td><td>(\d+)</td><td>(\d+)</td>\s*<td>([^<]+)</td>",
+                      table) == [("1", "1", "2.00")]
 
 
 def test_busy_answers_are_retried_and_45047_holds(stack) -> None:

@@ -12,6 +12,7 @@ from bot.gateway.channels.wechat.outbound import (
     pack,
     split_text,
     window_for,
+    with_options,
 )
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
@@ -89,3 +90,16 @@ def test_a_full_last_message_makes_room_for_the_hint():
     full = "满" * 682
     batch = fit_quota(["a", full, "b"], 2, HINT)
     assert batch.send == ["a", HINT] and batch.held == [full, "b"]
+
+
+@pytest.mark.parametrize("titles, lines", [
+    (["预约就诊", "咨询直付"], ["1. 预约就诊", "2. 咨询直付"]),
+    # The survey's buttons carry their digit for the web chat: not numbered twice.
+    (["1 非常满意", "2 满意", "3 一般"], ["1. 非常满意", "2. 满意", "3. 一般"]),
+    (["1. 上午", "2、下午"], ["1. 上午", "2. 下午"]),
+    # A number that is not the line's own stays part of the title.
+    (["2 人同行", "10点以后", "3"], ["1. 2 人同行", "2. 10点以后", "3. 3"]),
+])
+def test_options_are_numbered_once(titles, lines):
+    assert with_options("请选择", titles, "回复数字即可选择：").split("\n") == \
+        ["请选择", "回复数字即可选择："] + lines

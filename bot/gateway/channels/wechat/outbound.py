@@ -145,8 +145,15 @@ def with_options(text: str, titles: Sequence[str], prompt: str) -> str:
     can show them), unless the text already numbers its options."""
     if not titles or _NUMBERED.search(text):
         return text
-    lines = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+    lines = "\n".join(_option_line(i, title) for i, title in enumerate(titles, start=1))
     return f"{text}\n{prompt}\n{lines}" if text else f"{prompt}\n{lines}"
+
+
+def _option_line(number: int, title: str) -> str:
+    """"2. 满意": a title that starts with its own number (the survey's buttons read
+    "2 满意" on the web chat, where no line numbers them) is not numbered twice."""
+    own = re.match(rf"\s*{number}(?:\s+|\s*[.、．)）]\s*)(?=\S)", title)
+    return f"{number}. {title[own.end():] if own else title}"
 
 
 _DIGIT = re.compile(r"^\s*([1-9])\s*[.、．]?\s*$")

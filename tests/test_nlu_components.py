@@ -10,6 +10,7 @@ import pytest
 from bot.clock import SHANGHAI, Clock
 from bot.nlu.components import IdentifierExtractor, RedFlagOverride, TimeAmountExtractor
 from bot.nlu.identifiers import find_phone_last4, find_policy_number
+from bot.nlu.spelling import correct
 
 
 def message(text: str, intent: str | None = None, confidence: float = 0.9) -> Message:
@@ -142,3 +143,26 @@ def test_ordinary_messages_get_no_identifier_entities():
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
     [msg] = RedFlagOverride().process([message(text, predicted)])
     assert msg.get("intent")["name"] == forced
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("理陪怎么弄", "理赔怎么弄"),
+    ("做胃镜要申请预受权吗", "做胃镜要申请预授权吗"),
+    ("直附卡在哪看 转人公", "直付卡在哪看 转人工"),
+    ("只付一半可以吗", "只付一半可以吗"),         # a real phrase: untouched
+    ("急症能直付吗", "急症能直付吗"),
+])
+def test_pinyin_slips_of_the_services_words_are_put_right_at_the_same_length(typed, read):
+    assert correct(typed) == read and len(correct(typed)) == len(typed)
+
+
+def test_the_tokens_carry_the_word_spelt_right_at_the_members_offsets():
+    from rasa.engine.storage.resource import Resource
+
+    from bot.nlu.components import ChineseTokenizer
+
+    tokenizer = ChineseTokenizer({**ChineseTokenizer.get_default_config(), "hmm": False},
+                                 None, Resource("tokenizer"))
+    tokens = tokenizer.tokenize(message("请问理陪要多久"), "text")
+    [claim] = [t for t in tokens if "赔" in t.text]
+    assert (claim.text, claim.start, claim.end) == ("理赔", 2, 4)

@@ -179,6 +179,10 @@ def test_a_question_about_a_visit_gets_its_point(rasa_server):
     assert "提前1天" in late and "1次爽约记录" in late
 
 
+def test_a_pinyin_slip_in_the_services_words_is_understood(rasa_server):
+    assert "理赔说明" in send(rasa_server, "理陪怎么弄")[0]["text"]
+
+
 def test_the_welcome_offers_numbered_choices(rasa_server):
     replies = send(rasa_server, "在吗")
     assert "智能健康管家助手" in replies[0]["text"]

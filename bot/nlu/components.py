@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import amounts, choices, redflags, timeparse, triage
 from bot.clock import Clock
-from bot.nlu import identifiers
+from bot.nlu import identifiers, spelling
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,10 @@ class ChineseTokenizer(JiebaTokenizer):
     Latin words (RasaHQ/rasa#7910): "做PET-CT 检查" must not yield a " " token.
 
     `hmm: false` turns off jieba's guessing of unknown words, which glues a verb to a
-    surname (约何教授 -> 约何/教授) and hides the doctor entity."""
+    surname (约何教授 -> 约何/教授) and hides the doctor entity.
+
+    Tokens carry the service's words spelt right (bot.nlu.spelling: 理陪 -> 理赔) at the
+    offsets of the member's own text."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -71,7 +74,7 @@ class ChineseTokenizer(JiebaTokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         import jieba
 
-        text = message.get(attribute)
+        text = spelling.correct(message.get(attribute))
         tokens = [
             Token(word, start)
             for word, start, _ in jieba.tokenize(text, HMM=self._config["hmm"])

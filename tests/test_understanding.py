@@ -171,6 +171,23 @@ def test_the_late_change_warning_comes_before_the_yes(rasa_server):
     assert "不足24小时" not in done        # said once, before the yes
 
 
+def test_a_question_at_the_summary_is_answered_and_the_yes_still_books(rasa_server):
+    member = Member(rasa_server, "demo-ready")
+    assert "请核对预约信息" in member.says("帮我约12月10号下午两点 华山医院 皮肤科")
+    answered = member.says("预授权审批要多久")
+    assert "2个工作日" in answered and "请核对预约信息" in answered     # the summary again
+    assert "已为您约好" in member.says("确认")
+    assert "确定要取消" in member.says("12月10号华山皮肤科那个帮我取消")
+    assert "取消" in member.says("确认")
+
+
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(rasa_server):
+    member = Member(rasa_server, "demo-preauth")
+    assert "哪家医院" in member.says("我想约个号") or "医院" in member.last_text
+    answered = member.says("理赔怎么申请")
+    assert "理赔" in answered and "医院" in answered.split("理赔")[-1]   # then asked again
+
+
 def test_a_question_about_a_visit_gets_its_point(rasa_server):
     member = Member(rasa_server, "demo-noshow")
     reply = member.says("看病那天要提前多久到医院")

@@ -72,6 +72,13 @@ def open_episode(tracker: Tracker, now: datetime) -> Optional[Dict[str, Any]]:
     return notice if now - filed < EPISODE else None
 
 
+def _again(text: str) -> str:
+    """A later message of an emergency: 120 again, unless help is already there or on
+    its way (then what to do meanwhile, and 120 if it gets worse)."""
+    return ("utter_emergency_help_coming" if choices.help_on_the_way(text)
+            else "utter_emergency_again")
+
+
 class ActionEmergencyFollowup(Action):
     def name(self) -> Text:
         return "action_emergency_followup"
@@ -88,7 +95,7 @@ class ActionEmergencyFollowup(Action):
             request_handoff(dispatcher, "crisis", summary=text)
             return [*events, SlotSet("emergency_patient", "crisis")]
         if again:
-            dispatcher.utter_message(response="utter_emergency_again")
+            dispatcher.utter_message(response=_again(text))
         now = clock().now()
         if open_episode(tracker, now) is None and not tracker.get_slot("emergency_patient"):
             if not again and choices.names_someone_else(text):
@@ -161,7 +168,7 @@ class ValidateEmergencyPatientForm(FormValidationAction):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         who = choices.emergency_patient(str(value or ""))
         if who is None and intent == "report_emergency":
-            dispatcher.utter_message(response="utter_emergency_again")
+            dispatcher.utter_message(response=_again(str(value or "")))
         return {"emergency_patient_answer": str(value or "")[:200],
                 "emergency_patient": who or "unknown"}
 

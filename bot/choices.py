@@ -169,6 +169,21 @@ def names_someone_else(text: str) -> bool:
     return bool(_OTHER_PERSON.search(_norm(text)))
 
 
+# Help is already there or coming (the member called 120, the ambulance came, they are at
+# the emergency department): a later message of the episode is answered with that in mind.
+_HELP_ON_THE_WAY = re.compile(
+    r"(?<!没)(?<!还没)(?:已经|刚|刚刚|早就)?(?:打|叫|拨|拨打)(?:过|了)(?:个)?120|120(?:已经)?(?:打了|叫了|打过了)|"
+    r"救护车(?:已经)?(?:来了|到了|在路上|快到了|马上到|叫了|拉走|送)|(?:叫|喊)了救护车|"
+    r"(?:已经)?(?:在|到|进|送到?|送进)(?:了)?(?:医院|急诊|抢救室|ICU)(?:了|啦)?(?!吗|嘛|么)|在抢救|医生在(?:看|处理|抢救)")
+
+
+def help_on_the_way(text: str) -> bool:
+    """Whether the member says help is already there or coming (120 called, the
+    ambulance here, at the emergency department)."""
+    s = _norm(text)
+    return bool(_HELP_ON_THE_WAY.search(s)) and not re.search(r"(?:要不要|需不需要|该不该|用不用)(?:打|叫)", s)
+
+
 # Who the patient of an emergency is, from the member's answer.
 _PATIENT_OTHER = re.compile(r"不是(?:我|本人|被保险人|他|她)|没(?:有)?(?:买|投保|保险|参保)|没保|"
                             r"(?:他|她)(?:也)?有(?:自己的)?(?:保险|保单)|也(?:买|投保)了|"

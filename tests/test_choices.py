@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions.visits import booking_window
-from bot import wording
+from bot import choices, wording
 from bot.choices import (
     all_materials_in_passing,
     asks_to_book,
@@ -214,3 +214,20 @@ def test_cancelling_is_still_cancelling_and_how_long_is_asked_for_in_words():
     assert service_request("明天的预约能取消吗", frozenset()) == "cancel_appointment"
     assert asks_how_long("预授权批下来要几天") and asks_how_long("多久能出结果")
     assert not asks_how_long("我的预授权审批到哪一步了")
+
+
+@pytest.mark.parametrize("text, coming", [
+    ("已经打了120了", True),
+    ("120打过了 救护车在路上", True),
+    ("救护车到了 去的瑞金", True),
+    ("刚叫了救护车", True),
+    ("人已经送到医院了", True),
+    ("在急诊了 医生在处理", True),
+    ("还没打120", False),
+    ("要不要打120啊", False),
+    ("需不需要叫救护车", False),
+    ("他还在喘 嘴唇发紫", False),
+    ("能去医院吗", False),
+])
+def test_help_already_there_or_coming_is_heard(text, coming):
+    assert choices.help_on_the_way(text) is coming

@@ -64,6 +64,7 @@ def test_an_emergency_now_gets_120_first_and_one_notice_per_episode(rasa_server,
     again = send(rasa_server, "救护车已经叫了 还没到", member.sender, member.member)
     text = "\n".join(r.get("text") or "" for r in again)
     assert "120" in text and "原始发票" not in text          # the short follow-up only
+    assert "保持电话畅通" in text and "如果还没有打120" not in text   # heard: help is coming
     assert notices(backends_api, "demo-noshow") == before + 1  # still one notice
 
 

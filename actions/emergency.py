@@ -33,16 +33,21 @@ EPISODE = timedelta(hours=24)
 
 
 # A clock time said with its part of the day (晚上8点) is not moved by twelve hours.
+# Care already begun (a time said beside it is when treatment started); a time beside a
+# symptom alone (今早起来说话不利索) is when it began, and the notice counts from now.
+_CARE = re.compile(r"急诊|医院|住院|入院|就诊|就医|看(?:了)?医生|大夫|送(?:过去|到|进|去|来)?|救护车|120|"
+                   r"抢救|手术|进的|去的|打(?:了)?针|输液|吊瓶|缝(?:了)?针|治疗|拍片|诊所")
 _DAY_PART = re.compile(r"凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|今早|今晚|昨晚")
 
 
 def treatment_start(text: str, now: datetime) -> datetime:
-    """When treatment started, if the member says so (a time in the recent past), else now.
+    """When treatment started, if the member says so (a time in the recent past beside
+    care begun), else now.
 
     A member tells the past: a day or part of it pinned by a clock time said apart
     (今天早上…6点进的急诊 is 06:00), and a bare clock time is its latest occurrence
     (6点进的急诊 at 10:00 is this morning, not this evening)."""
-    found = timeparse.find_time(text, now)
+    found = timeparse.find_time(text, now) if _CARE.search(text) else None
     if found is None:
         return now
     start = found.start

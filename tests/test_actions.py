@@ -61,6 +61,8 @@ def test_consecutive_misses_count_only_the_latest_run(events, expected):
     ("我爸胸口疼得厉害", "2026-12-03T10:00"),                    # no time said: now
     ("下周三", "2026-12-03T10:00"),                              # the future is not a start
     ("上个月住的院", "2026-12-03T10:00"),                        # beyond a week: another episode
+    ("俺娘今早起来说话不利索", "2026-12-03T10:00"),               # when it began, not treatment
+    ("早上6点开始胸口疼 现在还疼", "2026-12-03T10:00"),
 ])
 def test_treatment_starts_when_the_member_says(text: str, expected: str) -> None:
     from actions.emergency import treatment_start

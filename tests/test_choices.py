@@ -177,6 +177,9 @@ def test_an_emergency_naming_someone_else_is_told_apart():
     assert names_someone_else("俺家老头子吃着饭突然嘴歪了")
     assert names_someone_else("孩子正在抽 叫他没反应")
     assert not names_someone_else("我胸口像压了块大石头 疼到左胳膊")
+    assert names_someone_else("俺娘八十多了 今早起来说话不利索")
+    assert names_someone_else("我爹突然倒地上了")
+    assert names_someone_else("家里老人摔了一跤起不来")
 
 
 @pytest.mark.parametrize("text, topic", [

@@ -264,7 +264,7 @@ async def test_claim_is_atomic_and_hand_back_returns_the_conversation_to_the_bot
     assert p.channel.texts(conversation.id)[-4:] == [
         "您好，我是您的私人健康管家，接下来由我为您服务。", "您好",
         "健康管家已经为您处理好了，接下来由智能助手继续为您服务。",
-        "本次管家服务您满意吗？请选一个数字回复，也可以在数字后写上您的意见（如「4 等太久了」）。"]
+        "本次管家服务您满意吗？数字后面还可以附上您的意见，如「4 等太久了」。"]
 
 
 def test_the_bot_payload_is_never_shown_and_the_most_urgent_request_wins():

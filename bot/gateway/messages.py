@@ -247,7 +247,7 @@ def returned_when_quiet() -> str:
 def survey_question() -> str:
     """满意度, once a manager's part ends; the options are the buttons (numbered lines on
     WeChat), bot.gateway.satisfaction.RATINGS."""
-    return "本次管家服务您满意吗？请选一个数字回复，也可以在数字后写上您的意见（如「4 等太久了」）。"
+    return "本次管家服务您满意吗？数字后面还可以附上您的意见，如「4 等太久了」。"
 
 
 def survey_thanks(rating: int) -> str:

@@ -6,7 +6,8 @@ latency, full REST-channel round trips and the same turn through the gateway's w
 chat (stored, routed, understood, stored), both again as the later turns of 20-message
 conversations, the backends API (start-up, availability,
 booking, idempotent replay), and the rule modules' per-call cost.
-`--only backends` measures the backends alone (seconds, no model needed). Prints a report and
+`--only backends` measures the backends alone (seconds, no model needed); `--only rules`
+the rule modules alone, median of --runs. Prints a report and
 keeps it as JSON under reports/bench/. Figures go into docs/performance.md by hand.
 """
 from __future__ import annotations
@@ -323,8 +324,11 @@ def bench_rules() -> Dict[str, float]:
 
     now = Clock.from_env({"HM_NOW": BENCH_NOW}).now()
     sentence = "你好，我想帮我妈约下周三上午九点半瑞金医院的皮肤科，大概两万块要预授权吗"
+    # Alarming words that are no emergency now: the rules' time and modality checks run.
+    alarming = "我爸去年中风过，现在说话还有点不利索，吃着降压药，想问问康复科能直付吗"
     return {
         "redflags_detect_us": per_call_us(lambda: redflags.detect(sentence)),
+        "redflags_judge_alarming_us": per_call_us(lambda: redflags.judge(alarming)),
         "time_resolve_us": per_call_us(lambda: timeparse.resolve_booking_time(sentence, now)),
         "amount_find_us": per_call_us(lambda: amounts.find_amount(sentence)),
     }
@@ -342,13 +346,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--requests", type=int, default=100, help="requests per start-up")
     parser.add_argument("--train-runs", type=int, default=0,
                         help="also time full training this many times (minutes each)")
-    parser.add_argument("--only", choices=["backends"], help="measure only this part")
+    parser.add_argument("--only", choices=["backends", "rules"],
+                        help="measure only this part (rules: the rule modules, --runs times)")
     args = parser.parse_args(argv)
 
     report: Dict[str, object] = {"when": datetime.now().isoformat(timespec="seconds"),
                                  "machine": machine()}
-    report["backends"] = bench_backends(args.runs, args.requests)
-    if args.only != "backends":
+    if args.only == "rules":
+        runs = [bench_rules() for _ in range(args.runs)]
+        report["rules"] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    else:
+        report["backends"] = bench_backends(args.runs, args.requests)
+    if args.only is None:
         subprocess.run([str(VENV_BIN / "rasa"), "train", "--domain", "domain", "--out", "models",
                         "--quiet"], cwd=ROOT, check=True)
         model = latest_model(ROOT / "models")

@@ -797,3 +797,116 @@ def test_third_pass_emergencies(text, category):
 ])
 def test_third_pass_not_emergencies(text):
     assert detect(text) is None
+
+
+# ---------------------------------------------------------------------------------------
+# Fourth pass (tests/triage/dev_voices.yml, written before reading the rules): lay and
+# dialect vocabularies, voice-input homophones, and the time and modality of a message
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, category", [
+    # voice input and dialects
+    ("老爸兄口疼 一身汗", Category.CHEST_PAIN),
+    ("我老公心脏不疏服 出了好多汉 脸发白", Category.CHEST_PAIN),
+    ("俺爹心口窝子疼得直哼哼", Category.CHEST_PAIN),
+    ("阿嬷昏去了 叫伊拢无应", Category.UNCONSCIOUS),
+    ("阿爸晕低咗 叫极都唔醒", Category.UNCONSCIOUS),
+    ("婆婆倒在沙发边 叫她只会哼哼", Category.UNCONSCIOUS),
+    ("ta ba xiong kou tong chu han", Category.CHEST_PAIN),
+    ("laogong turan yun dao le", Category.UNCONSCIOUS),
+    # chest
+    ("老公背上突然像刀扎一样疼 他血压一直高", Category.CHEST_PAIN),
+    ("放过支架的 今天躺着不动也疼起来了", Category.CHEST_PAIN),
+    ("心率一百六十多次 眼前发花", Category.CHEST_PAIN),
+    ("胸口难受得很 一直冒汗", Category.CHEST_PAIN),
+    # breathing
+    ("孩子喉咙里嘶嘶响 张着嘴喘", Category.BREATHING),
+    ("老人呼吸很急 叫也不太应", Category.BREATHING),
+    # consciousness, with a reason for it
+    ("他打完胰岛素就一直迷迷糊糊的", Category.UNCONSCIOUS),
+    ("老爸喝了一斤白酒 现在叫着不太理人", Category.UNCONSCIOUS),
+    ("外公说话颠三倒四的 问东答西", Category.UNCONSCIOUS),
+    # stroke signs told softly, and a thunderclap told across clauses
+    ("我妈刚才吃饭碗突然拿不住了 光看着我不说话", Category.STROKE),
+    ("头疼，从来没有这么疼过，还吐了", Category.STROKE),
+    # injuries
+    ("奶奶跌了一跤 头磕到门框 现在有点糊涂", Category.INJURY),
+    ("他磕了后脑勺 鼻子里流出清水", Category.INJURY),
+    ("我爸吃着利伐沙班 刚才在楼梯上磕到头了", Category.INJURY),
+    ("儿子踢球被顶了肚子 现在脸色发白", Category.INJURY),
+    # poisoning: several magnets, foraged mushrooms, a harmful mistaken swallow
+    ("女儿吞了三颗巴克球", Category.POISONING),
+    ("吃了自己采的菌子 现在一直吐 看东西发花", Category.POISONING),
+    ("孩子误吃了一板降压药", Category.POISONING),
+    # burns: the face and airway, chemicals in the eye
+    ("液化气爆炸 我哥眉毛都烧焦了 说话嗓子哑了", Category.BURN),
+    ("石灰溅进眼睛里了 睁不开", Category.BURN),
+    ("眼睛里溅了洁厕灵 冲了一下还是睁不开", Category.BURN),
+    # bleeding: long nosebleeds, blood loss, blood thinners
+    ("流鼻血半个小时了 怎么压都止不住", Category.BLEEDING),
+    ("这两天拉黑色的大便 一站起来就眼前发黑", Category.BLEEDING),
+    ("吃着华法林 牙龈出血到现在还在渗", Category.BLEEDING),
+    ("他喝完酒吐了一地血", Category.BLEEDING),
+    # general: torsion, a board-like belly, glucose off the scale or very low, a child drying out
+    ("半夜儿子说睾丸疼 疼得吐了", Category.GENERAL),
+    ("老人肚子疼，硬得跟石头一样", Category.GENERAL),
+    ("血糖仪一直显示hi 人没劲", Category.GENERAL),
+    ("我血糖二点五 吃了糖还是心慌手抖", Category.GENERAL),
+    ("宝宝拉肚子 现在一天没尿 哭没眼泪", Category.GENERAL),
+    # pregnancy, fever, allergy
+    ("怀孕三十六周 眼前一直冒金星", Category.PREGNANCY),
+    ("孕晚期 血压量了一百六十五", Category.PREGNANCY),
+    ("宝宝两周大 体温三十八度", Category.HIGH_FEVER),
+    ("孩子先是发烧 后来脖子僵 低不下头", Category.HIGH_FEVER),
+    ("我妈刚化疗完一周 今天发烧了", Category.HIGH_FEVER),
+    ("我对芒果过敏 刚才不小心吃了一口 现在有点喘", Category.ANAPHYLAXIS),
+    ("孩子的肾上腺素笔要不要打 他吃了坚果嘴唇肿了", Category.ANAPHYLAXIS),
+])
+def test_fourth_pass_emergencies(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    # signs said to be normal or absent
+    "身上起了一片风团 很痒 喘气正常 嘴唇也不肿",
+    "被蜜蜂叮了手背 有点肿 不晕也不喘",
+    # breathing words after exercise or a laugh
+    "刚跑完五公里 大口喘气 腿软",
+    "看脱口秀笑得我喘不上气",
+    # a chronic condition, not a sudden one
+    "我爸帕金森十年了 说话不清楚好几年了 康复训练哪家好",
+    "外婆老年痴呆 经常答非所问 有什么护理建议",
+    "老人平时就有点迷糊 记性差 想约个记忆门诊",
+    # a mild swallow, a small burn, an eye already rinsed
+    "孩子误吃了一粒钙片 要紧吗",
+    "手指烫伤了 起了个小泡 涂什么药膏好",
+    "洗头的时候洗发水进眼睛了 冲了冲 有点涩",
+    # a head knock on nobody's blood thinner, with nothing after it
+    "孩子头磕了一下 哭完就好了 现在在玩",
+    # knowledge, what-if, planning ahead
+    "孩子误吞磁力珠会怎么样 家里有这种玩具",
+    "煤气中毒的话一般多久会醒",
+    "心梗一般发生在什么时候 早上多吗",
+    "小孩高热惊厥会不会留后遗症",
+    "下个月带孩子去海边 溺水了应该怎么急救",
+    "后天要去云南 吃菌子中毒了怎么办",
+    # said to be over, or a story told by others
+    "胸口疼一般挂什么科 不是现在疼 上周疼过两次",
+    "我舅舅那次车祸大出血 差点没命 现在想给他加个意外险",
+    "前几年过敏性休克过一次 现在随身带药",
+    "生老二那会儿大出血 现在还贫血",
+    "小时候掉河里的事过去好多年了 现在还怕水",
+    "刷到一个视频 有人吃饭噎住了 吓人",
+    "朋友圈看到有个小孩吞了电池 大家注意",
+    # fiction, pets, hyperbole
+    "电视剧里男主突然吐血晕倒 好假",
+    "游戏里我的角色被毒死了",
+    "我家狗狗吃了葡萄 一直吐 怎么办",
+    "看到这个月的房贷我要晕倒了",
+    "被熊孩子气出心脏病了 哈哈",
+    "上课老师讲了海姆立克 为什么能救命",
+])
+def test_fourth_pass_not_emergencies(text):
+    assert detect(text) is None

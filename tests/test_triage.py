@@ -174,3 +174,18 @@ def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, lev
 ])
 def test_a_classifier_emergency_with_alarm_signs_stays_an_emergency(text):
     assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY
+
+
+# "现在在医院": now, but the patient is already under care; a diagnosis named there is
+# history for the triage, even with 了 (the rules alone still flag it).
+@pytest.mark.parametrize("text", [
+    "我爸中风了 现在在康复医院 想找个护工",
+    "救护车把我妈送到医院了 现在在抢救室 要办什么手续",
+])
+def test_a_named_diagnosis_of_a_patient_now_in_hospital_is_a_question(text):
+    assert redflags.modality(text).under_care and not redflags.modality(text).now
+    assert triage.assess(text, "health_question").level is QUESTION
+
+
+def test_now_in_hospital_does_not_hide_a_sign_happening_now():
+    assert triage.assess("我爸现在在医院门口 突然倒地叫不醒", "health_question").level is EMERGENCY

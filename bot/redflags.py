@@ -426,8 +426,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"心跳<G4>快得(?:数不过来|数不清|数不了)",
         r"胸(?:口)?<G8>(?:疼|痛)<G6>(?:窜|放射|传|串|连)(?:到)?(?:了)?(?:后背|背|左臂|左胳膊|胳膊|下巴|左肩|肩膀)",
         # a racing heart with fainting or chest pain
-        r"心(?:跳|率)(?:得)?<MOD>快<G16>(?:快晕|要晕|晕过去|眼前发黑|胸(?:口)?(?:痛|疼|闷))|"
-        r"(?:心跳|心率|脉搏)<G14>(?:(?:1[5-9][0-9]|2[0-9][0-9])(?![0-9])|一百[五六七八九]|两百|二百)",
+        r"心(?:跳|率)(?:得)?<MOD>快<G16>(?:快晕|要晕|晕过去|眼前发黑|胸(?:口)?(?:痛|疼|闷))",
         r"chest ?(?:pain|tightness|pressure|hurts)",
     ]),
     # 心脏不舒服 / 胸口难受 beside a sweat, pallor, breathlessness or spreading pain
@@ -436,6 +435,11 @@ _GROUPS: Tuple[_Group, ...] = (
         r"左(?:臂|胳膊|肩)|后背|下巴)",
         r"(?:一身|满头|好多|大)汗<G12>(?:心脏|心口|胸口|胸)<G2>(?:不舒服|难受|不得劲|不对劲)",
     ]),
+    # A heart rate from 150 at rest; during exercise, or settled once stopped, it is normal.
+    _group(Category.CHEST_PAIN, _SYMPTOM, [
+        r"(?:心跳|心率|脉搏)<G14>(?:(?:1[5-9][0-9]|2[0-9][0-9])(?![0-9])|一百[五六七八九]|两百|二百)",
+    ], message_exclude=r"爬山|跑|运动|健身|锻炼|爬楼|打球|游泳|骑车|跳绳|就正常了|就好了|降下来了",
+        exclude_override=r"晕|胸(?:口)?(?:痛|疼|闷)|眼前发黑|冷汗"),
     # Angina at rest or lasting: unstable, a heart attack until shown otherwise.
     _group(Category.CHEST_PAIN, _SYMPTOM, [
         r"(?:坐着|躺着|休息|不动|歇着)(?:不动)?<G4>(?:也|都|还)(?:疼|痛|闷|紧|犯|发作)(?:了|起来)?",

@@ -875,6 +875,8 @@ def test_fourth_pass_emergencies(text, category):
     # breathing words after exercise or a laugh
     "刚跑完五公里 大口喘气 腿软",
     "看脱口秀笑得我喘不上气",
+    # a fast heart during exercise
+    "跳绳的时候手表显示心率一百七 停下来就降下来了",
     # a chronic condition, not a sudden one
     "我爸帕金森十年了 说话不清楚好几年了 康复训练哪家好",
     "外婆老年痴呆 经常答非所问 有什么护理建议",

@@ -390,7 +390,7 @@ _HYP_LIGHT = ("(?:笑|尴尬|羞|丢人|丢脸|社死|馋|美|帅|开心|高兴|
               "热|冷|痒|撑)" + _HYP_TAIL)
 _HYP_HEAD = "(?:想|看|烦|吵|算|学|写|背|读|气|愁|改|做|弄|搞)" + _HYP_TAIL
 _HYP_DISEASE = ("(?:(?:气|卷|累|忙|吓|急|烦|虐|加班|熬夜|作业|学习|工作|折腾|操心)(?:得|到)(?:我|人)?(?:都)?"
-                "(?:要|快要|快)?|(?:得|到)(?:我|人)?(?:都)?(?:要|快要|快)|(?:要)?被" + _G + "{0,4}气出(?:个|了)?|气出(?:个|了)?)$")
+                "(?:要|快要|快)?|(?:得|到)(?:我|人)?(?:都)?(?:要|快要|快)|(?:要)?被" + _G + "{0,4}气出(?:个|了)?|气出(?:个|了)?|我(?:都)?(?:要|快要|快))$")
 # Anger and hurry put as a leap (气得我要跳楼, 急得想跳河): a figure of speech, not a plan.
 _HYP_ANGER = "(?:气|急)" + _HYP_TAIL
 _HYP_SPEECH = "(?:感动|气|吓|惊|激动|高兴|无语|震惊|惊讶|哭|笑|累|急|噎)" + _HYP_TAIL
@@ -492,7 +492,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:宝宝|婴儿|新生儿|孩子|娃)<G10>(?:呼吸|喘气)<G8>停<G6>秒",
         r"can'?t ?breathe|cannot ?breathe|could ?n'?t ?breathe|difficulty ?breathing|"
         r"trouble ?breathing|short(?:ness)? ?of ?breath|struggling ?to ?breathe",
-    ], hyperbole=r"(?:(?:尿|屎|话|气|闷|憋屈)(?:都|快|要)?|(?:笑|乐)" + _HYP_TAIL[:-1] + r")$",
+    ], hyperbole=r"(?:(?:尿|屎|话|气|闷|憋屈)(?:都|快|要)?|(?:笑|乐|辣|累|挤|热|跑|哭)" + _HYP_TAIL[:-1] + r")$",
         clause_exclude=r"哈哈|hhh|笑死|好笑|搞笑", message_exclude=r"笑得|笑到|笑死|笑出|哈哈",
         exclude_override=r"紫|青|晕|倒|抽|叫不醒|没反应"),
     # Lay words for laboured breathing and stridor; after a run they are normal.
@@ -1033,7 +1033,7 @@ _ACUTE_NEAR = re.compile(
 )
 _ACUTE_AFTER = re.compile(r"^(?:又)?(?:了|发作|犯了|突发|急性发作|又犯)")
 # Habit, not an event: 每次抽血都会晕, 一紧张就胸闷, 偶尔心口疼一下.
-_HABITUAL = re.compile(r"每次|每回|每当|一(?:紧张|激动|生气|站起来|蹲|看到|见到|闻到|到|累|熬夜|喝酒|吃|运动|跑|爬)"
+_HABITUAL = re.compile(r"每次|每回|每当|总(?:说|喊|会|觉得)|一(?:紧张|激动|生气|站起来|蹲|看到|见到|闻到|到|累|熬夜|喝酒|吃|运动|跑|爬)"
                        r"[^,.!?;。\n:]{0,6}就|经常|总是|老是|动不动|时不时|偶尔|有时(?:候)?|隔三差五|常常|时常|"
                        r"平时|一阵一阵|反反复复|反复")
 _DOING = re.compile(r"在做|正在|在给|给(?:他|她|孩子|老人)做|做着|在按")
@@ -1054,12 +1054,13 @@ _PAST_PREFIX = re.compile(
 )
 _STROKE_AFTER = re.compile(r"(?:中风|脑梗|卒中|脑出血|脑溢血|脑血栓)(?:之)?后")
 _DURATION = r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月)".replace("<NUM>", _MACROS["NUM"])
+_THAT_TIME = r"|(?:的)?那(?:次|回|年|会儿?|阵子|时候?)"
 _PAST_SUFFIX_SYMPTOM = re.compile(
-    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|后|夜|分|头|半)|的?病史|史|" + _DURATION + ")"
+    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|后|夜|分|头|半)|的?病史|史|" + _DURATION + _THAT_TIME + ")"
 )
 _PAST_SUFFIX_CONDITION = re.compile(
     r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|夜|分|头|半)|的?病史|史|后遗症|(?:之)?后(?!背|脑|面|来|天|果)|"
-    r"以后|康复|恢复期?|已经好了|治好了|" + _DURATION + ")"
+    r"以后|康复|恢复期?|已经好了|治好了|" + _DURATION + _THAT_TIME + ")"
 )
 _PAST_ASPECT_IN_MATCH = re.compile(r"[吐咳拉晕抽犯发患得呕咯便倒]过(?!去|来|多|度)")
 
@@ -1091,7 +1092,7 @@ _KNOWLEDGE = re.compile(
     r"什么症状|的表现|有哪些|是什么|正常吗|正常么|严重吗|要紧吗|怎么预防|如何预防|为什么会|为啥会|"
     r"什么情况下|科普|了解一下|区别|能治好|怎么治|吃什么药|会怎样|会怎么样|有什么后果|有什么危害|怎么急救|"
     r"如何急救|急救方法|怎么救|的时候(?:应该|该|要|能|可以|怎么)|怎么防止|如何防止|怎么避免|想学|学一下|多了解|"
-    r"一般(?:去|挂|看)|到多少|多少会|怎么判断|如何判断|口诀"
+    r"一般(?:去|挂|看)|到多少|多少会|怎么判断|如何判断|口诀|能(?:活|救)(?:下来|过来)?吗|存活率|死亡率|能活多久"
 )
 _PERSON = re.compile(
     r"我|俺|咱|他|她|孩子|宝宝|宝|娃|儿子|女儿|闺女|爸|妈|爷|奶|姥|外公|外婆|公公|婆婆|老公|老婆|媳妇|"
@@ -1108,19 +1109,20 @@ _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)�
 _CHECKED = re.compile(r"查(?:了|过)(?:都)?没(?:事|问题|什么|啥)|检查(?:了|过)?(?:都)?没(?:事|问题)|"
                       r"(?:医生|大夫)(?:看|查)(?:过|了)(?:了)?(?:说)?没(?:事|大碍|问题)|没什么大碍|已经(?:回家|回来)了|"
                       r"(?:说|都|结果)(?:没问题|正常|没事|没毒|无毒)|现在(?:已经)?(?:好了|没事了|好好的)|已经好了|就好了|"
-                      r"出院了|活蹦乱跳|差点(?:就)?没命|差点(?:就)?没了|捡回(?:了)?(?:一条)?(?:小)?命|抢救过来了|命大")
+                      r"出院了|活蹦乱跳|今天(?:已经|都)?(?:没事|好了|正常了)|差点(?:就)?没命|差点(?:就)?没了|捡回(?:了)?(?:一条)?(?:小)?命|抢救过来了|命大")
 # Before a symptom: a diagnosis the doctor named (医生说是热性惊厥), not a symptom told now.
 _DIAGNOSED = re.compile(r"(?:(?:医生|大夫)(?:说|讲|诊断)(?:是|可能是|为|的是)?|诊断(?:为|是)|确诊(?:为|是|了)?|说是)"
                         r"[^,.!?;。\n:]{0,4}$")
 # A sign asked about in general: why it happens (为啥会晕倒), or people who have it (癫痫的人).
 _GENERIC_BEFORE = re.compile(r"(?:为啥|为什么|咋|怎么)(?:就)?会" + _G + "{0,4}$")
 _GENERIC_AFTER = re.compile(r"^(?:的)(?:孩子|小孩|宝宝|人|患者|病人|老人|婴儿|病友)")
-# After a candidate in its clause: a question about such events in general, not one
+# Right after a candidate (across a space, not a full stop): a question about such events in general, not one
 # happening (误吞纽扣电池会怎么样, 产后大出血一般发生在什么时候, 一氧化碳中毒能不能预防,
 # 吃野蘑菇中毒的话): unless 了 marks it as having happened.
 _GENERIC_QUESTION_AFTER = re.compile(
-    r"^[^了]{0,8}?(?:会怎(?:么)?样|会有什么|有什么(?:后果|危害|表现|症状|影响)|会出现什么|是什么(?:症状|表现|感觉)|"
+    r"[^了,.!?;。\n:]{0,8}?(?:会怎(?:么)?样|会有什么|有什么(?:后果|危害|表现|症状|影响)|会出现什么|是什么(?:症状|表现|感觉)|"
     r"一般(?:发生|出现|会|多久|在|是)|(?:能不能|怎么|如何|能)预防|会不会(?!是)|的话)")
+_HAS_DIAGNOSIS = re.compile(r"(?<![没沒])(?:有|患有|患)(?:个|一个)?$")
 # Planning ahead (下周要去爬山, 我下个月预产期) with a how-to question and nothing happening now.
 _FUTURE = re.compile(r"下(?:周|星期|礼拜|个月)|明天|后天|过几天|过段时间|到时候|将来|出发前|预产期|"
                      r"(?:要|准备|打算|计划)去" + _G + r"{0,6}(?:爬山|旅游|旅行|露营|徒步|出国|游泳|海边|野外)")
@@ -1131,6 +1133,7 @@ _NOT_NOW = re.compile(r"不是现在|现在(?:不|没)(?:疼|痛|闷|难受|事|
 _FICTION = re.compile(r"电视剧|电影|小说|剧里|剧中|游戏|动画|漫画|剧本|综艺|短剧")
 _CHARACTER = re.compile(r"女主|男主|主角|角色|主人公|反派|npc|人物")
 _KIN = re.compile(r"爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷爷|奶奶|姥|外公|外婆|家人")
+_KIN_OR_ME = re.compile(_KIN.pattern + r"|我|俺")
 # Someone unnamed in a shared story (有人被车撞了, 有个小孩吞了磁力珠): the writer's news, not theirs.
 _STRANGER = re.compile(r"有人|有个|有一个|一个人|网友|博主|主播|路人")
 _PET_SUBJECT = re.compile(r"(?:我家|家里|我的|养的)(?:的)?" + _G + r"{0,2}(?:狗|猫|仓鼠|鹦鹉|兔|鸟|乌龟|龙猫)|狗狗|猫咪")
@@ -1331,8 +1334,9 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     hypo = _last(_HYPOTHETICAL, before)
     if hypo is not None and not _STRONG_PRESENT.search(before[hypo.end():]):
         return
-    if (_GENERIC_QUESTION_AFTER.match(after) and not _PRESENT.search(clause)
-            and "了" not in text[cand.start:cand.end]):
+    if (_GENERIC_QUESTION_AFTER.match(text, cand.end) and not _STRONG_PRESENT.search(clause)
+            and not (_PRESENT.search(clause) and _KIN_OR_ME.search(text))
+            and ("了" not in text[cand.start:cand.end] or not ctx.person)):
         return          # 误吞纽扣电池会怎么样, 高热惊厥会不会烧坏脑子, 吃野蘑菇中毒的话
     if (_FUTURE.search(text) and _HOW_TO.search(text) and not _STRONG_PRESENT.search(text)
             and not ctx.recurrence):
@@ -1365,6 +1369,8 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
             return          # 癫痫发作的时候要往嘴里塞东西吗, 心梗的时候嚼一片: knowledge
         if grp.needs_acute and not (acute or _STRONG_PRESENT.search(clause) or _DOING.search(before)):
             return
+        if not acute and _HAS_DIAGNOSIS.search(before):
+            return          # 我有癫痫 今天忘吃药了: a chronic condition, not an attack
         if not acute and (ctx.admin or (ctx.insurance_or_knowledge and not ctx.person and not ctx.present)):
             return
         cand.acute = bool(acute)

@@ -912,3 +912,30 @@ def test_fourth_pass_emergencies(text, category):
 ])
 def test_fourth_pass_not_emergencies(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "他昨天晕倒了一下 今天又晕倒了",
+    "我爸有癫痫 刚才又发作了 抽个不停",
+    "奶奶总说心口疼 今天突然疼得出冷汗",
+    "被烟呛得喘不过气 嘴唇发紫",
+    "我爸突然晕倒 一般是什么原因",
+    "我把药吃多了 会不会中毒",
+])
+def test_fourth_pass_modality_keeps_what_happens_now(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我妈前天晕倒了一下 马上醒了 今天没事了 要查什么",
+    "我有癫痫 今天忘记吃药了 要补吗",
+    "奶奶总说心口疼 胃镜查了是胃炎",
+    "我妈生我那次大出血 现在还有贫血",
+    "心脏骤停能救过来吗",
+    "这火锅辣得我喘不过气",
+    "这个月绩效压得我要心梗了",
+    "人突然晕倒 一般是什么原因",
+    "这个药吃多了会不会中毒",
+])
+def test_fourth_pass_modality_sets_aside_what_does_not(text):
+    assert detect(text) is None

@@ -939,3 +939,42 @@ def test_fourth_pass_modality_keeps_what_happens_now(text):
 ])
 def test_fourth_pass_modality_sets_aside_what_does_not(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("老公说胸口像被针扎一样疼", Category.CHEST_PAIN),
+    ("我爸心口揪着疼 半小时了", Category.CHEST_PAIN),
+    ("我妈说胃疼 冒了一身冷汗", Category.CHEST_PAIN),
+    ("心跳忽快忽慢的 眼前发黑", Category.CHEST_PAIN),
+    ("老人喘气很费劲", Category.BREATHING),
+    ("他晚上憋得不能平躺 只能坐着", Category.BREATHING),
+    ("娃一吸气锁骨那里一凹一凹的", Category.BREATHING),
+    ("宝宝四肢一抽一抽的", Category.SEIZURE),
+    ("宝宝囟门鼓鼓的 一直吐", Category.GENERAL),
+    ("新生儿黄疸 今天一直睡 不吃奶", Category.GENERAL),
+    ("孩子把花露水喝了", Category.POISONING),
+    ("我爸说眼前一黑 左眼就看不见了", Category.STROKE),
+    ("机器压断了手指", Category.INJURY),
+    ("水库边 我弟跳下去了 一直没上来", Category.DROWNING),
+    ("怀孕七个月 肚子突然特别疼", Category.PREGNANCY),
+    ("她来月经出血特别多 脸白得像纸 站不住", Category.BLEEDING),
+])
+def test_fifth_pass_emergencies(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "孩子胸口凹进去一块 是不是漏斗胸",
+    "小腿一抽一抽的 是抽筋吗",
+    "胃疼好几天了 想约个胃镜",
+    "明天考试 心慌得厉害",
+    "风油精能不能涂在宝宝身上",
+    "宝宝黄疸有点高 吃奶睡觉都正常",
+    "在河边钓鱼 鱼竿掉下去了 没捞上来",
+    "孕三十周 肚子有点疼 歇一会就好了",
+    "我怀孕八个月 晚上不能平躺睡 只能侧着",
+    "怀孕以后老觉得喘气费劲 医生说是正常的",
+])
+def test_fifth_pass_not_emergencies(text):
+    assert detect(text) is None

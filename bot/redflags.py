@@ -743,9 +743,12 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:洗碗(?:机)?|洗涤|清洁|洗衣)(?:的)?(?:块|凝珠|片|粉)<G8>(?:咬|吃|吞|舔|含)|(?:咬|吃|吞|舔|含)(?:了)?<G6>"
         r"(?:洗涤块|洗碗块|洗碗机(?:的)?(?:块|片|凝珠)|洗衣凝珠|疏通剂)",
         r"(?:煤炉|炉子|煤球|蜂窝煤|炭火|炭盆|火盆|烧煤)<G16>(?:头疼|头痛|头晕|晕|想吐|吐|站不起来|叫不醒|昏|没反应)",
-        r"被(?:马蜂|胡蜂|黄蜂|蜂群|毒蜂)(?:蛰|蜇|叮)",
         r"overdose|poisoned|swallowed ?(?:bleach|pills)",
     ]),
+    # Hornet venom is toxic in numbers; one sting with only a local swelling is a visit today.
+    _group(Category.POISONING, _SYMPTOM, [r"被(?:马蜂|胡蜂|黄蜂|蜂群|毒蜂)(?:蛰|蜇|叮)"],
+           message_exclude=r"一下|一口|一个包|一针",
+           exclude_override=r"(?<![不没])(?:晕|喘|呼吸|憋|心慌|吐)|全身|浑身|好几|多处|几下|头|脸|嘴|喉|嗓子|眼|孩子|宝宝|老人|尿"),
     _group(Category.POISONING, _SYMPTOM, [r"误(?:服|食|吃|喝|吞)"],
            message_exclude=r"维生素|钙片|益生菌|鱼肝油|牙膏|干燥剂|蜡笔|橡皮泥|口红|润唇膏|酵素|山楂片|健胃消食片",
            exclude_override=r"瓶|盒|板|好多|很多|一把|大把|吐|晕|抽|喘|想睡|叫不醒|嘴唇|铁|补血"),
@@ -1068,7 +1071,7 @@ _PAST_PREFIX = re.compile(
 )
 _STROKE_AFTER = re.compile(r"(?:中风|脑梗|卒中|脑出血|脑溢血|脑血栓)(?:之)?后")
 _DURATION = r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月)".replace("<NUM>", _MACROS["NUM"])
-_THAT_TIME = r"|(?:的)?那(?:次|回|年|会儿?|阵子|时候?)"
+_THAT_TIME = r"|(?:的)?那(?:次|回|年|会儿?|阵子|时候?)|(?:的)?(?:老)?毛病"
 _PAST_SUFFIX_SYMPTOM = re.compile(
     r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|后|夜|分|头|半)|的?病史|史|" + _DURATION + _THAT_TIME + ")"
 )
@@ -1120,6 +1123,8 @@ _LONG_OVER = re.compile(r"^" + _G + r"{0,6}(?:的事(?:情)?(?:已经|都)?过�
 _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)了|(?<!刚)出院了|治好了|痊愈了|康复了|"
                        r"控制(?:得|的)(?:挺|很|还|比较|一直)?(?:好|稳定|不错)|(?:挺|很|一直)稳定|好多年没(?:再)?犯")
 # After a symptom: a doctor has seen it and found nothing (晕倒了 去医院查了没事).
+_MANAGED = re.compile(r"(?:医生|大夫)(?:说|让|建议|看了)" + _G + r"{0,12}(?:保胎|观察|在家|休息|复查|没事|正常|不要紧|不用担心)")
+_SEVERE = re.compile(r"厉害|剧|受不了|止不住|越来越|冷汗|大汗|晕|叫不醒|喘不|好多|很多|大量")
 _CHECKED = re.compile(r"查(?:了|过)(?:都)?没(?:事|问题|什么|啥)|检查(?:了|过)?(?:都)?没(?:事|问题)|"
                       r"(?:医生|大夫)(?:看|查)(?:过|了)(?:了)?(?:说)?没(?:事|大碍|问题)|没什么大碍|已经(?:回家|回来)了|"
                       r"(?:说|都|结果)(?:没问题|正常|没事|没毒|无毒)|现在(?:已经)?(?:好了|没事了|好好的)|已经好了|就好了|"
@@ -1136,6 +1141,8 @@ _GENERIC_AFTER = re.compile(r"^(?:的)(?:孩子|小孩|宝宝|人|患者|病人|
 _GENERIC_QUESTION_AFTER = re.compile(
     r"[^了,.!?;。\n:]{0,8}?(?:会怎(?:么)?样|会有什么|有什么(?:后果|危害|表现|症状|影响)|会出现什么|是什么(?:症状|表现|感觉)|"
     r"一般(?:发生|出现|会|多久|在|是)|(?:能不能|怎么|如何|能)预防|会不会(?!是)|的话)")
+_WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
+_PREPARE = re.compile(r"提前|学一下|学习|以后|下次|平时|万一|预先|备着")
 _HAS_DIAGNOSIS = re.compile(r"(?<![没沒])(?:有|患有|患)(?:个|一个)?$")
 # Planning ahead (下周要去爬山, 我下个月预产期) with a how-to question and nothing happening now.
 _FUTURE = re.compile(r"下(?:周|星期|礼拜|个月)|明天|后天|过几天|过段时间|到时候|将来|出发前|预产期|"
@@ -1361,6 +1368,10 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         return          # 人为啥会突然晕倒, 热性惊厥的孩子能打疫苗吗: about such people in general
     if _is_past(ctx, cand, cs, before, after, nearby):
         return
+    if _WHEN_IT_HAPPENS.match(after) and (
+            (not ctx.person and not ctx.present) or _PREPARE.search(text)
+            or (_WHAT_TO_DO.search(text) and not ctx.present)):
+        return          # 癫痫发作的时候要往嘴里塞东西吗, 孩子抽搐的时候要不要...: knowledge
     habit = _last(_HABITUAL, before)
     if (habit is not None and not _PRESENT.search(before[habit.end():]) and not ctx.recurrence
             and not _STRONG_PRESENT.search(text) and not _SUDDEN.search(text) and "又" not in text):
@@ -1374,13 +1385,14 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     if (not ctx.recurrence and not _STRONG_PRESENT.search(before)
             and _CHECKED.search(text[cand.end:cand.end + _WINDOW])):
         return          # 昨天晕倒了 去医院查了没事
+    if (not ctx.recurrence and not _STRONG_PRESENT.search(before) and not _SEVERE.search(text)
+            and _MANAGED.search(text[cand.end:cand.end + _WINDOW])):
+        return          # 怀孕了 有点出血 医生说先兆流产 在家保胎
 
     matched = text[cand.start:cand.end]
     if grp.kind == _CONDITION:
         acute = (ctx.recurrence or _ACUTE_AFTER.match(after) or _ACUTE_IN_MATCH.search(matched)
                  or _ACUTE_NEAR.search(before))
-        if _WHEN_IT_HAPPENS.match(after) and not ctx.person and not ctx.present:
-            return          # 癫痫发作的时候要往嘴里塞东西吗, 心梗的时候嚼一片: knowledge
         if grp.needs_acute and not (acute or _STRONG_PRESENT.search(clause) or _DOING.search(before)):
             return
         if not acute and _HAS_DIAGNOSIS.search(before):
@@ -1475,7 +1487,8 @@ def judge(text: str) -> Tuple[Optional[RedFlag], bool]:
 # ---------------------------------------------------------------------------------------
 
 # Stronger than _PRESENT: words that put the message itself in the here and now.
-_IN_CARE_NOW = r"在(?:医院|病房|icu|康复|住院|抢救室|急诊|监护室)"
+_IN_CARE_NOW = (r"在(?:医院|病房|icu|康复|住院|抢救室|急诊|监护室)|"
+                 r"(?:很|挺|已经|都|比较)?(?:稳定|好多了|好了|没事|正常|恢复)")
 _NOW = re.compile(r"现在(?!能|可以|还能|还可以|要|需要|该|怎么|吃|还要|适合|方便|" + _IN_CARE_NOW + r")|正在|刚才|刚刚|此刻|"
                   r"这会儿?|突然|忽然|马上|<NUM>(?:分钟|个?小时|个?钟头)(?:了|前)"
                   .replace("<NUM>", _MACROS["NUM"]))

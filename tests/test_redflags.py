@@ -978,3 +978,25 @@ def test_fifth_pass_emergencies(text, category):
 ])
 def test_fifth_pass_not_emergencies(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "老公被马蜂蛰了好几下 头晕想吐",
+    "孩子被马蜂蛰了一下 脸都肿了",
+    "我胸口疼 老毛病又犯了 这次疼得出冷汗",
+    "我老婆怀孕了 出血很多 医生说要观察 现在头晕",
+    "我爸抽搐的时候嘴唇发紫 现在正在抽",
+])
+def test_sixth_pass_still_emergencies(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "被马蜂蛰了一下 手背肿了 不晕不喘",
+    "我有胸口疼的老毛病 一直吃着药",
+    "怀孕九周 有点出血 医生说先兆流产 让在家保胎",
+    "我妈癫痫发作时我该怎么做 想提前学一下",
+    "孩子抽搐的时候要不要掐人中",
+])
+def test_sixth_pass_not_emergencies(text):
+    assert detect(text) is None

@@ -189,3 +189,9 @@ def test_a_named_diagnosis_of_a_patient_now_in_hospital_is_a_question(text):
 
 def test_now_in_hospital_does_not_hide_a_sign_happening_now():
     assert triage.assess("我爸现在在医院门口 突然倒地叫不醒", "health_question").level is EMERGENCY
+
+
+def test_a_patient_said_to_be_stable_now_is_not_happening_now():
+    text = "我弟出车祸了 已经在医院做完手术 现在很稳定 保险怎么理赔"
+    assert not redflags.modality(text).now
+    assert triage.assess(text, "health_question").level is QUESTION

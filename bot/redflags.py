@@ -1102,7 +1102,7 @@ _ADMIN = re.compile(
 )
 _INSURANCE = re.compile(
     r"预授权|直付|理赔|报销|赔付|保险|保单|免赔|核保|投保|能赔|赔吗|赔不赔|保障范围|在保障|等待期|额度|"
-    r"费用|多少钱|要钱|收费|能报|报吗"
+    r"费用|多少钱|要钱|收费|能报|报吗|重疾|属于|算不算"
 )
 _KNOWLEDGE = re.compile(
     r"是什么原因|什么原因|啥原因|原因是|怎么回事|怎么引起|引起的|导致的|的原因|是什么病|什么病|的症状|"
@@ -1134,7 +1134,11 @@ _DIAGNOSED = re.compile(r"(?:(?:医生|大夫)(?:说|讲|诊断)(?:是|可能是
                         r"[^,.!?;。\n:]{0,4}$")
 # A sign asked about in general: why it happens (为啥会晕倒), or people who have it (癫痫的人).
 _GENERIC_BEFORE = re.compile(r"(?:为啥|为什么|咋|怎么)(?:就)?会" + _G + "{0,4}$")
-_GENERIC_AFTER = re.compile(r"^(?:的)(?:孩子|小孩|宝宝|人|患者|病人|老人|婴儿|病友)")
+# ...or a sign named as a topic: 抽搐的急救知识, 晕倒的筛查, 吐血的原因.
+_GENERIC_AFTER = re.compile(r"^(?:发作|犯病|发病)?(?:的)(?:孩子|小孩|宝宝|人|患者|病人|老人|婴儿|病友|急救|知识|常识|处理|筛查|"
+                            r"原因|症状|表现|风险|预防|治疗|费用|报销|理赔|保险|课程|培训|方法|措施|危害|后果)")
+# Comforting or visiting someone about it: the event is someone else's, already known.
+_CONSOLE = re.compile(r"安慰|探望|看望|慰问|送什么|带什么|随份子|节哀")
 # Right after a candidate (across a space, not a full stop): a question about such events in general, not one
 # happening (误吞纽扣电池会怎么样, 产后大出血一般发生在什么时候, 一氧化碳中毒能不能预防,
 # 吃野蘑菇中毒的话): unless 了 marks it as having happened.
@@ -1324,6 +1328,8 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         between = before[news.end():]
         if not _STRONG_PRESENT.search(between) and not _SUDDEN.search(between) and not _FAMILY.search(between):
             return
+    if _CONSOLE.search(text) and not _STRONG_PRESENT.search(text):
+        return          # 同事说他爸心梗了 我该怎么安慰他
     if _FICTION.search(text) and _CHARACTER.search(text) and not _KIN.search(text):
         return          # 电视剧里女主突然吐血晕倒, 游戏里我的角色中毒快死了
     if _PET_SUBJECT.search(text) and not _HUMAN.search(text):
@@ -1391,7 +1397,10 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
 
     matched = text[cand.start:cand.end]
     if grp.kind == _CONDITION:
-        acute = (ctx.recurrence or _ACUTE_AFTER.match(after) or _ACUTE_IN_MATCH.search(matched)
+        marked = _ACUTE_AFTER.match(after)
+        if marked and "了" not in marked.group() and not ctx.person and not ctx.present:
+            marked = None   # 癫痫发作能报销吗: the kind of event, nobody's attack
+        acute = (ctx.recurrence or marked or _ACUTE_IN_MATCH.search(matched)
                  or _ACUTE_NEAR.search(before))
         if grp.needs_acute and not (acute or _STRONG_PRESENT.search(clause) or _DOING.search(before)):
             return

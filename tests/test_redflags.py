@@ -1000,3 +1000,24 @@ def test_sixth_pass_still_emergencies(text):
 ])
 def test_sixth_pass_not_emergencies(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "公司组织学习抽搐的急救知识",
+    "体检能不能查晕倒的原因",
+    "癫痫发作的孩子能上体育课吗",
+    "过敏性休克属于重疾吗",
+    "癫痫发作能报销吗",
+    "邻居说他妈中风了 我该怎么去看望",
+])
+def test_a_sign_named_as_a_topic_or_someone_elses_known_event_is_not_an_emergency(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸抽搐的样子很吓人 现在还在抽",
+    "我爸癫痫发作了 能报销吗",
+    "邻居说他妈刚刚中风了 现在倒在楼道里",
+])
+def test_a_topic_word_does_not_hide_an_event_happening_now(text):
+    assert detect(text) is not None

@@ -984,6 +984,19 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.GENERAL, _SYMPTOM, [
         r"(?:一直|都|现在|半天)?(?:不尿|没尿)(?:了)?|尿(?:很|特别)?少|(?:没|不)(?:有)?(?:眼)?泪|精神(?:很|特别|非常)差|蔫",
     ], requires=r"^(?=.*(?:宝宝|孩子|婴儿|娃|小孩|[0-9一二两三]岁|个月))(?=.*(?:拉|泻|吐))"),
+    # A hypertensive emergency: from 200, or from 180 with a headache, vomiting, blurred
+    # sight, chest pain or breathlessness (from 170 alone it is a visit today).
+    _group(Category.GENERAL, _SYMPTOM, [
+        r"(?:高压|血压)<G6>(?:2[0-9][0-9]|两百|二百)(?![0-9])",
+        r"(?:高压|血压)<G6>(?:1[89][0-9]|一百[八九])<G16>(?:头(?:痛|疼)得|头(?:痛|疼)<G3>(?:厉害|受不了)|吐|看不清|"
+        r"看东西模糊|胸(?:口)?(?:痛|疼|闷)|<BREATH>|说话不清|手脚麻)",
+    ], message_exclude=r"平时|一直|以前|之前|去年|最高|吃了药(?:降|下来)|降下来了|降到"),
+    # Acute limb ischaemia, sudden paralysis of both legs, and hypothermia.
+    _group(Category.GENERAL, _SYMPTOM, [
+        r"(?:腿|脚|胳膊|手)<G4>(?:突然)?(?:冰凉|发白|发紫|惨白)<G10>(?:剧痛|疼得厉害|痛得厉害|麻|动不了|没知觉)",
+        r"(?:两条腿|双腿|两腿|两只脚|下半身)<G4>(?:突然|一下子)(?:都)?(?:没力气|没劲|动不了|不能动|没知觉|瘫)",
+        r"体温<G4>(?:3[0-4](?:\.[0-9])?|三十[一二三四])(?:度)?(?![0-9])",
+    ], requires=r"突然|一下子|冻|冰凉|冷|雪|户外|外面|一夜|水里|落水"),
     # A blood sugar below 3 with symptoms that sugar did not settle, or any abdominal blow gone worse
     _group(Category.GENERAL, _SYMPTOM, [
         r"血糖<G4>(?:[0-2](?:\.[0-9])?|一点[0-9一二三四五六七八九]?|[二两]点[0-9一二三四五六七八九]?)(?![0-9.])",
@@ -1017,7 +1030,7 @@ _PRIORITY: Tuple[Category, ...] = (
 _WINDOW = 40
 _CLAUSE_PUNCT = re.compile(r"[,.!?;。\n:~…]")
 
-_NEWS = re.compile(r"新闻|报道|朋友圈|刷到|短视频|群里|课上|课堂|课本|生物课|上课|老师讲|教科书|报导|电视上|电视剧|电影|小说|据说|网上|微博|抖音|视频里|文章|书上|剧里|"
+_NEWS = re.compile(r"新闻|报道|电视里|电视上演|演的|节目里|朋友圈|刷到|短视频|群里|课上|课堂|课本|生物课|上课|老师讲|教科书|报导|电视上|电视剧|电影|小说|据说|网上|微博|抖音|视频里|文章|书上|剧里|"
                    r"剧中|热搜|科普|听新闻|听说|听人说|听别人说")
 # A dream: whoever is in it (梦见我爸中风了), unless something happens now.
 _DREAM = re.compile(r"梦见|梦到|做梦|做了个梦|噩梦")
@@ -1137,6 +1150,8 @@ _GENERIC_BEFORE = re.compile(r"(?:为啥|为什么|咋|怎么)(?:就)?会" + _G 
 # ...or a sign named as a topic: 抽搐的急救知识, 晕倒的筛查, 吐血的原因.
 _GENERIC_AFTER = re.compile(r"^(?:发作|犯病|发病)?(?:的)(?:孩子|小孩|宝宝|人|患者|病人|老人|婴儿|病友|急救|知识|常识|处理|筛查|"
                             r"原因|症状|表现|风险|预防|治疗|费用|报销|理赔|保险|课程|培训|方法|措施|危害|后果)")
+# What someone is about to be driven to (我要被老板气得胸口疼, 快被作业逼得吐血): a figure of speech.
+_DRIVEN_TO = re.compile(r"(?:要|快要|快)被" + _G + r"{0,8}(?:气|逼|吓|累|烦|折磨|整|虐|卷|坑)(?:得|到)(?:我|人)?(?:都)?(?:要|快要|快)?$")
 # Comforting or visiting someone about it: the event is someone else's, already known.
 _CONSOLE = re.compile(r"安慰|探望|看望|慰问|送什么|带什么|随份子|节哀")
 # Right after a candidate (across a space, not a full stop): a question about such events in general, not one
@@ -1314,7 +1329,7 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     if grp.message_exclude is not None and grp.message_exclude.search(text):
         if grp.exclude_override is None or not grp.exclude_override.search(text):
             return
-    if grp.hyperbole is not None and grp.hyperbole.search(before):
+    if (grp.hyperbole is not None and grp.hyperbole.search(before)) or _DRIVEN_TO.search(before):
         return
     news = _last(_NEWS, before)
     if news is None and _STRANGER.search(before):

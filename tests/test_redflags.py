@@ -1021,3 +1021,25 @@ def test_a_sign_named_as_a_topic_or_someone_elses_known_event_is_not_an_emergenc
 ])
 def test_a_topic_word_does_not_hide_an_event_happening_now(text):
     assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸血压量了二百一 头很疼",
+    "我妈血压185 头疼得厉害 还吐了",
+    "老人腿突然冰凉发白 疼得厉害",
+    "我爸两条腿突然都动不了了",
+    "在外面冻了半天 体温三十四度",
+])
+def test_hypertensive_emergency_limb_ischaemia_paraplegia_and_hypothermia_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "血压平时一百八左右 头有点胀",
+    "他平时血压最高二百 吃了药降下来了",
+    "电视里演的那个人吐了血 好吓人",
+    "哈哈哈 我要被老板气得胸口疼",
+    "快被作业逼得吐血了",
+])
+def test_readings_that_are_usual_stories_on_tv_and_driven_to_figures_do_not_fire(text):
+    assert detect(text) is None

@@ -1043,3 +1043,28 @@ def test_hypertensive_emergency_limb_ischaemia_paraplegia_and_hypothermia_fire(t
 ])
 def test_readings_that_are_usual_stories_on_tv_and_driven_to_figures_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我奶奶发烧 呼吸很快 血压只有八十", Category.HIGH_FEVER),
+    ("老人皮肤发花 还发烧", Category.HIGH_FEVER),
+    ("他舌头打结 说不出整句", Category.STROKE),
+    ("我看东西右边少了一半", Category.STROKE),
+    ("孩子吃花生呛了 一直咳 脸都紫了", Category.CHOKING),
+    ("孩子双手掐着脖子", Category.CHOKING),
+    ("老公趴在桌子上 叫他没反应", Category.UNCONSCIOUS),
+    ("我刚吞了一大把药", Category.POISONING),
+])
+def test_sepsis_signs_and_more_lay_words_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "孩子发烧三十八度五 精神还行 尿也正常",
+    "宝宝发烧 手脚冰凉 吃了退烧药",
+    "吃了好多药都不管用 咳嗽还是不好",
+    "孩子吃花生米呛了一下 咳了两声就好了",
+])
+def test_a_fever_with_cold_hands_or_a_cough_that_cleared_does_not_fire(text):
+    assert detect(text) is None

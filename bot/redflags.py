@@ -776,6 +776,10 @@ _GROUPS: Tuple[_Group, ...] = (
         r"遗书|(?:信|遗言)(?:都|也)?写好了|今(?:晚|天)就(?:结束|走了)|不想(?:再)?拖累(?:大家|家里|你们|他们|孩子)",
         r"kill ?myself|want ?to ?die|end ?my ?life|suicidal|don'?t ?want ?to ?live",
     ], hyperbole=_HYP_LIGHT + "|" + _HYP_ANGER),
+    # 想不开: suicidal intent in lay words, unless told as an episode that is over.
+    _group(Category.SELF_HARM, _IDEATION, [r"想不开(?!的事|心)"],
+           message_exclude=r"脱离危险|过去了|以前|年轻时|那时|曾经|之前|抢救过来|出院|好了",
+           exclude_override=r"刚才|刚刚|正在|今晚|说要|要(?:吃|跳|割)|把自己(?:关|锁)"),
     # 想死的心都有了 is despair, unless said of paperwork or a queue (理赔材料退回来三次).
     _group(Category.SELF_HARM, _IDEATION, [r"(?<!不)想死的心"],
            message_exclude=r"理赔|报销|直付|预授权|材料|发票|客服|电话|排队|系统|app|小程序|作业|加班|考试|"
@@ -1100,7 +1104,8 @@ _PAST_SUFFIX_SYMPTOM = re.compile(
     r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|后|夜|分|头|半)|的?病史|史|" + _DURATION + _THAT_TIME + ")"
 )
 _PAST_SUFFIX_CONDITION = re.compile(
-    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|夜|分|头|半)|的?病史|史|后遗症|(?:之)?后(?!背|脑|面|来|天|果)|"
+    r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|夜|分|头|半)|的?病史|史|后遗症|"
+    r"(?:(?:做|放|装)?(?:了)?(?:支架|搭桥|手术|溶栓|取栓|介入|治疗|抢救))?(?:之)?后(?!背|脑|面|来|天|果)|"
     r"以后|康复|恢复期?|已经好了|治好了|" + _DURATION + _THAT_TIME + ")"
 )
 _PAST_ASPECT_IN_MATCH = re.compile(r"[吐咳拉晕抽犯发患得呕咯便倒]过(?!去|来|多|度)")
@@ -1173,6 +1178,8 @@ _GENERIC_QUESTION_AFTER = re.compile(
     r"一般(?:发生|出现|会|多久|在|是)|(?:能不能|怎么|如何|能)预防|会不会(?!是)|的话)")
 _WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
 _PREPARE = re.compile(r"提前|学一下|学习|以后|下次|平时|万一|预先|备着")
+_SUSPECTED = re.compile(_MACROS["P"] + r"(?:好像|可能|可能是|应该是|怕是|估计是?|疑似|怀疑是|像是)$")
+_ATTRIBUTED = re.compile(_MACROS["P"] + r"$")
 _HAS_DIAGNOSIS = re.compile(r"(?<![没沒])(?:有|患有|患)(?:个|一个)?$")
 # Planning ahead (下周要去爬山, 我下个月预产期) with a how-to question and nothing happening now.
 _FUTURE = re.compile(r"下(?:周|星期|礼拜|个月)|明天|后天|过几天|过段时间|到时候|将来|出发前|预产期|"
@@ -1427,7 +1434,11 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         if marked and "了" not in marked.group() and not ctx.person and not ctx.present:
             marked = None   # 癫痫发作能报销吗: the kind of event, nobody's attack
         acute = (ctx.recurrence or marked or _ACUTE_IN_MATCH.search(matched)
-                 or _ACUTE_NEAR.search(before))
+                 or _ACUTE_NEAR.search(before)
+                 # someone's suspected diagnosis, or one said of someone with a sign of now:
+                 # 我妈好像中风, 我爸心梗 现在在去医院的路上
+                 or _SUSPECTED.search(before)
+                 or (_ATTRIBUTED.search(before) and _STRONG_PRESENT.search(text.replace("现在在医院", ""))))
         if grp.needs_acute and not (acute or _STRONG_PRESENT.search(clause) or _DOING.search(before)):
             return
         if not acute and _HAS_DIAGNOSIS.search(before):

@@ -1068,3 +1068,22 @@ def test_sepsis_signs_and_more_lay_words_fire(text, category):
 ])
 def test_a_fever_with_cold_hands_or_a_cough_that_cleared_does_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸心梗 现在在去医院的路上 直付哪家最近",
+    "我妈好像中风 能不能帮我约个神经内科专家",
+    "老公可能是心梗 我们正在打车去医院 需要预授权吗",
+    "我姐想不开 刚才把自己锁在房间里",
+])
+def test_a_suspected_diagnosis_or_one_said_of_someone_now_fires_beside_a_service_request(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "爸爸心梗放了支架后 现在爬楼还会胸闷 想约复查",
+    "是不是骨折了 能约今天的骨科吗",
+    "年轻时想不开过一次 早就过去了 健康告知怎么填",
+])
+def test_treated_diagnoses_suspected_fractures_and_old_episodes_do_not_fire(text):
+    assert detect(text) is None

@@ -1087,3 +1087,35 @@ def test_a_suspected_diagnosis_or_one_said_of_someone_now_fires_beside_a_service
 ])
 def test_treated_diagnoses_suspected_fractures_and_old_episodes_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸刚才气短得厉害", Category.BREATHING),
+    ("老婆现在呼吸费劲", Category.BREATHING),
+    ("老人瘫软在地上", Category.UNCONSCIOUS),
+    ("邻居大爷人事不知", Category.UNCONSCIOUS),
+    ("我爸刚才没反应了", Category.UNCONSCIOUS),
+    ("孩子突然翻白眼 牙关咬紧", Category.SEIZURE),
+    ("我妈刚才半身不遂了", Category.STROKE),
+    ("老公走路不稳 身子老往一边倒", Category.STROKE),
+    ("工友被机器绞了手", Category.INJURY),
+    ("我爸肚子疼 硬得像板", Category.GENERAL),
+    ("老婆肚子疼得满头大汗", Category.GENERAL),
+    ("孩子剧烈腹痛 出冷汗", Category.GENERAL),
+])
+def test_lay_words_from_the_phrase_grid_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "她对我翻白眼 气死我了",
+    "牙疼得满头大汗 能约今天的牙科吗",
+    "胸口疼挂什么科 现在没什么感觉",
+])
+def test_eye_rolls_toothache_and_a_pain_gone_now_do_not_fire(text):
+    assert detect(text) is None
+
+
+def test_no_breath_now_is_not_a_statement_that_nothing_happens_now():
+    assert detect("老婆现在没有呼吸") is not None

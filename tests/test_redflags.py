@@ -1119,3 +1119,26 @@ def test_eye_rolls_toothache_and_a_pain_gone_now_do_not_fire(text):
 
 def test_no_breath_now_is_not_a_statement_that_nothing_happens_now():
     assert detect("老婆现在没有呼吸") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝发烧 精神萎靡",
+    "孩子发烧 叫醒了又睡",
+    "宝宝呼吸的时候一直哼哼",
+    "孩子浑身发紫",
+    "来月经 湿透了好几片卫生巾 头晕",
+    "奶奶今天突然迷迷糊糊的 不认人",
+    "孩子眼睛被铅笔戳伤了",
+    "新生儿体温三十四度五",
+])
+def test_infant_and_old_age_danger_signs_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "新生儿手脚发紫 正常吗",
+    "宝宝发烧 精神还好 能吃能睡",
+    "老人最近有点迷糊 记性差",
+])
+def test_a_newborns_blue_hands_a_lively_feverish_baby_and_slow_forgetting_do_not_fire(text):
+    assert detect(text) is None

@@ -1142,3 +1142,43 @@ def test_infant_and_old_age_danger_signs_fire(text):
 ])
 def test_a_newborns_blue_hands_a_lively_feverish_baby_and_slow_forgetting_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才说胸前区有压榨感",
+    "老公胸骨后烧灼感 一身冷汗",
+    "我妈胸口揪心地疼",
+    "老人心里难受得很 出了一身大汗",
+    "我爸心脏跳得很乱 快晕了",
+    "孩子现在喘得说不了话",
+    "老人呼吸的时候喉咙里像吹哨子",
+    "他只能坐起来才能喘气",
+    "我爸呼吸越来越弱",
+    "我妈刚才神志恍惚 对答不切题",
+    "爷爷突然不认识家人了",
+    "我爸吃东西从嘴角漏出来",
+    "老公突然天旋地转 站不住",
+    "他抽完一直睡 叫不醒",
+    "伤口的血像水龙头一样往外冒",
+    "我爸头部受伤后一直吐",
+    "他肚子被刺伤了",
+    "我妈吃了过量的降压药",
+    "孩子误食了不明液体",
+    "宝宝吐黄绿色的水",
+    "两个月宝宝呼吸暂停了几秒",
+    "肚子胀 不放屁 一直吐",
+    "我爸腹痛难忍",
+])
+def test_textbook_and_lay_words_for_level_one_and_two_signs_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "吃完火锅胸骨后有烧灼感 是反流吗",
+    "老公打呼噜 睡眠呼吸暂停 要查吗",
+    "喝多了吐黄绿色的水 胃难受",
+    "看了个视频 有人心梗倒地 好吓人",
+    "我妈心梗 现在在ICU 怎么申请垫付",
+])
+def test_heartburn_snoring_a_drinkers_bile_a_video_and_a_patient_in_care_do_not_fire(text):
+    assert detect(text) is None

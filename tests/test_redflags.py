@@ -1182,3 +1182,27 @@ def test_textbook_and_lay_words_for_level_one_and_two_signs_fire(text):
 ])
 def test_heartburn_snoring_a_drinkers_bile_a_video_and_a_patient_in_care_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸胸口堵得慌 一直冒冷汗",
+    "老婆吸气困难 口唇发绀",
+    "我爸刚才晕死过去了",
+    "老人瘫那儿了 叫不动",
+    "他一头栽倒在地",
+    "我妈半边脸不会动了",
+    "下身出血很多 头晕",
+    "怀孕八个月摔了一跤 肚子疼",
+    "老人只有出的气没有进的气",
+])
+def test_third_grid_of_lay_words_fires(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "钱包里的钱快没了",
+    "洗完澡躺下去了 有点累",
+    "孕早期上周摔了一跤 检查过没事",
+])
+def test_third_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None

@@ -1206,3 +1206,8 @@ def test_third_grid_of_lay_words_fires(text):
 ])
 def test_third_grid_neighbours_do_not_fire(text):
     assert detect(text) is None
+
+
+def test_a_head_knock_with_its_signs_denied_does_not_fire():
+    assert detect("孩子摔了 额头磕破了一个口子 哭得厉害 没晕没吐") is None
+    assert detect("孩子摔了 头磕破了 一直吐") is not None

@@ -80,6 +80,22 @@ How detect(text) decides
       我爸吐血是什么原因 and 突然吐血是怎么回事 fire. Likewise a patient already in hospital
       (住院, 在医院, ICU) in a message about cover, with nothing acute just before the symptom:
       孩子抽搐住院了 能直付吗 -> no.
+   i. Modality beyond the clause (dev_voices.yml, written before reading these rules):
+      - a question about such events in general right after the sign (误吞纽扣电池会怎么样,
+        产后大出血一般发生在什么时候, 一氧化碳中毒能不能预防, 吃野蘑菇中毒的话, 高热惊厥会不会
+        烧坏脑子; not 会不会是), a sign named as a topic (抽搐的急救知识, 晕倒的原因), or what
+        to do when it happens asked to prepare (癫痫发作时该怎么做 提前学一下);
+      - planning ahead with a how-to question (下周去爬山 被蛇咬了怎么办), said not to be now
+        (不是现在疼), long over (溺水的事过去好几年了), survived (差点没命), seen and managed by
+        a doctor with nothing severe (医生说先兆流产 在家保胎), an old complaint (的老毛病);
+      - stories: shared media about someone unnamed (刷到一个视频 有人...), teaching (生物课),
+        fiction with a character (电视剧里女主), a pet with no person named, consoling
+        someone (同事说他爸心梗了 怎么安慰他);
+      - figures of speech: what one is about to be driven to (我要被老板气得胸口疼), 看到账单我要
+        晕倒了, a laugh beside 喘不上气;
+      - a diagnosis one has (我有癫痫) is chronic; a suspected one (我妈好像中风) or one said of
+        a named person in a message with a sign of now (我爸心梗 现在在去医院的路上) is acute,
+        even inside a service request; 现在在医院 / 已经在ICU is care, not a sign of now.
    Every rule only suppresses the candidate it attaches to: a present-tense symptom elsewhere
    in the same message still fires (我现在又胸痛了 之前心梗过, 我已经好了 但是我爸晕倒了).
 4. Result: None when nothing fires. Otherwise self_harm is True when any IDEATION or ACT
@@ -101,6 +117,11 @@ Ambiguous cases that deliberately fire (safety first):
   three months or younger, 被马蜂蛰了, 一氧化碳 (except the alarm as a product);
 - possible ideation: 想死的心都有了, 活着好累, 累得想死, and any personal self-harm history;
 - a past event with a person and no time word (他晕倒了 已经好了): it may have been minutes ago.
+Some signs need a reason beside them, often in another clause (the group's `requires`):
+drowsiness with diabetes, a head knock, alcohol, fumes or chemotherapy; bleeding that does not
+stop or a head knock on a blood thinner; dizziness on standing with a bleed; a stiff neck with
+a fever; stars before the eyes or a pressure from 160 in pregnancy; a dry nappy with a child's
+diarrhoea; breathing signs after a known allergen was just eaten.
 Deliberately not firing: person-less knowledge questions (吐血是什么原因引起的), 鱼刺卡喉咙
 without breathing trouble, 要死了 (too often hyperbole; 快死了 fires), bare 发烧/高烧 up to
 40 °C after three months of age, 吃了一盒药还没好 (a course of medicine, not an overdose),

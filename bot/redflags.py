@@ -338,7 +338,7 @@ _MACROS = {
     "DRUG": r"(?:药|药片|药丸|胶囊|安眠药|安定|降压药|降糖药|感冒药|退烧药|止痛药|维生素|钙片|褪黑素|"
             r"对乙酰氨基酚|扑热息痛|布洛芬|阿司匹林|地西泮|艾司唑仑|阿普唑仑|唑吡坦|佐匹克隆|华法林|地高辛)",
     # household poisons one can drink
-    "TOXIN": r"(?:风油精|花露水|洗甲水|卸甲水|染发剂|清凉油|樟脑|驱蚊液|蚊香液|机油|农药|敌敌畏|百草枯|乐果|甲胺磷|敌百虫|杀虫剂|杀虫水|除草剂|草甘膦|老鼠药|鼠药|耗子药|"
+    "TOXIN": r"(?:有机磷|风油精|花露水|洗甲水|卸甲水|染发剂|清凉油|樟脑|驱蚊液|蚊香液|机油|农药|敌敌畏|百草枯|乐果|甲胺磷|敌百虫|杀虫剂|杀虫水|除草剂|草甘膦|老鼠药|鼠药|耗子药|"
              r"毒鼠强|消毒液|消毒水|84消毒液|84|漂白剂|漂白水|洁厕灵|洁厕剂|洗洁精|洗衣液|洗衣凝珠|"
              r"汽油|柴油|煤油|甲醇|工业酒精|假酒|防冻液|硫酸|盐酸|火碱|烧碱|碱水|毒药|氰化物|砒霜)",
     "BODY_SIDE": r"(?:身子|身体|手脚|手和脚|胳膊和腿|胳膊腿|腿脚|手臂和腿|肢体|半身)",
@@ -843,7 +843,7 @@ _GROUPS: Tuple[_Group, ...] = (
     ], requires=r"最后|再见|永别|结束|不想活|解脱|跳|遗|信写好|拖累|撑不下去"),
     _group(Category.SELF_HARM, _ACT, [
         r"(?<!因)(?<!关于)自杀(?!免责|条款|除外|险|责任|属于|算不算|算|赔|能赔|理赔|保不保|保吗|在保险|是否)",
-        r"跳楼(?!价|甩卖|大甩卖|机)|跳河|跳桥|跳江|上吊|卧轨",
+        r"跳楼(?!价|甩卖|大甩卖|机)|跳河|跳桥|跳江|上吊|卧轨|自缢",
         r"割(?:过|了)?(?:手)?腕|割脉|(?:划|割|砍|伤|烫)(?:了|过)?自己|自残|自伤|伤害自己",
         r"(?:服毒|吃药|喝药)自杀",
         r"suicide|self ?harm|cut ?myself",
@@ -1022,8 +1022,19 @@ _GROUPS: Tuple[_Group, ...] = (
     # Cold sweat with a grey or pale face: shock or a heart attack, whatever else is said
     # (老太太有糖尿病，说胃里不舒服恶心，一身冷汗，脸色发灰).
     _group(Category.GENERAL, _SYMPTOM, [
-        r"(?:一身|满头|浑身|全身|满身|直)(?:的)?(?:冷汗|虚汗)|冒冷汗|出冷汗",
+        r"(?:一身|满头|浑身|全身|满身|直)(?:的)?(?:冷汗|虚汗)|冒冷汗|出冷汗|大汗淋漓",
     ], requires=r"(?:脸色|面色|脸)(?:都)?(?:发灰|灰白|苍白|煞白|惨白|发白|蜡黄|很差|难看)|嘴唇(?:都)?(?:发白|发紫)"),
+    # ---- textbook diagnoses of triage levels I-II: named, they follow the condition rules
+    _group(Category.BREATHING, _CONDITION, [
+        r"心衰发作|急性心衰|急性左心衰|肺栓塞|(?:自发性)?气胸|哮喘持续状态",   # (not 心衰加重: a chronic course)
+    ]),
+    _group(Category.UNCONSCIOUS, _CONDITION, [r"意识障碍"]),
+    _group(Category.INJURY, _CONDITION, [r"开放性骨折|多发伤"]),
+    _group(Category.DROWNING, _CONDITION, [r"淹溺"]),
+    _group(Category.HIGH_FEVER, _CONDITION, [r"(?:流行性|化脓性)?脑膜炎"]),
+    _group(Category.GENERAL, _CONDITION, [
+        r"(?:糖尿病)?酮症酸中毒|糖尿病酮症|(?:消化道|胃|肠|阑尾)穿孔|肠梗阻|急性胰腺炎|严重脱水|重度脱水",
+    ]),
     # ---- pinyin (typed without a Chinese keyboard) ---------------------------------------
     _group(Category.CHEST_PAIN, _SYMPTOM, [r"xiong ?(?:kou|bu)? ?(?:teng|tong)|xin ?kou ?(?:teng|tong)"]),
     _group(Category.BREATHING, _SYMPTOM, [r"chuan ?bu ?(?:shang|guo) ?(?:lai ?)?qi|hu ?xi ?kun ?nan"]),
@@ -1079,6 +1090,21 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:不放屁|不排气)<G10>(?:吐|呕)|(?:吐|呕)<G10>(?:不放屁|不排气)",
         r"(?:腹痛|肚子疼|肚子痛|腹部疼痛)<G2>难忍",
     ]),
+    # Readings from home devices: oxygen saturation below 90, a heart rate below 40 or a
+    # systolic pressure below 90 with symptoms; cold clammy limbs (shock).
+    _group(Category.BREATHING, _SYMPTOM, [
+        r"(?:血氧|氧饱和度|血氧饱和度)<G6>(?:[5-8][0-9]|[六七八]十[一二三四五六七八九]?)(?![0-9])",
+    ], message_exclude=r"平时|一直|以前|之前|去年|测错|没夹好|指甲油", exclude_override=r"喘|憋|紫|晕|迷糊"),
+    _group(Category.GENERAL, _SYMPTOM, [
+        r"(?:心率|心跳|脉搏)<G6>(?:只有|才|掉到|降到|低到)(?:[1-3][0-9]|[二三]十[一二三四五六七八九几]?)(?![0-9])",
+        r"(?:高压|收缩压|血压)<G4>(?:只有|才|掉到|降到|低到)(?:[4-8][0-9]|[四五六七八]十[一二三四五六七八九几]?)(?![0-9])",
+    ], requires=r"(?<![不没])(?:晕|冷汗|虚汗|心慌|乏力|没劲|叫不醒|迷糊|脸色|眼前发黑|站不住|胸)"),
+    # (湿冷 alone is the weather of a southern winter)
+    _group(Category.GENERAL, _SYMPTOM, [r"(?:四肢|皮肤|手脚|全身|浑身|身上)<G2>湿冷"]),
+    # Projectile vomiting with a headache or after a knock: raised pressure in the skull
+    # (after a meal or with diarrhoea it is a stomach upset).
+    _group(Category.GENERAL, _SYMPTOM, [r"喷射(?:状|性)?(?:地)?(?:呕吐|吐)"],
+           requires=r"头(?:痛|疼)|摔|撞|磕|脖子"),
     # A blood sugar below 3 with symptoms that sugar did not settle, or any abdominal blow gone worse
     _group(Category.GENERAL, _SYMPTOM, [
         r"血糖<G4>(?:[0-2](?:\.[0-9])?|一点[0-9一二三四五六七八九]?|[二两]点[0-9一二三四五六七八九]?)(?![0-9.])",

@@ -1211,3 +1211,41 @@ def test_third_grid_neighbours_do_not_fire(text):
 def test_a_head_knock_with_its_signs_denied_does_not_fire():
     assert detect("孩子摔了 额头磕破了一个口子 哭得厉害 没晕没吐") is None
     assert detect("孩子摔了 头磕破了 一直吐") is not None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸血氧只有85", Category.BREATHING),
+    ("血氧八十八 喘得厉害", Category.BREATHING),
+    ("我妈心率只有三十多 头晕", Category.GENERAL),
+    ("老人高压只有七十 头晕 出冷汗", Category.GENERAL),
+    ("老人脸色发灰 浑身湿冷 说不上来哪里难受", Category.GENERAL),
+    ("孩子头疼 喷射状呕吐", Category.GENERAL),
+    ("他大汗淋漓 脸色苍白", Category.GENERAL),
+    ("我爸急性心衰发作了", Category.BREATHING),
+    ("孩子严重脱水了", Category.GENERAL),
+])
+def test_home_readings_shock_and_named_level_one_diagnoses_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "平时血氧九十六",
+    "运动员心率五十",
+    "血压七十 一直这样 没不舒服",
+    "量了血压一百二八十 不头晕 就是想问问要不要继续吃药",
+    "肺栓塞能报销吗",
+    "去年得过气胸 现在想坐飞机",
+    "脑膜炎疫苗要打吗",
+    "阑尾穿孔住院 能直付吗",
+])
+def test_usual_readings_and_diagnoses_in_history_or_cover_questions_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "南方冬天湿冷 关节疼得厉害",
+    "孩子吃坏了肚子 喷射状呕吐了两次 拉稀",
+])
+def test_damp_cold_weather_and_a_stomach_upset_do_not_fire(text):
+    assert detect(text) is None

@@ -72,7 +72,8 @@ def test_a_classifier_emergency_with_a_same_day_sign_stays_an_emergency():
 
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_a_strong_second_guess_of_emergency_counts(intent):
-    text = "老人脸色发灰 浑身湿冷 说不上来哪里难受"
+    # (a message the rules alone do not flag: 脸色发灰 浑身湿冷 now fires as shock)
+    text = "老人说不上来哪里难受 就是觉得很不对劲"
     assert triage.assess(text, intent, emergency_score=triage.EMERGENCY_FLOOR).level is EMERGENCY
     below = triage.assess(text, intent, emergency_score=0.1)
     assert below is None or below.level is not EMERGENCY

@@ -1249,3 +1249,27 @@ def test_usual_readings_and_diagnoses_in_history_or_cover_questions_do_not_fire(
 ])
 def test_damp_cold_weather_and_a_stomach_upset_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝不吃奶 身上发凉 没精神",
+    "孩子手指卡在电梯缝里出血",
+    "孩子吞了一根针",
+    "手被绞肉机卷进去了",
+    "腿被砸了 压在下面出不来",
+    "她站在阳台边上不肯下来",
+    "她把一整瓶药吞了 现在昏昏沉沉",
+    "喝了自酿的酒 眼睛看不清了",
+])
+def test_fourth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "把一瓶药吃完了 咳嗽还没好",
+    "宝宝哭声尖 是不是饿了",
+    "站在阳台边上晾衣服",
+    "孩子吞了一根面条",
+])
+def test_fourth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None

@@ -478,6 +478,13 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:揪心|钻心|撕心裂肺)(?:地|的|般)?(?:疼|痛)|(?:后背|背)(?:和|跟|连着)胸(?:口)?<G4>(?:疼|痛)",
         r"心里<G2>(?:难受|不舒服|发慌)<G8>(?:大汗|冷汗|虚汗|一身汗)|心(?:脏)?跳得(?:很|好|特别)?乱",
     ], requires=r"胸|心"),
+    # Chest discomfort of any lay kind (闷, 发紧, 堵, 憋, 难受, 胀痛 ...) that is severe, has
+    # lasted minutes or hours, spreads, or comes with a sweat, breathlessness or dizziness.
+    _group(Category.CHEST_PAIN, _SYMPTOM, [
+        r"(?:胸口|胸部|胸前|前胸|左胸|胸骨|心口|心脏|心窝|胸)(?:这里|那里|这儿|那儿)?<G3>"
+        r"(?:闷|痛|疼|压|紧|堵|憋|难受|不舒服|胀|揪)<G16>(?:厉害|受不了|要命|不行|"
+        r"<NUM>(?:多)?(?:分钟|个?小时|个?钟头)|不缓解|不见好|还不好|没缓解|汗|<BREATH>|后背|左(?:臂|胳膊|肩|手)|下巴|牙|晕)",
+    ], hyperbole=_HYP_DYING, clause_exclude=r"哈哈|笑死|账单|房价|工资|老板"),
     # Angina at rest or lasting: unstable, a heart attack until shown otherwise.
     _group(Category.CHEST_PAIN, _SYMPTOM, [
         r"(?:坐着|躺着|休息|不动|歇着)(?:不动)?<G4>(?:也|都|还)(?:疼|痛|闷|紧|犯|发作)(?:了|起来)?",

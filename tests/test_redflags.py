@@ -1273,3 +1273,27 @@ def test_fourth_grid_emergencies_fire(text):
 ])
 def test_fourth_grid_neighbours_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸胸口闷得要命",
+    "老公胸口发紧二十分钟了还不好",
+    "我妈心口憋得厉害",
+    "他胸口难受 还出了一身汗",
+    "老婆前胸胀痛 疼到后背",
+    "胸骨这里堵得慌 一直不缓解",
+])
+def test_any_lay_chest_discomfort_that_is_severe_lasting_spreading_or_sweaty_fires(text):
+    flag = detect(text)
+    assert flag is not None and flag.category is Category.CHEST_PAIN, flag
+
+
+@pytest.mark.parametrize("text", [
+    "最近偶尔胸口闷一下 几秒钟就好",
+    "跑步后胸口闷 歇一会就好了",
+    "胸闷两天了 想约个心电图",
+    "心脏不舒服好几年了 吃着药",
+    "我胸口有点闷 想问问挂什么科",
+])
+def test_mild_passing_or_long_standing_chest_discomfort_does_not_fire(text):
+    assert detect(text) is None

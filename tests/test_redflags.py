@@ -1297,3 +1297,39 @@ def test_any_lay_chest_discomfort_that_is_severe_lasting_spreading_or_sweaty_fir
 ])
 def test_mild_passing_or_long_standing_chest_discomfort_does_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才晕了",
+    "老人刚才倒了",
+    "孩子突然软了",
+    "老人刚才没知觉了",
+    "我爸眼睛闭着 叫不应",
+    "孩子刚才抽了",
+    "老人刚才翻白眼 牙咬得紧紧的",
+    "孩子突然身子发硬 眼睛发直",
+    "我爸突然手没劲",
+    "老人一下子脸歪",
+    "我爸刚才讲话含糊",
+    "孩子一下子说不出话",
+    "我爸一下子看不清东西",
+    "老人喘气很急",
+    "孩子吸气费劲",
+    "我爸呼吸不上来",
+])
+def test_a_sign_after_a_time_word_or_in_any_lay_breathing_word_fires(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才倒了杯水",
+    "孩子刚才抽了一管血",
+    "我老公刚才抽了根烟",
+    "我爸心软了 答应了",
+    "刚才腿麻了 坐久了",
+    "吃了花椒 舌头发麻",
+    "爬楼梯喘气费劲 老毛病了",
+    "孩子感冒了 呼吸不顺 鼻塞",
+])
+def test_time_words_and_breathing_words_in_everyday_sense_do_not_fire(text):
+    assert detect(text) is None

@@ -1333,3 +1333,33 @@ def test_a_sign_after_a_time_word_or_in_any_lay_breathing_word_fires(text):
 ])
 def test_time_words_and_breathing_words_in_everyday_sense_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸大便带很多血",
+    "孩子伤口一直出血",
+    "手上的口子血往外冒",
+    "老婆流血流了一地",
+    "我爸摔下楼梯 起不来",
+    "孩子腿被车轮压了",
+    "老公摔断了腿",
+    "孩子吞了洗衣液",
+    "我爸吃了好几十片药",
+    "孩子吸了好多烟 呛晕了",
+    "电线着火 手被烧黑了",
+    "孩子烟花炸到了手",
+    "孩子喝了牛奶 全身起疹 吐了",
+    "老婆怀孕九个月 头疼眼花",
+])
+def test_fifth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "菜烧焦了 锅也黑了",
+    "鸡翅炸糊了",
+    "孩子发烧 全身起疹子 吐了一次 精神还行",
+    "伤口一直渗一点点血 是不是要换药",
+])
+def test_fifth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None

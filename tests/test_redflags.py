@@ -1363,3 +1363,28 @@ def test_fifth_grid_emergencies_fire(text):
 ])
 def test_fifth_grid_neighbours_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝高烧四十度 手脚冰凉 精神差",
+    "宝宝吞了个小零件 咳不停",
+    "宝宝皮肤发黄 不吃奶 一直睡",
+    "孩子被锁在车里 车里很热",
+    "孩子爬到窗台上 掉下去了",
+    "产后抑郁 想带孩子一起死",
+    "孩子说要杀了自己",
+    "我想和他同归于尽",
+])
+def test_sixth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "气得想跟老板同归于尽",
+    "钥匙锁在车里了 怎么办",
+    "宝宝黄疸 皮肤有点发黄 吃奶睡觉都好",
+    "孩子发烧三十八度 精神还好",
+    "小孩把零件吞了 没什么反应",
+])
+def test_sixth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None

@@ -214,10 +214,13 @@ _TYPOS: Tuple[Tuple[str, str], ...] = (
     (r"一氧化炭", "一氧化碳"), (r"煤汽", "煤气"),
     (r"农要", "农药"), (r"安眠要", "安眠药"),
     (r"孩纸", "孩子"), (r"疏服", "舒服"),
+    # voice input: 血 heard as 雪, 窒息/休克/晕厥/心绞痛 as near-homophones
+    (r"(?<=[吐流出咳便拉呕咯])雪", "血"), (r"窒熄", "窒息"), (r"休刻", "休克"), (r"晕绝|晕决", "晕厥"),
+    (r"心绞疼", "心绞痛"), (r"中峰(?=了)", "中风"),
     (r"(?<=出)汉|(?<=冒)汉|(?<=冷)汉|(?<=虚)汉|(?<=一身)汉|(?<=好多)汉(?!字|族|语|堡)", "汗"),
 )
 _TYPO_RES = tuple((re.compile(p), r) for p, r in _TYPOS)
-_TYPO_TRIGGERS = frozenset("疏汉兄凶匈绕囗唯雄男蓄畜触处谜混婚米到疯埂更机起人世息乎碗婉颠闲撅阙蹶炭汽要纸")
+_TYPO_TRIGGERS = frozenset("雪熄刻绝决绞峰疏汉兄凶匈绕囗唯雄男蓄畜触处谜混婚米到疯埂更机起人世息乎碗婉颠闲撅阙蹶炭汽要纸")
 
 _WECHAT_CODE = re.compile(r"\[[\u4e00-\u9fffa-z]{1,5}\]")
 _BREAK = "\x00"                      # marks removed whitespace / emoji between two characters

@@ -1388,3 +1388,21 @@ def test_sixth_grid_emergencies_fire(text):
 ])
 def test_sixth_grid_neighbours_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸吐雪了 好多", Category.BLEEDING),
+    ("伤口流雪不止", Category.BLEEDING),
+    ("孩子窒熄了", Category.CHOKING),
+    ("我妈休刻了", Category.UNCONSCIOUS),
+    ("他心绞疼又犯了", Category.CHEST_PAIN),
+    ("我爸中峰了", Category.STROKE),
+])
+def test_more_voice_input_homophones_are_read(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", ["外面下雪了 路滑", "带孩子去滑雪 拉雪橇"])
+def test_snow_is_still_snow(text):
+    assert detect(text) is None

@@ -1406,3 +1406,22 @@ def test_more_voice_input_homophones_are_read(text, category):
 @pytest.mark.parametrize("text", ["外面下雪了 路滑", "带孩子去滑雪 拉雪橇"])
 def test_snow_is_still_snow(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸腰突然剧痛 出冷汗 头晕",
+    "疝气鼓出来推不回去了 很疼",
+    "卵巢囊肿 今天突然剧痛",
+    "孩子被蝎子蛰了 手发麻 吐了",
+])
+def test_a_ruptured_aneurysm_an_incarcerated_hernia_a_twisted_cyst_and_venomous_stings_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "腰疼得厉害 是不是腰间盘突出",
+    "疝气能做手术吗 推得回去",
+    "被蚊子叮了 有点肿",
+])
+def test_back_pain_a_reducible_hernia_and_a_mosquito_bite_do_not_fire(text):
+    assert detect(text) is None

@@ -296,7 +296,48 @@ def _normalize(original: str) -> _Normalized:
     if any(c in _TYPO_TRIGGERS for c in text):
         for rx, repl in _TYPO_RES:
             text = rx.sub(repl, text)
-    return _Normalized(text, index, breaks)
+    return _join_fragments(_Normalized(text, index, breaks))
+
+
+_SOFT_STOP = ",、"
+_NEG_WORD = re.compile(r"[没不无未]|否认")          # a comma or enumeration mark; a space or emoji is a break
+_FRAGMENT = 3               # a piece this short between two soft stops is not a clause
+
+
+def _join_fragments(norm: _Normalized) -> _Normalized:
+    """Halting typing (我爸，喝了，农药 / 我妈 突然 说话 说不清楚了): a comma or a space next to a
+    piece of at most three characters does not end a clause, so the pieces read as one."""
+    text, index, breaks = norm.text, norm.index, set(norm.breaks)
+    if len(text) < 3 or not (breaks or any(c in _SOFT_STOP for c in text)):
+        return norm
+    # boundaries in order: (position, kind) with kind "c" (a comma at text[pos]) or "b" (a break before pos)
+    bounds = sorted([(i, "c") for i, c in enumerate(text) if c in _SOFT_STOP] + [(b, "b") for b in breaks])
+    hard = [m.start() for m in _CLAUSE_PUNCT.finditer(text) if text[m.start()] not in _SOFT_STOP]
+    edges = sorted(set([0, len(text)] + [p for p, _ in bounds] + [h for h in hard] + [h + 1 for h in hard]
+                       + [p + 1 for p, k in bounds if k == "c"]))
+
+    def piece(start: int, end: int) -> int:
+        return len(text[start:end].strip(_SOFT_STOP))
+
+    drop_chars, drop_breaks = set(), set()
+    for pos, kind in bounds:
+        k = bisect.bisect_left(edges, pos)
+        before_start = edges[k - 1] if k > 0 else 0
+        after_start = pos + 1 if kind == "c" else pos
+        j = bisect.bisect_right(edges, after_start)
+        after_end = edges[j] if j < len(edges) else len(text)
+        if _NEG_WORD.search(text[before_start:pos]):
+            continue        # keep a negation in its own piece (不出汗 神志不清 is no denial of the second)
+        if piece(before_start, pos) <= _FRAGMENT or piece(after_start, after_end) <= _FRAGMENT:
+            (drop_chars if kind == "c" else drop_breaks).add(pos)
+    if not drop_chars and not drop_breaks:
+        return norm
+    keep = [i for i in range(len(text)) if i not in drop_chars]
+    shift = [0] * (len(text) + 1)
+    for i in range(len(text)):
+        shift[i + 1] = shift[i] + (1 if i in drop_chars else 0)
+    new_breaks = sorted({b - shift[b] for b in breaks if b not in drop_breaks})
+    return _Normalized("".join(text[i] for i in keep), [index[i] for i in keep], new_breaks)
 
 
 def _strip_wechat_codes(
@@ -638,6 +679,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"没感觉|不听使唤|瘫|耷拉|僵)",
         r"(?:左|右)(?:边|侧|半边)(?:的)?<BODY_SIDE>(?:突然|都|有点)?(?:没劲|无力|没力气?|发麻|麻木|麻了|"
         r"麻|不能动|动不了|没知觉|不听使唤|瘫)",
+        r"(?:左|右)(?:边|侧)(?:的)?(?:胳膊|手臂|手)<G6>(?:腿|脚)<G3>(?:都|也|突然)?(?:没劲|无力|没力气|动不了|不能动|麻了|发麻|抬不起来)",
         r"(?:左|右)(?:手|胳膊)(?:和|跟)?(?:左|右)?(?:脚|腿)(?:都|突然)?(?:发麻|麻|没劲|无力|不能动|动不了|"
         r"不听使唤)",
         r"(?:脸|身子|身体)(?:的)?一边(?:突然|都)?(?:麻|没劲|无力|动不了|耷拉)",

@@ -1425,3 +1425,29 @@ def test_a_ruptured_aneurysm_an_incarcerated_hernia_a_twisted_cyst_and_venomous_
 ])
 def test_back_pain_a_reducible_hernia_and_a_mosquito_bite_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸，喝了，农药",
+    "我妈，突然，说话，说不清楚了",
+    "老公胸口，疼，出了好多汗，脸色也不好",
+    "我爸吐了，好多，血",
+    "我妈她，嘴巴，歪了，口水往下流",
+    "孩子，吃了，一整瓶，退烧药",
+    "老公，心口，疼得，直冒汗",
+    "我爸今天早上起来，右边胳膊，右边腿，都没劲",
+])
+def test_halting_typing_with_a_comma_after_every_few_characters_is_read_as_one_clause(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "你好，我想约个体检，谢谢",
+    "去年，心梗，放了支架，现在挺好",
+])
+def test_joined_fragments_keep_their_negation_and_their_past(text):
+    assert detect(text) is None
+
+
+def test_a_negation_does_not_spread_over_joined_fragments():
+    assert detect("体温四十度 不出汗 神志不清") is not None

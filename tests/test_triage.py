@@ -144,7 +144,7 @@ def test_something_happening_now_beside_the_history_is_still_an_emergency(text):
 
 
 def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
-    for text in ("万一老人噎住了 脸发紫 怎么急救", "如果家里小孩突然抽搐了 口吐白沫 该怎么处理"):
+    for text in ("万一老人噎住了 嘴唇和脸都发紫了 怎么急救", "如果家里小孩突然抽搐了 口吐白沫 该怎么处理"):
         assert redflags.detect(text) is not None      # the rules alone would fire on it
         assert triage.assess(text, "health_question").level is QUESTION
     now = "万一他真的不行了怎么办 他现在喘不上气 嘴唇发紫"

@@ -954,7 +954,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:声音|嗓子)<G3>(?:哑|嘶)|咳<G6>黑(?:色的)?(?:痰|灰)|黑痰",
     ], requires=r"烧|烫|火|烟|爆燃|爆炸|呛"),
     _group(Category.BURN, _CONDITION, [r"烧伤(?!科|膏|药|中心|门诊)|烫伤(?!膏|药|科|门诊)"],
-           message_exclude=r"涂|抹|擦|药膏|膏药|芦荟|创面|留疤|疤",
+           # a small burn (a hand, blisters) asked about by an adult is a visit today
+           message_exclude=r"涂|抹|擦|药膏|膏药|芦荟|创面|留疤|疤|手指|手背|手心|手掌|手上|脚背|水泡|起泡",
            exclude_override=r"大片|大面积|全身|脸|眼|孩子|宝宝|婴儿|皮都|发白|发黑|焦|化学|电"),
     # ---- choking ----------------------------------------------------------------------
     _group(Category.CHOKING, _SYMPTOM, [

@@ -1451,3 +1451,9 @@ def test_joined_fragments_keep_their_negation_and_their_past(text):
 
 def test_a_negation_does_not_spread_over_joined_fragments():
     assert detect("体温四十度 不出汗 神志不清") is not None
+
+
+def test_an_adults_small_burn_with_blisters_is_a_visit_today_but_a_childs_fires():
+    assert detect("烫伤了手 起了好几个水泡 比较疼") is None
+    assert detect("孩子烫伤了手 起了好几个水泡") is not None
+    assert detect("烫伤了一大片 起了好多水泡") is not None

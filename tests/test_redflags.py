@@ -1457,3 +1457,8 @@ def test_an_adults_small_burn_with_blisters_is_a_visit_today_but_a_childs_fires(
     assert detect("烫伤了手 起了好几个水泡 比较疼") is None
     assert detect("孩子烫伤了手 起了好几个水泡") is not None
     assert detect("烫伤了一大片 起了好多水泡") is not None
+
+
+def test_a_long_nosebleed_alone_is_a_visit_today_but_one_that_will_not_stop_fires():
+    assert detect("流鼻血二十分钟了 还在流 去哪家医院") is None
+    assert detect("流鼻血二十分钟了 怎么按都止不住") is not None

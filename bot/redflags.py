@@ -1515,6 +1515,72 @@ def _is_past(ctx: _Context, cand: _Candidate, cs: int, before: str, after: str,
     return False
 
 
+def _someone_elses_story(text: str, cand: _Candidate, before: str, clause: str) -> bool:
+    """News, fiction, a shared video, a dream, a pet, or consoling someone: nobody the
+    member can help now."""
+    news = _last(_NEWS, before)
+    if news is None and _STRANGER.search(before):
+        # someone unnamed, the cue in an earlier clause: 刷到一个视频 有人被电动车撞飞了
+        window = text[max(0, cand.start - _WINDOW):cand.start]
+        cue = _last(_NEWS, window)
+        if cue is not None and not (_STRONG_PRESENT.search(window[cue.end():])
+                                    or _KIN.search(window[cue.end():])):
+            return True
+    if news is not None:
+        between = before[news.end():]
+        if not _STRONG_PRESENT.search(between) and not _SUDDEN.search(between) and not _FAMILY.search(between):
+            return True
+    if _CONSOLE.search(text) and not _STRONG_PRESENT.search(text):
+        return True         # 同事说他爸心梗了 我该怎么安慰他
+    if _FICTION.search(text) and _CHARACTER.search(text) and not _KIN.search(text):
+        return True         # 电视剧里女主突然吐血晕倒, 游戏里我的角色中毒快死了
+    if _PET_SUBJECT.search(text) and not _HUMAN.search(text):
+        return True         # 我家仓鼠一动不动 好像没呼吸了
+    dream = _last(_DREAM, before)
+    if dream is not None and not _STRONG_PRESENT.search(before[dream.end():]):
+        return True
+    pet = _last(_PET, before)
+    if pet is not None and not before[:pet.start()].endswith("被") and not _FAMILY.search(before[pet.end():]):
+        return True         # 我家狗被蜜蜂蛰了 (but 狗把孩子咬了 血止不住 fires)
+    return bool(_PET_CONTEXT.search(text) and not _FAMILY.search(clause))
+
+
+def _asked_in_general(ctx: _Context, cand: _Candidate, before: str, after: str, clause: str) -> bool:
+    """A question about such events in general, planning ahead, or said not to be now."""
+    text = ctx.text
+    if (_GENERIC_QUESTION_AFTER.match(text, cand.end) and not _STRONG_PRESENT.search(clause)
+            and not (_PRESENT.search(clause) and _KIN_OR_ME.search(text))
+            and ("了" not in text[cand.start:cand.end] or not ctx.person)):
+        return True         # 误吞纽扣电池会怎么样, 高热惊厥会不会烧坏脑子, 吃野蘑菇中毒的话
+    if (_FUTURE.search(text) and _HOW_TO.search(text) and not _STRONG_PRESENT.search(text)
+            and not ctx.recurrence):
+        return True         # 被蛇咬了怎么办 我们下周要去爬山
+    if _NOT_NOW.search(text) and not _STRONG_PRESENT.search(clause.replace("现在", "")):
+        return True         # 胸口疼挂什么科 不是现在疼 就是偶尔
+    if (_GENERIC_BEFORE.search(before) and not after.startswith("了")) or _GENERIC_AFTER.match(after):
+        return True         # 人为啥会突然晕倒, 热性惊厥的孩子能打疫苗吗: about such people in general
+    return bool(_WHEN_IT_HAPPENS.match(after) and (
+        (not ctx.person and not ctx.present) or _PREPARE.search(text)
+        or (_WHAT_TO_DO.search(text) and not ctx.present)))   # 癫痫发作的时候要往嘴里塞东西吗
+
+
+def _said_to_be_over(ctx: _Context, cand: _Candidate, before: str) -> bool:
+    """The message says, after the sign, that it is long over, was checked, or is managed."""
+    if ctx.recurrence:
+        return False
+    later = ctx.text[cand.end:cand.end + _WINDOW]
+    if _LONG_OVER.match(later):
+        return True         # 溺水的事过去好几年了, 胸痛的老毛病
+    if not ctx.present and (_PAST_EVENT.search(later)
+                            or (cand.group.kind == _CONDITION and _RESOLVED.search(later))):
+        return True         # 骨折了能报销吗 去年的事了
+    if _STRONG_PRESENT.search(before):
+        return False
+    if _CHECKED.search(later):
+        return True         # 昨天晕倒了 去医院查了没事
+    return bool(not _SEVERE.search(ctx.text) and _MANAGED.search(later))   # 医生说先兆流产 在家保胎
+
+
 def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
            nearby: List[_Candidate]) -> None:
     grp = cand.group
@@ -1534,31 +1600,7 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
             return
     if (grp.hyperbole is not None and grp.hyperbole.search(before)) or _DRIVEN_TO.search(before):
         return
-    news = _last(_NEWS, before)
-    if news is None and _STRANGER.search(before):
-        # someone unnamed, the cue in an earlier clause: 刷到一个视频 有人被电动车撞飞了
-        window = text[max(0, cand.start - _WINDOW):cand.start]
-        cue = _last(_NEWS, window)
-        if cue is not None and not (_STRONG_PRESENT.search(window[cue.end():])
-                                    or _KIN.search(window[cue.end():])):
-            return
-    if news is not None:
-        between = before[news.end():]
-        if not _STRONG_PRESENT.search(between) and not _SUDDEN.search(between) and not _FAMILY.search(between):
-            return
-    if _CONSOLE.search(text) and not _STRONG_PRESENT.search(text):
-        return          # 同事说他爸心梗了 我该怎么安慰他
-    if _FICTION.search(text) and _CHARACTER.search(text) and not _KIN.search(text):
-        return          # 电视剧里女主突然吐血晕倒, 游戏里我的角色中毒快死了
-    if _PET_SUBJECT.search(text) and not _HUMAN.search(text):
-        return          # 我家仓鼠一动不动 好像没呼吸了
-    dream = _last(_DREAM, before)
-    if dream is not None and not _STRONG_PRESENT.search(before[dream.end():]):
-        return
-    pet = _last(_PET, before)
-    if pet is not None and not before[:pet.start()].endswith("被") and not _FAMILY.search(before[pet.end():]):
-        return          # 我家狗被蜜蜂蛰了 (but 狗把孩子咬了 血止不住 fires)
-    if _PET_CONTEXT.search(text) and not _FAMILY.search(clause):
+    if _someone_elses_story(text, cand, before, clause):
         return
     if grp.kind == _IDEATION:
         cand.fired = True
@@ -1579,39 +1621,16 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     hypo = _last(_HYPOTHETICAL, before)
     if hypo is not None and not _STRONG_PRESENT.search(before[hypo.end():]):
         return
-    if (_GENERIC_QUESTION_AFTER.match(text, cand.end) and not _STRONG_PRESENT.search(clause)
-            and not (_PRESENT.search(clause) and _KIN_OR_ME.search(text))
-            and ("了" not in text[cand.start:cand.end] or not ctx.person)):
-        return          # 误吞纽扣电池会怎么样, 高热惊厥会不会烧坏脑子, 吃野蘑菇中毒的话
-    if (_FUTURE.search(text) and _HOW_TO.search(text) and not _STRONG_PRESENT.search(text)
-            and not ctx.recurrence):
-        return          # 被蛇咬了怎么办 我们下周要去爬山
-    if _NOT_NOW.search(text) and not _STRONG_PRESENT.search(clause.replace("现在", "")):
-        return          # 胸口疼挂什么科 不是现在疼 就是偶尔
-    if (_GENERIC_BEFORE.search(before) and not after.startswith("了")) or _GENERIC_AFTER.match(after):
-        return          # 人为啥会突然晕倒, 热性惊厥的孩子能打疫苗吗: about such people in general
+    if _asked_in_general(ctx, cand, before, after, clause):
+        return
     if _is_past(ctx, cand, cs, before, after, nearby):
         return
-    if _WHEN_IT_HAPPENS.match(after) and (
-            (not ctx.person and not ctx.present) or _PREPARE.search(text)
-            or (_WHAT_TO_DO.search(text) and not ctx.present)):
-        return          # 癫痫发作的时候要往嘴里塞东西吗, 孩子抽搐的时候要不要...: knowledge
     habit = _last(_HABITUAL, before)
     if (habit is not None and not _PRESENT.search(before[habit.end():]) and not ctx.recurrence
             and not _STRONG_PRESENT.search(text) and not _SUDDEN.search(text) and "又" not in text):
         return          # 每次抽血都会晕, 偶尔胸口刺痛一下 (but 偶尔胸口疼 现在又疼了 fires)
-    if not ctx.recurrence and _LONG_OVER.match(text[cand.end:cand.end + _WINDOW]):
+    if _said_to_be_over(ctx, cand, before):
         return
-    if not ctx.recurrence and not ctx.present:
-        later = text[cand.end:cand.end + _WINDOW]
-        if _PAST_EVENT.search(later) or (grp.kind == _CONDITION and _RESOLVED.search(later)):
-            return      # 骨折了能报销吗 去年的事了
-    if (not ctx.recurrence and not _STRONG_PRESENT.search(before)
-            and _CHECKED.search(text[cand.end:cand.end + _WINDOW])):
-        return          # 昨天晕倒了 去医院查了没事
-    if (not ctx.recurrence and not _STRONG_PRESENT.search(before) and not _SEVERE.search(text)
-            and _MANAGED.search(text[cand.end:cand.end + _WINDOW])):
-        return          # 怀孕了 有点出血 医生说先兆流产 在家保胎
 
     matched = text[cand.start:cand.end]
     if grp.kind == _CONDITION:

@@ -648,8 +648,8 @@ _GROUPS: Tuple[_Group, ...] = (
     ], requires=r"宝宝|婴儿|孩子|娃|小孩|新生儿|儿子|女儿|闺女"),
     _group(Category.UNCONSCIOUS, _SYMPTOM, [
         r"说胡话|胡言乱语|答非所问|对答不切题|颠三倒四|语无伦次|前言不搭后语|认不得人|认不出(?:人|家人|我)|"
-        r"不认(?:识|得)?(?:人|我|家里人|家人|我们)了|突然不认(?:识|得)?(?:人|我|家里人|家人|我们)|瞳孔<G6>(?:不一样大|一大一小|不等大)",
-    ], clause_exclude=r"梦|睡着|喝多|喝醉|醉了", message_exclude=r"痴呆|阿尔茨海默|记性|健忘",
+        r"不认(?:识|得)?(?:人|我|家里人|家人|我们)了|突然不认(?:识|得)?(?:人|我|家里人|家人|我们)|瞳孔<G6>(?:不一样大|一大一小|不等大|散大|放大)",
+    ], clause_exclude=r"梦|睡着|喝多|喝醉|醉了", message_exclude=r"痴呆|阿尔茨海默|记性|健忘|散瞳|眼药水|验光",
         exclude_override=r"突然|忽然|摔|撞|磕|晕|烧"),
     # A drowsy or slow person, where something explains it (diabetes, a knock on the head,
     # alcohol, fumes, heat or cold, chemotherapy): not the 头昏昏沉沉 of a cold.
@@ -1179,11 +1179,15 @@ _GROUPS: Tuple[_Group, ...] = (
     # Readings from home devices: oxygen saturation below 90, a heart rate below 40 or a
     # systolic pressure below 90 with symptoms; cold clammy limbs (shock).
     _group(Category.BREATHING, _SYMPTOM, [
-        r"(?:血氧|氧饱和度|血氧饱和度)<G6>(?:[5-8][0-9]|[六七八]十[一二三四五六七八九]?)(?![0-9])",
+        r"(?:血氧|氧饱和度|血氧饱和度|spo2|sp ?o2)<G6>(?:[5-8][0-9]|[六七八]十[一二三四五六七八九]?)(?![0-9])",
     ], message_exclude=r"平时|一直|以前|之前|去年|测错|没夹好|指甲油", exclude_override=r"喘|憋|紫|晕|迷糊"),
+    # A breathing rate from 40 a minute (an infant's normal rate runs higher)
+    _group(Category.BREATHING, _SYMPTOM, [r"呼吸<G6>(?<![0-9])(?:[4-9][0-9])(?:多)?(?:次|下)"],
+           message_exclude=r"宝宝|婴儿|新生儿|个月", exclude_override=r"紫|憋|凹|[6-9][0-9]次"),
     _group(Category.GENERAL, _SYMPTOM, [
         r"(?:心率|心跳|脉搏)<G6>(?:只有|才|掉到|降到|低到)(?:[1-3][0-9]|[二三]十[一二三四五六七八九几]?)(?![0-9])",
-        r"(?:高压|收缩压|血压)<G4>(?:只有|才|掉到|降到|低到)(?:[4-8][0-9]|[四五六七八]十[一二三四五六七八九几]?)(?![0-9])",
+        r"(?:高压|收缩压|血压)<G4>(?:只有|才|掉到|降到|低到)(?:[4-8][0-9]|[四五六七八]十[一二三四五六七八九几]?)(?![0-9])|"
+        r"(?:血压|bp)<G4>(?<![0-9])(?:[4-8][0-9]) ?/ ?[0-9]{2}(?![0-9])",
     ], requires=r"(?<![不没])(?:晕|冷汗|虚汗|心慌|乏力|没劲|叫不醒|迷糊|脸色|眼前发黑|站不住|胸)"),
     # (湿冷 alone is the weather of a southern winter)
     _group(Category.GENERAL, _SYMPTOM, [r"(?:四肢|皮肤|手脚|全身|浑身|身上)<G2>湿冷"]),

@@ -1462,3 +1462,23 @@ def test_an_adults_small_burn_with_blisters_is_a_visit_today_but_a_childs_fires(
 def test_a_long_nosebleed_alone_is_a_visit_today_but_one_that_will_not_stop_fires():
     assert detect("流鼻血二十分钟了 还在流 去哪家医院") is None
     assert detect("流鼻血二十分钟了 怎么按都止不住") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "老人spo2 86",
+    "血压80/50 头晕 出冷汗",
+    "我爸呼吸45次一分钟",
+    "他摔了以后瞳孔一大一小",
+])
+def test_vital_signs_written_as_a_nurse_would_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "血压120/80 正常吗",
+    "宝宝呼吸45次一分钟 正常吗",
+    "血压85/55 平时就低 没不舒服",
+    "眼科散瞳以后瞳孔放大 看不清",
+])
+def test_normal_or_usual_vital_signs_and_eye_drops_do_not_fire(text):
+    assert detect(text) is None

@@ -1482,3 +1482,19 @@ def test_vital_signs_written_as_a_nurse_would_fire(text):
 ])
 def test_normal_or_usual_vital_signs_and_eye_drops_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我岳父刚才倒了",
+    "老伴没气了",
+    "老头子没知觉了",
+    "我舅舅喝药了",
+    "室友突然不动了",
+    "俺娘快不行了",
+])
+def test_the_wider_family_partners_and_companions_can_be_the_patient(text):
+    assert detect(text) is not None
+
+
+def test_a_drink_poured_by_an_in_law_is_not_a_collapse():
+    assert detect("我岳父刚才倒了杯茶给我") is None

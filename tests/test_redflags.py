@@ -1498,3 +1498,17 @@ def test_the_wider_family_partners_and_companions_can_be_the_patient(text):
 
 def test_a_drink_poured_by_an_in_law_is_not_a_collapse():
     assert detect("我岳父刚才倒了杯茶给我") is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("老婆大着肚子 下面流了好多血", Category.PREGNANCY),
+    ("儿媳妇怀上了 肚子突然很疼", Category.PREGNANCY),
+    ("宝宝出生一周 发烧三十八度", Category.HIGH_FEVER),
+])
+def test_lay_words_for_pregnancy_and_a_newborns_age_count(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+def test_a_big_belly_is_not_a_pregnancy_by_itself():
+    assert detect("大肚子是不是胖了") is None

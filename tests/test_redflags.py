@@ -1512,3 +1512,8 @@ def test_lay_words_for_pregnancy_and_a_newborns_age_count(text, category):
 
 def test_a_big_belly_is_not_a_pregnancy_by_itself():
     assert detect("大肚子是不是胖了") is None
+
+
+@pytest.mark.parametrize("text", ["师傅刚才倒了车 撞到柱子", "我叔真是倒了霉了", "这姑娘刚才倒了垃圾"])
+def test_reversing_a_car_bad_luck_and_taking_out_the_rubbish_are_not_a_collapse(text):
+    assert detect(text) is None

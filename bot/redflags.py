@@ -1139,12 +1139,14 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?<!牙)(?:疼|痛)得<G4>(?:满头大汗|一身汗|直冒冷汗|冒冷汗|大汗淋漓|满头是汗)|"
         r"(?:剧烈)?(?:腹痛|肚子疼|肚子痛)<G6>(?:冒|出)(?:冷汗|虚汗|大汗)|"
         r"(?:蛋蛋|睾丸|阴囊)<G6>(?:剧痛|剧疼|疼得厉害|痛得厉害|突然疼|突然痛)|(?:突然|半夜|一下子)<G4>(?:蛋蛋|睾丸|阴囊)<G4>(?:疼|痛)|"
-        r"(?:蛋蛋|睾丸|阴囊)<G8>(?:疼|痛)<G10>(?:吐|肿)|"
+        r"(?:蛋蛋|睾丸|阴囊)<G8>(?:疼|痛)<G10>(?:吐|肿)|(?:蛋蛋|睾丸|阴囊)<G6>(?:发紫|紫了)|"
         r"血糖<G6>(?:hi|测不出|爆表|测不到|超出|高得测不出|(?:3[3-9]|[4-9][0-9])(?![0-9.]))|血压(?:突然)?(?:掉|降|低)到<G2>(?:[4-8][0-9])(?![0-9])|烂苹果味",
         r"血压(?:都)?(?:测|量)不(?:到|出来|出)|摸不(?:到|着)(?:脉|脉搏)",
         r"囟门<G4>(?:鼓|凸|隆起|胀)|黄疸<G12>(?:不吃奶|拒奶|一直睡|嗜睡|叫不醒|尖叫|抽)|"
         r"眼(?:窝|睛|眶)(?:都)?(?:陷|凹|塌)(?:下去|进去)|(?:半天|一天|一上午|一下午|一晚上|十几个小时|一整天)(?:都)?没(?:有)?(?:尿|小便|尿尿)",
-        r"(?:肚子|腰|后背|背)<G4>(?:突然)?(?:剧痛|疼得厉害|痛得厉害)<G10>(?:后背|背|冷汗|煞白|发白|惨白|晕|血压(?:低|掉))|"
+        r"(?:肚子|上腹|胃|腰|后背|背)<G4>(?:突然)?(?:剧痛|疼得厉害|痛得厉害)<G10>(?:后背|背|冷汗|煞白|发白|惨白|晕|血压(?:低|掉))|"
+        # intussusception; a hard belly with a fever (peritonitis)
+        r"果酱(?:一样|样|色)?(?:的)?(?:大便|便)|肚子(?:很|特别|都)?(?:硬|发硬)<G8>(?:发烧|高烧)|(?:发烧|高烧)<G10>肚子(?:很|特别|都)?(?:硬|发硬)|"
         # an incarcerated hernia; a twisted ovarian cyst
         r"疝(?:气)?<G8>(?:推不回去|回不去|塞不回去|变硬|发紫|疼得厉害)|(?:肚子上|大腿根|腹股沟)<G6>(?:包|鼓)<G8>(?:推不回去|回不去|塞不回去)|"
         r"(?:卵巢|囊肿)<G10>(?:突然)<G4>(?:剧痛|疼|痛)|"
@@ -1178,7 +1180,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"呼吸(?:暂停|停顿|停了一下|停了几秒)",
     ], requires=r"宝宝|宝贝|婴儿|新生儿|个月|娃|小孩|孙子|孙女|外孙|囡囡|崽", message_exclude=r"打呼|打鼾|呼噜|睡眠呼吸"),
     _group(Category.GENERAL, _SYMPTOM, [
-        r"(?:不放屁|不排气)<G10>(?:吐|呕)|(?:吐|呕)<G10>(?:不放屁|不排气)",
+        r"(?:不放屁|不排气)<G10>(?:吐|呕)|(?:吐|呕)<G10>(?:不放屁|不排气)|"
+        r"(?:好几天|几天|两天|三天|多天)(?:都)?没(?:有)?(?:大便|拉屎|排便|放屁)<G10>(?:一直吐|吐个不停|呕吐|吐了好几)",
         r"(?:腹痛|肚子疼|肚子痛|腹部疼痛)<G2>难忍",
     ]),
     # Readings from home devices: oxygen saturation below 90, a heart rate below 40 or a
@@ -1203,6 +1206,16 @@ _GROUPS: Tuple[_Group, ...] = (
     # A child shut in a car in the heat
     _group(Category.HIGH_FEVER, _SYMPTOM, [r"(?:锁|困|关)在(?:了)?车(?:里|内)"],
            requires=r"孩子|宝宝|小孩|娃|老人|热|晒|闷"),
+    # Peritonism: a belly that cannot be touched, beside severe or sudden pain
+    _group(Category.GENERAL, _SYMPTOM, [r"一碰就疼|碰都不能碰|不敢碰|不敢动|松手更疼|松开更疼"],
+           requires=r"(?:肚子|腹)<G6>(?:剧痛|疼得厉害|痛得厉害|突然)"),
+    # The eye: sight lost after a blow; a sudden painful red eye with haloes and vomiting (glaucoma)
+    _group(Category.INJURY, _SYMPTOM, [
+        r"眼<G6>(?:打|撞|砸|戳|扎|踢)<G10>(?:看不见|看不清|失明|流血)",
+        r"眼(?:睛)?<G4>(?:剧痛|疼得厉害)<G12>(?:彩虹|虹视|头疼|头痛|呕吐|吐|看不清)",
+    ]),
+    # Bleeding or fluid from an ear after a fall or a blow: the skull base
+    _group(Category.INJURY, _SYMPTOM, [r"耳朵<G4>(?:流血|出血|流水)"], requires=r"摔|撞|磕|跌|打|车祸"),
     # A blood sugar below 3 with symptoms that sugar did not settle, or any abdominal blow gone worse
     _group(Category.GENERAL, _SYMPTOM, [
         r"血糖<G4>(?:[0-2](?:\.[0-9])?|一点[0-9一二三四五六七八九]?|[二两]点[0-9一二三四五六七八九]?)(?![0-9.])",

@@ -1517,3 +1517,29 @@ def test_a_big_belly_is_not_a_pregnancy_by_itself():
 @pytest.mark.parametrize("text", ["师傅刚才倒了车 撞到柱子", "我叔真是倒了霉了", "这姑娘刚才倒了垃圾"])
 def test_reversing_a_car_bad_luck_and_taking_out_the_rubbish_are_not_a_collapse(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸肚子突然剧痛 一碰就疼 不敢动",
+    "孩子肚子疼 吐 拉果酱一样的大便",
+    "老人好几天没大便 肚子胀 一直吐",
+    "老公喝酒后上腹剧痛 疼到后背",
+    "孩子发高烧 肚子硬",
+    "儿子下面蛋蛋肿得发紫",
+    "眼睛被打了一拳 看不见了",
+    "突然眼睛剧痛 看灯有彩虹 头疼呕吐",
+    "孩子摔了一跤 耳朵流血",
+])
+def test_abdominal_testicular_and_eye_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "经期肚子疼 不敢动",
+    "便秘三天没大便 肚子胀",
+    "宝宝肚子硬 是胀气吗",
+    "孩子打架 眼睛青了 能看见",
+    "孩子耳朵进水了 有点疼",
+])
+def test_period_pain_constipation_wind_a_black_eye_and_water_in_the_ear_do_not_fire(text):
+    assert detect(text) is None

@@ -1543,3 +1543,8 @@ def test_abdominal_testicular_and_eye_emergencies_fire(text):
 ])
 def test_period_pain_constipation_wind_a_black_eye_and_water_in_the_ear_do_not_fire(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", ["发烧三十九度 精神差 不想吃饭", "发烧 昏睡了一天 浑身疼"])
+def test_an_adults_malaise_with_flu_is_not_a_childs_danger_sign(text):
+    assert detect(text) is None

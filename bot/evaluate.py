@@ -151,6 +151,35 @@ def development_sections() -> List[Tuple[str, str, bool]]:
     return found
 
 
+def triage_texts(sections_of: Sequence[Tuple[str, str, bool]]
+                 ) -> List[Tuple[str, bool, List[str]]]:
+    """(section label, whether an emergency answer is right, its texts) per section."""
+    import yaml
+
+    return [(f"{name[:-4]}:{section}" if not name.startswith("heldout") else section,
+             urgent, [entry["text"] for entry in yaml.safe_load(
+                 (TRIAGE / name).read_text(encoding="utf-8"))[section]])
+            for name, section, urgent in sections_of]
+
+
+def rules_report(sections_of: Sequence[Tuple[str, str, bool]] = TRIAGE_SECTIONS
+                 ) -> List[Dict[str, object]]:
+    """Per section, with no model: messages, the share bot.redflags alone flags, and the
+    share bot.triage answers as an emergency from the rules alone (a flag it does not
+    set aside as a past diagnosis or a what-if). Figures only: a report must never echo
+    the held-out texts."""
+    from bot import redflags, triage
+
+    def share(texts: List[str], answered) -> float:
+        return sum(map(answered, texts)) / len(texts)
+
+    return [{"section": section, "messages": len(texts), "emergency_is_right": urgent,
+             "rules": share(texts, lambda t: redflags.detect(t) is not None),
+             "triage": share(texts, lambda t: getattr(triage.assess(t, None), "level", None)
+                             == triage.Level.EMERGENCY)}
+            for section, urgent, texts in triage_texts(sections_of)]
+
+
 def triage_report(model: Path, sections_of: Sequence[Tuple[str, str, bool]] = TRIAGE_SECTIONS
                   ) -> List[Dict[str, object]]:
     """Per section of the triage set: messages, and the share that gets the emergency
@@ -159,15 +188,11 @@ def triage_report(model: Path, sections_of: Sequence[Tuple[str, str, bool]] = TR
     the false-alarm rate."""
     import asyncio
 
-    import yaml
     from rasa.core.agent import Agent
 
     from bot import redflags
 
-    sections = [(f"{name[:-4]}:{section}" if not name.startswith("heldout") else section,
-                 urgent, [entry["text"] for entry in yaml.safe_load(
-                    (TRIAGE / name).read_text(encoding="utf-8"))[section]])
-                for name, section, urgent in sections_of]
+    sections = triage_texts(sections_of)
     # Rasa's structured log prints every parsed message at debug level unless told
     # otherwise: a report must never echo the held-out texts.
     from rasa.utils.log_utils import configure_structlog
@@ -226,8 +251,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="also the development triage sets (tests/triage/dev*.yml)")
     parser.add_argument("--conversations", action="store_true",
                         help="also the held-out conversation set (tests/conversations/)")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="with --triage and/or --triage-dev: the red-flag rules alone, "
+                             "no model, no training, figures only")
     args = parser.parse_args(argv)
 
+    if args.rules_only:
+        rows = (rules_report() if args.triage else []) + (
+            rules_report(development_sections()) if args.triage_dev else [])
+        print("triage set: share answered as an emergency, no model (redflags / triage)")
+        for row in rows:
+            what = "recall" if row["emergency_is_right"] else "false alarms"
+            print(f"  {row['section']:<30} {row['messages']:4d}  {what:<12} "
+                  f"{row['rules']:.3f} / {row['triage']:.3f}")
+        return 0
     model = args.model
     if model is None:
         rasa("train", "--domain", "domain", "--out", "models", "--quiet")

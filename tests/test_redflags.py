@@ -797,3 +797,754 @@ def test_third_pass_emergencies(text, category):
 ])
 def test_third_pass_not_emergencies(text):
     assert detect(text) is None
+
+
+# ---------------------------------------------------------------------------------------
+# Fourth pass (tests/triage/dev_voices.yml, written before reading the rules): lay and
+# dialect vocabularies, voice-input homophones, and the time and modality of a message
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, category", [
+    # voice input and dialects
+    ("老爸兄口疼 一身汗", Category.CHEST_PAIN),
+    ("我老公心脏不疏服 出了好多汉 脸发白", Category.CHEST_PAIN),
+    ("俺爹心口窝子疼得直哼哼", Category.CHEST_PAIN),
+    ("阿嬷昏去了 叫伊拢无应", Category.UNCONSCIOUS),
+    ("阿爸晕低咗 叫极都唔醒", Category.UNCONSCIOUS),
+    ("婆婆倒在沙发边 叫她只会哼哼", Category.UNCONSCIOUS),
+    ("ta ba xiong kou tong chu han", Category.CHEST_PAIN),
+    ("laogong turan yun dao le", Category.UNCONSCIOUS),
+    # chest
+    ("老公背上突然像刀扎一样疼 他血压一直高", Category.CHEST_PAIN),
+    ("放过支架的 今天躺着不动也疼起来了", Category.CHEST_PAIN),
+    ("心率一百六十多次 眼前发花", Category.CHEST_PAIN),
+    ("胸口难受得很 一直冒汗", Category.CHEST_PAIN),
+    # breathing
+    ("孩子喉咙里嘶嘶响 张着嘴喘", Category.BREATHING),
+    ("老人呼吸很急 叫也不太应", Category.BREATHING),
+    # consciousness, with a reason for it
+    ("他打完胰岛素就一直迷迷糊糊的", Category.UNCONSCIOUS),
+    ("老爸喝了一斤白酒 现在叫着不太理人", Category.UNCONSCIOUS),
+    ("外公说话颠三倒四的 问东答西", Category.UNCONSCIOUS),
+    # stroke signs told softly, and a thunderclap told across clauses
+    ("我妈刚才吃饭碗突然拿不住了 光看着我不说话", Category.STROKE),
+    ("头疼，从来没有这么疼过，还吐了", Category.STROKE),
+    # injuries
+    ("奶奶跌了一跤 头磕到门框 现在有点糊涂", Category.INJURY),
+    ("他磕了后脑勺 鼻子里流出清水", Category.INJURY),
+    ("我爸吃着利伐沙班 刚才在楼梯上磕到头了", Category.INJURY),
+    ("儿子踢球被顶了肚子 现在脸色发白", Category.INJURY),
+    # poisoning: several magnets, foraged mushrooms, a harmful mistaken swallow
+    ("女儿吞了三颗巴克球", Category.POISONING),
+    ("吃了自己采的菌子 现在一直吐 看东西发花", Category.POISONING),
+    ("孩子误吃了一板降压药", Category.POISONING),
+    # burns: the face and airway, chemicals in the eye
+    ("液化气爆炸 我哥眉毛都烧焦了 说话嗓子哑了", Category.BURN),
+    ("石灰溅进眼睛里了 睁不开", Category.BURN),
+    ("眼睛里溅了洁厕灵 冲了一下还是睁不开", Category.BURN),
+    # bleeding: long nosebleeds, blood loss, blood thinners
+    ("流鼻血半个小时了 怎么压都止不住", Category.BLEEDING),
+    ("这两天拉黑色的大便 一站起来就眼前发黑", Category.BLEEDING),
+    ("吃着华法林 牙龈出血到现在还在渗", Category.BLEEDING),
+    ("他喝完酒吐了一地血", Category.BLEEDING),
+    # general: torsion, a board-like belly, glucose off the scale or very low, a child drying out
+    ("半夜儿子说睾丸疼 疼得吐了", Category.GENERAL),
+    ("老人肚子疼，硬得跟石头一样", Category.GENERAL),
+    ("血糖仪一直显示hi 人没劲", Category.GENERAL),
+    ("我血糖二点五 吃了糖还是心慌手抖", Category.GENERAL),
+    ("宝宝拉肚子 现在一天没尿 哭没眼泪", Category.GENERAL),
+    # pregnancy, fever, allergy
+    ("怀孕三十六周 眼前一直冒金星", Category.PREGNANCY),
+    ("孕晚期 血压量了一百六十五", Category.PREGNANCY),
+    ("宝宝两周大 体温三十八度", Category.HIGH_FEVER),
+    ("孩子先是发烧 后来脖子僵 低不下头", Category.HIGH_FEVER),
+    ("我妈刚化疗完一周 今天发烧了", Category.HIGH_FEVER),
+    ("我对芒果过敏 刚才不小心吃了一口 现在有点喘", Category.ANAPHYLAXIS),
+    ("孩子的肾上腺素笔要不要打 他吃了坚果嘴唇肿了", Category.ANAPHYLAXIS),
+])
+def test_fourth_pass_emergencies(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    # signs said to be normal or absent
+    "身上起了一片风团 很痒 喘气正常 嘴唇也不肿",
+    "被蜜蜂叮了手背 有点肿 不晕也不喘",
+    # breathing words after exercise or a laugh
+    "刚跑完五公里 大口喘气 腿软",
+    "看脱口秀笑得我喘不上气",
+    # a fast heart during exercise
+    "跳绳的时候手表显示心率一百七 停下来就降下来了",
+    # a chronic condition, not a sudden one
+    "我爸帕金森十年了 说话不清楚好几年了 康复训练哪家好",
+    "外婆老年痴呆 经常答非所问 有什么护理建议",
+    "老人平时就有点迷糊 记性差 想约个记忆门诊",
+    # a mild swallow, a small burn, an eye already rinsed
+    "孩子误吃了一粒钙片 要紧吗",
+    "手指烫伤了 起了个小泡 涂什么药膏好",
+    "洗头的时候洗发水进眼睛了 冲了冲 有点涩",
+    # a head knock on nobody's blood thinner, with nothing after it
+    "孩子头磕了一下 哭完就好了 现在在玩",
+    # knowledge, what-if, planning ahead
+    "孩子误吞磁力珠会怎么样 家里有这种玩具",
+    "煤气中毒的话一般多久会醒",
+    "心梗一般发生在什么时候 早上多吗",
+    "小孩高热惊厥会不会留后遗症",
+    "下个月带孩子去海边 溺水了应该怎么急救",
+    "后天要去云南 吃菌子中毒了怎么办",
+    # said to be over, or a story told by others
+    "胸口疼一般挂什么科 不是现在疼 上周疼过两次",
+    "我舅舅那次车祸大出血 差点没命 现在想给他加个意外险",
+    "前几年过敏性休克过一次 现在随身带药",
+    "生老二那会儿大出血 现在还贫血",
+    "小时候掉河里的事过去好多年了 现在还怕水",
+    "刷到一个视频 有人吃饭噎住了 吓人",
+    "朋友圈看到有个小孩吞了电池 大家注意",
+    # fiction, pets, hyperbole
+    "电视剧里男主突然吐血晕倒 好假",
+    "游戏里我的角色被毒死了",
+    "我家狗狗吃了葡萄 一直吐 怎么办",
+    "看到这个月的房贷我要晕倒了",
+    "被熊孩子气出心脏病了 哈哈",
+    "上课老师讲了海姆立克 为什么能救命",
+])
+def test_fourth_pass_not_emergencies(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "他昨天晕倒了一下 今天又晕倒了",
+    "我爸有癫痫 刚才又发作了 抽个不停",
+    "奶奶总说心口疼 今天突然疼得出冷汗",
+    "被烟呛得喘不过气 嘴唇发紫",
+    "我爸突然晕倒 一般是什么原因",
+    "我把药吃多了 会不会中毒",
+])
+def test_fourth_pass_modality_keeps_what_happens_now(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我妈前天晕倒了一下 马上醒了 今天没事了 要查什么",
+    "我有癫痫 今天忘记吃药了 要补吗",
+    "奶奶总说心口疼 胃镜查了是胃炎",
+    "我妈生我那次大出血 现在还有贫血",
+    "心脏骤停能救过来吗",
+    "这火锅辣得我喘不过气",
+    "这个月绩效压得我要心梗了",
+    "人突然晕倒 一般是什么原因",
+    "这个药吃多了会不会中毒",
+])
+def test_fourth_pass_modality_sets_aside_what_does_not(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("老公说胸口像被针扎一样疼", Category.CHEST_PAIN),
+    ("我爸心口揪着疼 半小时了", Category.CHEST_PAIN),
+    ("我妈说胃疼 冒了一身冷汗", Category.CHEST_PAIN),
+    ("心跳忽快忽慢的 眼前发黑", Category.CHEST_PAIN),
+    ("老人喘气很费劲", Category.BREATHING),
+    ("他晚上憋得不能平躺 只能坐着", Category.BREATHING),
+    ("娃一吸气锁骨那里一凹一凹的", Category.BREATHING),
+    ("宝宝四肢一抽一抽的", Category.SEIZURE),
+    ("宝宝囟门鼓鼓的 一直吐", Category.GENERAL),
+    ("新生儿黄疸 今天一直睡 不吃奶", Category.GENERAL),
+    ("孩子把花露水喝了", Category.POISONING),
+    ("我爸说眼前一黑 左眼就看不见了", Category.STROKE),
+    ("机器压断了手指", Category.INJURY),
+    ("水库边 我弟跳下去了 一直没上来", Category.DROWNING),
+    ("怀孕七个月 肚子突然特别疼", Category.PREGNANCY),
+    ("她来月经出血特别多 脸白得像纸 站不住", Category.BLEEDING),
+])
+def test_fifth_pass_emergencies(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "孩子胸口凹进去一块 是不是漏斗胸",
+    "小腿一抽一抽的 是抽筋吗",
+    "胃疼好几天了 想约个胃镜",
+    "明天考试 心慌得厉害",
+    "风油精能不能涂在宝宝身上",
+    "宝宝黄疸有点高 吃奶睡觉都正常",
+    "在河边钓鱼 鱼竿掉下去了 没捞上来",
+    "孕三十周 肚子有点疼 歇一会就好了",
+    "我怀孕八个月 晚上不能平躺睡 只能侧着",
+    "怀孕以后老觉得喘气费劲 医生说是正常的",
+])
+def test_fifth_pass_not_emergencies(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "老公被马蜂蛰了好几下 头晕想吐",
+    "孩子被马蜂蛰了一下 脸都肿了",
+    "我胸口疼 老毛病又犯了 这次疼得出冷汗",
+    "我老婆怀孕了 出血很多 医生说要观察 现在头晕",
+    "我爸抽搐的时候嘴唇发紫 现在正在抽",
+])
+def test_sixth_pass_still_emergencies(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "被马蜂蛰了一下 手背肿了 不晕不喘",
+    "我有胸口疼的老毛病 一直吃着药",
+    "怀孕九周 有点出血 医生说先兆流产 让在家保胎",
+    "我妈癫痫发作时我该怎么做 想提前学一下",
+    "孩子抽搐的时候要不要掐人中",
+])
+def test_sixth_pass_not_emergencies(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "公司组织学习抽搐的急救知识",
+    "体检能不能查晕倒的原因",
+    "癫痫发作的孩子能上体育课吗",
+    "过敏性休克属于重疾吗",
+    "癫痫发作能报销吗",
+    "邻居说他妈中风了 我该怎么去看望",
+])
+def test_a_sign_named_as_a_topic_or_someone_elses_known_event_is_not_an_emergency(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸抽搐的样子很吓人 现在还在抽",
+    "我爸癫痫发作了 能报销吗",
+    "邻居说他妈刚刚中风了 现在倒在楼道里",
+])
+def test_a_topic_word_does_not_hide_an_event_happening_now(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸血压量了二百一 头很疼",
+    "我妈血压185 头疼得厉害 还吐了",
+    "老人腿突然冰凉发白 疼得厉害",
+    "我爸两条腿突然都动不了了",
+    "在外面冻了半天 体温三十四度",
+])
+def test_hypertensive_emergency_limb_ischaemia_paraplegia_and_hypothermia_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "血压平时一百八左右 头有点胀",
+    "他平时血压最高二百 吃了药降下来了",
+    "电视里演的那个人吐了血 好吓人",
+    "哈哈哈 我要被老板气得胸口疼",
+    "快被作业逼得吐血了",
+])
+def test_readings_that_are_usual_stories_on_tv_and_driven_to_figures_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我奶奶发烧 呼吸很快 血压只有八十", Category.HIGH_FEVER),
+    ("老人皮肤发花 还发烧", Category.HIGH_FEVER),
+    ("他舌头打结 说不出整句", Category.STROKE),
+    ("我看东西右边少了一半", Category.STROKE),
+    ("孩子吃花生呛了 一直咳 脸都紫了", Category.CHOKING),
+    ("孩子双手掐着脖子", Category.CHOKING),
+    ("老公趴在桌子上 叫他没反应", Category.UNCONSCIOUS),
+    ("我刚吞了一大把药", Category.POISONING),
+])
+def test_sepsis_signs_and_more_lay_words_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "孩子发烧三十八度五 精神还行 尿也正常",
+    "宝宝发烧 手脚冰凉 吃了退烧药",
+    "吃了好多药都不管用 咳嗽还是不好",
+    "孩子吃花生米呛了一下 咳了两声就好了",
+])
+def test_a_fever_with_cold_hands_or_a_cough_that_cleared_does_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸心梗 现在在去医院的路上 直付哪家最近",
+    "我妈好像中风 能不能帮我约个神经内科专家",
+    "老公可能是心梗 我们正在打车去医院 需要预授权吗",
+    "我姐想不开 刚才把自己锁在房间里",
+])
+def test_a_suspected_diagnosis_or_one_said_of_someone_now_fires_beside_a_service_request(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "爸爸心梗放了支架后 现在爬楼还会胸闷 想约复查",
+    "是不是骨折了 能约今天的骨科吗",
+    "年轻时想不开过一次 早就过去了 健康告知怎么填",
+])
+def test_treated_diagnoses_suspected_fractures_and_old_episodes_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸刚才气短得厉害", Category.BREATHING),
+    ("老婆现在呼吸费劲", Category.BREATHING),
+    ("老人瘫软在地上", Category.UNCONSCIOUS),
+    ("邻居大爷人事不知", Category.UNCONSCIOUS),
+    ("我爸刚才没反应了", Category.UNCONSCIOUS),
+    ("孩子突然翻白眼 牙关咬紧", Category.SEIZURE),
+    ("我妈刚才半身不遂了", Category.STROKE),
+    ("老公走路不稳 身子老往一边倒", Category.STROKE),
+    ("工友被机器绞了手", Category.INJURY),
+    ("我爸肚子疼 硬得像板", Category.GENERAL),
+    ("老婆肚子疼得满头大汗", Category.GENERAL),
+    ("孩子剧烈腹痛 出冷汗", Category.GENERAL),
+])
+def test_lay_words_from_the_phrase_grid_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "她对我翻白眼 气死我了",
+    "牙疼得满头大汗 能约今天的牙科吗",
+    "胸口疼挂什么科 现在没什么感觉",
+])
+def test_eye_rolls_toothache_and_a_pain_gone_now_do_not_fire(text):
+    assert detect(text) is None
+
+
+def test_no_breath_now_is_not_a_statement_that_nothing_happens_now():
+    assert detect("老婆现在没有呼吸") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝发烧 精神萎靡",
+    "孩子发烧 叫醒了又睡",
+    "宝宝呼吸的时候一直哼哼",
+    "孩子浑身发紫",
+    "来月经 湿透了好几片卫生巾 头晕",
+    "奶奶今天突然迷迷糊糊的 不认人",
+    "孩子眼睛被铅笔戳伤了",
+    "新生儿体温三十四度五",
+])
+def test_infant_and_old_age_danger_signs_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "新生儿手脚发紫 正常吗",
+    "宝宝发烧 精神还好 能吃能睡",
+    "老人最近有点迷糊 记性差",
+])
+def test_a_newborns_blue_hands_a_lively_feverish_baby_and_slow_forgetting_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才说胸前区有压榨感",
+    "老公胸骨后烧灼感 一身冷汗",
+    "我妈胸口揪心地疼",
+    "老人心里难受得很 出了一身大汗",
+    "我爸心脏跳得很乱 快晕了",
+    "孩子现在喘得说不了话",
+    "老人呼吸的时候喉咙里像吹哨子",
+    "他只能坐起来才能喘气",
+    "我爸呼吸越来越弱",
+    "我妈刚才神志恍惚 对答不切题",
+    "爷爷突然不认识家人了",
+    "我爸吃东西从嘴角漏出来",
+    "老公突然天旋地转 站不住",
+    "他抽完一直睡 叫不醒",
+    "伤口的血像水龙头一样往外冒",
+    "我爸头部受伤后一直吐",
+    "他肚子被刺伤了",
+    "我妈吃了过量的降压药",
+    "孩子误食了不明液体",
+    "宝宝吐黄绿色的水",
+    "两个月宝宝呼吸暂停了几秒",
+    "肚子胀 不放屁 一直吐",
+    "我爸腹痛难忍",
+])
+def test_textbook_and_lay_words_for_level_one_and_two_signs_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "吃完火锅胸骨后有烧灼感 是反流吗",
+    "老公打呼噜 睡眠呼吸暂停 要查吗",
+    "喝多了吐黄绿色的水 胃难受",
+    "看了个视频 有人心梗倒地 好吓人",
+    "我妈心梗 现在在ICU 怎么申请垫付",
+])
+def test_heartburn_snoring_a_drinkers_bile_a_video_and_a_patient_in_care_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸胸口堵得慌 一直冒冷汗",
+    "老婆吸气困难 口唇发绀",
+    "我爸刚才晕死过去了",
+    "老人瘫那儿了 叫不动",
+    "他一头栽倒在地",
+    "我妈半边脸不会动了",
+    "下身出血很多 头晕",
+    "怀孕八个月摔了一跤 肚子疼",
+    "老人只有出的气没有进的气",
+])
+def test_third_grid_of_lay_words_fires(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "钱包里的钱快没了",
+    "洗完澡躺下去了 有点累",
+    "孕早期上周摔了一跤 检查过没事",
+])
+def test_third_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None
+
+
+def test_a_head_knock_with_its_signs_denied_does_not_fire():
+    assert detect("孩子摔了 额头磕破了一个口子 哭得厉害 没晕没吐") is None
+    assert detect("孩子摔了 头磕破了 一直吐") is not None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸血氧只有85", Category.BREATHING),
+    ("血氧八十八 喘得厉害", Category.BREATHING),
+    ("我妈心率只有三十多 头晕", Category.GENERAL),
+    ("老人高压只有七十 头晕 出冷汗", Category.GENERAL),
+    ("老人脸色发灰 浑身湿冷 说不上来哪里难受", Category.GENERAL),
+    ("孩子头疼 喷射状呕吐", Category.GENERAL),
+    ("他大汗淋漓 脸色苍白", Category.GENERAL),
+    ("我爸急性心衰发作了", Category.BREATHING),
+    ("孩子严重脱水了", Category.GENERAL),
+])
+def test_home_readings_shock_and_named_level_one_diagnoses_fire(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", [
+    "平时血氧九十六",
+    "运动员心率五十",
+    "血压七十 一直这样 没不舒服",
+    "量了血压一百二八十 不头晕 就是想问问要不要继续吃药",
+    "肺栓塞能报销吗",
+    "去年得过气胸 现在想坐飞机",
+    "脑膜炎疫苗要打吗",
+    "阑尾穿孔住院 能直付吗",
+])
+def test_usual_readings_and_diagnoses_in_history_or_cover_questions_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "南方冬天湿冷 关节疼得厉害",
+    "孩子吃坏了肚子 喷射状呕吐了两次 拉稀",
+])
+def test_damp_cold_weather_and_a_stomach_upset_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝不吃奶 身上发凉 没精神",
+    "孩子手指卡在电梯缝里出血",
+    "孩子吞了一根针",
+    "手被绞肉机卷进去了",
+    "腿被砸了 压在下面出不来",
+    "她站在阳台边上不肯下来",
+    "她把一整瓶药吞了 现在昏昏沉沉",
+    "喝了自酿的酒 眼睛看不清了",
+])
+def test_fourth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "把一瓶药吃完了 咳嗽还没好",
+    "宝宝哭声尖 是不是饿了",
+    "站在阳台边上晾衣服",
+    "孩子吞了一根面条",
+])
+def test_fourth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸胸口闷得要命",
+    "老公胸口发紧二十分钟了还不好",
+    "我妈心口憋得厉害",
+    "他胸口难受 还出了一身汗",
+    "老婆前胸胀痛 疼到后背",
+    "胸骨这里堵得慌 一直不缓解",
+])
+def test_any_lay_chest_discomfort_that_is_severe_lasting_spreading_or_sweaty_fires(text):
+    flag = detect(text)
+    assert flag is not None and flag.category is Category.CHEST_PAIN, flag
+
+
+@pytest.mark.parametrize("text", [
+    "最近偶尔胸口闷一下 几秒钟就好",
+    "跑步后胸口闷 歇一会就好了",
+    "胸闷两天了 想约个心电图",
+    "心脏不舒服好几年了 吃着药",
+    "我胸口有点闷 想问问挂什么科",
+])
+def test_mild_passing_or_long_standing_chest_discomfort_does_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才晕了",
+    "老人刚才倒了",
+    "孩子突然软了",
+    "老人刚才没知觉了",
+    "我爸眼睛闭着 叫不应",
+    "孩子刚才抽了",
+    "老人刚才翻白眼 牙咬得紧紧的",
+    "孩子突然身子发硬 眼睛发直",
+    "我爸突然手没劲",
+    "老人一下子脸歪",
+    "我爸刚才讲话含糊",
+    "孩子一下子说不出话",
+    "我爸一下子看不清东西",
+    "老人喘气很急",
+    "孩子吸气费劲",
+    "我爸呼吸不上来",
+])
+def test_a_sign_after_a_time_word_or_in_any_lay_breathing_word_fires(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸刚才倒了杯水",
+    "孩子刚才抽了一管血",
+    "我老公刚才抽了根烟",
+    "我爸心软了 答应了",
+    "刚才腿麻了 坐久了",
+    "吃了花椒 舌头发麻",
+    "爬楼梯喘气费劲 老毛病了",
+    "孩子感冒了 呼吸不顺 鼻塞",
+])
+def test_time_words_and_breathing_words_in_everyday_sense_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸大便带很多血",
+    "孩子伤口一直出血",
+    "手上的口子血往外冒",
+    "老婆流血流了一地",
+    "我爸摔下楼梯 起不来",
+    "孩子腿被车轮压了",
+    "老公摔断了腿",
+    "孩子吞了洗衣液",
+    "我爸吃了好几十片药",
+    "孩子吸了好多烟 呛晕了",
+    "电线着火 手被烧黑了",
+    "孩子烟花炸到了手",
+    "孩子喝了牛奶 全身起疹 吐了",
+    "老婆怀孕九个月 头疼眼花",
+])
+def test_fifth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "菜烧焦了 锅也黑了",
+    "鸡翅炸糊了",
+    "孩子发烧 全身起疹子 吐了一次 精神还行",
+    "伤口一直渗一点点血 是不是要换药",
+])
+def test_fifth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "宝宝高烧四十度 手脚冰凉 精神差",
+    "宝宝吞了个小零件 咳不停",
+    "宝宝皮肤发黄 不吃奶 一直睡",
+    "孩子被锁在车里 车里很热",
+    "孩子爬到窗台上 掉下去了",
+    "产后抑郁 想带孩子一起死",
+    "孩子说要杀了自己",
+    "我想和他同归于尽",
+])
+def test_sixth_grid_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "气得想跟老板同归于尽",
+    "钥匙锁在车里了 怎么办",
+    "宝宝黄疸 皮肤有点发黄 吃奶睡觉都好",
+    "孩子发烧三十八度 精神还好",
+    "小孩把零件吞了 没什么反应",
+])
+def test_sixth_grid_neighbours_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("我爸吐雪了 好多", Category.BLEEDING),
+    ("伤口流雪不止", Category.BLEEDING),
+    ("孩子窒熄了", Category.CHOKING),
+    ("我妈休刻了", Category.UNCONSCIOUS),
+    ("他心绞疼又犯了", Category.CHEST_PAIN),
+    ("我爸中峰了", Category.STROKE),
+])
+def test_more_voice_input_homophones_are_read(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+@pytest.mark.parametrize("text", ["外面下雪了 路滑", "带孩子去滑雪 拉雪橇"])
+def test_snow_is_still_snow(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸腰突然剧痛 出冷汗 头晕",
+    "疝气鼓出来推不回去了 很疼",
+    "卵巢囊肿 今天突然剧痛",
+    "孩子被蝎子蛰了 手发麻 吐了",
+])
+def test_a_ruptured_aneurysm_an_incarcerated_hernia_a_twisted_cyst_and_venomous_stings_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "腰疼得厉害 是不是腰间盘突出",
+    "疝气能做手术吗 推得回去",
+    "被蚊子叮了 有点肿",
+])
+def test_back_pain_a_reducible_hernia_and_a_mosquito_bite_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸，喝了，农药",
+    "我妈，突然，说话，说不清楚了",
+    "老公胸口，疼，出了好多汗，脸色也不好",
+    "我爸吐了，好多，血",
+    "我妈她，嘴巴，歪了，口水往下流",
+    "孩子，吃了，一整瓶，退烧药",
+    "老公，心口，疼得，直冒汗",
+    "我爸今天早上起来，右边胳膊，右边腿，都没劲",
+])
+def test_halting_typing_with_a_comma_after_every_few_characters_is_read_as_one_clause(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "你好，我想约个体检，谢谢",
+    "去年，心梗，放了支架，现在挺好",
+])
+def test_joined_fragments_keep_their_negation_and_their_past(text):
+    assert detect(text) is None
+
+
+def test_a_negation_does_not_spread_over_joined_fragments():
+    assert detect("体温四十度 不出汗 神志不清") is not None
+
+
+def test_an_adults_small_burn_with_blisters_is_a_visit_today_but_a_childs_fires():
+    assert detect("烫伤了手 起了好几个水泡 比较疼") is None
+    assert detect("孩子烫伤了手 起了好几个水泡") is not None
+    assert detect("烫伤了一大片 起了好多水泡") is not None
+
+
+def test_a_long_nosebleed_alone_is_a_visit_today_but_one_that_will_not_stop_fires():
+    assert detect("流鼻血二十分钟了 还在流 去哪家医院") is None
+    assert detect("流鼻血二十分钟了 怎么按都止不住") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "老人spo2 86",
+    "血压80/50 头晕 出冷汗",
+    "我爸呼吸45次一分钟",
+    "他摔了以后瞳孔一大一小",
+])
+def test_vital_signs_written_as_a_nurse_would_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "血压120/80 正常吗",
+    "宝宝呼吸45次一分钟 正常吗",
+    "血压85/55 平时就低 没不舒服",
+    "眼科散瞳以后瞳孔放大 看不清",
+])
+def test_normal_or_usual_vital_signs_and_eye_drops_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我岳父刚才倒了",
+    "老伴没气了",
+    "老头子没知觉了",
+    "我舅舅喝药了",
+    "室友突然不动了",
+    "俺娘快不行了",
+])
+def test_the_wider_family_partners_and_companions_can_be_the_patient(text):
+    assert detect(text) is not None
+
+
+def test_a_drink_poured_by_an_in_law_is_not_a_collapse():
+    assert detect("我岳父刚才倒了杯茶给我") is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("老婆大着肚子 下面流了好多血", Category.PREGNANCY),
+    ("儿媳妇怀上了 肚子突然很疼", Category.PREGNANCY),
+    ("宝宝出生一周 发烧三十八度", Category.HIGH_FEVER),
+])
+def test_lay_words_for_pregnancy_and_a_newborns_age_count(text, category):
+    flag = detect(text)
+    assert flag is not None and flag.category is category, flag
+
+
+def test_a_big_belly_is_not_a_pregnancy_by_itself():
+    assert detect("大肚子是不是胖了") is None
+
+
+@pytest.mark.parametrize("text", ["师傅刚才倒了车 撞到柱子", "我叔真是倒了霉了", "这姑娘刚才倒了垃圾"])
+def test_reversing_a_car_bad_luck_and_taking_out_the_rubbish_are_not_a_collapse(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我爸肚子突然剧痛 一碰就疼 不敢动",
+    "孩子肚子疼 吐 拉果酱一样的大便",
+    "老人好几天没大便 肚子胀 一直吐",
+    "老公喝酒后上腹剧痛 疼到后背",
+    "孩子发高烧 肚子硬",
+    "儿子下面蛋蛋肿得发紫",
+    "眼睛被打了一拳 看不见了",
+    "突然眼睛剧痛 看灯有彩虹 头疼呕吐",
+    "孩子摔了一跤 耳朵流血",
+])
+def test_abdominal_testicular_and_eye_emergencies_fire(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "经期肚子疼 不敢动",
+    "便秘三天没大便 肚子胀",
+    "宝宝肚子硬 是胀气吗",
+    "孩子打架 眼睛青了 能看见",
+    "孩子耳朵进水了 有点疼",
+])
+def test_period_pain_constipation_wind_a_black_eye_and_water_in_the_ear_do_not_fire(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", ["发烧三十九度 精神差 不想吃饭", "发烧 昏睡了一天 浑身疼"])
+def test_an_adults_malaise_with_flu_is_not_a_childs_danger_sign(text):
+    assert detect(text) is None

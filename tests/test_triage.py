@@ -72,7 +72,8 @@ def test_a_classifier_emergency_with_a_same_day_sign_stays_an_emergency():
 
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_a_strong_second_guess_of_emergency_counts(intent):
-    text = "老人脸色发灰 浑身湿冷 说不上来哪里难受"
+    # (a message the rules alone do not flag: 脸色发灰 浑身湿冷 now fires as shock)
+    text = "老人说不上来哪里难受 就是觉得很不对劲"
     assert triage.assess(text, intent, emergency_score=triage.EMERGENCY_FLOOR).level is EMERGENCY
     below = triage.assess(text, intent, emergency_score=0.1)
     assert below is None or below.level is not EMERGENCY
@@ -143,7 +144,7 @@ def test_something_happening_now_beside_the_history_is_still_an_emergency(text):
 
 
 def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
-    for text in ("万一老人噎住了 脸发紫 怎么急救", "如果家里小孩突然抽搐了 口吐白沫 该怎么处理"):
+    for text in ("万一老人噎住了 嘴唇和脸都发紫了 怎么急救", "如果家里小孩突然抽搐了 口吐白沫 该怎么处理"):
         assert redflags.detect(text) is not None      # the rules alone would fire on it
         assert triage.assess(text, "health_question").level is QUESTION
     now = "万一他真的不行了怎么办 他现在喘不上气 嘴唇发紫"
@@ -174,3 +175,24 @@ def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, lev
 ])
 def test_a_classifier_emergency_with_alarm_signs_stays_an_emergency(text):
     assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY
+
+
+# "现在在医院": now, but the patient is already under care; a diagnosis named there is
+# history for the triage, even with 了 (the rules alone still flag it).
+@pytest.mark.parametrize("text", [
+    "我爸中风了 现在在康复医院 想找个护工",
+    "救护车把我妈送到医院了 现在在抢救室 要办什么手续",
+])
+def test_a_named_diagnosis_of_a_patient_now_in_hospital_is_a_question(text):
+    assert redflags.modality(text).under_care and not redflags.modality(text).now
+    assert triage.assess(text, "health_question").level is QUESTION
+
+
+def test_now_in_hospital_does_not_hide_a_sign_happening_now():
+    assert triage.assess("我爸现在在医院门口 突然倒地叫不醒", "health_question").level is EMERGENCY
+
+
+def test_a_patient_said_to_be_stable_now_is_not_happening_now():
+    text = "我弟出车祸了 已经在医院做完手术 现在很稳定 保险怎么理赔"
+    assert not redflags.modality(text).now
+    assert triage.assess(text, "health_question").level is QUESTION

@@ -1548,3 +1548,14 @@ def test_period_pain_constipation_wind_a_black_eye_and_water_in_the_ear_do_not_f
 @pytest.mark.parametrize("text", ["发烧三十九度 精神差 不想吃饭", "发烧 昏睡了一天 浑身疼"])
 def test_an_adults_malaise_with_flu_is_not_a_childs_danger_sign(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("我妈高血压吃了十年药了，最近头有点晕，要不要换药", False),   # years of treatment
+    ("吃了二十多年的降压药 能停吗", False),
+    ("我爸吃了十几年药了 肝会不会有问题", False),
+    ("我妈吃了三十片安眠药", True),                               # a count of pills
+    ("他吞了二十多颗药 叫不醒", True),
+])
+def test_a_count_of_years_is_a_long_treatment_and_a_count_of_pills_an_overdose(text, fires):
+    assert (detect(text) is not None) is fires

@@ -127,7 +127,15 @@ _ALARM = re.compile(r"头晕|晕|吐|走路不稳|站不稳|站不住|喘(?!气(
                     r"脸色(?:发白|苍白|煞白)|精神(?:很|特别|非常)?差|没精神|叫不醒|说不出话|越来越|软|蔫|"
                     r"不(?:太)?理人|不(?:太)?应|嗜睡|反应(?:慢|差|迟钝)|"
                     # a wound's bleeding, unless said to be slight or stopped
-                    r"血(?!不多|止住|已经止|没怎么|不怎么|很少|一点点)|很深|好深|见骨|骨头")
+                    r"血(?![ ，,]?(?:量)?(?:不多|止住|已经止|没怎么|不怎么|很少|一点点|停了|止了))|"
+                    r"很深|好深|见骨|骨头")
+# A sign said to be absent (也不喘, 没晕, 不怎么吐) is no alarm.
+_DENIED = re.compile(r"(?:不|没|没有|无|未)(?:怎么|太|咋|再|有)?$")
+
+
+def _alarm_named(s: str) -> bool:
+    """Whether an alarm sign is named, and not as absent."""
+    return any(not _DENIED.search(s[max(0, m.start() - 4):m.start()]) for m in _ALARM.finditer(s))
 
 
 def _doubted(when: redflags.Modality, judged: bool) -> bool:
@@ -160,7 +168,7 @@ def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Op
         # plainly not about now, or gives reasons to doubt it (below).
         if when.not_now:
             return Assessment(Level.QUESTION)
-        if _doubted(when, judged) or (sign and not _ALARM.search(redflags.normalize(text))):
+        if _doubted(when, judged) or (sign and not _alarm_named(redflags.normalize(text))):
             return Assessment(Level.TODAY, sign=sign) if sign else Assessment(Level.QUESTION)
         return Assessment(Level.EMERGENCY, sign="classifier")
     if intent == TODAY_INTENT:

@@ -1559,3 +1559,12 @@ def test_an_adults_malaise_with_flu_is_not_a_childs_danger_sign(text):
 ])
 def test_a_count_of_years_is_a_long_treatment_and_a_count_of_pills_an_overdose(text, fires):
     assert (detect(text) is not None) is fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("吃了虾以后起了一身疹子 痒 嘴唇不肿 也不喘", False),
+    ("打了头孢 眼皮没肿 就是有点痒", False),
+    ("吃了虾以后嘴唇肿了", True),
+])
+def test_a_swelling_said_to_be_absent_is_no_anaphylaxis(text, fires):
+    assert (detect(text) is not None) is fires

@@ -196,3 +196,13 @@ def test_a_patient_said_to_be_stable_now_is_not_happening_now():
     text = "我弟出车祸了 已经在医院做完手术 现在很稳定 保险怎么理赔"
     assert not redflags.modality(text).now
     assert triage.assess(text, "health_question").level is QUESTION
+
+
+@pytest.mark.parametrize("text, level", [
+    ("吃了虾以后起了一身疹子 痒 嘴唇不肿 也不喘", "today"),      # the alarm signs denied
+    ("脚崴了 肿得老高 没晕 就是不敢落地", "today"),
+    ("吃了虾以后起了一身疹子 嘴唇肿了 有点喘", "emergency"),      # named: stays one
+])
+def test_a_classifier_emergency_with_a_same_day_sign_and_its_alarms_denied_is_today(text, level):
+    assessed = triage.assess(text, "report_emergency", 0.9)
+    assert assessed is not None and assessed.level.value == level, assessed

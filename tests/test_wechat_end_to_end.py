@@ -116,6 +116,19 @@ def conversation_id(gateway: GatewayProcess, openid: str) -> int:
     return rows(gateway, "SELECT id FROM conversations WHERE external_id = :o", o=openid)[0][0]
 
 
+def claimed_by_wang(sim: WeChatSimulator, gateway: GatewayProcess, openid: str,
+                    asks: str = "我要找人工客服") -> tuple:
+    """A new follower asks for a person and 王芳 claims the conversation: (her console
+    session, the conversation's console path, what the member read before the claim)."""
+    sim.add_member(openid)
+    sim.send_text(openid, asks)
+    said = settle(sim, openid)
+    wang = gateway.console("wang")
+    path = f"/console/conversations/{conversation_id(gateway, openid)}"
+    assert wang.post(path + "/claim").json()["ok"]
+    return wang, path, said
+
+
 def calls(sim: WeChatSimulator, path: str) -> list:
     return [c for c in sim.calls if c.path.endswith(path)]
 
@@ -187,13 +200,8 @@ def test_a_digit_answers_the_numbered_quick_replies(stack) -> None:
 def test_the_quota_keeps_the_rest_in_the_outbox_until_the_member_writes(stack) -> None:
     sim, gateway = stack
     openid = "oE2E_quota"
-    sim.add_member(openid)
-    sim.send_text(openid, "我要找人工客服")
-    handoff = settle(sim, openid)
+    wang, path, handoff = claimed_by_wang(sim, gateway, openid)
     assert any("管家" in t for t in handoff)
-    wang = gateway.console("wang")
-    path = f"/console/conversations/{conversation_id(gateway, openid)}"
-    assert wang.post(path + "/claim").status_code == 200
     for n in range(1, 8):
         assert wang.post(path + "/reply", {"text": f"第{n}条说明"}).json()["ok"]
     shown = settle(sim, openid)
@@ -223,13 +231,8 @@ def test_after_hand_back_the_member_rates_the_manager_with_a_digit(stack) -> Non
     the rating is the manager's in the console's statistics."""
     sim, gateway = stack
     openid = "oE2E_rating"
-    sim.add_member(openid)
-    sim.send_text(openid, "我要找人工客服")
-    settle(sim, openid)
-    wang = gateway.console("wang")
+    wang, path, _ = claimed_by_wang(sim, gateway, openid)
     cid = conversation_id(gateway, openid)
-    path = f"/console/conversations/{cid}"
-    assert wang.post(path + "/claim").json()["ok"]
     sim.send_text(openid, "直付卡在哪里看")          # to the manager; a new reply window
     assert wang.post(path + "/reply", {"text": "在公众号菜单“我的保单”里就能看到。"}).json()["ok"]
     before = len(settle(sim, openid))
@@ -393,12 +396,8 @@ def test_after_48_hours_replies_are_undeliverable_and_the_token_is_fetched_again
     sim, gateway = start_stack("gateway-wechat-48h", rasa_server.url, conversation_backends)
     try:
         openid = "oE2E_late"
-        sim.add_member(openid)
-        sim.send_text(openid, "我要人工")
-        settle(sim, openid)
-        wang = gateway.console("wang")
+        wang, _, _ = claimed_by_wang(sim, gateway, openid, "我要人工")
         cid = conversation_id(gateway, openid)
-        assert wang.post(f"/console/conversations/{cid}/claim").status_code == 200
         settle(sim, openid)
         tokens = len(calls(sim, "stable_token"))
         assert tokens == 1

@@ -31,21 +31,22 @@ TOLERANCE = 0.02
 HELD_OUT_PARTS = ("service.yml", "emergency.yml")
 STORIES = 3
 
-RELABELLED = ("ask_direct_billing", "ask_direct_pay_card", "ask_claim")
+KEPT_INTENTS = ("greet", "thank", "goodbye")
 HARMLESS = [("你好呀管家", "greet"), ("谢谢你啦管家", "thank")]
 
 
 def wrong_batch() -> List[Tuple[str, str]]:
-    """A reviewer's bulk mistake: the typical direct-billing (直付), direct-pay card and
-    claim questions of the training data, each with a question mark added (so a new
-    text), relabelled as greet."""
+    """A reviewer's bulk mistake: every service question of the training data (直付, the
+    direct-pay card, claims, visit rules, hours ...), with a question mark added (so a
+    new text), relabelled as greet. So broad that the held-out accuracy falls well past
+    the tolerance even in a five-epoch model, however the rules around the classifier
+    change: a gate that lets it through is wrong, not unlucky."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(ROOT / "data" / "nlu" / "service.yml"))
-    texts = [m.get("text") for m in data.intent_examples if m.get("intent") in RELABELLED
-             and not m.get("entities")]
-    return [(text.rstrip("？?") + "？" if not text.endswith("？") else text + "呀", "greet")
-            for text in texts]
+    texts = [m.get("text") for m in data.intent_examples
+             if m.get("intent") not in KEPT_INTENTS and not m.get("entities")]
+    return [(text.rstrip("？?") + "？", "greet") for text in texts]
 
 
 def _tree(root: Path) -> Dict[str, bytes]:

@@ -176,13 +176,15 @@ _HELP_ON_THE_WAY = re.compile(
     r"(?<!没)(?<!还没)(?:已经|刚|刚刚|早就)?(?:打|叫|拨|拨打)(?:过|了)(?:个)?120|120(?:已经)?(?:打了|叫了|打过了)|"
     r"救护车(?:已经)?(?:来了|到了|在路上|快到了|马上到|叫了|拉走|送)|(?:叫|喊)了救护车|"
     r"(?:已经)?(?:在|到|进|送到?|送进)(?:了)?(?:医院|急诊|抢救室|ICU)(?:了|啦)?(?!吗|嘛|么)|在抢救|医生在(?:看|处理|抢救)")
+# ... unless the member asks whether to call (要不要打120).
+_ASKS_WHETHER_TO_CALL = re.compile(r"(?:要不要|需不需要|该不该|用不用)(?:打|叫)")
 
 
 def help_on_the_way(text: str) -> bool:
     """Whether the member says help is already there or coming (120 called, the
     ambulance here, at the emergency department)."""
     s = _norm(text)
-    return bool(_HELP_ON_THE_WAY.search(s)) and not re.search(r"(?:要不要|需不需要|该不该|用不用)(?:打|叫)", s)
+    return bool(_HELP_ON_THE_WAY.search(s)) and not _ASKS_WHETHER_TO_CALL.search(s)
 
 
 # Who the patient of an emergency is, from the member's answer.

@@ -99,18 +99,26 @@
 
   // An emergency or a crisis that joins the queue: a sound (where the browser allows
   // it) and a visual alert that stays until the row is gone.
-  var urgentSeen = null;
+  // An alert's keys now against those of the last look: the ones new since then (none on
+  // the first look, which is the page loading), and the title's prefix while any is there.
+  function Watched(prefix) {
+    this.prefix = prefix;
+    this.seen = null;
+  }
+  Watched.prototype.update = function (keys) {
+    var seen = this.seen;
+    this.seen = keys;
+    document.title = (keys.length ? this.prefix : "") + document.title.replace(this.prefix, "");
+    return seen === null ? [] : keys.filter(function (key) { return seen.indexOf(key) < 0; });
+  };
+
+  var urgentWatch = new Watched(LABELS.urgent_title);
   function alertNewEmergencies(items) {
     var urgent = items.filter(function (item) { return item.urgent; })
                       .map(function (item) { return item.kind + ":" + item.id; });
-    var fresh = urgentSeen === null ? [] : urgent.filter(function (key) {
-      return urgentSeen.indexOf(key) < 0;
-    });
-    urgentSeen = urgent;
+    var fresh = urgentWatch.update(urgent);
     var banner = document.getElementById("urgent-banner");
     if (banner) banner.hidden = urgent.length === 0;
-    document.title = (urgent.length ? LABELS.urgent_title : "") +
-      document.title.replace(LABELS.urgent_title, "");
     if (!fresh.length) return;
     fresh.forEach(function (key) {
       var parts = key.split(":");
@@ -133,16 +141,10 @@
 
   // A member of the manager's own list whose question waits past the next-response
   // target: the line flashes once, a lower tone sounds, the title says 【待回复】.
-  var replySeen = null;
+  var replyWatch = new Watched(LABELS.reply_title);
   function promptOverdueReplies(mine) {
-    var waiting = mine.filter(function (c) { return c.reply_breach; })
-                      .map(function (c) { return String(c.id); });
-    var fresh = replySeen === null ? [] : waiting.filter(function (id) {
-      return replySeen.indexOf(id) < 0;
-    });
-    replySeen = waiting;
-    document.title = (waiting.length ? LABELS.reply_title : "") +
-      document.title.replace(LABELS.reply_title, "");
+    var fresh = replyWatch.update(mine.filter(function (c) { return c.reply_breach; })
+                                      .map(function (c) { return String(c.id); }));
     fresh.forEach(function (id) {
       var item = document.querySelector('#mine li[data-id="' + id + '"]');
       if (item) item.classList.add("alert-flash");

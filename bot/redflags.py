@@ -873,8 +873,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:吃|吞|喝|偷吃)(?:了)?<G4>(?:大人|爷爷|奶奶|外公|外婆|姥姥|姥爷|爸爸|妈妈|老人|家里)的<G3>(?:药|药片|药丸)",
         r"(?:煤气|燃气|天然气|一氧化碳|(?<![a-z])co)中毒|一氧化碳(?!报警器(?!响|叫)|检测|浓度|传感)|煤气(?:泄漏|漏了|熏)|燃气泄漏|烧炭|"
         r"(?:炭火|炭盆)<G6>(?:头晕|晕|中毒|昏)",
-        r"吃了?(?:毒蘑菇|野蘑菇|野生菌|毒蕈|河豚|干燥剂|樟脑丸|电池|纽扣电池|磁铁|磁珠|水银|洗衣凝珠)|"
-        r"毒蘑菇|吞(?:了|下)?(?:<NUM>|好几)?(?:个|颗|粒|枚)?(?:的)?(?:纽扣电池|电池|磁铁|磁力珠|磁珠|吸铁石|巴克球)",
+        r"吃了?(?:<NUM>|好几)?(?:个|颗|粒|枚|节|块)?(?:的)?(?:毒蘑菇|野蘑菇|野生菌|毒蕈|河豚|干燥剂|樟脑丸|电池|纽扣电池|磁铁|磁珠|水银|洗衣凝珠)|"
+        r"毒蘑菇|吞(?:了|下)?(?:<NUM>|好几)?(?:个|颗|粒|枚|节)?(?:的)?(?:纽扣电池|电池|磁铁|磁力珠|磁珠|吸铁石|巴克球)",
         r"(?:野|采|摘|捡)<G6>(?:蘑菇|菌子|菌)<G12>(?:吐|拉|晕|站不住|站不稳|肚子疼|腹痛|看东西|不对劲)",
         r"吃(?:了)?<G8>(?:采|摘|捡)(?:的|来的|回来的)(?:蘑菇|菌子|野菌|菌)",
         r"(?:纽扣电池|电池|磁铁|磁珠)<G6>(?:吞|咽)(?:下去|了|进去|下)",
@@ -1386,6 +1386,10 @@ _CONSOLE = re.compile(r"安慰|探望|看望|慰问|送什么|带什么|随份�
 _GENERIC_QUESTION_AFTER = re.compile(
     r"[^了,.!?;。\n:]{0,8}?(?:会怎(?:么)?样|会有什么|有什么(?:后果|危害|表现|症状|影响)|会出现什么|是什么(?:症状|表现|感觉)|"
     r"一般(?:发生|出现|会|多久|在|是)|(?:能不能|怎么|如何|能)预防|会不会(?!是)|的话)")
+# Whether it is (or will be) the named condition, asked: 会中毒吗, 是食物中毒吗, 是不是中风的前兆.
+# The condition is the question, not a report; what was noticed decides, on its own.
+_WHETHER_BEFORE = re.compile(r"(?:会|会是|是|算|算是|属于|可能是|是不是|会不会|会不会是|算不算|该不会是?)(?:得了?|有|患)?$")
+_WHETHER_AFTER = re.compile(r"^(?:吗|么|嘛|呢|不|没|啊(?=$|[,.!?;。]))|^(?:的)?(?:前兆|征兆|先兆|症状|表现|信号|迹象)")
 _WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
 _PREPARE = re.compile(r"提前|学一下|学习|以后|下次|平时|万一|预先|备着")
 _NAMED_PERSON = _MACROS["P"].replace("|人|", "|")      # someone, not a generic 有人
@@ -1673,6 +1677,8 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
                  or (_ATTRIBUTED.search(before) and _STRONG_PRESENT.search(_NOW_IN_CARE.sub("", text))))
         if grp.needs_acute and not (acute or _STRONG_PRESENT.search(clause) or _DOING.search(before)):
             return
+        if not acute and _WHETHER_BEFORE.search(before) and _WHETHER_AFTER.match(after):
+            return          # 吃了过期牛奶 会中毒吗: the condition asked about, not reported
         if not acute and _HAS_DIAGNOSIS.search(before):
             return          # 我有癫痫 今天忘吃药了: a chronic condition, not an attack
         if not acute and (ctx.admin or (ctx.insurance_or_knowledge and not ctx.person and not ctx.present)):

@@ -1568,3 +1568,22 @@ def test_a_count_of_years_is_a_long_treatment_and_a_count_of_pills_an_overdose(t
 ])
 def test_a_swelling_said_to_be_absent_is_no_anaphylaxis(text, fires):
     assert (detect(text) is not None) is fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("吃了过期的牛奶 肚子有点不舒服 会中毒吗", False),     # the condition is the question
+    ("昨天吃了剩饭拉肚子 是食物中毒吗", False),
+    ("头晕眼花 是不是中风的前兆", False),
+    ("手麻是脑梗的症状吗", False),
+    ("我爸是不是中风了", True),                            # 了: something happening to him
+    ("胸口疼得厉害出冷汗 是心梗吗", True),                 # the signs decide
+    ("孩子吃了一口洗衣液 会中毒吗", True),
+])
+def test_a_condition_asked_about_is_not_reported_unless_the_signs_say_so(text, fires):
+    assert (detect(text) is not None) is fires
+
+
+@pytest.mark.parametrize("text", ["孩子吃了一颗纽扣电池 现在怎么办", "宝宝吞了一节电池",
+                                  "孩子吃了两个磁珠"])
+def test_a_counted_battery_or_magnet_swallowed_is_an_emergency(text):
+    assert detect(text) is not None

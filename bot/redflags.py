@@ -1786,7 +1786,7 @@ _OPENS_HYPOTHETICAL = re.compile(r"^(?:请问|问一下|想问下?|我想问下?
 # Questions about knowledge, care or cover, beyond _KNOWLEDGE (which the rules use for
 # symptoms named without a person): the level check asks only whether a message is
 # about something else than a problem happening now.
-_QUESTION = re.compile(r"注意什么|注意事项|平时|能不能|可不可以|能吃|能喝|能用|吃什么|哪些|多久|多长时间|"
+_QUESTION = re.compile(r"注意什么|注意事项|平时|能不能|可不可以|能吃|能喝|能用|吃什么(?!吐什么)|哪些|多久|多长时间|"
                        r"怎么(?:治|调理|预防|控制|护理|恢复)|有什么(?:办法|区别|影响|风险|后果)|会不会|"
                        r"要不要(?:紧|复查|吃药|换药|手术|住院)|需不需要|是什么意思|什么意思")
 _UNDER_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|抢救室|监护室|(?:送|到|进)(?:了)?医院|医生说|大夫说|确诊|诊断(?:为|是|出)|"

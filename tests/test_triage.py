@@ -57,6 +57,9 @@ def test_the_classifiers_emergency_about_something_else_than_now_is_a_question(t
     ("一天拉了七八次 水样的", "gut"),
     ("开水烫到手 起了水泡", "burn"),
     ("手指被抽屉夹了 指甲都发紫了", "fracture"),
+    ("我这几天呕吐 吃什么吐什么 有点脱水", "gut"),           # 吃什么 here is no question
+    ("妈妈这几天老说喘不上气 晚上要垫高枕头才能睡 腿也肿", "breathless"),
+    ("产后一周 恶露突然变多 有血块", "pregnancy"),
 ])
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_same_day_signs_are_a_visit_today(text, sign, intent):

@@ -96,6 +96,13 @@ How detect(text) decides
       - a diagnosis one has (我有癫痫) is chronic; a suspected one (我妈好像中风) or one said of
         a named person in a message with a sign of now (我爸心梗 现在在去医院的路上) is acute,
         even inside a service request; 现在在医院 / 已经在ICU is care, not a sign of now.
+   j. Asking and duration (dev_asks.yml, online-consultation style, written before reading
+      these rules): a condition or sign asked about (会中毒吗, 是食物中毒吗, 是不是中风的前兆,
+      是抽搐吗; not 是不是中风了) is the question, not a report; months or years of the same
+      trouble told after the sign (半年了, 这种情况两三个月了; not an infant's age) are
+      chronic unless something is new or worse now (今天, 突然, 加重, 越来越, 又犯); a sign
+      told as over after a time in the past (去年 ... 打了针好了) or years without an attack
+      (这十来年都没犯过); self-harm denied in so many words (我没有想伤害自己, 没说过不想活).
    Every rule only suppresses the candidate it attaches to: a present-tense symptom elsewhere
    in the same message still fires (我现在又胸痛了 之前心梗过, 我已经好了 但是我爸晕倒了).
 4. Result: None when nothing fires. Otherwise self_harm is True when any IDEATION or ACT
@@ -528,7 +535,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"胸(?:前区|骨后|部|口)?<G4>烧灼<G12>(?:汗|左(?:臂|胳膊|肩)|后背|<BREATH>|晕)",
         r"(?:揪心|钻心|撕心裂肺)(?:地|的|般)?(?:疼|痛)|(?:后背|背)(?:和|跟|连着)胸(?:口)?<G4>(?:疼|痛)",
         r"心里<G2>(?:难受|不舒服|发慌)<G8>(?:大汗|冷汗|虚汗|一身汗)|心(?:脏)?跳得(?:很|好|特别)?乱",
-    ], requires=r"胸|心"),
+    ], requires=r"胸|(?<!钻)(?<!揪)(?<!撕)心(?!裂肺)"),
     # Chest discomfort of any lay kind (闷, 发紧, 堵, 憋, 难受, 胀痛 ...) that is severe, has
     # lasted minutes or hours, spreads, or comes with a sweat, breathlessness or dizziness.
     _group(Category.CHEST_PAIN, _SYMPTOM, [
@@ -591,7 +598,11 @@ _GROUPS: Tuple[_Group, ...] = (
         r"叹气样呼吸|倒气|呼吸<G4>(?:很浅|很慢|微弱|很弱|越来越慢|越来越弱)",
         r"哮喘(?:发作|犯了|急性发作|又犯|大发作)|(?:喘|哮喘)得说不出话",
         r"坐着(?:都|也)喘|躺(?:都|也)躺不(?:平|下)|(?:一句话|整句话)(?:都)?说不(?:完|全|完整|利索)|"
-        r"说不(?:完|全|成)(?:一句|整句|句)(?:话)?|(?:胸口|肋骨|脖子)<G3>一吸一个坑|吸气<G8>(?:凹进去|一个坑)",
+        r"说不(?:完|全|成)(?:一句|整句|句)(?:话)?|(?:胸口|肋骨|脖子)<G3>一吸一个坑|吸气<G8>(?:凹进去|一个坑)|"
+        # no full sentence, the ribs drawn in, breathing only sitting forward (severe asthma, epiglottitis)
+        r"说不出(?:完整的?|整)(?:一)?句(?:话)?|(?:喘|呼吸|吸气)<G8>(?:肋骨|肋间|锁骨|胸口|脖子)<G6>(?:凹进去|凹下去|陷进去|往里凹)|"
+        r"(?:坐着|坐起来|前倾|趴着)<G4>才(?:能)?(?:喘|呼吸)得?(?:上|过|动)?(?:来)?(?:气)?|"
+        r"(?:口水|唾沫)<G4>(?:咽不下|吞不下|咽不了)<G12>(?:流口水|喘|呼吸)",
         # pauses in an infant's breathing
         r"(?:宝宝|婴儿|新生儿|孩子|娃)<G10>(?:呼吸|喘气)<G8>停<G6>秒",
         r"can'?t ?breathe|cannot ?breathe|could ?n'?t ?breathe|difficulty ?breathing|"
@@ -755,7 +766,7 @@ _GROUPS: Tuple[_Group, ...] = (
     ], requires=r"突然|刚才|刚刚|翻白眼|抽|叫不|不应|没反应"),
     _group(Category.SEIZURE, _SYMPTOM, [r"抽风"],
            clause_exclude=_APP_WORDS + r"|似的|一样|辞职|跳槽|分手|发什么|犯什么|抽什么|又在抽风"),
-    _group(Category.SEIZURE, _CONDITION, [r"癫痫|epilep"]),
+    _group(Category.SEIZURE, _CONDITION, [r"(?<!抗)癫痫(?!药)|epilep"]),
     _group(Category.SEIZURE, _SYMPTOM, [r"抽(?:了|起来)(?!血|烟|奖|签|查|空|时间)|抽搐|抽风"],
            requires=r"怀孕|孕(?!检)|[0-9一二三四五六七八九十]+周|待产|临产"),
     # ---- anaphylaxis ------------------------------------------------------------------
@@ -766,8 +777,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:喉咙|嗓子|喉头|舌头|嘴唇)(?:突然|一下)?(?:发)?(?:肿|紧|堵|胀)(?:了|起来|得|住)?<G8>"
         r"(?:喘|呼吸|憋|透不过|说不出话|咽不下|上不来气|出不了声|发不出声)",
         r"(?:全身|浑身|身上|满身)(?:突然|一下)?(?:都)?(?:起|长|出|冒)?(?:了)?(?:好多|很多|大片|一片)?"
-        r"(?:疹子|红疹|皮疹|风团|荨麻疹|疙瘩|红疙瘩|红包|包|红点|红斑|红肿|痒|肿)<G10>(?:<BREATH>|憋|透不过|"
-        r"上不来气|头晕|晕|心慌|喉咙|嗓子|嘴唇肿|脸肿|眼睛肿|血压)",
+        r"(?:疹子|红疹|皮疹|风团|荨麻疹|疙瘩|红疙瘩|红包|包|红点|红斑|红肿|痒|肿)<G10>(?<![没不无])(?<!没有)(?:<BREATH>|憋|透不过|"
+        r"上不来气|头晕|晕|心慌|(?:喉咙|嗓子)(?!(?:也|都|还)?(?:不|没))|嘴唇肿|脸肿|眼睛肿|血压)",
         r"(?:脸|脖子|嘴唇|舌头|眼睛|全身|浑身)(?:都|也|突然|一下子?|有点|很|好)?(?:肿|发肿)<G8>(?:<BREATH>|憋|透不过|嗓子|喉咙|上不来气)",
         r"(?:蜂|蜜蜂|马蜂|黄蜂|胡蜂)<G4>(?:蛰|蜇|叮)<G8>(?<![不没无])(?:全身|浑身|(?:脸|嘴|眼|喉咙|嗓子|舌头|脖子)<G3>肿|"
         r"头晕|晕|喘|呼吸|憋)",
@@ -778,7 +789,7 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.ANAPHYLAXIS, _SYMPTOM, [
         r"(?:嗓子|喉咙)<G4>(?:发紧|紧|像被掐|被掐住|堵住|喘不)|(?:嘴唇|眼皮|舌头)<G6>(?:一下子|突然)?(?<![不没无未])肿(?:起来|了)",
         r"(?:一站起来|一站)<G4>(?:眼花|眼前发黑|要晕|晕)",
-    ], requires=r"蛰|蜇|叮|过敏|海鲜|花生|虾|蟹|芒果|坚果|吃了|打了|输液|药"),
+    ], requires=r"蛰|蜇|叮|过敏|海鲜|花生|虾|蟹|芒果|坚果|吃了|打了|输液|药|针|注射"),
     _group(Category.ANAPHYLAXIS, _SYMPTOM, [
         r"<BREATH>|憋|一直咳|咳个不停|吐了|呕吐|头晕|晕|起<G3>(?:疹|风团|疙瘩)",
     ], requires=r"过敏<G30>(?:刚|不小心|误|又)<G3>(?:吃|喝|碰|用|打|沾)|(?:刚|不小心|误|又)<G3>(?:吃|喝|碰|用|打|沾)<G30>过敏"),
@@ -872,16 +883,17 @@ _GROUPS: Tuple[_Group, ...] = (
         r"把<G6>药<G4>当(?:糖|饮料|零食|水)|"
         r"(?:吃|吞|喝|偷吃)(?:了)?<G4>(?:大人|爷爷|奶奶|外公|外婆|姥姥|姥爷|爸爸|妈妈|老人|家里)的<G3>(?:药|药片|药丸)",
         r"(?:煤气|燃气|天然气|一氧化碳|(?<![a-z])co)中毒|一氧化碳(?!报警器(?!响|叫)|检测|浓度|传感)|煤气(?:泄漏|漏了|熏)|燃气泄漏|烧炭|"
-        r"(?:炭火|炭盆)<G6>(?:头晕|晕|中毒|昏)",
+        r"(?:炭火|炭盆)<G6>(?:头晕|晕|中毒|昏)|"
+        r"(?:煤气|燃气|天然气)(?:味|味道)<G16>(?:头疼|头痛|头晕|晕|想吐|恶心|吐|起不来|叫不醒|昏)",
         r"吃了?(?:<NUM>|好几)?(?:个|颗|粒|枚|节|块)?(?:的)?(?:毒蘑菇|野蘑菇|野生菌|毒蕈|河豚|干燥剂|樟脑丸|电池|纽扣电池|磁铁|磁珠|水银|洗衣凝珠)|"
         r"毒蘑菇|吞(?:了|下)?(?:<NUM>|好几)?(?:个|颗|粒|枚|节)?(?:的)?(?:纽扣电池|电池|磁铁|磁力珠|磁珠|吸铁石|巴克球)",
         r"(?:野|采|摘|捡)<G6>(?:蘑菇|菌子|菌)<G12>(?:吐|拉|晕|站不住|站不稳|肚子疼|腹痛|看东西|不对劲)",
         r"吃(?:了)?<G8>(?:采|摘|捡)(?:的|来的|回来的)(?:蘑菇|菌子|野菌|菌)",
-        r"(?:纽扣电池|电池|磁铁|磁珠)<G6>(?:吞|咽)(?:下去|了|进去|下)",
+        r"(?:纽扣电池|电池|磁铁|磁珠|磁力珠|吸铁石|巴克球)<G6>(?:吞|咽)(?:下去|了|进去|下)",
         r"(?:燃气|煤气)热水器<G10>(?:晕|昏|倒|头疼|头痛|吐|叫不醒)|(?:晕|昏|倒)<G12>(?:燃气|煤气)热水器",
         r"<P>喝(?:了)?药了|服毒",
         r"(?:喝|吃|吞|舔|咽)(?:了)?<G8>(?:百草枯|敌敌畏|农药|老鼠药|鼠药|耗子药|毒鼠强|洁厕灵|管道疏通剂|疏通剂)",
-        r"(?:自酿|散装|假|自己酿)<G3>酒<G10>(?:看不清|看不见|眼睛|视力|叫不醒|抽)",
+        r"(?:自酿|散装|假|自己酿|勾兑|散)<G3>酒<G10>(?:看不清|看不见|眼睛|视力|叫不醒|抽)",
         r"(?:洗碗(?:机)?|洗涤|清洁|洗衣)(?:的)?(?:块|凝珠|片|粉)<G8>(?:咬|吃|吞|舔|含)|(?:咬|吃|吞|舔|含)(?:了)?<G6>"
         r"(?:洗涤块|洗碗块|洗碗机(?:的)?(?:块|片|凝珠)|洗衣凝珠|疏通剂)",
         r"(?:煤炉|炉子|煤球|蜂窝煤|炭火|炭盆|火盆|烧煤)<G16>(?:头疼|头痛|头晕|晕|想吐|吐|站不起来|叫不醒|昏|没反应)",
@@ -1019,7 +1031,7 @@ _GROUPS: Tuple[_Group, ...] = (
         r"下面出血|下身出血|见红(?:了)?(?:很多|好多|不止|特别多)|剧烈(?:腹痛|肚子疼)|肚子剧痛|"
         r"肚子(?:疼|痛)得(?:厉害|受不了|不行)|(?:肚子|腹部|下腹|小肚子)<G4>(?:剧痛|剧烈(?:的)?(?:疼|痛)|"
         r"硬邦邦<G2>(?:痛|疼))|抽搐|抽风|晕倒|昏迷|胎动(?:消失|没了|停了|减少|少了)|"
-        r"头痛得厉害|头痛欲裂|看东西模糊|眼前发黑)",
+        r"头痛得厉害|头痛欲裂|看东西模糊|眼前发黑|(?:下面|阴道|下身|底下)<G4>(?:流|出|漏|冒)(?:了|出)?<G4>水)",
         r"见红(?:了)?(?:很多|好多|不止|特别多)|胎动(?:消失|没了|停了|明显减少)|胎心(?:没了|消失)|"
         r"产后大出血|宫外孕(?:破裂|大出血)",
     ]),
@@ -1032,6 +1044,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"摔(?:了|倒)|跌(?:了|倒)|被<G4>撞|撞到(?:了)?肚子|车祸|"
         r"下面<G4>(?:流水|流液|漏水)|(?:肚子|腹部|下腹|小肚子)<G4>(?:突然)?(?:很|特别|非常)(?:疼|痛)|"
         r"胎动<G6>(?:没感觉|感觉不到|没了|不动了|都没)|湿透<G4>(?:垫子|卫生巾|床单|裤子|护垫)",
+        # waters breaking told in lay words (下面流出好多水), in another clause than the pregnancy
+        r"(?:下面|阴道|下身|底下)<G4>(?:流|出|漏|冒)(?:了|出)?<G4>水(?!泡)",
     ], requires=r"怀孕|孕|孕妇|[0-9一二三四五六七八九十]+周|生完|产后|待产|月子|坐月子|胎|大着?肚子|有喜|怀上|怀着"),
     _group(Category.PREGNANCY, _CONDITION, [r"宫外孕|子痫|胎盘早剥"]),
     _group(Category.PREGNANCY, _SYMPTOM, [
@@ -1040,8 +1054,8 @@ _GROUPS: Tuple[_Group, ...] = (
     # ---- high fever / heat stroke -----------------------------------------------------
     _group(Category.HIGH_FEVER, _SYMPTOM, [
         r"(?:烧|体温|发热|高热)(?:到|达|有|都|了|是)*(?<![0-9])(?:4[1-2](?:\.[0-9])?(?![0-9])|四十[一二])",
-        r"新生儿<G4>(?:发烧|发热|高烧|体温高)|(?<!岁)(?<![0-9十])(?:[一二两三123]|满|不到[一二两三123])(?:个)?月(?:大)?(?:的)?"
-        r"(?:宝宝|孩子|婴儿|小孩|宝|娃)?<G3>(?:发烧|发热|高烧)",
+        r"新生儿<G4>(?:发烧|发热|高烧|体温高)|(?<!岁)(?<![0-9十])(?<!了)(?<!了快)(?<!了近)(?<!喂奶)(?<!母乳)(?:[一二两三123]|满|不到[一二两三123])(?:个)?月(?:大)?(?:的)?"
+        r"(?:宝宝|孩子|婴儿|小孩|宝|娃)?(?:(?![不没])<G>){0,3}(?:发烧|发热|高烧)",
         r"(?:发烧|高烧|发热|烧到|烧了)<G20>(?:脖子(?:发)?(?:硬|僵)|颈部僵硬|皮肤(?:出现|有|起)?(?:紫|瘀|出血)(?:斑|点)|"
         r"精神(?:特别|很|非常)差|意识不清|不(?:太)?理人|糊涂|迷糊|(?:叫|喊)(?:他|她)?(?:也|都)?不(?:太)?(?:应|理)|"
         r"说胡话|答非所问|反应(?:很|特别)?(?:慢|迟钝)|<SEPSIS>|叫醒(?:了)?(?:又|马上)睡|睡(?:着)?(?:了)?(?:叫)?不醒)",
@@ -1056,8 +1070,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"发烧|发热|高烧|烧到|寒战|打摆子",
     ], requires=r"化疗|放化疗|白细胞(?:很|特别)?低|粒细胞(?:缺乏|低)"),
     _group(Category.HIGH_FEVER, _SYMPTOM, [
-        r"(?:量|体温|烧|测)<G4>(?:<FEVER38>)|发烧|发热|高烧|摸着(?:很|有点)?烫|发烫",
-    ], requires=r"(?<!岁)(?<![0-9十])(?:[一二两123]|满)(?:个)?(?:多)?月(?:大)?(?!前|以前|之前|了吧)|满月|新生儿|刚出生|"
+        r"(?:量|体温|烧|测)<G4>(?:3[5-9](?:\.[0-9])?(?:到|至|-|~|和))?(?:<FEVER38>)|发烧|发热|高烧|摸着(?:很|有点)?烫|发烫",
+    ], requires=r"(?<!岁)(?<![0-9十])(?<!了)(?<!了快)(?<!了近)(?<!喂奶)(?<!母乳)(?:[一二两123]|满)(?:个)?(?:多)?月(?:大)?(?!前|以前|之前|了吧)|满月|新生儿|刚出生|"
                 r"(?<![0-9])(?:[1-9]|1[0-2]|[一二两三四五六七八九十]|十[一二])(?:个)?(?:周|星期|礼拜)(?:大|的(?:宝宝|孩子|婴儿|娃))|"
                 r"(?:才|刚|出生)(?:[1-9]|[1-8][0-9]|90)天|出生<G2>(?:[1-9]|[一二两三四五六七八九十])(?:个)?(?:周|星期|礼拜|天)|(?<![0-9])(?:[1-9]|[1-8][0-9]|90)天(?:大|的(?:宝宝|孩子|婴儿|娃))"),
     _group(Category.HIGH_FEVER, _SYMPTOM, [
@@ -1079,7 +1093,9 @@ _GROUPS: Tuple[_Group, ...] = (
         r"血止不住|止不住(?:地)?(?:流|出)?血|(?:流|出)血(?:不止|止不住|一直不停|停不下来)|血流不止|"
         r"血<G4>(?:像水龙头|往外涌|涌出来|喷出来)|血往外(?:冒|流|喷|涌)|(?:流|出)血(?:流|出)了(?:一地|好多|很多|一大滩|满地)|"
         r"伤口<G4>(?:一直|不停|还在)(?:出|流)血|(?:大便|便便|拉的)(?:里)?(?:带|有)(?:很多|好多|大量)(?:的)?血|"
-        r"血(?:哗哗|一直|不停|直)(?:地|的)?(?:流|往外(?:冒|流|喷)|冒)|血流如注|喷血|血(?:往外)?喷",
+        r"血(?:哗哗|一直|不停|直)(?:地|的)?(?:流|往外(?:冒|流|喷)|冒)|血流如注|喷血|血(?:往外)?喷|"
+        r"血(?:一股一股|一股股|一阵一阵)(?:地|的)?(?:往外)?(?:喷|涌|冒|流)|"
+        r"(?:吐|呕|咳)(?:了|出)(?:一|半|好几|两|几)?(?:脸盆|盆|碗|大碗|大口|杯|滩|摊|大摊|大滩)(?:的)?(?:鲜)?血",
         r"(?:出血|流血)(?:很多|好多|不止|特别多)<G8>(?:头晕|晕|心慌|眼前发黑|站不住)|"
         r"(?:流|出)了(?:好多|很多|一地|一大滩|一大摊|满地|大量|好大一摊|一摊|不少|一大片|一盆)(?:的)?血",
         r"(?:毛巾|纱布|衣服|床单|被子|卫生巾|手纸|纸巾)<G6>(?:湿透|浸透|染红|红透)|血崩|"
@@ -1129,6 +1145,10 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.BREATHING, _SYMPTOM, [r"chuan ?bu ?(?:shang|guo) ?(?:lai ?)?qi|hu ?xi ?kun ?nan"]),
     _group(Category.UNCONSCIOUS, _SYMPTOM, [r"(?:yun|hun) ?(?:dao|guo ?qu)|jiao ?bu ?xing|hun ?mi"]),
     _group(Category.STROKE, _SYMPTOM, [r"zui ?(?:wai|xie)|shuo ?hua ?bu ?qing"]),
+    # Cantonese: cannot speak, half the face drooping, an arm that will not lift
+    _group(Category.STROKE, _SYMPTOM, [
+        r"讲(?:唔|吾)(?:到|出)(?:嘢|话)|讲嘢(?:唔清|含糊|黐脷)|半边(?:面|脸|嘴)<G3>(?:垂|歪|落|唔郁)|"
+        r"(?:手|脚|手臂)(?:举|抬|郁)唔(?:起|到|动)"]),
     _group(Category.SEIZURE, _SYMPTOM, [r"chou ?chu|chou ?feng"]),
     # ---- general ----------------------------------------------------------------------
     _group(Category.GENERAL, _SYMPTOM, [
@@ -1142,12 +1162,14 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:蛋蛋|睾丸|阴囊)<G6>(?:剧痛|剧疼|疼得厉害|痛得厉害|突然疼|突然痛)|(?:突然|半夜|一下子)<G4>(?:蛋蛋|睾丸|阴囊)<G4>(?:疼|痛)|"
         r"(?:蛋蛋|睾丸|阴囊)<G8>(?:疼|痛)<G10>(?:吐|肿)|(?:蛋蛋|睾丸|阴囊)<G6>(?:发紫|紫了)|"
         r"血糖<G6>(?:hi|测不出|爆表|测不到|超出|高得测不出|(?:3[3-9]|[4-9][0-9])(?![0-9.]))|血压(?:突然)?(?:掉|降|低)到<G2>(?:[4-8][0-9])(?![0-9])|烂苹果味",
-        r"血压(?:都)?(?:测|量)不(?:到|出来|出)|摸不(?:到|着)(?:脉|脉搏)",
+        r"血压(?:都)?(?:测|量)不(?:到|出来|出)|摸不(?:到|着)(?:脉|脉搏)|"
+        # a cold, white limb with no pulse (acute limb ischaemia)
+        r"(?:脚背|脚面|足背|手腕|脚踝|腿|脚|胳膊)<G6>摸不(?:到|着)<G2>(?:跳|脉|脉搏|搏动)",
         r"囟门<G4>(?:鼓|凸|隆起|胀)|黄疸<G12>(?:不吃奶|拒奶|一直睡|嗜睡|叫不醒|尖叫|抽)|"
         r"眼(?:窝|睛|眶)(?:都)?(?:陷|凹|塌)(?:下去|进去)|(?:半天|一天|一上午|一下午|一晚上|十几个小时|一整天)(?:都)?没(?:有)?(?:尿|小便|尿尿)",
         r"(?:肚子|上腹|胃|腰|后背|背)<G4>(?:突然)?(?:剧痛|疼得厉害|痛得厉害)<G10>(?:后背|背|冷汗|煞白|发白|惨白|晕|血压(?:低|掉))|"
         # intussusception; a hard belly with a fever (peritonitis)
-        r"果酱(?:一样|样|色)?(?:的)?(?:大便|便)|肚子(?:很|特别|都)?(?:硬|发硬)<G8>(?:发烧|高烧)|(?:发烧|高烧)<G10>肚子(?:很|特别|都)?(?:硬|发硬)|"
+        r"果酱(?:一样|样|色|似的)?(?:的)?(?:红|红色|暗红)?(?:的)?(?:大便|便便|便|屎)|肚子(?:很|特别|都)?(?:硬|发硬)<G8>(?:发烧|高烧)|(?:发烧|高烧)<G10>肚子(?:很|特别|都)?(?:硬|发硬)|"
         # an incarcerated hernia; a twisted ovarian cyst
         r"疝(?:气)?<G8>(?:推不回去|回不去|塞不回去|变硬|发紫|疼得厉害)|(?:肚子上|大腿根|腹股沟)<G6>(?:包|鼓)<G8>(?:推不回去|回不去|塞不回去)|"
         r"(?:卵巢|囊肿)<G10>(?:突然)<G4>(?:剧痛|疼|痛)|"
@@ -1272,7 +1294,9 @@ _NEG = re.compile(
     r" |any ?|a ?){0,4}$"
 )
 _NEG_ACT = re.compile(r"(?:没有|没|无|不是|并无|并没有|否认|从没有?|从来没有?|从未|不会)"
-                      r"(?:有|任何|什么|过|想过|想要|打算|打算过|想过要|(?:说|提|流露|表现出?)(?:过|出)?(?:想|要)?)?$")
+                      r"(?:有|任何|什么|过|想过|想要|想|打算|打算过|想过要|(?:说|提|流露|表现出?)(?:过|出)?(?:想|要)?)?$")
+_NEG_IDEATION = re.compile(r"(?:没有|没|并没有|从没有?|从来没有?|从未|不曾)"
+                           r"(?:有过|过|(?:说|提|讲|流露|表现出?|透露)(?:过|出)?)?(?:要|想要?)?$")
 _POST_NEG = re.compile(r"^(?:倒是?|到是|也|是|还|都|倒也)?(?:没有|没|不)(?:$|的|啊|呢|哦|就|只|但|而|哈|呀)")
 _LIST_JOIN = re.compile(r"^(?:、|和|或|或者|及|以及|跟|与|/|也没有?|也不)?$")
 
@@ -1357,10 +1381,16 @@ _PERSON = re.compile(
 # "...的事(了)" after a candidate: the whole event is in the past (骨折了能报销吗 去年的事了).
 _PAST_EVENT = re.compile(r"(?:去年|前年|上个?月|以前|之前|很久以前|好几年前|几年前|上次|那次|过去|小时候)的事")
 # ...or said outright to be long over, whatever else is happening now (溺水的事过去好几年了 现在还怕水).
-_LONG_OVER = re.compile(r"^" + _G + r"{0,6}(?:(?:的)?老毛病|的事(?:情)?(?:已经|都)?过去|过去(?:好|很)?(?:几|多|好多)?(?:年|个月)了)")
+_LONG_OVER = re.compile(r"^" + _G + r"{0,6}(?:(?:的)?老毛病|的事(?:情)?(?:已经|都)?过去|过去(?:好|很)?(?:几|多|好多)?(?:年|个月)了|"
+                        # 羊角风 这十来年都没犯过: years without an attack
+                        r"(?:这)?(?:[0-9]+|[一二两三四五六七八九十几]+|十来|好多|很多|好几|几十|多)(?:个)?(?:年|月)(?:来)?"
+                        r"(?:都|也|再)?没(?:再)?(?:犯|发作|抽)过?)")
 # After a condition: it has been treated (心梗 早就好了 / 已经出院了 ...).
 _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)了|(?<!刚)出院了|治好了|痊愈了|康复了|"
-                       r"控制(?:得|的)(?:挺|很|还|比较|一直)?(?:好|稳定|不错)|(?:挺|很|一直)稳定|好多年没(?:再)?犯")
+                       r"控制(?:得|的)(?:挺|很|还|比较|一直)?(?:好|稳定|不错)|(?:挺|很|一直)稳定|好多年没(?:再)?犯|"
+                       r"(?:打了|打完|输了|输完|吃了|吃完)(?:针|液|药|点滴)(?:就)?好了|(?:都|再|也)没(?:再)?(?:犯|发作)过")
+# Before a sign told as over: when it was (去年, 上次, 小时候).
+_PAST_TIME = re.compile(r"去年|前年|上个?月|以前|之前|几年前|小时候|那次|上次|当年|年轻时")
 # After a symptom: a doctor has seen it and found nothing (晕倒了 去医院查了没事).
 _MANAGED = re.compile(r"(?:医生|大夫)(?:说|让|建议|看了)" + _G + r"{0,12}(?:保胎|观察|在家|休息|复查|没事|正常|不要紧|不用担心)")
 _SEVERE = re.compile(r"厉害|剧|受不了|止不住|越来越|冷汗|大汗|晕|叫不醒|喘不|好多|很多|大量")
@@ -1390,6 +1420,17 @@ _GENERIC_QUESTION_AFTER = re.compile(
 # The condition is the question, not a report; what was noticed decides, on its own.
 _WHETHER_BEFORE = re.compile(r"(?:会|会是|是|算|算是|属于|可能是|是不是|会不会|会不会是|算不算|该不会是?)(?:得了?|有|患)?$")
 _WHETHER_AFTER = re.compile(r"^(?:吗|么|嘛|呢|不|没|啊(?=$|[,.!?;。]))|^(?:的)?(?:前兆|征兆|先兆|症状|表现|信号|迹象)")
+# Whether a sign is what was seen, asked (老公说我睡觉时手脚会猛地抽一下 是抽搐吗).
+_WHETHER_SIGN_BEFORE = re.compile(r"(?:是|是不是|算|算不算|属于|会不会是|会是)$")
+# Months or years of the same trouble, said after the sign (咽不下去吐不出来 半年了,
+# 晚上胸闷憋醒 这种情况两三个月了): chronic, unless something marks it as new or worse now.
+_CHRONIC = re.compile(r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月)(?:多)?(?:了|之久)"
+                      .replace("<NUM>", _MACROS["NUM"]))
+_CHRONIC_AGE = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁")
+_ACUTE_NOW = re.compile(r"突然|忽然|一下子|现在|正在|刚才|刚刚|此刻|这会|今天|今早|今晚|昨天|昨晚|加重|加剧|"
+                        r"更(?:厉害|严重|重|频繁)|越来越|又(?:犯|发作|开始|来了)|这次|这回|比以前|不一样|从来没")
+_CHRONIC_CATEGORIES = frozenset({Category.CHEST_PAIN, Category.BREATHING, Category.STROKE, Category.CHOKING,
+                                 Category.BLEEDING, Category.UNCONSCIOUS, Category.SEIZURE})
 _WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
 _PREPARE = re.compile(r"提前|学一下|学习|以后|下次|平时|万一|预先|备着")
 _NAMED_PERSON = _MACROS["P"].replace("|人|", "|")      # someone, not a generic 有人
@@ -1596,6 +1637,15 @@ def _asked_in_general(ctx: _Context, cand: _Candidate, before: str, after: str, 
         or (_WHAT_TO_DO.search(text) and not ctx.present)))   # 癫痫发作的时候要往嘴里塞东西吗
 
 
+def _chronic(ctx: _Context, cand: _Candidate) -> bool:
+    """Months or years of the same trouble, told after the sign, nothing new or worse now."""
+    if cand.group.category not in _CHRONIC_CATEGORIES or ctx.recurrence or _ACUTE_NOW.search(ctx.text):
+        return False
+    text = ctx.text
+    return any(not _CHRONIC_AGE.search(text[max(0, m.start() - 3):m.start()])
+               for m in _CHRONIC.finditer(text, cand.end))
+
+
 def _said_to_be_over(ctx: _Context, cand: _Candidate, before: str) -> bool:
     """The message says, after the sign, that it is long over, was checked, or is managed."""
     if ctx.recurrence:
@@ -1606,6 +1656,9 @@ def _said_to_be_over(ctx: _Context, cand: _Candidate, before: str) -> bool:
     if not ctx.present and (_PAST_EVENT.search(later)
                             or (cand.group.kind == _CONDITION and _RESOLVED.search(later))):
         return True         # 骨折了能报销吗 去年的事了
+    if (_PAST_TIME.search(ctx.text, 0, cand.start) and _RESOLVED.search(later)
+            and not _STRONG_PRESENT.search(before)):
+        return True         # 去年吃海鲜过敏过一次 嘴唇肿了 在医院打了针好了
     if _STRONG_PRESENT.search(before):
         return False
     if _CHECKED.search(later):
@@ -1635,7 +1688,7 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     if _someone_elses_story(text, cand, before, clause):
         return
     if grp.kind == _IDEATION:
-        cand.fired = True
+        cand.fired = not _NEG_IDEATION.search(before)
         return
 
     if _negated(before, grp.kind) or (grp.kind != _ACT and _POST_NEG.match(after)):
@@ -1661,8 +1714,10 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
     if (habit is not None and not _PRESENT.search(before[habit.end():]) and not ctx.recurrence
             and not _STRONG_PRESENT.search(text) and not _SUDDEN.search(text) and "又" not in text):
         return          # 每次抽血都会晕, 偶尔胸口刺痛一下 (but 偶尔胸口疼 现在又疼了 fires)
-    if _said_to_be_over(ctx, cand, before):
+    if _said_to_be_over(ctx, cand, before) or _chronic(ctx, cand):
         return
+    if grp.kind == _SYMPTOM and _WHETHER_SIGN_BEFORE.search(before) and _WHETHER_AFTER.match(after):
+        return          # 是抽搐吗: the sign asked after; what was told decides on its own
 
     matched = text[cand.start:cand.end]
     if grp.kind == _CONDITION:

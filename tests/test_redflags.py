@@ -1587,3 +1587,58 @@ def test_a_condition_asked_about_is_not_reported_unless_the_signs_say_so(text, f
                                   "孩子吃了两个磁珠"])
 def test_a_counted_battery_or_magnet_swallowed_is_an_emergency(text):
     assert detect(text) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Sixth pass (tests/triage/dev_asks.yml, online-consultation style, written before reading
+# the rules): lay words for emergencies, and what makes an alarming word no report of now
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, category", [
+    ("儿子玩磁力珠 吞了两颗下去", Category.POISONING),
+    ("切到手腕了 血一股一股往外喷", Category.BLEEDING),
+    ("我爸刚才吐了一脸盆血", Category.BLEEDING),
+    ("刚打完针 喉咙发紧 全身发痒", Category.ANAPHYLAXIS),
+    ("家里煤气味好大 我妈说头疼想吐", Category.POISONING),
+    ("宝宝拉了果酱一样的红大便", Category.GENERAL),
+    ("孩子喘得肋骨中间都凹进去了", Category.BREATHING),
+    ("喉咙疼 口水都咽不下去 一直流口水", Category.BREATHING),   # drooling: the airway may close
+    ("坐着前倾才喘得上气", Category.BREATHING),
+    ("左腿突然剧痛 脚背摸不到跳", Category.GENERAL),
+    ("女儿一个多月大 体温37.9到38.2来回", Category.HIGH_FEVER),
+    ("我爸喝了自己勾兑的散酒 现在眼睛看不清", Category.POISONING),
+    ("老婆怀孕28周 肚子一阵一阵疼 刚才下面流出好多水", Category.PREGNANCY),
+    ("阿妈突然讲唔到嘢 半边面垂落嚟", Category.STROKE),
+])
+def test_sixth_pass_emergencies(text, category):
+    flag = detect(text)
+    assert (flag.category if flag else None) is category
+
+
+@pytest.mark.parametrize("text", [
+    "骑车摔了 手腕肿了 一转就钻心地疼",                     # 钻心: a pain's strength, not the heart
+    "全身起风团 很痒 没有喘 嘴巴喉咙也不肿",
+    "喂奶一个月 乳房又红又硬 今天发烧38.9",                  # the mother's fever, not the baby's
+    "新冠阳了以后咳了快一个月 不发烧了",
+    "吃了抗癫痫药 身上出了红疹子",
+    "我没有想伤害自己 就是想问要不要看心理科",
+    "他没说过不想活 我想带他看看心理医生",
+    "去年吃海鲜过敏过一次 嘴唇肿了 在医院打了针好了",
+    "嗓子里总觉得有东西 咽不下去吐不出来 半年了",
+    "晚上胸闷憋醒 这种情况两三个月了",
+    "我妈年轻时候抽过风 就是羊角风 这十来年都没犯过",
+    "睡觉的时候手脚会猛地抽一下 是抽搐吗",
+    "孩子胸口凹进去一块 是不是漏斗胸",
+])
+def test_sixth_pass_not_emergencies(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "胸口疼了三个月 今天突然加重 出冷汗",                   # chronic, but worse now
+    "咳血丝两个月了 今天咳了一大口血",
+    "宝宝两个月了 发烧38度",                                  # an age, not a duration
+])
+def test_a_chronic_trouble_that_is_new_or_worse_now_still_fires(text):
+    assert detect(text) is not None

@@ -1424,7 +1424,7 @@ _WHETHER_AFTER = re.compile(r"^(?:吗|么|嘛|呢|不|没|啊(?=$|[,.!?;。]))|^
 _WHETHER_SIGN_BEFORE = re.compile(r"(?:是|是不是|算|算不算|属于|会不会是|会是)$")
 # Months or years of the same trouble, said after the sign (咽不下去吐不出来 半年了,
 # 晚上胸闷憋醒 这种情况两三个月了): chronic, unless something marks it as new or worse now.
-_CHRONIC = re.compile(r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月)(?:多)?(?:了|之久)"
+_CHRONIC = re.compile(r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月|周|星期|礼拜)(?:多)?(?:了|之久|以来)"
                       .replace("<NUM>", _MACROS["NUM"]))
 _CHRONIC_AGE = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁")
 _ACUTE_NOW = re.compile(r"突然|忽然|一下子|现在|正在|刚才|刚刚|此刻|这会|今天|今早|今晚|昨天|昨晚|加重|加剧|"
@@ -1854,7 +1854,8 @@ _UNDER_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|�
 #我都要晕倒了, 半条命没了): the triage's doubts about a classifier emergency (bot/triage.py).
 _RESOLVED_NOW = re.compile(
     r"(?:现在|已经|之后|后来|一下|就|都|又)(?:好了|没事了|正常了|停了|止住了|消下去了|消了|缓过来了|降下来了)|"
-    r"就好了|止住了|就停了|没再(?:吐|抽|流|犯)|精神(?:不错|挺好|很好)|活蹦乱跳|照常|能走动|还能走|吃喝玩")
+    r"就好了|止住了|就停了|没再(?:吐|抽|流|犯)|精神(?:不错|挺好|很好)|活蹦乱跳|照常|能走动|还能走|吃喝玩|"
+    r"玩得(?:好好的|挺好|很好)|跟没事(?:人)?一样|能缓(?:过来|解)")
 _FIGURATIVE = re.compile(
     r"(?:冷|困|累|热|饿|气|笑|烦|忙|吓|尴尬|无聊|丑|穷|吵)(?:死|到|得)(?:了|我|人)?|"
     r"都要(?:晕|昏|吐血|炸|窒息|中暑|疯|犯)|半条命|萌化|要被|被<G>{0,4}气".replace("<G>", _G))
@@ -1875,6 +1876,7 @@ class Modality:
     resolved: bool = False             # 现在好了, 捏了五分钟就停了, 精神不错
     figurative: bool = False           # 冷死了, 我都要晕倒了, 半条命没了
     habitual: bool = False             # 每次, 一紧张就, 偶尔, 老是
+    chronic: bool = False              # 半个月了, 这种情况两三个月了: weeks or more, nothing new now
 
     @property
     def settled(self) -> bool:
@@ -1891,6 +1893,13 @@ class Modality:
         if self.now or (self.ongoing and not self.past):
             return False
         return self.past or self.hypothetical or self.knowledge or self.under_care
+
+
+def _chronic_message(s: str) -> bool:
+    """Weeks, months or years of the same trouble (头晕半个月了), nothing new or worse now,
+    and the duration no baby's age (宝宝两个月了)."""
+    return not _ACUTE_NOW.search(s) and any(
+        not _CHRONIC_AGE.search(s[max(0, m.start() - 3):m.start()]) for m in _CHRONIC.finditer(s))
 
 
 def normalize(text: str) -> str:
@@ -1911,4 +1920,4 @@ def modality(text: str) -> Modality:
                     knowledge=bool(_KNOWLEDGE.search(s) or _QUESTION.search(s)),
                     under_care=bool(_UNDER_CARE.search(s)),
                     resolved=bool(_RESOLVED_NOW.search(s)), figurative=bool(_FIGURATIVE.search(s)),
-                    habitual=bool(_HABITUAL.search(s)))
+                    habitual=bool(_HABITUAL.search(s)), chronic=_chronic_message(s))

@@ -92,6 +92,8 @@ _TODAY_SIGNS = (
     ("throat", _rx(r"(?:喉咙|嗓子)<G>{0,6}(?:咽口水都难|咽不下|一边肿|张不开)")),
     ("skin_infection", _rx(r"甲沟炎|甲沟<G>{0,2}发炎|(?:红肿|肿)<G>{0,6}(?:发烫|化脓|流脓)")),
     ("leg_swelling", _rx(r"(?:小腿|腿肚子|大腿)<G>{0,6}肿<G>{0,6}(?:痛|疼|发红|发热|发烫)")),
+    ("asthma", _rx(r"哮喘<G>{0,10}(?:变重|加重|重了|喘醒|憋醒|发作)")),
+    ("anal", _rx(r"(?:肛门|屁股|肛周)<G>{0,8}(?:疙瘩|肿块|包|鼓出|肿)<G>{0,10}(?:疼|痛)", r"痔疮<G>{0,8}(?:疼|痛|脱出|嵌顿|肿)")),
     ("limb", _rx(r"不肯(?:动|用|抬)<G>{0,3}(?:手|胳膊)|(?:手|胳膊)<G>{0,4}(?:不敢动|不肯动)")),
     ("abdomen", _rx(r"(?:肚子|腹|右下腹|胃)<G>{0,4}(?:疼|痛)<G>{0,10}(?:越来越|半天|一上午|一下午|一整天|按着|发烧)")),
     ("gut", _rx(r"(?:拉肚子|腹泻|拉稀|上吐下泻|呕吐|吐)<G>{0,10}(?:[0-9十几]+次|吃什么吐什么|止不住|不停|脱水)",
@@ -150,9 +152,11 @@ def _doubted(when: redflags.Modality, judged: bool) -> bool:
     none: the red-flag rules named something alarming and judged it not happening now
     (a past event, hyperbole, a knowledge question, a pet, a dream ...); the message opens
     with a what-if; the problem is over (现在好了), a habit (一紧张就), a figure of speech
-    (冷死了, 我都要晕倒了), or a knowledge question with nothing said to happen this moment."""
+    (冷死了, 我都要晕倒了), weeks or more of the same trouble with nothing new now (头晕半个月了),
+    or a knowledge question with nothing said to happen this moment."""
     return (judged or (when.opens_hypothetical and not when.here_now) or when.resolved
-            or when.figurative or when.habitual or (when.knowledge and not when.here_now))
+            or when.figurative or when.habitual or when.chronic
+            or (when.knowledge and not when.here_now))
 
 
 def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Optional[Assessment]:

@@ -164,6 +164,10 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     ("手背被开水烫了 起了几个水泡", TODAY),                 # a same-day sign, nothing alarming
     ("炒菜油溅到胳膊上 起泡了", TODAY),
     ("鱼刺卡嗓子了 咽口水疼 喘气是正常的", TODAY),       # breathing said to be fine is no alarm
+    ("男 55 头晕半个月了 一转头就天旋地转 一分钟就好", QUESTION),   # weeks of it, nothing new
+    ("孩子把干燥剂嚼了吞下去 现在玩得好好的", QUESTION),
+    ("哮喘这两天变重了 夜里喘醒两次 喷了药能缓过来", TODAY),
+    ("屁股那里突然鼓出一个紫色硬疙瘩 疼得厉害", TODAY),
 ])
 def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
     assert redflags.detect(text) is None
@@ -209,3 +213,8 @@ def test_a_patient_said_to_be_stable_now_is_not_happening_now():
 def test_a_classifier_emergency_with_a_same_day_sign_and_its_alarms_denied_is_today(text, level):
     assessed = triage.assess(text, "report_emergency", 0.9)
     assert assessed is not None and assessed.level.value == level, assessed
+
+
+@pytest.mark.parametrize("text", ["头晕半个月了 今天突然站不稳", "胸口不舒服两周了 这次不一样 一直冒汗"])
+def test_weeks_of_trouble_with_something_new_now_keep_the_classifiers_emergency(text):
+    assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY

@@ -1426,9 +1426,14 @@ _WHETHER_SIGN_BEFORE = re.compile(r"(?:是|是不是|算|算不算|属于|会不
 # 晚上胸闷憋醒 这种情况两三个月了): chronic, unless something marks it as new or worse now.
 _CHRONIC = re.compile(r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月|周|星期|礼拜)(?:多)?(?:了|之久|以来)"
                       .replace("<NUM>", _MACROS["NUM"]))
-_CHRONIC_AGE = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁")
-_ACUTE_NOW = re.compile(r"突然|忽然|一下子|现在|正在|刚才|刚刚|此刻|这会|今天|今早|今晚|昨天|昨晚|加重|加剧|"
+# ...unless the duration is a baby's age (宝宝两个月了) or a diagnosis's (高血压十几年了, 放支架
+# 三年了): the complaint of now may be new.
+_CHRONIC_AGE = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁|病|症|炎|癌|瘤|压|糖|脂|喘|冠心|支架|搭桥|手术|药|"
+                          r"住院|透析|化疗|结节|乙肝|甲亢|甲减|痛风|房颤|早搏|抑郁|焦虑|中风|脑梗|心梗|癫痫|吃|得|患|确诊")
+_ACUTE_NOW = re.compile(r"突然|忽然|一下子|现在|正在|刚才|刚刚|此刻|这会|今天|今早|今晚|昨天|昨晚|前天|加重|加剧|"
+                        r"这(?:几|两|一两|两三)天|最近(?:几|两|这几)天|几天前|"
                         r"更(?:厉害|严重|重|频繁)|越来越|又(?:犯|发作|开始|来了)|这次|这回|比以前|不一样|从来没")
+_CHRONIC_SEVERE = re.compile(r"厉害|剧|受不了|止不住|冷汗|大汗|叫不醒|喘不|大量|好多血|很多血")
 _CHRONIC_CATEGORIES = frozenset({Category.CHEST_PAIN, Category.BREATHING, Category.STROKE, Category.CHOKING,
                                  Category.BLEEDING, Category.UNCONSCIOUS, Category.SEIZURE})
 _WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
@@ -1639,7 +1644,8 @@ def _asked_in_general(ctx: _Context, cand: _Candidate, before: str, after: str, 
 
 def _chronic(ctx: _Context, cand: _Candidate) -> bool:
     """Months or years of the same trouble, told after the sign, nothing new or worse now."""
-    if cand.group.category not in _CHRONIC_CATEGORIES or ctx.recurrence or _ACUTE_NOW.search(ctx.text):
+    if (cand.group.category not in _CHRONIC_CATEGORIES or ctx.recurrence or _ACUTE_NOW.search(ctx.text)
+            or _CHRONIC_SEVERE.search(ctx.text)):
         return False
     text = ctx.text
     return any(not _CHRONIC_AGE.search(text[max(0, m.start() - 3):m.start()])
@@ -1896,9 +1902,9 @@ class Modality:
 
 
 def _chronic_message(s: str) -> bool:
-    """Weeks, months or years of the same trouble (头晕半个月了), nothing new or worse now,
-    and the duration no baby's age (宝宝两个月了)."""
-    return not _ACUTE_NOW.search(s) and any(
+    """Weeks, months or years of the same trouble (头晕半个月了), nothing new, worse or
+    severe now, and the duration no baby's age or diagnosis's (宝宝两个月了, 糖尿病十年了)."""
+    return not _ACUTE_NOW.search(s) and not _CHRONIC_SEVERE.search(s) and any(
         not _CHRONIC_AGE.search(s[max(0, m.start() - 3):m.start()]) for m in _CHRONIC.finditer(s))
 
 

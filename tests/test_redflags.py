@@ -1642,3 +1642,8 @@ def test_sixth_pass_not_emergencies(text):
 ])
 def test_a_chronic_trouble_that_is_new_or_worse_now_still_fires(text):
     assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text", ["胸口疼 冠心病五年了", "胸口压着疼 出冷汗 这种情况两个月了"])
+def test_a_diagnosis_of_years_or_a_severe_sign_keeps_the_sign_of_now(text):
+    assert detect(text) is not None

@@ -218,3 +218,14 @@ def test_a_classifier_emergency_with_a_same_day_sign_and_its_alarms_denied_is_to
 @pytest.mark.parametrize("text", ["头晕半个月了 今天突然站不稳", "胸口不舒服两周了 这次不一样 一直冒汗"])
 def test_weeks_of_trouble_with_something_new_now_keep_the_classifiers_emergency(text):
     assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "我妈高血压十几年了 今天头疼 吐了两次",
+    "他糖尿病二十年了 人有点迷糊",                 # the years are the diagnosis's, not the complaint's
+    "咳嗽两个月了 这几天喘得接不上",               # a recent change
+    "胸口闷一个多月了 闷得受不了",                 # severe now
+])
+def test_a_diagnosis_of_years_a_recent_change_or_a_severe_sign_is_no_chronic_doubt(text):
+    assert not redflags.modality(text).chronic
+    assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY

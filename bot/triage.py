@@ -191,6 +191,24 @@ def assess(text: str, intent: Optional[str], emergency_score: float = 0.0) -> Op
     return None
 
 
+# Health words, and words about the insurer's services: a message with the first and none
+# of the second is about health whatever else it is (a fallback or a visit-rules reading
+# would leave a health question without an answer).
+_HEALTH_WORDS = re.compile(r"发烧|发热|高烧|低烧|体温|抽搐|抽过|抽了|咳|疼|痛|晕|吐(?!槽)|拉肚子|腹泻|便秘|血压|血糖|血脂|尿酸|"
+                           r"心梗|脑梗|中风|癫痫|惊厥|癌|瘤|结节|囊肿|炎|住院|出院|手术|术后|医生说|大夫说|确诊|诊断|"
+                           r"复查|化验|指标|脑电图|心电图|ct|核磁|b超|彩超|胃镜|肠镜|吃药|用药|药物|打点滴|输液|疫苗|"
+                           r"怀孕|孕|胎动|胎儿|胎心|宝宝|过敏|湿疹|失眠|焦虑|抑郁|发麻|手麻|脚麻|麻木|肿|痒|出血|心慌|胸闷|气短|喘")
+_SERVICE_WORDS = re.compile(r"预约|挂号|约个|约一下|理赔|报销|直付|预授权|发票|保单|续保|保费|赔|费用|多少钱|"
+                            r"改约|改期|取消|须知|证件|身份证|带什么|管家|人工|客服")
+
+
+def about_health(text: str) -> bool:
+    """Whether a message speaks of health and not of a service (宝宝上周发烧抽过一次
+    还要去查脑电图吗: yes; 住院的发票怎么报销: no)."""
+    s = redflags.normalize(text)
+    return bool(_HEALTH_WORDS.search(s)) and not _SERVICE_WORDS.search(s)
+
+
 # The one safety line a health answer carries: when to call 120, fitted to what was said.
 _SAFETY_TOPICS = (
     ("pregnancy", re.compile(r"怀孕|孕|胎|产后|备孕|月子")),

@@ -166,3 +166,26 @@ def test_the_tokens_carry_the_word_spelt_right_at_the_members_offsets():
     tokens = tokenizer.tokenize(message("请问理陪要多久"), "text")
     [claim] = [t for t in tokens if "赔" in t.text]
     assert (claim.text, claim.start, claim.end) == ("理赔", 2, 4)
+
+
+@pytest.mark.parametrize("text, predicted, forced", [
+    # a health message DIET did not read, or read as the visit rules: a health question
+    ("宝宝上周六发烧的时候抽过一次 一两分钟就缓过来了 这几天都没烧 还要去查脑电图吗",
+     "nlu_fallback", "health_question"),
+    ("我爸前天住院了 医生说是脑梗 现在在打点滴 以后要注意啥", "ask_visit_rules", "health_question"),
+    ("就诊要注意什么", "ask_visit_rules", "ask_visit_rules"),                 # the visit rules
+    ("看病要带身份证吗 我腿疼", "ask_visit_rules", "ask_visit_rules"),       # a visit topic named
+    ("住院的发票怎么报销", "nlu_fallback", "nlu_fallback"),                  # a service word
+    ("麻烦问一下", "nlu_fallback", "nlu_fallback"),
+])
+def test_a_health_message_is_never_left_unread_or_read_as_the_visit_rules(text, predicted, forced):
+    [msg] = RedFlagOverride().process([message(text, predicted)])
+    assert msg.get("intent")["name"] == forced
+
+
+@pytest.mark.parametrize("predicted", ["deny", "nlu_fallback", "out_of_scope"])
+def test_a_correction_with_a_detail_is_information_whatever_diet_read(predicted):
+    msg = message("哦不对 我要看的是肾内科", predicted)
+    msg.set("entities", [{"entity": "department", "value": "肾内科", "start": 8, "end": 11}])
+    [msg] = RedFlagOverride().process([msg])
+    assert msg.get("intent")["name"] == "inform"

@@ -34,6 +34,10 @@ BOOKING_INTENT = "book_appointment"
 # Intents a whole booking request full of details is sometimes read as.
 BOOKING_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "query_appointments"})
 DENY_INTENT = "deny"
+# Readings DIET gives a health question it does not know what to make of.
+HEALTH_MISREADS = frozenset({"nlu_fallback", "ask_visit_rules"})
+# What DIET may read a correction as (哦不对 我要看的是肾内科: a no, or nothing it knows).
+CORRECTION_CUE_INTENTS = frozenset({DENY_INTENT, "nlu_fallback", "out_of_scope"})
 # Requests that end an open form and start themselves (data/rules/switching.yml).
 SWITCHING_REQUESTS = frozenset({"apply_preauth", BOOKING_INTENT})
 INFORM_INTENT = "inform"
@@ -202,6 +206,11 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
         underlying = next((name for name in ranking if name != "nlu_fallback"), None)
         if predicted == "nlu_fallback" and underlying in HEALTH_INTENTS:
             predicted = underlying        # unsure which intent, but sure it is about health
+        elif predicted in HEALTH_MISREADS and triage.about_health(text) and not (
+                predicted == "ask_visit_rules" and choices.visit_question_topic(text)):
+            # 宝宝上周发烧抽过一次 还要查脑电图吗 unread, or 脑梗住院了 以后要注意啥 read as
+            # the visit rules: a health question, never a dead end or the 就诊须知
+            predicted = triage.QUESTION_INTENT
         assessment = triage.assess(text, predicted, score)
         if assessment is None or assessment.level is not triage.Level.EMERGENCY:
             # Below an emergency, what the member says they want in the dialogue (leave,
@@ -248,7 +257,8 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
     def _dialogue_cues(self, message: Message, text: str, predicted: Optional[str]) -> bool:
         """Words that say plainly what the member wants in a dialogue, whatever DIET read:
         leaving (算了, 不取消了: not a cancellation), a correction said with a refusal word
-        (算了还是改成下周四下午: a detail, not a no), a booking asked for in so many words."""
+        (算了还是改成下周四下午: a detail, not a no; 哦不对 我要看的是肾内科, which DIET may not
+        read at all), a booking asked for in so many words."""
         entities = {e.get("entity") for e in message.get(ENTITIES, [])}
         # 先不改了 帮我申请个预授权: leaving one thing to start another (data/rules/switching.yml)
         request = choices.stops_to_start(text, frozenset(entities))
@@ -258,7 +268,7 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
             forced = request
         elif predicted != DENY_INTENT and choices.wants_to_stop(text):
             forced = DENY_INTENT
-        elif (predicted == DENY_INTENT and entities & DETAIL_ENTITIES
+        elif (predicted in CORRECTION_CUE_INTENTS and entities & DETAIL_ENTITIES
               and choices.changes_a_detail(text)):
             forced = INFORM_INTENT
         elif predicted not in NUMBER_INTENTS and choices.is_bare_number(text):

@@ -340,6 +340,18 @@ def asks_how_long(text: str) -> bool:
     return bool(_HOW_LONG.search(_norm(text)))
 
 
+# When the people are there (管家几点上班, 周末人工有人吗), asked with no request to be put
+# through (转人工, 帮我找管家): the hours, not a handoff.
+_HOURS_WORDS = re.compile(r"几点|什么时候|什么时间|啥时候|几时|上班|下班|值班|营业|放假|休息吗|周末|节假日|"
+                          r"过年|春节|国庆|五一|24小时|夜间|半夜|凌晨|工作时间|服务时间|在线时间")
+_PUT_THROUGH = re.compile(r"转|找|接通|联系一下|帮我|给我|我要|我想要|叫|请|马上|立刻|快")
+
+
+def asks_service_hours(text: str) -> bool:
+    s = _norm(text)
+    return bool(_HOURS_WORDS.search(s)) and not _PUT_THROUGH.search(s)
+
+
 def is_rule_question(text: str) -> bool:
     """A question about a rule worded like a request, answered by the rule whatever the
     classifier read: 最晚啥时候能取消, 等待期啥时候过, 预授权批下来要几天."""

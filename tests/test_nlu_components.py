@@ -139,6 +139,10 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("预授权的申请怎么发起", "apply_preauth", "apply_preauth"),         # how to, not whether
     ("我那个预授权申请批没批", "apply_preauth", "check_preauth_status"),  # about one made
     ("帮我申请预授权 看看能不能通过", "apply_preauth", "apply_preauth"),
+    ("周末人工有人吗", "request_human", "ask_service_hours"),             # when, not a request
+    ("你好 你们几点下班", "greet", "ask_service_hours"),
+    ("现在能转人工吗", "request_human", "request_human"),
+    ("帮我找管家 几点能回电话", "request_human", "request_human"),
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):
     [msg] = RedFlagOverride().process([message(text, predicted)])

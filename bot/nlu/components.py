@@ -34,6 +34,9 @@ BOOKING_INTENT = "book_appointment"
 # Intents a whole booking request full of details is sometimes read as.
 BOOKING_CUE_INTENTS = frozenset({"inform", "nlu_fallback", "query_appointments"})
 DENY_INTENT = "deny"
+# A question about the service hours DIET may take for a request for a person, or a hello.
+HOURS_INTENT = "ask_service_hours"
+HOURS_CUE_INTENTS = frozenset({"request_human", "greet"})
 # Readings DIET gives a health question it does not know what to make of.
 HEALTH_MISREADS = frozenset({"nlu_fallback", "ask_visit_rules"})
 # What DIET may read a correction as (哦不对 我要看的是肾内科: a no, or nothing it knows).
@@ -273,6 +276,8 @@ class RedFlagOverride(_RuleComponent, IntentClassifier, EntityExtractorMixin):
             forced = INFORM_INTENT
         elif predicted not in NUMBER_INTENTS and choices.is_bare_number(text):
             forced = INFORM_INTENT
+        elif predicted in HOURS_CUE_INTENTS and choices.asks_service_hours(text):
+            forced = HOURS_INTENT       # 周末人工有人吗: when, not a request to be put through
         elif self._service_request(message, text, predicted):
             return True
         elif predicted in BOOKING_CUE_INTENTS and choices.asks_to_book(

@@ -302,7 +302,7 @@ class ActionChangeSummary(Action):
             dispatcher.utter_message(
                 response="utter_reschedule_summary",
                 appointment=wording.appointment_label(appointment),
-                when=wording.moment(wording.parse_datetime(slot["start"])), buttons=confirm)
+                when=wording.visit_moment(slot["start"], tracker.get_slot("time")), buttons=confirm)
         else:
             dispatcher.utter_message(response="utter_cancel_summary",
                                      appointment=wording.appointment_label(appointment),

@@ -39,6 +39,17 @@ def moment(when: datetime) -> str:
     return f"{day(local.date())}{local:%H:%M}"
 
 
+def visit_moment(start: str, asked: Mapping[str, Any] | None) -> str:
+    """When a visit found for the member's words is: 12月8日（周二）08:00, and when they
+    named a half-day or a day with no clock (下周二上午), that it is its earliest visit:
+    12月8日（周二）08:00（下周二上午最早的号）."""
+    when = moment(parse_datetime(start))
+    said = str((asked or {}).get("text") or "").strip()
+    if asked and asked.get("end") and said and len(said) <= 12:
+        return f"{when}（{said}最早的号）"
+    return when
+
+
 def hospital_label(hospital: Mapping[str, Any]) -> str:
     """瑞金医院 国际医疗部"""
     unit = hospital.get("unit")

@@ -92,6 +92,15 @@ def test_wording_of_days_and_slots():
     assert wording.amount_label(12000.0) == "12,000元"
 
 
+def test_a_visit_found_in_a_half_day_or_a_day_says_it_is_its_earliest():
+    start = "2026-12-08T08:00:00+08:00"
+    window = {"start": start, "end": "2026-12-08T12:00:00+08:00", "grain": "hour", "text": "下周二上午"}
+    clock = {"start": start, "end": None, "grain": "minute", "text": "下周二上午8点"}
+    assert wording.visit_moment(start, window) == "12月8日（周二）08:00（下周二上午最早的号）"
+    assert wording.visit_moment(start, clock) == "12月8日（周二）08:00"     # the time asked for
+    assert wording.visit_moment(start, None) == "12月8日（周二）08:00"      # picked from a list
+
+
 @pytest.mark.parametrize("text, item", [
     ("拔火罐要预授权吗", "拔火罐"), ("做个针灸需要预授权吗", "针灸"),
     ("请问做胃镜要不要预授权", "胃镜"), ("买个助听器需要先申请预授权吗", "助听器"),

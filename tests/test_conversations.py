@@ -98,6 +98,7 @@ def test_a_booking_step_by_step_asks_which_hospital_when_the_name_is_ambiguous(r
     assert "哪天" in ready.says("皮肤科")
     summary = ready.says("12月1日下午")
     assert "请核对预约信息" in summary and "12月1日（周二）" in summary
+    assert "（12月1日下午最早的号）" in summary      # no clock said: the half-day's earliest
     assert "先不约" in ready.says("不约了") or "不约了" in ready.says("不约了")
 
 

@@ -60,6 +60,7 @@ def test_the_classifiers_emergency_about_something_else_than_now_is_a_question(t
     ("我这几天呕吐 吃什么吐什么 有点脱水", "gut"),           # 吃什么 here is no question
     ("妈妈这几天老说喘不上气 晚上要垫高枕头才能睡 腿也肿", "breathless"),
     ("产后一周 恶露突然变多 有血块", "pregnancy"),
+    ("孩子流鼻血 按了十分钟停了 一会儿又流", "nosebleed"),
 ])
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_same_day_signs_are_a_visit_today(text, sign, intent):
@@ -168,6 +169,7 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     ("孩子把干燥剂嚼了吞下去 现在玩得好好的", QUESTION),
     ("哮喘这两天变重了 夜里喘醒两次 喷了药能缓过来", TODAY),
     ("屁股那里突然鼓出一个紫色硬疙瘩 疼得厉害", TODAY),
+    ("流鼻血 按了十分钟停了 一会儿又流 今天第三回了", TODAY),   # a nose's blood is no wound's
 ])
 def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
     assert redflags.detect(text) is None

@@ -174,6 +174,7 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     ("哮喘这两天变重了 夜里喘醒两次 喷了药能缓过来", TODAY),
     ("屁股那里突然鼓出一个紫色硬疙瘩 疼得厉害", TODAY),
     ("流鼻血 按了十分钟停了 一会儿又流 今天第三回了", TODAY),   # a nose's blood is no wound's
+    ("孩子暑假去游泳 怎么防溺水", QUESTION),                     # prevention
 ])
 def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
     assert redflags.detect(text) is None

@@ -60,11 +60,6 @@ def test_the_classifiers_emergency_about_something_else_than_now_is_a_question(t
     ("我这几天呕吐 吃什么吐什么 有点脱水", "gut"),           # 吃什么 here is no question
     ("妈妈这几天老说喘不上气 晚上要垫高枕头才能睡 腿也肿", "breathless"),
     ("产后一周 恶露突然变多 有血块", "pregnancy"),
-    ("孩子流鼻血 按了十分钟停了 一会儿又流", "nosebleed"),
-    ("肾结石又犯了 腰疼得直不起来", "colic"),
-    ("痛风又犯了 大脚趾红肿热痛", "gout"),
-    ("血压一百七十五 吃了药还是降不下来", "numbers"),
-    ("骑车摔了一跤 右手撑地 现在手腕肿了", "fracture"),
 ])
 @pytest.mark.parametrize("intent", ["seek_care_today", "health_question", "out_of_scope"])
 def test_same_day_signs_are_a_visit_today(text, sign, intent):
@@ -173,7 +168,6 @@ def test_a_message_that_opens_with_a_what_if_is_a_question_throughout():
     ("孩子把干燥剂嚼了吞下去 现在玩得好好的", QUESTION),
     ("哮喘这两天变重了 夜里喘醒两次 喷了药能缓过来", TODAY),
     ("屁股那里突然鼓出一个紫色硬疙瘩 疼得厉害", TODAY),
-    ("流鼻血 按了十分钟停了 一会儿又流 今天第三回了", TODAY),   # a nose's blood is no wound's
     ("孩子暑假去游泳 怎么防溺水", QUESTION),                     # prevention
 ])
 def test_a_doubted_classifier_emergency_is_a_question_or_a_visit_today(text, level):
@@ -236,13 +230,3 @@ def test_weeks_of_trouble_with_something_new_now_keep_the_classifiers_emergency(
 def test_a_diagnosis_of_years_a_recent_change_or_a_severe_sign_is_no_chronic_doubt(text):
     assert not redflags.modality(text).chronic
     assert triage.assess(text, "report_emergency", 0.99).level is EMERGENCY
-
-
-@pytest.mark.parametrize("text, level", [
-    ("老婆孕吐 今天吐了好多次 喝水都吐 尿很少", TODAY),      # vomiting is the sign itself
-    ("我哮喘最近加重了 晚上咳醒 喷药管用 说话没问题", TODAY),  # so is 喘 in 哮喘
-    ("怀孕8周 头晕 吐得厉害 喝水都吐", EMERGENCY),            # 头晕 stands beside it
-    ("孩子吐了五次 精神差", EMERGENCY),
-])
-def test_an_alarm_word_a_same_day_sign_holds_by_definition_is_no_alarm_beside_it(text, level):
-    assert triage.assess(text, "report_emergency", 0.99).level is level

@@ -302,7 +302,8 @@ class ActionChangeSummary(Action):
             dispatcher.utter_message(
                 response="utter_reschedule_summary",
                 appointment=wording.appointment_label(appointment),
-                when=wording.visit_moment(slot["start"], tracker.get_slot("time")), buttons=confirm)
+                when=wording.visit_moment(slot["start"], tracker.get_slot("time"), slot.get("kept_back")),
+                buttons=confirm)
         else:
             dispatcher.utter_message(response="utter_cancel_summary",
                                      appointment=wording.appointment_label(appointment),

@@ -242,7 +242,7 @@ class ActionBookingSummary(Action):
             hospital=wording.hospital_label(slot["hospital"]),
             department=slot["department"]["name"],
             doctor=wording.doctor_label(slot.get("doctor")),
-            when=wording.visit_moment(slot["start"], tracker.get_slot("time")),
+            when=wording.visit_moment(slot["start"], tracker.get_slot("time"), slot.get("kept_back")),
             buttons=buttons(["确认预约", "先不约了"], ["/affirm", "/deny"]),
         )
         return []

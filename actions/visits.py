@@ -123,7 +123,10 @@ async def find_visit(
         utter_refused(dispatcher, refused)
         return {"time": None}
     if answer.get("available") and answer.get("slot"):
-        return {"time": time_value, "visit_slot": answer["slot"], "offered_slots": None}
+        slot = dict(answer["slot"])
+        if answer.get("message"):
+            slot["kept_back"] = answer["message"]    # why not the window's first times
+        return {"time": time_value, "visit_slot": slot, "offered_slots": None}
     return offer_alternatives(dispatcher, answer)
 
 

@@ -39,11 +39,14 @@ def moment(when: datetime) -> str:
     return f"{day(local.date())}{local:%H:%M}"
 
 
-def visit_moment(start: str, asked: Mapping[str, Any] | None) -> str:
+def visit_moment(start: str, asked: Mapping[str, Any] | None, kept_back: str | None = None) -> str:
     """When a visit found for the member's words is: 12月8日（周二）08:00, and when they
     named a half-day or a day with no clock (下周二上午), that it is its earliest visit:
-    12月8日（周二）08:00（下周二上午最早的号）."""
+    12月8日（周二）08:00（下周二上午最早的号）; when a rule kept back the window's first
+    times, the backends' reason instead (陈欣医生是热门专家，按规定需至少提前1周预约…)."""
     when = moment(parse_datetime(start))
+    if kept_back:
+        return f"{when}（{kept_back.rstrip('。')}）"
     said = str((asked or {}).get("text") or "").strip()
     if asked and asked.get("end") and said and len(said) <= 12:
         return f"{when}（{said}最早的号）"

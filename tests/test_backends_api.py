@@ -284,6 +284,19 @@ def test_visits_need_one_working_day_of_notice(api: Api) -> None:
     assert result["alternatives"][0]["start"] == "2026-11-25T08:00:00+08:00"
 
 
+def test_a_window_that_starts_inside_the_experts_week_gets_its_first_slot_after_and_says_why(api: Api) -> None:
+    doctors = api.get("/v1/doctors", hospital_id="ruijin", department_id="dermatology").json()
+    expert = next(d for d in doctors["doctors"] if d["popular"])
+    result = api.availability(hospital_id="ruijin", department_id="dermatology",
+                              doctor_id=expert["id"], start="2026-11-24", end="2026-12-08")
+    assert result["available"] and result["slot"]["start"] >= "2026-12-01"
+    assert result["reason"] is None
+    assert expert["name"] in result["message"] and "1周" in result["message"]
+    plain = api.availability(hospital_id="ruijin", department_id="dermatology",
+                             start="2026-11-26", end="2026-11-27")
+    assert plain["available"] and plain["message"] is None      # nothing kept back
+
+
 def test_accidental_injuries_may_be_seen_today(api: Api) -> None:
     result = api.availability(hospital_id="ruijin", department_id="dermatology",
                               start="2026-11-24T13:00:00+08:00", end="2026-11-24T17:00:00+08:00",

@@ -99,6 +99,8 @@ def test_a_visit_found_in_a_half_day_or_a_day_says_it_is_its_earliest():
     assert wording.visit_moment(start, window) == "12月8日（周二）08:00（下周二上午最早的号）"
     assert wording.visit_moment(start, clock) == "12月8日（周二）08:00"     # the time asked for
     assert wording.visit_moment(start, None) == "12月8日（周二）08:00"      # picked from a list
+    assert wording.visit_moment(start, window, "陈欣医生是热门专家，按规定需至少提前1周预约。") == (
+        "12月8日（周二）08:00（陈欣医生是热门专家，按规定需至少提前1周预约）")
 
 
 @pytest.mark.parametrize("text, item", [

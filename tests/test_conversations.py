@@ -226,6 +226,12 @@ def test_a_named_doctor_is_found_by_surname_and_title(ready):
     assert "请核对" in ready.says("1") and "热门专家" in ready.last_text
 
 
+def test_a_window_partly_inside_the_experts_week_books_after_it_and_the_summary_says_why(ready):
+    summary = ready.says("约瑞金皮肤科陈欣医生 11月25日到12月5日")   # his week ends 11-30
+    assert "请核对" in summary and "陈欣" in summary
+    assert "热门专家" in summary and "1周" in summary
+
+
 def test_an_unknown_doctor_falls_back_to_the_clinic_and_says_so(ready):
     reply = ready.says("约瑞金皮肤科张主任 12月2日上午")
     assert "没有找到张主任" in reply and "特需门诊（不指定医生）" in reply

@@ -163,6 +163,8 @@ class _Search:
         self.popular: Dict[Optional[int], bool] = {d.id: d.popular for d in self.doctors}
         self.popular[None] = False
         self.range_days: List[date] = []
+        # the lead-time rule that kept back the window's first times, when a later slot is found
+        self.kept_back: Optional[BookingBlock] = None
 
     # -- the timetable
 
@@ -209,6 +211,8 @@ class _Search:
             )
         if result.reason is not None:
             result.message = self._message(result.reason, result.earliest_bookable)
+        elif result.slot is not None and self.kept_back is not None:
+            result.message = self._message(self.kept_back.value, result.earliest_bookable)
         return result
 
     def _days_in_range(self) -> List[date]:
@@ -241,6 +245,11 @@ class _Search:
         if not free:
             return FULLY_BOOKED
         result.slot = free[0]
+        # Earlier times in the window that a lead-time rule kept back (下周 with a popular
+        # expert, 这周 from today): the answer says why the slot is not the first asked.
+        kept_back = {block for s, block in zip(sessions, blocks)
+                     if block in _LEAD_BLOCKS and s.start < result.slot.start}
+        self.kept_back = next((b for b in _LEAD_BLOCKS if b in kept_back), None)
         return None
 
     def _free_slots(self, first: date, last: date, start: datetime, end: datetime,
@@ -339,6 +348,10 @@ class _Search:
             hours.append(f"{opens:%H:%M}–{closes:%H:%M}")
         return hours
 
+
+# The rules that keep back the first times of a window (the expert first: its week is what
+# a member who named the expert needs to hear).
+_LEAD_BLOCKS = (BookingBlock.POPULAR_EXPERT_LEAD, BookingBlock.TOO_SOON)
 
 ALTERNATIVES_PER_DAY = 2
 

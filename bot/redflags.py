@@ -1378,8 +1378,10 @@ _PERSON = re.compile(
     r"我|俺|咱|他|她|孩子|宝宝|宝|娃|儿子|女儿|闺女|爸|妈|爷|奶|姥|外公|外婆|公公|婆婆|老公|老婆|媳妇|"
     r"丈夫|妻子|先生|太太|爱人|对象|朋友|哥|姐|弟|妹|叔|姨|舅|伯|同事|邻居|老人|家人|病人|\bi\b|\bmy\b"
 )
+# Words for a time gone by (去年, 上次, 小时候).
+_AGO = r"去年|前年|上个?月|以前|之前|几年前|上次|那次|小时候"
 # "...的事(了)" after a candidate: the whole event is in the past (骨折了能报销吗 去年的事了).
-_PAST_EVENT = re.compile(r"(?:去年|前年|上个?月|以前|之前|很久以前|好几年前|几年前|上次|那次|过去|小时候)的事")
+_PAST_EVENT = re.compile(r"(?:" + _AGO + r"|很久以前|好几年前|过去)的事")
 # ...or said outright to be long over, whatever else is happening now (溺水的事过去好几年了 现在还怕水).
 _LONG_OVER = re.compile(r"^" + _G + r"{0,6}(?:(?:的)?老毛病|的事(?:情)?(?:已经|都)?过去|过去(?:好|很)?(?:几|多|好多)?(?:年|个月)了|"
                         # 羊角风 这十来年都没犯过: years without an attack
@@ -1390,7 +1392,7 @@ _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)�
                        r"控制(?:得|的)(?:挺|很|还|比较|一直)?(?:好|稳定|不错)|(?:挺|很|一直)稳定|好多年没(?:再)?犯|"
                        r"(?:打了|打完|输了|输完|吃了|吃完)(?:针|液|药|点滴)(?:就)?好了|(?:都|再|也)没(?:再)?(?:犯|发作)过")
 # Before a sign told as over: when it was (去年, 上次, 小时候).
-_PAST_TIME = re.compile(r"去年|前年|上个?月|以前|之前|几年前|小时候|那次|上次|当年|年轻时")
+_PAST_TIME = re.compile(_AGO + r"|当年|年轻时")
 # After a symptom: a doctor has seen it and found nothing (晕倒了 去医院查了没事).
 _MANAGED = re.compile(r"(?:医生|大夫)(?:说|让|建议|看了)" + _G + r"{0,12}(?:保胎|观察|在家|休息|复查|没事|正常|不要紧|不用担心)")
 _SEVERE = re.compile(r"厉害|剧|受不了|止不住|越来越|冷汗|大汗|晕|叫不醒|喘不|好多|很多|大量")
@@ -1428,12 +1430,19 @@ _CHRONIC = re.compile(r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?
                       .replace("<NUM>", _MACROS["NUM"]))
 # ...unless the duration is a baby's age (宝宝两个月了) or a diagnosis's (高血压十几年了, 放支架
 # 三年了): the complaint of now may be new.
-_CHRONIC_AGE = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁|病|症|炎|癌|瘤|压|糖|脂|喘|冠心|支架|搭桥|手术|药|"
+_NOT_THE_COMPLAINTS = re.compile(r"宝|孩|娃|婴|才|刚|怀|孕|岁|病|症|炎|癌|瘤|压|糖|脂|喘|冠心|支架|搭桥|手术|药|"
                           r"住院|透析|化疗|结节|乙肝|甲亢|甲减|痛风|房颤|早搏|抑郁|焦虑|中风|脑梗|心梗|癫痫|吃|得|患|确诊")
 _ACUTE_NOW = re.compile(r"突然|忽然|一下子|现在|正在|刚才|刚刚|此刻|这会|今天|今早|今晚|昨天|昨晚|前天|加重|加剧|"
                         r"这(?:几|两|一两|两三)天|最近(?:几|两|这几)天|几天前|"
                         r"更(?:厉害|严重|重|频繁)|越来越|又(?:犯|发作|开始|来了)|这次|这回|比以前|不一样|从来没")
 _CHRONIC_SEVERE = re.compile(r"厉害|剧|受不了|止不住|冷汗|大汗|叫不醒|喘不|大量|好多血|很多血")
+
+
+def _complaint_lasts(text: str, start: int = 0) -> bool:
+    """A duration of weeks or more from `start` on that is the complaint's, not a baby's
+    age or a diagnosis's (头晕半个月了; not 宝宝两个月了, 高血压十几年了)."""
+    return any(not _NOT_THE_COMPLAINTS.search(text[max(0, m.start() - 3):m.start()])
+               for m in _CHRONIC.finditer(text, start))
 _CHRONIC_CATEGORIES = frozenset({Category.CHEST_PAIN, Category.BREATHING, Category.STROKE, Category.CHOKING,
                                  Category.BLEEDING, Category.UNCONSCIOUS, Category.SEIZURE})
 _WHAT_TO_DO = re.compile(r"要不要|怎么办|怎么做|该怎么|应该|能不能|可以|注意什么")
@@ -1647,9 +1656,7 @@ def _chronic(ctx: _Context, cand: _Candidate) -> bool:
     if (cand.group.category not in _CHRONIC_CATEGORIES or ctx.recurrence or _ACUTE_NOW.search(ctx.text)
             or _CHRONIC_SEVERE.search(ctx.text)):
         return False
-    text = ctx.text
-    return any(not _CHRONIC_AGE.search(text[max(0, m.start() - 3):m.start()])
-               for m in _CHRONIC.finditer(text, cand.end))
+    return _complaint_lasts(ctx.text, cand.end)
 
 
 def _said_to_be_over(ctx: _Context, cand: _Candidate, before: str) -> bool:
@@ -1904,8 +1911,7 @@ class Modality:
 def _chronic_message(s: str) -> bool:
     """Weeks, months or years of the same trouble (头晕半个月了), nothing new, worse or
     severe now, and the duration no baby's age or diagnosis's (宝宝两个月了, 糖尿病十年了)."""
-    return not _ACUTE_NOW.search(s) and not _CHRONIC_SEVERE.search(s) and any(
-        not _CHRONIC_AGE.search(s[max(0, m.start() - 3):m.start()]) for m in _CHRONIC.finditer(s))
+    return not _ACUTE_NOW.search(s) and not _CHRONIC_SEVERE.search(s) and _complaint_lasts(s)
 
 
 def normalize(text: str) -> str:

@@ -426,7 +426,21 @@ def _h_part(m, s):
     return {"part": _PART_WORDS[m.group(0)]}
 
 
-@_atom("span", rf"(?P<dir>上|前|下|后|过去的?|未来的?|接下来的?)(?P<n>{_NUM_COUNT})(?P<ge>个)?(?P<u>{_UNIT})")
+# 未来两周, 接下来三天, 这两天, 最近两周, 两周内, 一个月之内: a rolling window from today. Only
+# booking reads it (the next N days from now); in a health message 这两天/最近两周 are the past.
+@_atom("window", rf"(?:(?P<dir>未来的?|接下来的?|今后|往后|最近|近|这)(?P<n>{_NUM_COUNT})(?P<ge>个)?(?P<u>{_UNIT})"
+                 rf"(?:之内|以内|内)?|(?P<n2>{_NUM_COUNT})(?P<ge2>个)?(?P<u2>{_UNIT})(?:之内|以内|内))"
+                 r"(?!科|容|部|镜|服|衣|外)")
+def _h_window(m, s):
+    n = cn_to_int(m.group("n") or m.group("n2"))
+    unit = _UNIT_NAMES[m.group("u") or m.group("u2")]
+    ge = m.group("ge") or m.group("ge2")
+    if not n or unit in ("second", "minute", "hour") or (unit == "month" and not ge):
+        return None  # 这3月 is March; 24小时内 and 48小时内 are the handbook's limits, not times
+    return {"window": (n, unit)}
+
+
+@_atom("span", rf"(?P<dir>上|前|下|后|过去的?)(?P<n>{_NUM_COUNT})(?P<ge>个)?(?P<u>{_UNIT})")
 def _h_span(m, s):
     n, unit = cn_to_int(m.group("n")), m.group("u")
     if not n or (unit == "钟" and not m.group("ge")):
@@ -510,7 +524,7 @@ _SLOTS = {
     "part": "part", "hour": "clock", "minute": "clock", "minute_given": "clock", "h24": "clock",
     "ampm": "clock", "tz": "tz",
 }
-_ALONE = {"now", "span", "offset"}
+_ALONE = {"now", "span", "offset", "window"}
 _GAP = re.compile(r"[\s的,，()]{0,3}")
 
 
@@ -570,7 +584,7 @@ def _specificity(fields: dict) -> float:
     if "now" in fields:
         return 0.5
     score = 0.0
-    if _slots(fields) & (_DATE_SLOTS | {"span", "offset"}):
+    if _slots(fields) & (_DATE_SLOTS | {"span", "offset", "window"}):
         score += 1
     if "part" in fields:
         score += 1
@@ -635,6 +649,8 @@ def _best_expression(text: str, booking: bool) -> Optional[_Expr]:
     for expr in _expressions(text):
         if booking and "now" in expr.fields:
             continue  # 现在/当前 name no appointment time (and 当前 is mostly "current ...")
+        if not booking and "window" in expr.fields:
+            continue  # 两周内, 这两天: a rule's limit or the recent past, not a time of their own
         if best is None or _specificity(expr.fields) > _specificity(best.fields):
             best = expr
     return best
@@ -939,12 +955,24 @@ def _span_interval(direction: int, n: int, unit: str, now: datetime) -> tuple[da
     return datetime(a[0], a[1], 1), datetime(b[0], b[1], 1), unit
 
 
+def _window_interval(n: int, unit: str, now: datetime) -> tuple[datetime, datetime, str]:
+    """The next N days, weeks, months or years counted from today: [today, today + N)."""
+    today = datetime(now.year, now.month, now.day)
+    if unit in ("day", "week"):
+        return today, today + timedelta(days=n * (7 if unit == "week" else 1)), unit
+    y, m = _add_months(now.year, now.month, n * (12 if unit == "year" else 1))
+    end = _safe_date(y, m, now.day) or (_month_end(y, m) - timedelta(days=1)).date()
+    return today, datetime(end.year, end.month, end.day), unit
+
+
 def _resolve(f: dict, now: datetime, booking: bool) -> Optional[tuple[datetime, Optional[datetime], str]]:
     """Resolve merged fields against a naive wall-clock `now`."""
     if "now" in f:
         return now.replace(microsecond=0), None, "second"
     if "span" in f:
         return _span_interval(*f["span"], now)
+    if "window" in f:
+        return _window_interval(*f["window"], now)
     if "offset" in f and f["offset"][2] in ("second", "minute", "hour"):
         sign, n, unit = f["offset"]
         seconds = {"second": 1, "minute": 60, "hour": 3600}[unit] * n * sign

@@ -144,7 +144,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Dict, List, Optional, Pattern, Sequence, Set, Tuple
 
@@ -268,6 +268,7 @@ class _Normalized:
     text: str                # normalised, whitespace-free (one space kept between ASCII words)
     index: List[int]         # original index of every character of text
     breaks: List[int]        # sorted positions p: a removed space/emoji stood before text[p]
+    joined: List[int] = field(default_factory=list)   # ...or a space or comma the short pieces were joined over
 
 
 def _normalize(original: str) -> _Normalized:
@@ -344,7 +345,8 @@ def _join_fragments(norm: _Normalized) -> _Normalized:
     for i in range(len(text)):
         shift[i + 1] = shift[i] + (1 if i in drop_chars else 0)
     new_breaks = sorted({b - shift[b] for b in breaks if b not in drop_breaks})
-    return _Normalized("".join(text[i] for i in keep), [index[i] for i in keep], new_breaks)
+    joined = sorted({p - shift[p] for p in drop_breaks | drop_chars})
+    return _Normalized("".join(text[i] for i in keep), [index[i] for i in keep], new_breaks, joined)
 
 
 def _strip_wechat_codes(
@@ -933,7 +935,7 @@ _GROUPS: Tuple[_Group, ...] = (
     # 想死的心都有了 is despair, unless said of paperwork or a queue (理赔材料退回来三次).
     _group(Category.SELF_HARM, _IDEATION, [r"(?<!不)想死的心"],
            message_exclude=r"理赔|报销|直付|预授权|材料|发票|客服|电话|排队|系统|app|小程序|作业|加班|考试|"
-                           r"堵车|快递|老板|领导|甲方|装修|搬家",
+                           r"堵车|快递|老板|领导|甲方|装修|搬家|考砸|考差|期末|挂科|排位|上分|游戏",
            exclude_override=r"不想活|活着|撑不下去|解脱|遗书|安眠药|跳|割|结束|拖累"),
     _group(Category.SELF_HARM, _IDEATION, [
         r"(?:站在|爬到|坐在|在)(?:楼顶|天台|桥上|桥边|江边|河边|窗台|窗户边|阳台边|楼边)",
@@ -1329,7 +1331,8 @@ _PAST_PREFIX = re.compile(
     r"(?:几|[0-9]+|[一二两三四五六七八九十半]+)(?:个)?(?:多)?(?:年|月)(?:多)?(?:前|以前|之前)|"
     r"(?<![0-9一二两三四五六七八九十几半钟时头儿天周会久刚])(?:之前|以前)|从前|曾经|曾|过去|早年|"
     r"小时候|年轻(?:的)?时(?:候)?|那年|当年|那时候?|病史|既往|有过(?!敏)|得过(?!且)|患过|犯过|"
-    r"发过(?!来|去)|陈旧性?|以往|往年|多年前|早些年|history ?of|previously|last ?(?:year|month)"
+    r"发过(?!来|去)|陈旧性?|以往|往年|多年前|早些年|history ?of|previously|last ?(?:year|month)|"
+    r"(?:19|20)[0-9]{2}年(?![0-9一二三四五六七八九十]{1,2}月)"
 )
 _STROKE_AFTER = re.compile(r"(?:中风|脑梗|卒中|脑出血|脑溢血|脑血栓)(?:之)?后")
 _DURATION = r"(?:<NUM>|好几|很多|许多)(?:多)?(?:个)?(?:多)?(?:年|月)".replace("<NUM>", _MACROS["NUM"])
@@ -1340,7 +1343,7 @@ _PAST_SUFFIX_SYMPTOM = re.compile(
 _PAST_SUFFIX_CONDITION = re.compile(
     r"^(?:了)?(?:过(?!多|度|量|去|来|敏|程|劳|夜|分|头|半)|的?病史|史|后遗症|"
     r"(?:(?:做|放|装)?(?:了)?(?:支架|搭桥|手术|溶栓|取栓|介入|治疗|抢救))?(?:之)?后(?!背|脑|面|来|天|果)|"
-    r"以后|康复|恢复期?|已经好了|治好了|" + _DURATION + _THAT_TIME + ")"
+    r"以后|康复|恢复期?|已经好了|治好了|(?:都|已经|有)?" + _DURATION + _THAT_TIME + ")"
 )
 _PAST_ASPECT_IN_MATCH = re.compile(r"[吐咳拉晕抽犯发患得呕咯便倒]过(?!去|来|多|度)")
 
@@ -1372,7 +1375,9 @@ _KNOWLEDGE = re.compile(
     r"什么症状|的表现|有哪些|是什么|正常吗|正常么|严重吗|要紧吗|怎么预防|如何预防|为什么会|为啥会|"
     r"什么情况下|科普|了解一下|区别|能治好|怎么治|吃什么药|会怎样|会怎么样|有什么后果|有什么危害|怎么急救|"
     r"如何急救|急救方法|怎么救|的时候(?:应该|该|要|能|可以|怎么)|怎么防止|如何防止|怎么避免|想学|学一下|多了解|"
-    r"一般(?:去|挂|看)|到多少|多少会|怎么判断|如何判断|口诀|能(?:活|救)(?:下来|过来)?吗|存活率|死亡率|能活多久"
+    r"一般(?:去|挂|看)|到多少|多少会|怎么判断|如何判断|口诀|能(?:活|救)(?:下来|过来)?吗|存活率|死亡率|能活多久|"
+    # what a word means, or how two conditions differ: 什么叫子痫前期, 脑梗跟脑出血有啥不一样
+    r"什么叫|啥叫|什么意思|一回事|一个东西|(?:有|是)(?:啥|什么)不(?:一样|同)|不一样吗|一样吗|怎么区别|为(?:啥|什么)要"
 )
 _PERSON = re.compile(
     r"我|俺|咱|他|她|孩子|宝宝|宝|娃|儿子|女儿|闺女|爸|妈|爷|奶|姥|外公|外婆|公公|婆婆|老公|老婆|媳妇|"
@@ -1390,9 +1395,10 @@ _LONG_OVER = re.compile(r"^" + _G + r"{0,6}(?:(?:的)?老毛病|的事(?:情)?(?
 # After a condition: it has been treated (心梗 早就好了 / 已经出院了 ...).
 _RESOLVED = re.compile(r"早就好了|已经(?:好|康复|痊愈|出院|治好)了|(?<!刚)出院了|治好了|痊愈了|康复了|"
                        r"控制(?:得|的)(?:挺|很|还|比较|一直)?(?:好|稳定|不错)|(?:挺|很|一直)稳定|好多年没(?:再)?犯|"
-                       r"(?:打了|打完|输了|输完|吃了|吃完)(?:针|液|药|点滴)(?:就)?好了|(?:都|再|也)没(?:再)?(?:犯|发作)过")
+                       r"(?:打了|打完|输了|输完|吃了|吃完)(?:针|液|药|点滴)(?:就)?好了|(?:都|再|也)没(?:再)?(?:犯|发作)过|"
+                       r"后来" + _G + r"{0,6}好了")
 # Before a sign told as over: when it was (去年, 上次, 小时候).
-_PAST_TIME = re.compile(_AGO + r"|当年|年轻时")
+_PAST_TIME = re.compile(_AGO + r"|当年|年轻时|当时|那时")
 # After a symptom: a doctor has seen it and found nothing (晕倒了 去医院查了没事).
 _MANAGED = re.compile(r"(?:医生|大夫)(?:说|让|建议|看了)" + _G + r"{0,12}(?:保胎|观察|在家|休息|复查|没事|正常|不要紧|不用担心)")
 _SEVERE = re.compile(r"厉害|剧|受不了|止不住|越来越|冷汗|大汗|晕|叫不醒|喘不|好多|很多|大量")
@@ -1466,10 +1472,57 @@ _KIN = re.compile(r"爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷爷|奶
 _KIN_OR_ME = re.compile(_KIN.pattern + r"|我|俺")
 # Someone unnamed in a shared story (有人被车撞了, 有个小孩吞了磁力珠): the writer's news, not theirs.
 _STRANGER = re.compile(r"有人|有个|有一个|一个人|网友|博主|主播|路人")
-_PET_SUBJECT = re.compile(r"(?:我家|家里|我的|养的)(?:的)?" + _G + r"{0,2}(?:狗|猫|仓鼠|鹦鹉|兔|鸟|乌龟|龙猫)|狗狗|猫咪")
+_PET_SUBJECT = re.compile(r"(?:(?:我家|家里|我的|养的)(?:的)?" + _G + r"{0,2}|^)(?:狗|猫|仓鼠|鹦鹉|兔|鸟|乌龟|龙猫)|狗狗|猫咪")
 _HUMAN = re.compile(_NAMED_PERSON)
 _IN_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|抢救室|急诊室里|医院里")
-_FAMILY = re.compile(r"我|爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷|奶|姥|外公|外婆|家人|家里")
+_FAMILY = re.compile(r"我|爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷|奶|姥|外公|外婆|(?<!一)家人|家里")
+
+
+# A patient being treated in hospital now (现在在儿科急诊, 还在ICU, 人在医院): the doctors there
+# are the help, unless something sudden is told after it.
+_CARED_FOR_NOW = re.compile(r"(?:现在|已经|正|人|还|目前)(?:在|住)(?:(?![去往送赶路])" + _G + r"){0,4}"
+                            r"(?:医院|急诊|icu|病房|抢救|监护|住院)(?!的路|路上)")
+_NEWS_AFTER_CARE = re.compile(r"突然|忽然|一下子|刚才|刚刚|又")
+# 会不会一氧化碳中毒 at the end of a clause: whether it could happen, asked.
+_WHETHER_OPEN = re.compile(r"会不会(?:得|是|有)?$")
+# A doctor or a clinic for a condition (看癫痫厉害的医生, 治中风的医院): a service request.
+_SPECIALTY_BEFORE = re.compile(r"(?:看|治|专治|擅长|专门看)$")
+_SPECIALTY_AFTER = re.compile(r"^" + _G + r"{0,4}的" + _G + r"{0,4}(?:医生|大夫|专家|医院|门诊|科)")
+# Chest pain when coughing (咳起来胸口疼, 一咳嗽就胸痛): the chest wall or the lungs, not the
+# heart, unless a cardiac alarm stands beside it.
+_COUGH_BEFORE = re.compile(r"(?:咳|咳嗽)(?:起来|的时候|时|得|一下)$|一咳(?:嗽)?就$")
+_CARDIAC_ALARM = re.compile(r"冷汗|大汗|虚汗|压着|压榨|石头|左肩|左臂|左胳膊|下巴|喘不|透不过|憋|发紫|晕")
+# A collapse as a figure of speech about money, shopping or a scare (基金亏了三成 吐血, 大盘这走势
+# 我直接心梗, 双十一尾款 我要晕倒了, 吓得心脏停跳一拍), or a bare 窒息 after an awkward moment:
+# the sign stands alone in its clause and nothing in the message is about a body.
+_MONEY_WOES = re.compile(r"基金|股票|股市|大盘|炒股|理财|亏了|亏损|跌停|涨停|尾款|账单|房贷|车贷|信用卡|花呗|白条|"
+                         r"工资|余额|剁手|双十一|双11|彩票|学费|房租|物业费|开会|领导|老板|甲方|考试|成绩")
+_FIGURE_PRONE = re.compile(r"吐血|心梗|晕倒|晕过去|昏过去|昏倒|窒息|休克|心脏骤停")
+_BARE_BEFORE = re.compile(r"^(?:我|人|简直|真的|真是|直接|当场|原地|都|要|快|已经|瞬间|彻底|整个人|当时|差点)*$")
+_BARE_AFTER = re.compile(r"^(?:了|啦|啊|呀|吧|好吗|都|辣)*$")
+_BODY = re.compile(r"疼|痛|闷|喘|呼吸|憋|(?<!信用)(?<!银行)卡(?!片|号)|噎|呛|吞|嘴|脸|冷汗|抽|叫不醒|醒不|医院|120|救护车|救命|救救|"
+                   r"孩子|宝宝|老人|爸|妈|老公|老婆|爷|奶|血压|心跳|头|胸|血(?!亏)")
+
+
+def _figure_of_speech(ctx: "_Context", cand: "_Candidate", before: str, after: str) -> bool:
+    text = ctx.text
+    # a short piece joined to its clause (基金亏了三成 吐血) stands alone here
+    k = bisect.bisect_right(ctx.joined, cand.start)
+    if k and ctx.joined[k - 1] > cand.start - len(before):
+        before = text[ctx.joined[k - 1]:cand.start]
+    k = bisect.bisect_right(ctx.joined, cand.end)
+    if k < len(ctx.joined) and ctx.joined[k] < cand.end + len(after):
+        after = text[cand.end:ctx.joined[k]]
+    if after.startswith(("一拍", "半拍")):
+        return True         # 心脏停跳一拍: a skipped beat of fright
+    if not (_FIGURE_PRONE.search(text, cand.start, cand.end) and _BARE_BEFORE.match(before)
+            and _BARE_AFTER.match(after)):
+        return False
+    rest = text[:cand.start] + text[cand.end:]
+    if _BODY.search(rest):
+        return False
+    return bool(_MONEY_WOES.search(text)) or (
+        "窒息" in text[cand.start:cand.end] and len(rest) >= 4)
 
 
 class _Context:
@@ -1478,6 +1531,7 @@ class _Context:
     def __init__(self, norm: _Normalized, candidates: List["_Candidate"]) -> None:
         self.text = norm.text
         self.breaks = norm.breaks
+        self.joined = norm.joined
         self.puncts = [m.start() for m in _CLAUSE_PUNCT.finditer(self.text)]
         self._cache: Dict[str, bool] = {}
         self.covered = bytearray(len(self.text))    # 1 where some candidate matched
@@ -1700,6 +1754,19 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         return
     if _someone_elses_story(text, cand, before, clause):
         return
+    if _figure_of_speech(ctx, cand, before, after):
+        return
+    if grp.kind in (_IDEATION, _ACT) and _GENERIC_AFTER.match(after) and not _PERSON.search(before):
+        return          # 想自杀的人一般有什么信号: such people in general
+    if grp.kind != _IDEATION:
+        care = _CARED_FOR_NOW.search(text)
+        if care is not None and not _NEWS_AFTER_CARE.search(text, care.end()):
+            return      # 孩子高烧抽筋 现在在儿科急诊 医生说要做腰穿: in the doctors' hands
+        if _SPECIALTY_BEFORE.search(before) and _SPECIALTY_AFTER.match(after):
+            return      # 找个看癫痫厉害的儿科医生
+    if (grp.category is Category.CHEST_PAIN and _COUGH_BEFORE.search(before)
+            and not _CARDIAC_ALARM.search(text)):
+        return          # 咳起来胸口疼
     if grp.kind == _IDEATION:
         cand.fired = not _NEG_IDEATION.search(before)
         return
@@ -1731,6 +1798,8 @@ def _judge(ctx: _Context, cand: _Candidate, prev: Optional[_Candidate],
         return
     if grp.kind == _SYMPTOM and _WHETHER_SIGN_BEFORE.search(before) and _WHETHER_AFTER.match(after):
         return          # 是抽搐吗: the sign asked after; what was told decides on its own
+    if _WHETHER_OPEN.search(before) and not _ACUTE_AFTER.match(after):
+        return          # 冬天吃炭火锅会不会一氧化碳中毒: whether it could happen, asked
 
     matched = text[cand.start:cand.end]
     if grp.kind == _CONDITION:

@@ -1647,3 +1647,46 @@ def test_a_chronic_trouble_that_is_new_or_worse_now_still_fires(text):
 @pytest.mark.parametrize("text", ["胸口疼 冠心病五年了", "胸口压着疼 出冷汗 这种情况两个月了"])
 def test_a_diagnosis_of_years_or_a_severe_sign_keeps_the_sign_of_now(text):
     assert detect(text) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Seventh pass (tests/triage/dev_traps.yml, hard traps written before reading the rules):
+# what makes an alarming word no report of now
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "中风和脑梗是一回事吗",                                   # what words mean, how they differ
+    "心梗跟心绞痛有啥不一样",
+    "什么叫热射病",
+    "吃了毒蘑菇为啥要洗胃",
+    "想轻生的人一般会说些什么 我想多留意我同学",               # such people in general
+    "夏天车里开空调睡觉会不会一氧化碳中毒",                    # whether it could happen
+    "那年我爸吐了好多血 后来住院治疗好了 现在要复查吗",       # told as over
+    "我妈2019年脑梗过 现在能打流感疫苗吗",                    # a year named before it
+    "我爸心梗都三年了 平时要注意啥",                           # the time since it
+    "孩子抽筋现在在儿童医院急诊 医生让抽血 正常吗",           # in the doctors' hands now
+    "我哥喝农药 现在还在ICU 医生说肝功能不好 预授权怎么弄",
+    "想找个看中风好的专家",                                    # a doctor for a condition
+    "感冒咳嗽 一咳嗽就胸口疼",                                 # the chest wall, not the heart
+    "股票又跌了 吐血",                                         # figures of speech about money
+    "这个月信用卡账单出来了 我直接晕倒",
+    "领导突然点名让我发言 窒息",
+    "看鬼片 吓得心跳漏了一拍",
+    "新闻里一家人烧炭取暖中毒了 我家该装报警器吗",              # 一家人: not the writer's
+    "兔子刚才抽了两下 是不是中毒了",                           # a pet opening the message
+])
+def test_seventh_pass_not_emergencies(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我妈现在在医院 刚才突然抽搐了 叫不醒",                   # something sudden in hospital
+    "我爸在去医院的路上 胸口疼得厉害 出冷汗",
+    "咳嗽完胸口压着疼 出冷汗",                                 # a cardiac alarm beside it
+    "股票亏了 我爸气得胸口疼 出冷汗",                          # a body beside the money
+    "宝宝吃果冻卡住了 窒息",
+    "孩子会不会是中毒了 刚才吃了一把药片",                     # told as happening
+])
+def test_seventh_pass_still_emergencies(text):
+    assert detect(text) is not None

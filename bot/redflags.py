@@ -103,6 +103,20 @@ How detect(text) decides
       chronic unless something is new or worse now (今天, 突然, 加重, 越来越, 又犯); a sign
       told as over after a time in the past (去年 ... 打了针好了) or years without an attack
       (这十来年都没犯过); self-harm denied in so many words (我没有想伤害自己, 没说过不想活).
+   k. Traps (dev_traps.yml, written before reading these rules): what a word means or how two
+      conditions differ (什么叫子痫前期, 脑梗跟脑出血有啥不一样), such people in general
+      (想自杀的人一般有什么信号), whether it could happen (会不会一氧化碳中毒), a year or the time
+      since the event (2022年脑出血, 中风都五年了), told as over (当时 ... 后来吃药好了), a
+      patient in the doctors' hands now (现在在儿科急诊 医生说; not with something sudden after
+      it, not on the way there), a doctor for a condition (找个看癫痫厉害的医生), chest pain
+      when coughing with no cardiac alarm, a collapse as a figure of speech about money, work
+      or a scare (基金亏了三成 吐血, 我直接心梗, 窒息, 吓得心脏停跳一拍), a pet opening the
+      message. New lay emergencies: pain spreading from the chest to the left arm or jaw, the
+      middle of the chest, a heavy arm on one side, 头突然剧痛, 叫她也不睁眼, heavy periods
+      with faintness, a mouthful of paraquat, a blade driven in or still in, scalds over a
+      trunk, a baby's head showing, and self-harm told as pills swallowed with a farewell,
+      hoarded pills with a plan, charcoal with sealed windows, several cuts on a wrist, a
+      farewell with everything made ready.
    Every rule only suppresses the candidate it attaches to: a present-tense symptom elsewhere
    in the same message still fires (我现在又胸痛了 之前心梗过, 我已经好了 但是我爸晕倒了).
 4. Result: None when nothing fires. Otherwise self_harm is True when any IDEATION or ACT
@@ -492,6 +506,7 @@ _GROUPS: Tuple[_Group, ...] = (
     # ---- chest pain / heart attack ----------------------------------------------------
     _group(Category.CHEST_PAIN, _SYMPTOM, [
         r"胸(?:口|部|前|前区|骨后|膛|口处)?<MOD>(?:剧|绞|刺|撕裂样?|压榨样?|闷|压着)?(?:痛|疼)(?!中心|门诊|科)",
+        r"胸(?:口)?(?:正中间?|中间|当中|中央|里面|里头)<MOD>(?:痛|疼)",
         r"心(?:口|窝|脏|前区)(?:窝)?(?:子|儿)?<MOD>(?:剧|绞|刺)?(?:痛|疼)",   # 心口窝子疼 (东北)
         r"(?:心(?:脏|口)|胸(?:口)?)(?:像|好像|跟|一抽一抽(?:地|的)?|一揪一揪(?:地|的)?)<G8>(?:痛|疼)|"
         r"(?:胸|心口)(?:口)?(?:绞|揪|刺|扎|压)着(?:疼|痛)",
@@ -647,7 +662,8 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:晕|昏)(?:倒)?在(?:了)?(?:地上|地|厕所|卫生间|浴室|门口|路边|床边|楼道)",
         r"趴(?:在)?(?:桌子|桌|方向盘)上<G10>(?:叫|喊|推|拍|不动|没反应|不应|不醒)",
         r"(?:躺|倒|趴|摔)在(?:了)?(?:地上|地|厕所|卫生间|浴室|门口|楼道)<G10>(?:叫|喊|哼|不动|起不来|没反应|不应|不醒)",
-        r"(?:叫|喊)(?:他|她|人)(?:也|都)?不(?:太)?(?:应|答应)|(?:叫|喊)<G3>(?:也|都)?不(?:理人|应声|吭声)",
+        r"(?:叫|喊)(?:他|她|人)(?:也|都)?不(?:太)?(?:应|答应)|(?:叫|喊)<G3>(?:也|都)?不(?:理人|应声|吭声)|"
+        r"(?:叫|喊|拍|摇)(?:他|她|孩子|宝宝|人)?(?:也|都)(?:不睁眼|睁不开眼|不醒|没(?:有)?反应|没动静)",
         # dialects: 叫伊拢无应 (闽南), 叫极都唔醒 / 冇反应 (粤), 叫伊勿应 (吴); only a moan
         r"(?:叫|喊|唤|拍|摇)<G4>(?:[唔冇勿袂无]|没)(?:应|醒|反应|答应|睬)|(?:叫|喊)<G4>(?:只会|只|光|就)(?:哼哼|哼|嗯嗯|呻吟)",
         r"(?:宝宝|婴儿|孩子|娃|小孩)<G6>(?:软绵绵|软塌塌|软趴趴)|(?:软绵绵|软塌塌|软趴趴)<G6>(?:叫不醒|不醒|不吃奶|不哭)",
@@ -718,20 +734,25 @@ _GROUPS: Tuple[_Group, ...] = (
         r"看东西<G4>(?:少了一半|一半看不见|缺了?一块)",
         r"face ?droop|slurred ?speech",
     ]),
+    _group(Category.CHEST_PAIN, _SYMPTOM, [
+        r"(?:疼|痛)(?:到|得|窜到|连到|连着|放射到|牵扯到|扯到|串到)<G2>(?:左肩|左边肩|左胳膊|左臂|左手|下巴|下颌|后背)",
+    ], requires=r"胸|心口"),
     _group(Category.STROKE, _SYMPTOM, [
         r"(?:筷子|碗|杯子|勺子|东西)<G2>(?:掉了|掉地上|拿不住|握不住)|(?:拿|握|抓)不住<G2>(?:筷子|碗|杯子|勺子|东西)|"
         r"腿<G2>(?:一)?软<G6>(?:跪|倒|坐)(?:下|在地)|不吭声|光看着<G4>不(?:说话|吭)|"
         r"(?:口水|哈喇子)<G4>(?:流|淌)|大舌头",
+        r"(?:左|右)(?:边|侧)?(?:的)?(?:手|胳膊|手臂|腿|脚)<G2>(?:好|很|特别|有点|发)?(?:沉|重)(?!要|量)",
     ], requires=r"突然|忽然|一下子|吃着饭|刚才|刚刚|说不出|说话|嘴(?:角)?<G2>(?:歪|斜)|半边|一边"),
     _group(Category.STROKE, _SYMPTOM, [
         r"这辈子<G6>没(?:有)?(?:这么|这样)(?:疼|痛)过|从来没(?:有)?(?:这么|这样)(?:疼|痛)过|"
         r"像(?:被)?(?:人)?(?:拿)?(?:锤子|棍子|榔头|铁锤)(?:砸|敲|打)|像<G2>(?:炸开|要炸|裂开)",
-    ], requires=r"头(?:疼|痛)|头<G2>(?:炸|裂)", hyperbole=_HYP_HEAD),
+    ], requires=r"头(?:疼|痛)|头<G6>(?:炸|裂|疼|痛)", hyperbole=_HYP_HEAD),
     _group(Category.STROKE, _SYMPTOM, [
         r"头(?:痛|疼)欲裂|(?:剧烈|炸裂|爆炸|撕裂)(?:样|般|性)?的?头(?:痛|疼)|"
         r"这辈子最(?:厉害|严重|痛|疼)的头(?:痛|疼)|头(?:痛|疼)得(?:像)?(?:要)?(?:炸|裂)",
         r"头(?:疼|痛)<G14>(?:这辈子|从来|从没|平生)(?:都)?没(?:有)?(?:这么|这样)(?:疼|痛)过|"
-        r"(?:突然)?头(?:疼|痛)<G4>像(?:被)?(?:人)?(?:拿)?(?:锤子|棍子|榔头)(?:砸|敲|打)",
+        r"(?:突然)?头(?:疼|痛)<G4>像(?:被)?(?:人)?(?:拿)?(?:锤子|棍子|榔头)(?:砸|敲|打)|"
+        r"头(?:部)?(?:突然|忽然|一下子)<G2>(?:剧痛|剧烈(?:地|的)?(?:疼|痛)|炸裂|爆炸)",
     ], hyperbole=_HYP_HEAD,
         # a known migraine's usual attack is not a thunderclap, unless something is new
         message_exclude=r"偏头痛|老毛病|跟以前一样|和以前一样|跟平时一样|和平时一样|老样子",
@@ -740,7 +761,8 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.STROKE, _SYMPTOM, [
         r"(?:说话|讲话)(?:突然|都|也|有点)?(?:不利索|不清楚?|含含糊糊|含糊|含混|不利落|不灵|费劲|大舌头|结巴了|不连贯)|"
         r"言语不清|语言不清|吐字含糊|"
-        r"话(?:都|也)?说不清(?:楚)?|说不(?:出|了)话|不会说话了|口齿不清|吐字不清|讲话不清(?:楚)?",
+        r"话(?:都|也)?说不清(?:楚)?|说不(?:出|了)话|不会说话了|口齿不清|吐字不清|讲话不清(?:楚)?|"
+        r"想说<G6>(?:嘴|话)?(?:就是)?说不出(?:来)?",
     ], hyperbole=_HYP_SPEECH,
         clause_exclude=_APP_WORDS + r"|孩子|宝宝|小孩|儿童|岁|信号|录音|语音|视频|接线员|感冒",
         # a sore throat, or a long-standing neurological disease (帕金森 说话不清楚好几年了)
@@ -800,6 +822,12 @@ _GROUPS: Tuple[_Group, ...] = (
         r"肾上腺素(?:笔)?<G6>(?:要(?:不要)?打|打了|该打|用不用|要打|打不打|扎了)|(?:打|扎)了<G3>肾上腺素|epipen",
     ]),
     # ---- injury -----------------------------------------------------------------------
+    # a blade or a bar driven into the trunk, the neck, the head or an eye, or still in it
+    _group(Category.INJURY, _SYMPTOM, [
+        r"(?:刀|剪刀|钢筋|铁棍|钢管|玻璃|钉子|树枝|竹签|铁签|螺丝刀|改锥)<G4>(?:扎|插|刺|捅|戳)(?:进|到|入|穿|在)(?:了)?<G4>"
+        r"(?:肚子|腹|胸|脖子|头|眼|背|腰|肋)",
+        r"(?:刀|钢筋|玻璃|钉子|树枝|铁棍|钢管|竹签|螺丝刀)<G2>还(?:插|扎)?在(?:上面|里面|肉里|身上|肚子|胸|头|眼)",
+    ]),
     _group(Category.INJURY, _SYMPTOM, [
         r"被(?:车|汽车|小车|卡车|货车|大车|电动车|电瓶车|摩托车?|公交车?|出租车|三轮车?|自行车|火车|"
         r"车子)(?:给)?(?:撞|碾|压|刮倒|撞倒|撞飞|卷)",
@@ -878,6 +906,8 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.POISONING, _SYMPTOM, [
         r"(?:喝|服|吃|吞|舔|咽|误喝)(?:了|下|掉|过)?(?:点|一瓶|半瓶|一口|几口|一些|好多|一点|一杯|半杯|大半瓶)?(?:的)?<TOXIN>",
         r"把<G6><TOXIN><G4>(?:喝|吃|吞)(?:了|下|掉|光)",
+        # a mouthful of these kills, whatever comes between: 喝了一口装在饮料瓶里的百草枯
+        r"(?:喝|服|吃|吞|咽|误喝|误服)(?:了)?<G14>(?:百草枯|敌草快|毒鼠强|氰化物|砒霜)",
         r"(?:吃|服|喝)(?:了)?过量(?:的)?(?:药|<SED>)|(?:吃|喝|误服|误食)(?:了)?<G3>不明(?:药物|药|液体|东西)|"
         r"吸(?:了|入)<G4>(?:煤气|燃气|一氧化碳|毒气|浓烟)|"
         r"<SED>(?:吃|服|喝)(?:多|过量|超量)(?:了)?|药(?:物)?过量|过量服(?:用|药)|吃药过量|药吃多了|"
@@ -940,7 +970,23 @@ _GROUPS: Tuple[_Group, ...] = (
     _group(Category.SELF_HARM, _IDEATION, [
         r"(?:站在|爬到|坐在|在)(?:楼顶|天台|桥上|桥边|江边|河边|窗台|窗户边|阳台边|楼边)",
         r"(?:药|安眠药)(?:也|都)?(?:准备|攒)(?:好|够)了",
-    ], requires=r"最后|再见|永别|结束|不想活|解脱|跳|遗|信写好|拖累|撑不下去|不肯下来|不下来|劝不下来"),
+        r"(?:药|安眠药|药片)(?:都|全|全部|已经)*(?:吃|吞|喝)(?:下去|完|光|掉)了",
+    ], requires=r"最后|再见|永别|结束|不想活|解脱|跳|遗|信写好|拖累|撑不下去|不肯下来|不下来|劝不下来|下辈子|别了"),
+    _group(Category.SELF_HARM, _IDEATION, [
+        r"(?:攒|囤|存)(?:的|了|下|起来的)<G4>药|药<G6>(?:数好|攒好|攒够|囤好)",
+    ], requires=r"(?:一起|一次|全部|全都|一口气|都)(?:吃|吞)|今晚|不想活|结束|解脱|再见|最后"),
+    _group(Category.SELF_HARM, _IDEATION, [
+        r"(?:木炭|炭盆|炭|碳)<G6>(?:买|准备|备|点)好了|(?:门窗|窗户|门缝|窗缝)<G3>(?:封|堵|贴)(?:上|死|好|严)(?:了)?",
+    ], requires=r"炭|碳", message_exclude=r"烧烤|火锅|取暖|腊肉|熏肉"),
+    # several cuts on a wrist or an arm, made by the writer (not a cat's or a fall's)
+    _group(Category.SELF_HARM, _ACT, [
+        r"(?:手腕|腕|胳膊|手臂|大腿)(?:上)?(?:又)?(?:划|割)(?:了)?(?:好几|几|很多|好多|[两三四五六七八九十])(?:刀|道|下)",
+    ], message_exclude=r"猫|狗|玻璃|不小心|被|摔|切菜|树枝|铁丝|刺"),
+    # a farewell with everything made ready (谢谢你们这么久的照顾 我都准备好了)
+    _group(Category.SELF_HARM, _IDEATION, [
+        r"(?:都|已经|全都|一切都|什么都)(?:准备|安排|交代|处理|收拾)好了",
+    ], requires=r"谢谢<G8>(?:照顾|这么久|这些年|一直)|再见|永别|不用(?:再)?(?:给我)?(?:发|联系|找)|下辈子|拖累",
+        message_exclude=r"退保|保单|续保|预约|材料|行李|出发|旅行|旅游|手术|住院|检查|考试|婚礼|搬家|待产|出国|面试|体检"),
     _group(Category.SELF_HARM, _ACT, [
         r"(?<!因)(?<!关于)自杀(?!免责|条款|除外|险|责任|属于|算不算|算|赔|能赔|理赔|保不保|保吗|在保险|是否)",
         r"跳楼(?!价|甩卖|大甩卖|机)|跳河|跳桥|跳江|上吊|卧轨|自缢",
@@ -958,6 +1004,10 @@ _GROUPS: Tuple[_Group, ...] = (
         r"(?:脸|面部|头发|眉毛|鼻毛)<G6>(?:都)?(?:烧|烫|燎)(?:了|伤|焦|着|到)|爆燃|(?:煤气|燃气|液化气|锅炉|高压锅)<G4>(?:爆炸|炸了)|炸伤|"
         r"着火了|火灾|被火烧|身上着火|衣服着火|失火|起火了|厨房着火",
         r"(?:一大片|大片|好大一片)<G3>(?:都)?(?:起|长)(?:了)?(?:水)?泡",
+        # a scald from the neck to the belly, a kettle of boiling water over a child
+        r"从(?:脖子|胸口|胸|头|脸|肩膀|胳膊|腿|肚子|后背|背)<G2>到<G4>(?:全|都|全都)(?:被)?(?:烫|烧)(?!了?一遍|了?一下)",
+        r"(?:一壶|一锅|一盆|一整壶|整壶|一暖壶|暖瓶|暖壶|热水瓶|一锅热油)(?:的)?(?:开水|热水|热油|热汤|汤|油)?<G6>"
+        r"(?:泼|洒|浇|倒|翻)<G8>(?:烫|身上)",
         r"(?:开水|热水|热油|油锅|滚油|沸水|蒸汽|火)<G4>(?:烫|烧|溅|泼)<G12>(?:一大片|大片|大面积|全身|半身|"
         r"脸|眼睛|严重|厉害|皮都|起了?大?泡)",
         r"(?:硫酸|盐酸|强酸|强碱|烧碱|火碱|石灰|化学品|化学药剂|洁厕灵|84)<G6>(?:泼|溅|进|弄|洒|烧|腐蚀)"
@@ -1027,7 +1077,8 @@ _GROUPS: Tuple[_Group, ...] = (
     ]),
     # ---- pregnancy --------------------------------------------------------------------
     _group(Category.PREGNANCY, _SYMPTOM, [
-        r"羊水(?:破|漏)|破水(?:了)?|胎膜早破|脐带脱垂|孩子头(?:都)?出来了|生在(?:家里|车上|路上)",
+        r"羊水(?:破|漏)|破水(?:了)?|胎膜早破|脐带脱垂|(?:孩子|宝宝|胎儿|小孩)(?:的)?头(?:都|已经)?(?:露|冒)?出来了|"
+        r"生在(?:家里|车上|路上)|要生了<G6>来不及|来不及<G8>(?:生了|要生)",
         r"(?:怀孕|孕|孕妇|孕期|妊娠|怀着|怀了|怀上|有喜|大着?肚子|身孕|孕早期|孕晚期|孕中期|待产|临产|产妇|产后|刚生完|"
         r"生完孩子|月子)<G12>(?:大出血|大量出血|出血|流血|(?:出|流)了?(?:好多|很多|一大摊|大量)血|阴道出血|"
         r"下面出血|下身出血|见红(?:了)?(?:很多|好多|不止|特别多)|剧烈(?:腹痛|肚子疼)|肚子剧痛|"
@@ -1114,7 +1165,7 @@ _GROUPS: Tuple[_Group, ...] = (
     # Bleeding with signs of blood loss: dizzy on standing, a racing heart, cold sweat, pallor.
     _group(Category.BLEEDING, _SYMPTOM, [
         r"(?:一站起来|站起来|一站|起身|一起来)<G4>(?:就)?(?:晕|眼前发黑|眼前一黑|眼花|发黑|站不住)|"
-        r"晕得<G2>(?:站不起来|站不住|起不来)|站不住|"
+        r"晕得<G2>(?:站不起来|站不住|起不来)|站不住|头晕<G2>眼(?:前)?(?:发黑|一黑|发花)|"
         r"(?:心慌|心跳(?:得)?(?:很|好|特别)?快|(?:冷汗|虚汗)|脸(?:色)?<G2>(?:白|苍白|煞白|发白))",
     ], requires=r"拉血|便血|黑便|柏油|吐血|呕血|咳血|出血|流血|(?:大便|拉的|屎)<G4>黑|黑<G3>(?:大便|便便|屎)|"
                 r"月经<G6>(?:多|大)"),

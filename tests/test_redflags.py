@@ -1690,3 +1690,40 @@ def test_seventh_pass_not_emergencies(text):
 ])
 def test_seventh_pass_still_emergencies(text):
     assert detect(text) is not None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("胸口正中间疼 一阵一阵的", Category.CHEST_PAIN),
+    ("胸口闷闷的 疼到左胳膊了", Category.CHEST_PAIN),                 # spreading to the left arm
+    ("我想说话 嘴就是说不出来 左边胳膊好沉", Category.STROKE),
+    ("我爸早上起来头突然剧痛 吐了一次", Category.STROKE),             # thunderclap
+    ("头突然像要炸开一样疼", Category.STROKE),
+    ("孩子四个月 叫她也不睁眼", Category.UNCONSCIOUS),
+    ("月经量特别大 头晕眼前发黑", Category.BLEEDING),
+    ("我弟喝了一小口瓶子里的百草枯 吐出来了", Category.POISONING),   # a mouthful kills
+    ("钢筋扎进肚子了", Category.INJURY),
+    ("玻璃还插在肉里", Category.INJURY),
+    ("儿子把一锅热汤弄翻了 泼在身上烫了", Category.BURN),
+    ("从胸口到肚子全烫红了", Category.BURN),
+    ("老婆要生了 宝宝头都露出来了", Category.PREGNANCY),
+    ("安眠药都吞下去了 永别了", Category.SELF_HARM),
+    ("攒的药够了 今晚一口气吃掉", Category.SELF_HARM),
+    ("木炭准备好了 窗缝都用胶带封上了", Category.SELF_HARM),
+    ("谢谢你们这些年的照顾 以后不用再联系我了 一切都安排好了", Category.SELF_HARM),
+    ("胳膊上又割了好几道", Category.SELF_HARM),
+])
+def test_seventh_pass_emergencies(text, category):
+    flag = detect(text)
+    assert (flag.category if flag else None) is category
+
+
+@pytest.mark.parametrize("text", [
+    "手腕上划了两道 猫抓的",
+    "右腿好沉 走了一天路",
+    "我都准备好了 谢谢你们一直照顾 明天手术",
+    "攒的药过期了吗",
+    "买了木炭 周末烧烤 门窗要封上吗",
+    "孩子把热水壶打翻了 手背红了一块",
+])
+def test_seventh_pass_neighbours_do_not_fire(text):
+    assert detect(text) is None

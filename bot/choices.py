@@ -343,13 +343,19 @@ def asks_how_long(text: str) -> bool:
 # When the people are there (管家几点上班, 周末人工有人吗), asked with no request to be put
 # through (转人工, 帮我找管家): the hours, not a handoff.
 _HOURS_WORDS = re.compile(r"几点|什么时候|什么时间|啥时候|几时|上班|下班|值班|营业|放假|休息吗|周末|节假日|"
-                          r"过年|春节|国庆|五一|24小时|夜间|半夜|凌晨|工作时间|服务时间|在线时间")
+                          r"过年|春节|国庆|五一|24小时|夜间|半夜|凌晨|工作时间|服务时间|在线时间|"
+                          r"晚上|晚间|早上|早晨|中午|白天|明天|周[六日天]|星期[六日天]|礼拜[六日天]")
 _PUT_THROUGH = re.compile(r"转|找|接通|联系一下|帮我|给我|我要|我想要|叫|请|马上|立刻|快")
+# ...unless asked whether one can at that time (晚上还能找管家吗, 周日可以转人工不): not now.
+_CAN_AT_THAT_TIME = re.compile(r"(?:能|可以|还能|还可以|能不能|可不可以)(?:找|转|联系|接通)" + r"[^,.!?;。]{0,8}(?:吗|么|不|$)")
+_NOW_WORDS = re.compile(r"现在|马上|立刻|赶紧|快点|急")
 
 
 def asks_service_hours(text: str) -> bool:
     s = _norm(text)
-    return bool(_HOURS_WORDS.search(s)) and not _PUT_THROUGH.search(s)
+    if not _HOURS_WORDS.search(s):
+        return False
+    return not _PUT_THROUGH.search(s) or bool(_CAN_AT_THAT_TIME.search(s) and not _NOW_WORDS.search(s))
 
 
 def is_rule_question(text: str) -> bool:

@@ -1902,7 +1902,8 @@ def detect(text: str) -> Optional[RedFlag]:
 def judge(text: str) -> Tuple[Optional[RedFlag], bool]:
     """detect(), and whether the message named something alarming that the context rules
     judged not to be an emergency now (a past event, hyperbole, a knowledge question, a
-    pet ...): the triage then trusts that judgement over the classifier's."""
+    pet ..., or said to be absent: 没有胸痛 也不喘): the triage then trusts that judgement
+    over the classifier's."""
     if not text:
         return None, False
     norm = _normalize(text)
@@ -1935,7 +1936,8 @@ def judge(text: str) -> Tuple[Optional[RedFlag], bool]:
             prev = cand
     fired = [c for c in candidates if c.fired]
     if not fired:
-        return None, any(not c.negated for c in candidates)
+        # every alarming word judged not happening now, or denied (没有胸痛 也不喘)
+        return None, True
     self_harm = any(c.group.kind in (_IDEATION, _ACT) for c in fired) or (
         any(c.group.deliberate and _taken_by_the_writer(ctx, c) for c in fired)
         and not _ACCIDENT.search(s))
@@ -1988,7 +1990,12 @@ _UNDER_CARE = re.compile(r"住院|在医院|住着院|icu|重症监护|病房|�
 _RESOLVED_NOW = re.compile(
     r"(?:现在|已经|之后|后来|一下|就|都|又)(?:好了|没事了|正常了|停了|止住了|消下去了|消了|缓过来了|降下来了)|"
     r"就好了|止住了|就停了|没再(?:吐|抽|流|犯)|精神(?:不错|挺好|很好)|活蹦乱跳|照常|能走动|还能走|吃喝玩|"
-    r"玩得(?:好好的|挺好|很好)|跟没事(?:人)?一样|能缓(?:过来|解)")
+    r"玩得(?:好好的|挺好|很好)|跟没事(?:人)?一样|能缓(?:过来|解)|"
+    # reassurance: nothing else wrong, eating and talking as usual, the alarm signs denied
+    r"没(?:有)?(?:别的|其他|其它)(?:的)?(?:不舒服|症状|异常|反应)|"
+    r"(?:吃饭|吃奶|吃东西|精神|睡觉|说话|手脚|呼吸|喘气|意识|大小便)<G>{0,4}(?:都|也)(?:正常|还行|还好|挺好|没问题)|"
+    r"不(?:咳|吐|喘|疼|烧|发烧)(?:也)?不(?:咳|吐|喘|疼|烧|发烧|胸痛|胸闷)|一(?:下|会儿?)就好|"
+    r"(?:拍|咳)<G>{0,3}(?:吐|咳)出来了".replace("<G>", _G))
 _FIGURATIVE = re.compile(
     r"(?:冷|困|累|热|饿|气|笑|烦|忙|吓|尴尬|无聊|丑|穷|吵)(?:死|到|得)(?:了|我|人)?|"
     r"都要(?:晕|昏|吐血|炸|窒息|中暑|疯|犯)|半条命|萌化|要被|被<G>{0,4}气".replace("<G>", _G))

@@ -142,6 +142,10 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("周末人工有人吗", "request_human", "ask_service_hours"),             # when, not a request
     ("你好 你们几点下班", "greet", "ask_service_hours"),
     ("现在能转人工吗", "request_human", "request_human"),
+    ("晚上还能找管家吗", "request_human", "ask_service_hours"),        # whether at that time
+    ("周日可以转人工不", "request_human", "ask_service_hours"),
+    ("人工晚上有人在吗", "request_human", "ask_service_hours"),
+    ("晚上好 帮我转人工", "request_human", "request_human"),
     ("帮我找管家 几点能回电话", "request_human", "request_human"),
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):

@@ -102,6 +102,13 @@ def test_a_booking_step_by_step_asks_which_hospital_when_the_name_is_ambiguous(r
     assert "先不约" in ready.says("不约了") or "不约了" in ready.says("不约了")
 
 
+def test_a_rolling_window_is_searched_from_now_not_from_next_monday(ready):
+    summary = ready.says("帮我约瑞金医院皮肤科 未来两周哪天都行")
+    assert "请核对预约信息" in summary and "（未来两周最早的号）" in summary
+    assert any(day in summary for day in ("11月25日", "11月26日", "11月27日"))   # this week
+    assert ready.says("不约了")
+
+
 def test_too_soon_is_explained_and_an_injury_is_exempt(rasa_server):
     member = Member(rasa_server, "demo-ready")
     reply = member.says("约华山医院骨科 今天下午3点")

@@ -1724,6 +1724,7 @@ def test_seventh_pass_emergencies(text, category):
     "攒的药过期了吗",
     "买了木炭 周末烧烤 门窗要封上吗",
     "孩子把热水壶打翻了 手背红了一块",
+    "剪树枝的时候树枝戳到眼睛了 眼睛红 看得清",          # a poke at an eye: seen today
 ])
 def test_seventh_pass_neighbours_do_not_fire(text):
     assert detect(text) is None

@@ -1535,7 +1535,7 @@ _FAMILY = re.compile(r"我|爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷
 # are the help, unless something sudden is told after it.
 _CARED_FOR_NOW = re.compile(r"(?:现在|已经|正|人|还|目前)(?:在|住)(?:(?![去往送赶路])" + _G + r"){0,4}"
                             r"(?:医院|急诊|icu|病房|抢救|监护|住院)(?!的路|路上)")
-_NEWS_AFTER_CARE = re.compile(r"突然|忽然|一下子|刚才|刚刚|又")
+_NEWS_AFTER_CARE = re.compile(_SUDDEN.pattern + r"|刚才|刚刚|又")
 # 会不会一氧化碳中毒 at the end of a clause: whether it could happen, asked.
 _WHETHER_OPEN = re.compile(r"会不会(?:得|是|有)?$")
 # A doctor or a clinic for a condition (看癫痫厉害的医生, 治中风的医院): a service request.

@@ -351,8 +351,11 @@ _CAN_AT_THAT_TIME = re.compile(r"(?:能|可以|还能|还可以|能不能|可不
 _NOW_WORDS = re.compile(r"现在|马上|立刻|赶紧|快点|急")
 
 
+_GREETING = re.compile(r"(?:早上|早晨|上午|中午|下午|晚上)好|早安|午安|晚安")
+
+
 def asks_service_hours(text: str) -> bool:
-    s = _norm(text)
+    s = _GREETING.sub("", _norm(text))      # 晚上好 greets, it asks no time
     if not _HOURS_WORDS.search(s):
         return False
     return not _PUT_THROUGH.search(s) or bool(_CAN_AT_THAT_TIME.search(s) and not _NOW_WORDS.search(s))

@@ -146,6 +146,8 @@ def test_ordinary_messages_get_no_identifier_entities():
     ("周日可以转人工不", "request_human", "ask_service_hours"),
     ("人工晚上有人在吗", "request_human", "ask_service_hours"),
     ("晚上好 帮我转人工", "request_human", "request_human"),
+    ("晚上好", "greet", "greet"),                                        # a greeting, no time asked
+    ("早上好 管家在吗", "greet", "greet"),
     ("帮我找管家 几点能回电话", "request_human", "request_human"),
 ])
 def test_dialogue_cues_say_what_the_member_wants(text, predicted, forced):

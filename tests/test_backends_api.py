@@ -295,6 +295,11 @@ def test_a_window_that_starts_inside_the_experts_week_gets_its_first_slot_after_
     plain = api.availability(hospital_id="ruijin", department_id="dermatology",
                              start="2026-11-26", end="2026-11-27")
     assert plain["available"] and plain["message"] is None      # nothing kept back
+    # No doctor named: the expert's week is no reason; today's times kept back are.
+    any_doctor = api.availability(hospital_id="ruijin", department_id="dermatology",
+                                  start="2026-11-24", end="2026-12-08")
+    assert any_doctor["slot"]["start"].startswith("2026-11-25")
+    assert any_doctor["message"] == "按规定需至少提前1个工作日预约，最早可约11月25日（周三）。"
 
 
 def test_accidental_injuries_may_be_seen_today(api: Api) -> None:

@@ -104,8 +104,8 @@ def test_a_booking_step_by_step_asks_which_hospital_when_the_name_is_ambiguous(r
 
 def test_a_rolling_window_is_searched_from_now_not_from_next_monday(ready):
     summary = ready.says("帮我约瑞金医院皮肤科 未来两周哪天都行")
-    assert "请核对预约信息" in summary and "（未来两周最早的号）" in summary
-    assert any(day in summary for day in ("11月25日", "11月26日", "11月27日"))   # this week
+    assert "请核对预约信息" in summary and "11月25日（周三）" in summary   # this week, not 11月30日
+    assert "提前1个工作日" in summary and "热门专家" not in summary     # today's times: the rule
     assert ready.says("不约了")
 
 

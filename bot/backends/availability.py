@@ -247,8 +247,11 @@ class _Search:
         result.slot = free[0]
         # Earlier times in the window that a lead-time rule kept back (下周 with a popular
         # expert, 这周 from today): the answer says why the slot is not the first asked.
+        # A popular expert's week counts only when the member asked for that expert: with
+        # no doctor named, another doctor's slot was free and the expert's rule is no reason.
         kept_back = {block for s, block in zip(sessions, blocks)
-                     if block in _LEAD_BLOCKS and s.start < result.slot.start}
+                     if block in _LEAD_BLOCKS and s.start < result.slot.start
+                     and (self.doctor is not None or block is not BookingBlock.POPULAR_EXPERT_LEAD)}
         self.kept_back = next((b for b in _LEAD_BLOCKS if b in kept_back), None)
         return None
 

@@ -347,7 +347,7 @@ _HOURS_WORDS = re.compile(r"几点|什么时候|什么时间|啥时候|几时|�
                           r"晚上|晚间|早上|早晨|中午|白天|明天|周[六日天]|星期[六日天]|礼拜[六日天]")
 _PUT_THROUGH = re.compile(r"转|找|接通|联系一下|帮我|给我|我要|我想要|叫|请|马上|立刻|快")
 # ...unless asked whether one can at that time (晚上还能找管家吗, 周日可以转人工不): not now.
-_CAN_AT_THAT_TIME = re.compile(r"(?:能|可以|还能|还可以|能不能|可不可以)(?:找|转|联系|接通)" + r"[^,.!?;。]{0,8}(?:吗|么|不|$)")
+_CAN_AT_THAT_TIME = re.compile(r"(?:能|可以|还能|还可以|能不能|可不可以)(?:找|转|联系|接通)[^,.!?;。]{0,8}(?:吗|么|不|$)")
 _NOW_WORDS = re.compile(r"现在|马上|立刻|赶紧|快点|急")
 
 

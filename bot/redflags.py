@@ -1532,7 +1532,8 @@ _FAMILY = re.compile(r"我|爸|妈|老公|老婆|孩子|宝宝|儿子|女儿|爷
 
 
 # A patient being treated in hospital now (现在在儿科急诊, 还在ICU, 人在医院): the doctors there
-# are the help, unless something sudden is told after it.
+# are the help, unless something sudden is told after it. Wider than _NOW_IN_CARE, which
+# only strips the care words before looking for a sign of now.
 _CARED_FOR_NOW = re.compile(r"(?:现在|已经|正|人|还|目前)(?:在|住)(?:(?![去往送赶路])" + _G + r"){0,4}"
                             r"(?:医院|急诊|icu|病房|抢救|监护|住院)(?!的路|路上)")
 _NEWS_AFTER_CARE = re.compile(_SUDDEN.pattern + r"|刚才|刚刚|又")
